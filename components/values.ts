@@ -1,0 +1,59 @@
+// Pure: the values a service's Helm release gets — the team's settings plus the platform-set values of the
+// chart contract (charts/service/README.md) derived from the stage plan.
+import { ServiceConfig } from "./config";
+import { StagePlan } from "./stages";
+
+/** Which objects one Helm release of the chart renders. */
+export interface ChartParts {
+    production: boolean;
+    canary: boolean;
+    routing: boolean;
+}
+
+export const ALL_PARTS: ChartParts = { production: true, canary: true, routing: true };
+
+/** Deep merge where `over` wins; arrays are replaced, not concatenated (Helm's own rule). */
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...base };
+    for (const [key, value] of Object.entries(over)) {
+        const prev = out[key];
+        out[key] =
+            isPlainObject(prev) && isPlainObject(value) ? merge(prev as Record<string, unknown>, value as Record<string, unknown>) : value;
+    }
+    return out;
+}
+
+function isPlainObject(v: unknown): boolean {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export function chartValues(name: string, service: ServiceConfig, plan: StagePlan, parts: ChartParts = ALL_PARTS): Record<string, unknown> {
+    const team: Record<string, unknown> = {
+        port: service.port,
+        resources: service.resources,
+        probes: {
+            readiness: { path: service.probes.readiness },
+            liveness: { path: service.probes.liveness },
+        },
+        env: service.env,
+    };
+    const platform: Record<string, unknown> = {
+        fullnameOverride: name,
+        image: { repository: service.image },
+        stagehand: {
+            stage: plan.stage,
+            stageCount: plan.stageCount,
+            stageName: plan.name,
+            strategy: plan.strategy,
+            description: plan.description,
+        },
+        tracks: {
+            production: { ...plan.production },
+            canary: { ...plan.canary },
+        },
+        parts: { ...parts },
+    };
+    // Team extras first, then the typed team fields, then the platform: config validation already
+    // refuses `values` that name a platform key, and the order makes that a guarantee.
+    return merge(merge(service.values, team), platform);
+}
