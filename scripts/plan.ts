@@ -1,0 +1,89 @@
+// `npm run plan -- <stack> [--manifests] [--service NAME]`: what each service's stage means for traffic,
+// versions and replicas, offline — no Pulumi CLI, no cloud credentials. The same config validation and
+// stage plan as the Pulumi program.
+import * as path from "path";
+import { ConfigError, parseServices, ServiceConfig } from "../components/config";
+import { chartSource } from "../components/service-release";
+import { StagePlan, stagePlan } from "../components/stages";
+import { chartValues } from "../components/values";
+import { helm } from "./helm";
+import { projectRoot, readStackConfig } from "./stack-file";
+import { stringify } from "yaml";
+
+export interface PlannedService {
+    name: string;
+    service: ServiceConfig;
+    plan: StagePlan;
+}
+
+export function planStack(stack: string, raw: Record<string, unknown>): PlannedService[] {
+    const services = parseServices(stack, raw.services);
+    return Object.keys(services)
+        .sort()
+        .map((name) => ({ name, service: services[name], plan: stagePlan(services[name]) }));
+}
+
+function table(rows: string[][]): string {
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}
+
+/** The plan table of a stack, as printed by `npm run plan`. */
+export function formatPlan(stack: string, planned: PlannedService[]): string {
+    const rows = [["SERVICE", "NAMESPACE", "STAGE", "TRAFFIC prod/canary", "PRODUCTION tag x replicas", "CANARY tag x replicas"]];
+    for (const { name, service, plan } of planned) {
+        rows.push([
+            name,
+            service.namespace,
+            `${plan.stage}/${plan.stageCount} ${plan.name}`,
+            `${plan.production.weight} / ${plan.canary.weight}`,
+            `${plan.production.tag} x${plan.production.replicas}`,
+            `${plan.canary.tag} x${plan.canary.replicas}`,
+        ]);
+    }
+    const lines = [`stack ${stack}: ${planned.length} service${planned.length === 1 ? "" : "s"}`, "", table(rows), ""];
+    for (const { name, plan } of planned) lines.push(`${name}: ${plan.description}`);
+    return lines.join("\n");
+}
+
+/** The chart of a service rendered by the real helm for its stage. */
+export function renderManifests({ name, service, plan }: PlannedService): string {
+    const source = chartSource(service.chart);
+    const chart = typeof service.chart === "string" ? path.resolve(projectRoot, source.chart) : source.chart;
+    const args = ["template", name, chart, "--namespace", service.namespace, "--values", "-"];
+    if (source.version) args.push("--version", source.version);
+    if (source.repositoryOpts) args.push("--repo", source.repositoryOpts.repo);
+    const result = helm(args, stringify(chartValues(name, service, plan)));
+    if (result.status !== 0) throw new Error(`helm template for service ${name} failed:\n${result.stderr.trim()}`);
+    return `# ---- ${name}: ${plan.description}\n${result.stdout}`;
+}
+
+const USAGE = "usage: npm run plan -- <stack> [--manifests] [--service NAME]";
+
+export function main(argv: string[]): number {
+    const stack = argv.find((a) => !a.startsWith("--"));
+    const serviceIdx = argv.indexOf("--service");
+    const only = serviceIdx >= 0 ? argv[serviceIdx + 1] : undefined;
+    if (!stack || (serviceIdx >= 0 && !only)) {
+        console.error(USAGE);
+        return 2;
+    }
+    try {
+        let planned = planStack(stack, readStackConfig(stack));
+        if (only) {
+            planned = planned.filter((p) => p.name === only);
+            if (planned.length === 0) throw new Error(`stack ${stack} has no service ${JSON.stringify(only)}`);
+        }
+        if (argv.includes("--manifests")) {
+            for (const p of planned) process.stdout.write(renderManifests(p));
+        } else {
+            console.log(formatPlan(stack, planned));
+        }
+        return 0;
+    } catch (e: any) {
+        console.error(e instanceof ConfigError ? e.message : `plan: ${e.message}`);
+        return 1;
+    }
+}
+
+if (require.main === module) process.exit(main(process.argv.slice(2)));

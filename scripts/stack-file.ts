@@ -1,0 +1,45 @@
+// Reads a stack's config straight from Pulumi.<stack>.yaml, so offline commands need no Pulumi CLI.
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+
+export const projectRoot = path.resolve(__dirname, "..");
+export const NAMESPACE = "stagehand";
+
+export function stackFilePath(stack: string, root = projectRoot): string {
+    return path.join(root, `Pulumi.${stack}.yaml`);
+}
+
+/** The stacks that have a Pulumi.<stack>.yaml in the project. */
+export function knownStacks(root = projectRoot): string[] {
+    return fs
+        .readdirSync(root)
+        .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => !!s)
+        .sort();
+}
+
+/** `stagehand:*` keys of a stack file's text, without the prefix: { services: …, cluster: … }. */
+export function stackConfigFromText(text: string, where: string): Record<string, unknown> {
+    let doc: any;
+    try {
+        doc = parse(text);
+    } catch (e: any) {
+        throw new Error(`${where} is not valid YAML: ${e.message}`);
+    }
+    const config = (doc && doc.config) || {};
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(config)) {
+        if (key.startsWith(`${NAMESPACE}:`)) out[key.slice(NAMESPACE.length + 1)] = value;
+    }
+    return out;
+}
+
+/** Reads Pulumi.<stack>.yaml; fails naming the stacks that do exist. */
+export function readStackConfig(stack: string, root = projectRoot): Record<string, unknown> {
+    const file = stackFilePath(stack, root);
+    if (!fs.existsSync(file)) {
+        throw new Error(`no stack ${JSON.stringify(stack)}: ${path.basename(file)} does not exist (stacks here: ${knownStacks(root).join(", ") || "none"})`);
+    }
+    return stackConfigFromText(fs.readFileSync(file, "utf8"), path.basename(file));
+}

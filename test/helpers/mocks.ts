@@ -1,0 +1,104 @@
+// Runs Pulumi programs and components under the SDK's own mocks (pulumi.runtime.setMocks), recording
+// every registered resource with its inputs.
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+
+export interface Registered {
+    type: string;
+    name: string;
+    inputs: any;
+    custom: boolean;
+    provider?: string;
+}
+
+export interface ProgramRun {
+    resources: Registered[];
+    outputs: Record<string, any>;
+}
+
+const settings = require("@pulumi/pulumi/runtime/settings");
+
+/** Mock state for a resource: its inputs echoed back, plus a few outputs that real providers compute. */
+function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
+    const state: Record<string, any> = { ...args.inputs };
+    if (args.type === "aws:eks/cluster:Cluster") {
+        state.endpoint = `https://${args.name}.eks.example.com`;
+        state.certificateAuthority = { data: "Y2VydA==" };
+        state.arn = `arn:aws:eks:us-east-1:123456789012:cluster/${args.name}`;
+    }
+    if (args.type.startsWith("aws:")) state.arn = state.arn ?? `arn:aws:mock:::${args.name}`;
+    if (args.type === "aws:index/getAvailabilityZones:getAvailabilityZones") state.names = ["us-east-1a", "us-east-1b", "us-east-1c"];
+    return state;
+}
+
+function mocks(resources: Registered[]): pulumi.runtime.Mocks {
+    return {
+        newResource(args) {
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: !!args.custom, provider: args.provider });
+            return { id: args.custom ? `${args.name}-id` : undefined, state: mockState(args) };
+        },
+        call(args) {
+            if (args.token === "aws:index/getAvailabilityZones:getAvailabilityZones") {
+                return { names: ["us-east-1a", "us-east-1b", "us-east-1c"], zoneIds: ["use1-az1", "use1-az2", "use1-az3"] };
+            }
+            if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/test", userId: "test" };
+            if (args.token === "aws:index/getRegion:getRegion") return { name: "us-east-1", region: "us-east-1" };
+            if (args.token === "aws:iam/getPolicyDocument:getPolicyDocument") return { json: JSON.stringify(args.inputs) };
+            return args.inputs;
+        },
+    };
+}
+
+/** Stack config as Pulumi passes it: keys `stagehand:<name>`, values JSON strings. */
+export function stackConfig(config: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [`stagehand:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+/** Runs `fn` as the body of a mocked stack `stack`; returns what it registered and its return value. */
+export async function runMocked<T>(stack: string, config: Record<string, unknown>, fn: () => T | Promise<T>): Promise<{ resources: Registered[]; value: T }> {
+    const resources: Registered[] = [];
+    pulumi.runtime.setAllConfig(stackConfig(config));
+    await pulumi.runtime.setMocks(mocks(resources), "stagehand", stack, false);
+    let value!: T;
+    let failure: unknown;
+    try {
+        await pulumi.runtime.runInPulumiStack(async () => {
+            value = await fn();
+            return {};
+        });
+    } catch (e) {
+        failure = e;
+    }
+    // Resource registrations are asynchronous: wait for every outstanding RPC before reading them.
+    await settings.waitForRPCs();
+    if (failure) throw Object.assign(failure as object, { registered: resources.filter((r) => r.type !== "pulumi:pulumi:Stack") });
+    return { resources, value };
+}
+
+const programPath = path.resolve(__dirname, "../../index.ts");
+
+/** Runs index.ts (fresh) as stack `stack` with the given `stagehand:*` config; resolves its exports. */
+export async function runProgram(stack: string, config: Record<string, unknown>): Promise<ProgramRun> {
+    const { resources, value } = await runMocked(stack, config, async () => {
+        delete require.cache[require.resolve(programPath)];
+        const exports = require(programPath);
+        return await resolveOutputs(exports);
+    });
+    return { resources, outputs: value };
+}
+
+/** Deeply resolves Outputs in a plain structure of exports. */
+export async function resolveOutputs(value: any): Promise<any> {
+    if (pulumi.Output.isInstance(value)) return resolveOutputs(await (value as any).promise());
+    if (Array.isArray(value)) return Promise.all(value.map(resolveOutputs));
+    if (value && typeof value === "object" && !(value instanceof pulumi.Resource)) {
+        const out: Record<string, any> = {};
+        for (const [k, v] of Object.entries(value)) out[k] = await resolveOutputs(v);
+        return out;
+    }
+    return value;
+}
+
+export function ofType(resources: Registered[], type: string): Registered[] {
+    return resources.filter((r) => r.type === type);
+}

@@ -1,0 +1,120 @@
+import * as assert from "assert";
+import { ConfigError } from "../components/config";
+import { readStackConfig } from "../scripts/stack-file";
+import { ofType, Registered, runProgram } from "./helpers/mocks";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const NAMESPACE = "kubernetes:core/v1:Namespace";
+
+function byName(resources: Registered[], type: string): Record<string, Registered> {
+    return Object.fromEntries(ofType(resources, type).map((r) => [r.name, r]));
+}
+
+describe("program (index.ts) under Pulumi mocks", () => {
+    for (const stack of ["staging", "uat", "prod"]) {
+        it(`${stack}: one atomic Release per service with its stage's values, in a namespace labelled for injection`, async () => {
+            const config = readStackConfig(stack);
+            const names = Object.keys(config.services as object).sort();
+            const { resources, outputs } = await runProgram(stack, config);
+
+            const releases = byName(resources, RELEASE);
+            assert.deepStrictEqual(Object.keys(releases).sort(), names);
+            for (const name of names) {
+                const r = releases[name].inputs;
+                assert.strictEqual(r.name, name);
+                assert.strictEqual(r.namespace, name);
+                assert.strictEqual(r.chart, "./charts/service");
+                assert.strictEqual(r.atomic, true);
+                assert.ok(r.timeout > 0 && r.maxHistory > 0);
+                assert.strictEqual(r.values.fullnameOverride, name);
+                const weights = r.values.tracks.production.weight + r.values.tracks.canary.weight;
+                assert.strictEqual(weights, 100);
+                assert.strictEqual(outputs.serviceStages[name].description, r.description);
+            }
+            const namespaces = ofType(resources, NAMESPACE);
+            assert.deepStrictEqual(namespaces.map((n) => n.inputs.metadata.name).sort(), names);
+            for (const ns of namespaces) assert.strictEqual(ns.inputs.metadata.labels["istio-injection"], "enabled");
+        });
+    }
+
+    it("staging: the Release values carry the plan of each service's stage", async () => {
+        const { resources, outputs } = await runProgram("staging", readStackConfig("staging"));
+        const releases = byName(resources, RELEASE);
+        assert.deepStrictEqual(releases.checkout.inputs.values.tracks, {
+            production: { tag: "1.4.2", replicas: 2, weight: 90 },
+            canary: { tag: "1.5.0", replicas: 1, weight: 10 },
+        });
+        assert.deepStrictEqual(releases.catalog.inputs.values.tracks, {
+            production: { tag: "2.3.1", replicas: 2, weight: 100 },
+            canary: { tag: "2.3.1", replicas: 0, weight: 0 },
+        });
+        assert.deepStrictEqual(releases.payments.inputs.values.tracks, {
+            production: { tag: "0.9.7", replicas: 2, weight: 75 },
+            canary: { tag: "0.10.0", replicas: 1, weight: 25 },
+        });
+        assert.deepStrictEqual(releases.catalog.inputs.values.probes, { readiness: { path: "/ready" }, liveness: { path: "/healthz" } });
+        assert.deepStrictEqual(releases.payments.inputs.values.env, { LOG_LEVEL: "debug" });
+        assert.strictEqual(releases.payments.inputs.values.port, 9000);
+        assert.deepStrictEqual(outputs.serviceStages.checkout, {
+            stage: 2,
+            stageCount: 6,
+            description: "stage 2/6 canary 10%: 90% -> 1.4.2 (production x2), 10% -> 1.5.0 (canary x1)",
+            weights: { production: 90, canary: 10 },
+        });
+    });
+
+    it("a stage change in one service changes that service's inputs and no other resource's", async () => {
+        const config = readStackConfig("staging") as { services: Record<string, any> };
+        const before = await runProgram("staging", config);
+        const changed = { ...config, services: { ...config.services, checkout: { ...config.services.checkout, stage: 3 } } };
+        const after = await runProgram("staging", changed);
+
+        const key = (r: Registered) => `${r.type}::${r.name}`;
+        const beforeByKey = new Map(before.resources.map((r) => [key(r), r]));
+        assert.deepStrictEqual(after.resources.map(key).sort(), before.resources.map(key).sort(), "same resources");
+        const differing = after.resources.filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(beforeByKey.get(key(r))!.inputs)).map(key);
+        assert.deepStrictEqual(differing, [`${RELEASE}::checkout`]);
+        const release = after.resources.find((r) => key(r) === `${RELEASE}::checkout`)!;
+        assert.deepStrictEqual(release.inputs.values.tracks.canary, { tag: "1.5.0", replicas: 2, weight: 90 });
+    });
+
+    it("services sharing a namespace create it once", async () => {
+        const svc = { image: "ghcr.io/acme/a", stable: "1", stage: 1, replicas: 2, namespace: "shop" };
+        const { resources } = await runProgram("uat", { services: { cart: svc, basket: { ...svc, image: "ghcr.io/acme/b" } } });
+        const namespaces = ofType(resources, NAMESPACE);
+        assert.deepStrictEqual(namespaces.map((n) => [n.name, n.inputs.metadata.name]), [["basket-namespace", "shop"]]);
+        assert.deepStrictEqual(ofType(resources, RELEASE).map((r) => r.inputs.namespace), ["shop", "shop"]);
+    });
+
+    const badCases: [string, Record<string, unknown>, RegExp][] = [
+        ["stage 7 of 6", { stage: 7 }, /stack prod, service checkout, field stage: expected a stage from 1 to 6.*found 7/],
+        ["a latest tag", { canary: "latest" }, /stack prod, service checkout, field canary: expected a fixed image tag or digest, not "latest"/],
+        ["an empty tag", { stable: "" }, /stack prod, service checkout, field stable: .*found an empty string/],
+        ["no canary at stage 2", { canary: undefined }, /stack prod, service checkout, field canary: expected a canary tag, required at stage 2/],
+        ["steps not increasing", { steps: [50, 10, 100] }, /stack prod, service checkout, field steps: expected weights strictly increasing/],
+        ["steps not ending at 100", { steps: [10, 90] }, /stack prod, service checkout, field steps: expected weights ending at 100/],
+    ];
+    for (const [what, change, message] of badCases) {
+        it(`refuses ${what} and registers nothing`, async () => {
+            const good = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 3 };
+            const other = { image: "ghcr.io/acme/cart", stable: "7", stage: 1, replicas: 2 };
+            await assert.rejects(
+                runProgram("prod", { services: { cart: other, checkout: JSON.parse(JSON.stringify({ ...good, ...change })) } }),
+                (e: any) => {
+                    assert.ok(e instanceof ConfigError, String(e));
+                    assert.match(e.message, message);
+                    assert.deepStrictEqual(e.registered, [], "no resource registered");
+                    return true;
+                },
+            );
+        });
+    }
+
+    it("refuses a bad service name and registers nothing", async () => {
+        await assert.rejects(runProgram("staging", { services: { "Check.out": { image: "ghcr.io/a/b", stable: "1", stage: 1, replicas: 1 } } }), (e: any) => {
+            assert.match(e.message, /stack staging, service "Check.out", name: expected a DNS label/);
+            assert.deepStrictEqual(e.registered, []);
+            return true;
+        });
+    });
+});
