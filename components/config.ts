@@ -132,6 +132,34 @@ const wholeNumber = (what: string, min: number, max?: number) => {
     return max === undefined ? n : n.max(max, { error: words });
 };
 
+// Thresholds of `npm run verdict` (scripts/verdict.ts): what a healthy canary looks like in Prometheus.
+// Optional per service; absent fields take these defaults. `maxErrorRate` is a fraction (0.01 = 1%).
+const promDuration = /^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
+const promDurationMs = (d: string): number => {
+    const units: Record<string, number> = { y: 31536e6, w: 6048e5, d: 864e5, h: 36e5, m: 6e4, s: 1e3, ms: 1 };
+    return [...d.matchAll(/(\d+)(ms|[ywdhms])/g)].reduce((sum, [, n, u]) => sum + Number(n) * units[u], 0);
+};
+export const verdictWindowSchema = z
+    .string({ error: "a Prometheus duration of at least 1m, such as \"10m\" or \"1h30m\"" })
+    .refine((d) => d !== "" && promDuration.test(d) && promDurationMs(d) >= 60_000, {
+        error: "a Prometheus duration of at least 1m, such as \"10m\" or \"1h30m\" (units y, w, d, h, m, s, ms, largest first; rate() needs several scrapes)",
+    });
+const errorRateWords = "a fraction of requests from 0 up to (not including) 1, e.g. 0.01 for 1%";
+const latencyWords = "a latency in milliseconds greater than 0, e.g. 500";
+const increaseWords = "a factor of production's p95 latency of at least 1, e.g. 1.2 (canary p95 at most 20% above production's)";
+export const verdictSchema = z.strictObject(
+    {
+        window: verdictWindowSchema.default("10m"),
+        minRequests: wholeNumber("the canary requests needed in the window before judging", 1).default(100),
+        maxErrorRate: z.number({ error: errorRateWords }).min(0, { error: errorRateWords }).lt(1, { error: errorRateWords }).default(0.01),
+        maxP95LatencyMs: z.number({ error: latencyWords }).gt(0, { error: latencyWords }).default(500),
+        maxLatencyIncrease: z.number({ error: increaseWords }).min(1, { error: increaseWords }).optional(),
+    },
+    { error: "an object with `window`, `minRequests`, `maxErrorRate`, `maxP95LatencyMs` and optionally `maxLatencyIncrease`" },
+);
+export type VerdictConfig = z.output<typeof verdictSchema>;
+export type VerdictInput = z.input<typeof verdictSchema>;
+
 export const serviceSchema = z
     .strictObject({
         image: imageRepository,
@@ -147,6 +175,12 @@ export const serviceSchema = z
         probes: probes.default({ readiness: "/healthz", liveness: "/healthz" }),
         env: env.default({}),
         values: extraValues.default({}),
+        // Seconds between taking traffic away from pods and removing them (Argo Rollouts' default
+        // scaleDownDelaySeconds): Envoy sidecars learn route changes eventually, not at once.
+        drainSeconds: wholeNumber("the drain delay in seconds", 0, 3600).default(30),
+        // Forward moves may skip stages (and `stable` may change directly at stage 1). Shown in the preview.
+        allowSkip: z.boolean({ error: "true or false" }).optional(),
+        verdict: verdictSchema.optional(),
     })
     .superRefine((svc, ctx) => {
         const count = stageCountOf(svc.steps);

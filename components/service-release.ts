@@ -1,10 +1,13 @@
-// ServiceRelease: one microservice at one stage — its namespace (labelled for Istio sidecar injection)
-// and the Helm release of its chart with the values of the stage plan.
+// ServiceRelease: one microservice at one stage. Its namespace (labelled for Istio sidecar injection) and
+// three Helm releases of the same chart — the production workloads, the canary workloads and the routing
+// (Service, DestinationRule, VirtualService) — ordered make-before-break for the move being made.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as time from "@pulumiverse/time";
 import { ServiceConfig } from "./config";
-import { StagePlan } from "./stages";
-import { ALL_PARTS, chartValues } from "./values";
+import { StagePlan, TrackPlan } from "./stages";
+import { operationOrder, OperationOrder, Track, TRACKS } from "./transitions";
+import { chartValues, ChartParts } from "./values";
 
 /** How long Helm waits for a release to become ready before `atomic` rolls it back. */
 export const RELEASE_TIMEOUT_SECONDS = 600;
@@ -17,12 +20,17 @@ export interface ServiceReleaseArgs {
     service: ServiceConfig;
     /** The plan of the service's configured stage (components/stages.ts). */
     plan: StagePlan;
+    /** The tracks as the last successful update left them; absent on the first deployment. */
+    previous?: Record<Track, TrackPlan>;
     /**
      * Whether this release creates its namespace. Several services may share a namespace; exactly one of
-     * them owns it (see `namespaceOwners`) and the others depend on that one.
+     * them owns it (see `namespaceOwners`) and the others pass the owner's `namespaceResource`.
      */
     ownsNamespace: boolean;
+    namespaceResource?: pulumi.Resource;
     provider?: k8s.Provider;
+    /** Resources every child waits for (e.g. Istio being ready). */
+    waitFor?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** Chart reference of a service → the Release's chart, version and repository inputs. */
@@ -42,20 +50,39 @@ export function namespaceOwners(services: Record<string, Pick<ServiceConfig, "na
     return owners;
 }
 
+/** Helm release names of a service: one per track and one for routing. */
+export function releaseNames(service: string): Record<Track | "routing", string> {
+    return { production: `${service}-production`, canary: `${service}-canary`, routing: `${service}-routing` };
+}
+
+const ONLY: Record<Track | "routing", ChartParts> = {
+    production: { production: true, canary: false, routing: false },
+    canary: { production: false, canary: true, routing: false },
+    routing: { production: false, canary: false, routing: true },
+};
+
 export class ServiceRelease extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
     public readonly stage: pulumi.Output<number>;
     public readonly stageCount: pulumi.Output<number>;
     public readonly description: pulumi.Output<string>;
     public readonly weights: pulumi.Output<{ production: number; canary: number }>;
-    public readonly release: k8s.helm.v3.Release;
+    /** True once every Helm release of the service reports `deployed`. */
+    public readonly completed: pulumi.Output<boolean>;
+    /** The order this update follows (make, routing, drain, break). */
+    public readonly order: OperationOrder;
+    public readonly namespaceResource?: k8s.core.v1.Namespace;
+    public readonly workloads: Record<Track, k8s.helm.v3.Release>;
+    public readonly routing: k8s.helm.v3.Release;
+    public readonly drain: time.Sleep;
 
     constructor(name: string, args: ServiceReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stagehand:index:ServiceRelease", name, {}, opts);
         const { service, plan } = args;
+        const names = releaseNames(args.name);
         const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
 
-        const namespace = args.ownsNamespace
+        this.namespaceResource = args.ownsNamespace
             ? new k8s.core.v1.Namespace(
                   `${name}-namespace`,
                   {
@@ -68,38 +95,66 @@ export class ServiceRelease extends pulumi.ComponentResource {
                           },
                       },
                   },
-                  childOpts,
+                  { ...childOpts, dependsOn: args.waitFor ?? [] },
               )
             : undefined;
-
-        this.release = new k8s.helm.v3.Release(
-            name,
-            {
-                name: args.name,
-                namespace: service.namespace,
-                ...chartSource(service.chart),
-                values: chartValues(args.name, service, plan, ALL_PARTS),
-                // A failed upgrade rolls itself back: the stage before stays in place, nothing half-applied.
-                atomic: true,
-                cleanupOnFail: true,
-                timeout: RELEASE_TIMEOUT_SECONDS,
-                maxHistory: RELEASE_MAX_HISTORY,
-                description: plan.description,
-            },
-            { ...childOpts, dependsOn: namespace ? [namespace] : [] },
+        const ready: pulumi.Input<pulumi.Resource>[] = [...(args.waitFor ?? []), this.namespaceResource ?? args.namespaceResource].filter(
+            (r): r is pulumi.Input<pulumi.Resource> => r !== undefined,
         );
 
+        const release = (part: Track | "routing", dependsOn: pulumi.Input<pulumi.Resource>[]) =>
+            new k8s.helm.v3.Release(
+                `${name}-${part}`,
+                {
+                    name: names[part],
+                    namespace: service.namespace,
+                    ...chartSource(service.chart),
+                    values: chartValues(args.name, service, plan, ONLY[part]),
+                    // A failed upgrade rolls itself back: the stage before stays in place, nothing half-applied.
+                    atomic: true,
+                    cleanupOnFail: true,
+                    timeout: RELEASE_TIMEOUT_SECONDS,
+                    maxHistory: RELEASE_MAX_HISTORY,
+                    description: plan.description,
+                },
+                { ...childOpts, dependsOn },
+            );
+
+        // Make before break: workloads that gain pods or change tag are applied (Helm waits for readiness)
+        // before the routing; the routing before the drain delay; the drain before any scale-down.
+        this.order = operationOrder(args.previous, { production: plan.production, canary: plan.canary }, service.drainSeconds);
+        const made = Object.fromEntries(this.order.make.map((t) => [t, release(t, ready)])) as Partial<Record<Track, k8s.helm.v3.Release>>;
+        this.routing = release("routing", [...ready, ...Object.values(made)]);
+        this.drain = new time.Sleep(
+            `${name}-drain`,
+            {
+                createDuration: `${this.order.drainSeconds}s`,
+                // A new trigger per move replaces the Sleep, so it waits again on every move (0 s unless
+                // pods that carried traffic are about to be removed).
+                triggers: {
+                    move: `${args.previous ? `${args.previous.production.weight}/${args.previous.canary.weight}` : "new"} -> ${plan.production.weight}/${plan.canary.weight} @ stage ${plan.stage}`,
+                    scaleDown: this.order.break.join(",") || "none",
+                },
+            },
+            { parent: this, dependsOn: [this.routing] },
+        );
+        const broken = Object.fromEntries(this.order.break.map((t) => [t, release(t, [...ready, this.drain])]));
+        this.workloads = { ...made, ...broken } as Record<Track, k8s.helm.v3.Release>;
+
+        const all = [...TRACKS.map((t) => this.workloads[t]), this.routing];
         this.namespace = pulumi.output(service.namespace);
         this.stage = pulumi.output(plan.stage);
         this.stageCount = pulumi.output(plan.stageCount);
         this.description = pulumi.output(plan.description);
         this.weights = pulumi.output({ production: plan.production.weight, canary: plan.canary.weight });
+        this.completed = pulumi.all(all.map((r) => r.status)).apply((statuses) => statuses.every((s) => s?.status === "deployed"));
         this.registerOutputs({
             namespace: this.namespace,
             stage: this.stage,
             stageCount: this.stageCount,
             description: this.description,
             weights: this.weights,
+            completed: this.completed,
         });
     }
 }

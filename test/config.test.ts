@@ -36,6 +36,7 @@ describe("config (components/config.ts)", () => {
             probes: { readiness: "/healthz", liveness: "/healthz" },
             env: {},
             values: {},
+            drainSeconds: 30,
         });
     });
 

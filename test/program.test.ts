@@ -10,26 +10,41 @@ function byName(resources: Registered[], type: string): Record<string, Registere
     return Object.fromEntries(ofType(resources, type).map((r) => [r.name, r]));
 }
 
+/** A service is three Helm releases of its chart: one per track and one for routing. */
+const PARTS = ["production", "canary", "routing"] as const;
+
+/** The service releases (by service name) — their routing release holds both tracks' plan. */
+function serviceReleases(resources: Registered[]): Record<string, Registered> {
+    return Object.fromEntries(
+        ofType(resources, RELEASE)
+            .filter((r) => r.inputs.values?.parts?.routing)
+            .map((r) => [r.inputs.values.fullnameOverride, r]),
+    );
+}
+
 describe("program (index.ts) under Pulumi mocks", () => {
     for (const stack of ["staging", "uat", "prod"]) {
-        it(`${stack}: one atomic Release per service with its stage's values, in a namespace labelled for injection`, async () => {
+        it(`${stack}: atomic Releases of each service with its stage's values, in a namespace labelled for injection`, async () => {
             const config = readStackConfig(stack);
             const names = Object.keys(config.services as object).sort();
             const { resources, outputs } = await runProgram(stack, config);
 
             const releases = byName(resources, RELEASE);
-            assert.deepStrictEqual(Object.keys(releases).sort(), names);
             for (const name of names) {
-                const r = releases[name].inputs;
-                assert.strictEqual(r.name, name);
-                assert.strictEqual(r.namespace, name);
-                assert.strictEqual(r.chart, "./charts/service");
-                assert.strictEqual(r.atomic, true);
-                assert.ok(r.timeout > 0 && r.maxHistory > 0);
-                assert.strictEqual(r.values.fullnameOverride, name);
-                const weights = r.values.tracks.production.weight + r.values.tracks.canary.weight;
-                assert.strictEqual(weights, 100);
-                assert.strictEqual(outputs.serviceStages[name].description, r.description);
+                for (const part of PARTS) {
+                    const r = releases[`${name}-${part}`]?.inputs;
+                    assert.ok(r, `release ${name}-${part}`);
+                    assert.strictEqual(r.name, `${name}-${part}`);
+                    assert.strictEqual(r.namespace, name);
+                    assert.strictEqual(r.chart, "./charts/service");
+                    assert.strictEqual(r.atomic, true);
+                    assert.ok(r.timeout > 0 && r.maxHistory > 0);
+                    assert.strictEqual(r.values.fullnameOverride, name);
+                    assert.deepStrictEqual(r.values.parts, { production: part === "production", canary: part === "canary", routing: part === "routing" });
+                }
+                const routing = releases[`${name}-routing`].inputs;
+                assert.strictEqual(routing.values.tracks.production.weight + routing.values.tracks.canary.weight, 100);
+                assert.strictEqual(outputs.serviceStages[name].description, routing.description);
             }
             const namespaces = ofType(resources, NAMESPACE);
             assert.deepStrictEqual(namespaces.map((n) => n.inputs.metadata.name).sort(), names);
@@ -39,7 +54,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
 
     it("staging: the Release values carry the plan of each service's stage", async () => {
         const { resources, outputs } = await runProgram("staging", readStackConfig("staging"));
-        const releases = byName(resources, RELEASE);
+        const releases = serviceReleases(resources);
         assert.deepStrictEqual(releases.checkout.inputs.values.tracks, {
             production: { tag: "1.4.2", replicas: 2, weight: 90 },
             canary: { tag: "1.5.0", replicas: 1, weight: 10 },
@@ -73,8 +88,10 @@ describe("program (index.ts) under Pulumi mocks", () => {
         const beforeByKey = new Map(before.resources.map((r) => [key(r), r]));
         assert.deepStrictEqual(after.resources.map(key).sort(), before.resources.map(key).sort(), "same resources");
         const differing = after.resources.filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(beforeByKey.get(key(r))!.inputs)).map(key);
-        assert.deepStrictEqual(differing, [`${RELEASE}::checkout`]);
-        const release = after.resources.find((r) => key(r) === `${RELEASE}::checkout`)!;
+        assert.ok(differing.length > 0);
+        for (const k of differing) assert.match(k, /::checkout(-|$)/, `${k} changed, but only checkout's stage changed`);
+        assert.ok(differing.includes(`${RELEASE}::checkout-canary`) && differing.includes(`${RELEASE}::checkout-routing`), differing.join(", "));
+        const release = serviceReleases(after.resources).checkout;
         assert.deepStrictEqual(release.inputs.values.tracks.canary, { tag: "1.5.0", replicas: 2, weight: 90 });
     });
 
@@ -83,7 +100,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
         const { resources } = await runProgram("uat", { services: { cart: svc, basket: { ...svc, image: "ghcr.io/acme/b" } } });
         const namespaces = ofType(resources, NAMESPACE);
         assert.deepStrictEqual(namespaces.map((n) => [n.name, n.inputs.metadata.name]), [["basket-namespace", "shop"]]);
-        assert.deepStrictEqual(ofType(resources, RELEASE).map((r) => r.inputs.namespace), ["shop", "shop"]);
+        assert.deepStrictEqual(ofType(resources, RELEASE).map((r) => r.inputs.namespace), Array(6).fill("shop"));
     });
 
     const badCases: [string, Record<string, unknown>, RegExp][] = [

@@ -26,6 +26,8 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
         state.certificateAuthority = { data: "Y2VydA==" };
         state.arn = `arn:aws:eks:us-east-1:123456789012:cluster/${args.name}`;
     }
+    // A Helm release that applied cleanly.
+    if (args.type === "kubernetes:helm.sh/v3:Release") state.status = { status: "deployed", name: args.inputs.name, namespace: args.inputs.namespace };
     if (args.type.startsWith("aws:")) state.arn = state.arn ?? `arn:aws:mock:::${args.name}`;
     if (args.type === "aws:index/getAvailabilityZones:getAvailabilityZones") state.names = ["us-east-1a", "us-east-1b", "us-east-1c"];
     return state;
