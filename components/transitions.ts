@@ -158,3 +158,82 @@ export function operationOrder(prev: Record<Track, TrackPlan> | undefined, next:
     }
     return order;
 }
+
+// ---------- reading back what was deployed, judging every service at once ----------
+
+function isTrack(v: any): v is TrackPlan {
+    return v && typeof v.tag === "string" && Number.isInteger(v.replicas) && Number.isInteger(v.weight);
+}
+
+/**
+ * The services as the stack's previous outputs (`serviceStages`) describe them. Entries that do not have
+ * the shape this version exports (an older stagehand, a hand-edited state) are left out: they count as
+ * first deployments rather than as a stage they may not be at.
+ */
+export function deployedServices(serviceStages: unknown): Record<string, DeployedService> {
+    const out: Record<string, DeployedService> = {};
+    if (!serviceStages || typeof serviceStages !== "object") return out;
+    for (const [name, v] of Object.entries(serviceStages as Record<string, any>)) {
+        if (!v || !Number.isInteger(v.stage) || typeof v.stable !== "string" || !Array.isArray(v.steps) || !isTrack(v.tracks?.production) || !isTrack(v.tracks?.canary)) continue;
+        out[name] = {
+            stage: v.stage,
+            stable: v.stable,
+            canary: typeof v.canary === "string" ? v.canary : undefined,
+            steps: v.steps,
+            completed: v.completed === true,
+            tracks: { production: v.tracks.production, canary: v.tracks.canary },
+        };
+    }
+    return out;
+}
+
+/** The config fields of a service that a move is judged on. */
+export interface ServiceMoveConfig {
+    stage: number;
+    stable: string;
+    canary?: string;
+    steps: number[];
+    replicas: number;
+    allowSkip?: boolean;
+}
+
+export interface JudgedMove {
+    previous?: DeployedService;
+    check: Extract<MoveCheck, { ok: true }>;
+    allowSkip: boolean;
+}
+
+/**
+ * Judges every service's move; throws one error listing every refused move, before anything is registered.
+ * `stackAllowSkip` is the stack-wide default that a service's own `allowSkip` overrides.
+ */
+export function judgeMoves(
+    stack: string,
+    services: Record<string, ServiceMoveConfig>,
+    previous: Record<string, DeployedService>,
+    stackAllowSkip = false,
+): Record<string, JudgedMove> {
+    const problems: string[] = [];
+    const judged: Record<string, JudgedMove> = {};
+    for (const name of Object.keys(services).sort()) {
+        const svc = services[name];
+        const allowSkip = svc.allowSkip ?? stackAllowSkip;
+        const prev = previous[name];
+        const check = checkMove(prev, { ...svc, allowSkip });
+        if (check.ok) judged[name] = { previous: prev, check, allowSkip };
+        else problems.push(moveError(stack, name, prev!.stage, svc.stage, check));
+    }
+    if (problems.length > 0) throw new MoveError(stack, problems);
+    return judged;
+}
+
+/** Thrown when a stage change is not a legal move; `problems` holds one line per service. */
+export class MoveError extends Error {
+    constructor(
+        readonly stack: string,
+        readonly problems: string[],
+    ) {
+        super(`illegal stage move in stack ${stack}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "MoveError";
+    }
+}

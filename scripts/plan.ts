@@ -5,7 +5,9 @@ import * as path from "path";
 import { ConfigError, parseServices, ServiceConfig } from "../components/config";
 import { chartSource } from "../components/service-release";
 import { StagePlan, stagePlan } from "../components/stages";
+import { MoveError } from "../components/transitions";
 import { chartValues } from "../components/values";
+import { printDiff } from "./diff";
 import { helm } from "./helm";
 import { projectRoot, readStackConfig } from "./stack-file";
 import { stringify } from "yaml";
@@ -58,17 +60,20 @@ export function renderManifests({ name, service, plan }: PlannedService): string
     return `# ---- ${name}: ${plan.description}\n${result.stdout}`;
 }
 
-const USAGE = "usage: npm run plan -- <stack> [--manifests] [--service NAME]";
+const USAGE = "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]]";
 
 export function main(argv: string[]): number {
-    const stack = argv.find((a) => !a.startsWith("--"));
     const serviceIdx = argv.indexOf("--service");
     const only = serviceIdx >= 0 ? argv[serviceIdx + 1] : undefined;
+    const diffIdx = argv.indexOf("--diff");
+    const diffRef = diffIdx >= 0 && argv[diffIdx + 1] && !argv[diffIdx + 1].startsWith("--") ? argv[diffIdx + 1] : undefined;
+    const stack = argv.find((a, i) => !a.startsWith("--") && !(serviceIdx >= 0 && i === serviceIdx + 1) && !(diffRef && i === diffIdx + 1));
     if (!stack || (serviceIdx >= 0 && !only)) {
         console.error(USAGE);
         return 2;
     }
     try {
+        if (diffIdx >= 0) return printDiff(stack, diffRef ?? "HEAD", readStackConfig(stack));
         let planned = planStack(stack, readStackConfig(stack));
         if (only) {
             planned = planned.filter((p) => p.name === only);
@@ -81,7 +86,7 @@ export function main(argv: string[]): number {
         }
         return 0;
     } catch (e: any) {
-        console.error(e instanceof ConfigError ? e.message : `plan: ${e.message}`);
+        console.error(e instanceof ConfigError || e instanceof MoveError ? e.message : `plan: ${e.message}`);
         return 1;
     }
 }

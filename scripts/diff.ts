@@ -1,0 +1,97 @@
+// `npm run plan -- <stack> --diff [git-ref]`: compares Pulumi.<stack>.yaml with another revision (default
+// HEAD) and says, per changed service, what the move does — and refuses an illegal move with the same
+// message as the program.
+import { execFileSync } from "child_process";
+import * as path from "path";
+import { parseServices, ServiceConfig } from "../components/config";
+import { StagePlan, stagePlan } from "../components/stages";
+import { checkMove, DeployedService, moveError } from "../components/transitions";
+import { projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
+
+/** Pulumi.<stack>.yaml as it is at `ref`, or undefined when the file does not exist there. */
+export function stackFileAt(stack: string, ref: string, root = projectRoot): string | undefined {
+    const file = path.relative(root, stackFilePath(stack, root));
+    try {
+        return execFileSync("git", ["show", `${ref}:${file}`], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    } catch (e: any) {
+        const stderr = String(e.stderr ?? "");
+        if (/does not exist|exists on disk, but not in/.test(stderr)) return undefined;
+        throw new Error(`git show ${ref}:${file} failed: ${stderr.trim() || e.message}`);
+    }
+}
+
+/** What a deployed stage looks like when the base revision was applied successfully. */
+export function deployedFrom(service: ServiceConfig): DeployedService {
+    const plan = stagePlan(service);
+    return {
+        stage: service.stage,
+        stable: service.stable,
+        canary: service.canary,
+        steps: service.steps,
+        completed: true,
+        tracks: { production: plan.production, canary: plan.canary },
+    };
+}
+
+export interface ServiceDiff {
+    service: string;
+    ok: boolean;
+    line: string;
+}
+
+function changes(before: StagePlan, after: StagePlan): string[] {
+    const out: string[] = [];
+    if (before.canary.weight !== after.canary.weight) out.push(`canary ${before.canary.weight}% -> ${after.canary.weight}%`);
+    for (const track of ["production", "canary"] as const) {
+        if (before[track].tag !== after[track].tag && (before[track].replicas > 0 || after[track].replicas > 0)) {
+            out.push(`${track} tag ${before[track].tag} -> ${after[track].tag}`);
+        }
+        if (before[track].replicas !== after[track].replicas) out.push(`${track} replicas ${before[track].replicas} -> ${after[track].replicas}`);
+    }
+    return out;
+}
+
+const KIND_WORDS: Record<string, string> = { rollback: " (rollback)", finish: " (finish the release)", skip: " (skip, allowSkip)", direct: " (direct update, allowSkip)" };
+
+/** The move of every service that differs between two revisions of a stack's config. */
+export function diffStack(stack: string, before: Record<string, unknown> | undefined, after: Record<string, unknown>): ServiceDiff[] {
+    const stackAllowSkip = after.allowSkip === true;
+    const next = parseServices(stack, after.services);
+    let prev: Record<string, ServiceConfig> = {};
+    if (before?.services !== undefined) prev = parseServices(stack, before.services);
+    const out: ServiceDiff[] = [];
+    for (const name of [...new Set([...Object.keys(prev), ...Object.keys(next)])].sort()) {
+        const a = prev[name];
+        const b = next[name];
+        if (!b) {
+            out.push({ service: name, ok: true, line: `${name}: removed (its Helm releases are deleted; the namespace too if it owns it)` });
+            continue;
+        }
+        const after = stagePlan(b);
+        if (!a) {
+            out.push({ service: name, ok: true, line: `${name}: new service, ${after.description}` });
+            continue;
+        }
+        if (JSON.stringify(a) === JSON.stringify(b)) continue;
+        const before = stagePlan(a);
+        const check = checkMove(deployedFrom(a), { ...b, allowSkip: b.allowSkip ?? stackAllowSkip });
+        if (!check.ok) {
+            out.push({ service: name, ok: false, line: moveError(stack, name, a.stage, b.stage, check) });
+            continue;
+        }
+        const stage = a.stage === b.stage ? `stage ${b.stage} (unchanged)` : `stage ${a.stage} -> ${b.stage}${KIND_WORDS[check.kind] ?? ""}`;
+        const moved = changes(before, after);
+        out.push({ service: name, ok: true, line: `${name}: ${[stage, ...(moved.length ? moved : ["no change to traffic, tags or replicas"])].join(", ")}` });
+    }
+    return out;
+}
+
+/** Prints the moves between `ref` and the working tree; returns the exit code (1 when a move is illegal). */
+export function printDiff(stack: string, ref: string, current: Record<string, unknown>, log = console.log, root = projectRoot): number {
+    const text = stackFileAt(stack, ref, root);
+    const diffs = diffStack(stack, text === undefined ? undefined : stackConfigFromText(text, `Pulumi.${stack}.yaml at ${ref}`), current);
+    log(`stack ${stack}: changes against ${ref}${text === undefined ? ` (Pulumi.${stack}.yaml does not exist there: every service is new)` : ""}`);
+    if (diffs.length === 0) log("no service changes");
+    for (const d of diffs) log(d.ok ? d.line : `REFUSED ${d.line}`);
+    return diffs.every((d) => d.ok) ? 0 : 1;
+}
