@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
 import { ServiceConfig } from "./config";
-import { StagePlan, TrackPlan } from "./stages";
+import { StagePlan, Traffic } from "./stages";
 import { operationOrder, OperationOrder, Track, TRACKS } from "./transitions";
 import { chartValues, ChartParts } from "./values";
 
@@ -20,8 +20,8 @@ export interface ServiceReleaseArgs {
     service: ServiceConfig;
     /** The plan of the service's configured stage (components/stages.ts). */
     plan: StagePlan;
-    /** The tracks as the last successful update left them; absent on the first deployment. */
-    previous?: Record<Track, TrackPlan>;
+    /** The traffic as the last successful update left it; absent on the first deployment. */
+    previous?: Traffic;
     /**
      * Whether this release creates its namespace. Several services may share a namespace; exactly one of
      * them owns it (see `namespaceOwners`) and the others pass the owner's `namespaceResource`.
@@ -60,6 +60,10 @@ const ONLY: Record<Track | "routing", ChartParts> = {
     canary: { production: false, canary: true, routing: false },
     routing: { production: false, canary: false, routing: true },
 };
+
+function trafficWords(t: Traffic): string {
+    return `${t.production.weight}/${t.canary.weight}${t.mirrorPercent ? ` mirror ${t.mirrorPercent}` : ""}`;
+}
 
 export class ServiceRelease extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
@@ -122,7 +126,7 @@ export class ServiceRelease extends pulumi.ComponentResource {
 
         // Make before break: workloads that gain pods or change tag are applied (Helm waits for readiness)
         // before the routing; the routing before the drain delay; the drain before any scale-down.
-        this.order = operationOrder(args.previous, { production: plan.production, canary: plan.canary }, service.drainSeconds);
+        this.order = operationOrder(args.previous, plan, service.drainSeconds);
         const made = Object.fromEntries(this.order.make.map((t) => [t, release(t, ready)])) as Partial<Record<Track, k8s.helm.v3.Release>>;
         this.routing = release("routing", [...ready, ...Object.values(made)]);
         this.drain = new time.Sleep(
@@ -132,7 +136,7 @@ export class ServiceRelease extends pulumi.ComponentResource {
                 // A new trigger per move replaces the Sleep, so it waits again on every move (0 s unless
                 // pods that carried traffic are about to be removed).
                 triggers: {
-                    move: `${args.previous ? `${args.previous.production.weight}/${args.previous.canary.weight}` : "new"} -> ${plan.production.weight}/${plan.canary.weight} @ stage ${plan.stage}`,
+                    move: `${args.previous ? trafficWords(args.previous) : "new"} -> ${trafficWords(plan)} @ stage ${plan.stage}`,
                     scaleDown: this.order.break.join(",") || "none",
                 },
             },

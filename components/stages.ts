@@ -1,6 +1,8 @@
 // Pure: one service's config → what each stage means for traffic, image tags and replicas.
 // Computed once and used by the ServiceRelease component, `npm run plan` and the policies alike.
-import { DEFAULT_STEPS, ServiceConfig, stageCountOf } from "./config";
+import { DEFAULT_STEPS, ServiceConfig, stageCountOf, Strategy } from "./config";
+
+export type { Strategy };
 
 /** What one Deployment of a service runs at a stage, and the share of traffic routed to it. */
 export interface TrackPlan {
@@ -10,11 +12,9 @@ export interface TrackPlan {
     weight: number;
 }
 
-export type StageKind = "idle" | "canary" | "promote" | "switch-back";
+export type StageKind = "idle" | "shadow" | "canary" | "promote" | "switch-back";
 
-/** `canary` for the default steps, `bluegreen` for the single step [100], `custom` for any other list. */
-export type Strategy = "canary" | "bluegreen" | "custom";
-
+/** The strategy a bare step list amounts to (config names it explicitly; this is for plans made without). */
 export function strategyOf(steps: readonly number[]): Strategy {
     if (steps.length === 1 && steps[0] === 100) return "bluegreen";
     if (steps.join(",") === DEFAULT_STEPS.join(",")) return "canary";
@@ -30,9 +30,22 @@ export interface StagePlan {
     name: string;
     production: TrackPlan;
     canary: TrackPlan;
+    /** Percent of requests also mirrored to the canary (shadow stage), their responses dropped; else 0. */
+    mirrorPercent: number;
+    /** Whether the service's test-user routes send matching requests to the canary (while it is live). */
+    testRoutes: boolean;
     /** One line a reviewer reads in the preview. */
     description: string;
 }
+
+/** The traffic-relevant state of a service: both tracks and the mirror. */
+export type Traffic = Pick<StagePlan, "production" | "canary"> & { mirrorPercent?: number };
+
+/** What a stage plan is made from: a service's config, or its parts. */
+export type PlanInput = Pick<ServiceConfig, "stable" | "canary" | "replicas" | "steps"> &
+    Partial<Pick<ServiceConfig, "strategy" | "shadow" | "testRoutes">>;
+
+const STRATEGY_WORDS: Record<Strategy, string> = { canary: "canary", bluegreen: "blue/green", custom: "custom steps" };
 
 /** Canary pods follow the share of traffic they carry: at least 1 while live, full size at 100%. */
 export function canaryReplicas(fullReplicas: number, canaryWeight: number): number {
@@ -41,75 +54,92 @@ export function canaryReplicas(fullReplicas: number, canaryWeight: number): numb
     return Math.max(1, Math.ceil((fullReplicas * canaryWeight) / 100));
 }
 
-function describe(p: Omit<StagePlan, "description">, stableTag: string): string {
+function describe(p: Omit<StagePlan, "description">, stableTag: string, testRouteCount: number): string {
     const production =
         p.kind === "promote" && p.production.tag !== stableTag
             ? `production x${p.production.replicas}, rolling from ${stableTag}`
             : `production x${p.production.replicas}`;
     const canary = p.kind === "switch-back" ? `canary x${p.canary.replicas}, draining` : `canary x${p.canary.replicas}`;
+    const extras: string[] = [];
+    if (p.mirrorPercent > 0) extras.push(`${p.mirrorPercent}% mirrored -> ${p.canary.tag} (canary)`);
+    if (p.testRoutes) extras.push(`test route${testRouteCount === 1 ? "" : "s"} -> canary`);
     return (
         `stage ${p.stage}/${p.stageCount} ${p.name}: ` +
         `${p.production.weight}% -> ${p.production.tag} (${production}), ` +
-        `${p.canary.weight}% -> ${p.canary.tag} (${canary})`
+        `${p.canary.weight}% -> ${p.canary.tag} (${canary})` +
+        extras.map((e) => `, ${e}`).join("") +
+        `; strategy ${STRATEGY_WORDS[p.strategy]}`
     );
 }
 
 /** The plan of every stage of a service, index 0 = stage 1. */
-export function stagePlans(service: Pick<ServiceConfig, "stable" | "canary" | "replicas" | "steps">): StagePlan[] {
+export function stagePlans(service: PlanInput): StagePlan[] {
     const { stable, replicas, steps } = service;
     // At stage 1 without a canary the canary Deployment exists scaled to 0 on the stable tag,
     // so its DestinationRule subset always has a workload to select.
     const canaryTag = service.canary ?? stable;
-    const stageCount = stageCountOf(steps);
-    const strategy = strategyOf(steps);
-    const plans: Omit<StagePlan, "description">[] = [];
+    const shadow = service.shadow;
+    const stageCount = stageCountOf(steps, shadow !== undefined);
+    const strategy = service.strategy ?? strategyOf(steps);
+    const testRouteCount = service.testRoutes?.length ?? 0;
+    type Draft = Omit<StagePlan, "stage" | "stageCount" | "strategy" | "description" | "mirrorPercent" | "testRoutes"> & { mirrorPercent?: number };
+    const drafts: Draft[] = [];
 
-    plans.push({
-        stage: 1,
-        stageCount,
-        strategy,
+    drafts.push({
         kind: "idle",
         name: "idle",
         production: { tag: stable, replicas, weight: 100 },
         canary: { tag: canaryTag, replicas: 0, weight: 0 },
     });
-    steps.forEach((weight, i) => {
-        plans.push({
-            stage: i + 2,
-            stageCount,
-            strategy,
+    if (shadow) {
+        drafts.push({
+            kind: "shadow",
+            name: `shadow ${shadow.percent}%`,
+            // Production serves every response; the canary gets copies, sized for the mirrored share.
+            production: { tag: stable, replicas, weight: 100 },
+            canary: { tag: canaryTag, replicas: canaryReplicas(replicas, shadow.percent), weight: 0 },
+            mirrorPercent: shadow.percent,
+        });
+    }
+    for (const weight of steps) {
+        drafts.push({
             kind: "canary",
             name: `canary ${weight}%`,
             // Production stays at full size through every weight step: it is the instant rollback.
             production: { tag: stable, replicas, weight: 100 - weight },
             canary: { tag: canaryTag, replicas: canaryReplicas(replicas, weight), weight },
         });
-    });
-    plans.push({
-        stage: steps.length + 2,
-        stageCount,
-        strategy,
+    }
+    drafts.push({
         kind: "promote",
         name: "promote",
         // Production rolls to the canary tag while it carries no traffic.
         production: { tag: canaryTag, replicas, weight: 0 },
         canary: { tag: canaryTag, replicas, weight: 100 },
     });
-    plans.push({
-        stage: steps.length + 3,
-        stageCount,
-        strategy,
+    drafts.push({
         kind: "switch-back",
         name: "switch back",
         // Traffic returns to production (now on the released tag); the canary stays up while it drains.
         production: { tag: canaryTag, replicas, weight: 100 },
         canary: { tag: canaryTag, replicas, weight: 0 },
     });
-    return plans.map((p) => ({ ...p, description: describe(p, stable) }));
+    return drafts.map((d, i) => {
+        const plan = {
+            ...d,
+            stage: i + 1,
+            stageCount,
+            strategy,
+            mirrorPercent: d.mirrorPercent ?? 0,
+            // Test users reach the canary whenever it has pods: from the first canary stage to switch back.
+            testRoutes: testRouteCount > 0 && d.canary.replicas > 0,
+        };
+        return { ...plan, description: describe(plan, stable, testRouteCount) };
+    });
 }
 
 /** The plan of the service's configured stage. */
-export function stagePlan(service: Pick<ServiceConfig, "stable" | "canary" | "replicas" | "steps" | "stage">): StagePlan {
+export function stagePlan(service: PlanInput & { stage: number }): StagePlan {
     const plans = stagePlans(service);
     const plan = plans[service.stage - 1];
     if (!plan) throw new RangeError(`stage ${service.stage} does not exist: the steps [${service.steps.join(", ")}] give stages 1 to ${plans.length}`);

@@ -1,6 +1,6 @@
 // Pure: what moves between stages are legal, and in what order a move touches workloads and routing.
 // Used by the program (before any resource is registered), by `npm run plan -- --diff` and by the tests.
-import { StagePlan, stagePlans, TrackPlan } from "./stages";
+import { StagePlan, stagePlans, TrackPlan, Traffic } from "./stages";
 
 export type Track = "production" | "canary";
 export const TRACKS: readonly Track[] = ["production", "canary"];
@@ -14,8 +14,12 @@ export interface DeployedService {
     stable: string;
     canary?: string;
     steps: number[];
+    /** The shadow stage's mirror share, when the service has one (it shifts the stage numbers). */
+    shadow?: { percent: number };
     completed: boolean;
     tracks: Record<Track, TrackPlan>;
+    /** Percent of requests mirrored to the canary at that stage. */
+    mirrorPercent: number;
 }
 
 /** The part of a service's config a move is judged on. */
@@ -24,6 +28,7 @@ export interface ServiceIntent {
     stable: string;
     canary?: string;
     steps: number[];
+    shadow?: { percent: number };
     replicas: number;
     allowSkip: boolean;
 }
@@ -41,7 +46,7 @@ function stageName(plans: StagePlan[], stage: number): string {
 
 /** "stay at 2, 3 (canary 90%), or 1 (rollback)" — the moves open from a deployed state. */
 export function allowedNext(prev: DeployedService, allowSkip = false): string {
-    const plans = stagePlans({ stable: prev.stable, canary: prev.canary, replicas: 1, steps: prev.steps });
+    const plans = stagePlans({ stable: prev.stable, canary: prev.canary, replicas: 1, steps: prev.steps, shadow: prev.shadow });
     const last = plans.length;
     const options: string[] = [`stay at ${prev.stage}`];
     if (prev.stage < last && prev.completed) {
@@ -70,11 +75,11 @@ function sameSteps(a: readonly number[], b: readonly number[]): boolean {
  * `allowSkip`, forward by several stages and changing `stable` directly at stage 1 are allowed too.
  */
 export function checkMove(prev: DeployedService | undefined, next: ServiceIntent): MoveCheck {
-    const plans = stagePlans({ stable: next.stable, canary: next.canary, replicas: next.replicas, steps: next.steps });
+    const plans = stagePlans({ stable: next.stable, canary: next.canary, replicas: next.replicas, steps: next.steps, shadow: next.shadow });
     const to = stageName(plans, next.stage);
     if (!prev) return { ok: true, kind: "first", words: `first deployment at stage ${to}` };
 
-    const prevPlans = stagePlans({ stable: prev.stable, canary: prev.canary, replicas: 1, steps: prev.steps });
+    const prevPlans = stagePlans({ stable: prev.stable, canary: prev.canary, replicas: 1, steps: prev.steps, shadow: prev.shadow });
     const from = stageName(prevPlans, prev.stage);
     const last = prevPlans.length;
     const inRelease = prev.stage > 1;
@@ -108,6 +113,9 @@ export function checkMove(prev: DeployedService | undefined, next: ServiceIntent
     if (inRelease && !sameSteps(next.steps, prev.steps)) {
         return refuse(`\`steps\` changed from [${prev.steps.join(", ")}] to [${next.steps.join(", ")}] in the middle of a release (roll back to stage 1 first)`);
     }
+    if (inRelease && next.shadow?.percent !== prev.shadow?.percent) {
+        return refuse(`\`shadow\` changed in the middle of a release: it renumbers the stages (roll back to stage 1 first)`);
+    }
     if (next.stage === prev.stage) return { ok: true, kind: "stay", words: `stay at stage ${to}` };
     if (next.stage < prev.stage) return refuse(`stage ${from} -> ${to} goes back without rolling back (the way back is stage 1)`);
     if (!prev.completed) return refuse(`stage ${from} did not complete its rollout (stay at ${prev.stage} to retry it, or roll back to 1)`);
@@ -140,7 +148,7 @@ export interface OperationOrder {
 }
 
 /** Classifies each track's change and says how long to wait between routing and scale-down. */
-export function operationOrder(prev: Record<Track, TrackPlan> | undefined, next: Record<Track, TrackPlan>, drainSeconds: number): OperationOrder {
+export function operationOrder(prev: Traffic | undefined, next: Traffic, drainSeconds: number): OperationOrder {
     const order: OperationOrder = { make: [], break: [], drainSeconds: 0 };
     for (const track of TRACKS) {
         const before = prev?.[track];
@@ -150,8 +158,9 @@ export function operationOrder(prev: Record<Track, TrackPlan> | undefined, next:
         const shrinks = before !== undefined && after.replicas < before.replicas && (after.replicas === 0 || after.tag === before.tag);
         if (shrinks) {
             order.break.push(track);
-            // Only pods that were receiving traffic need the drain delay.
-            if (before.weight > 0) order.drainSeconds = drainSeconds;
+            // Only pods that were receiving traffic (weighted or mirrored) need the drain delay.
+            const mirrored = track === "canary" && (prev?.mirrorPercent ?? 0) > 0;
+            if (before.weight > 0 || mirrored) order.drainSeconds = drainSeconds;
         } else {
             order.make.push(track);
         }
@@ -180,8 +189,10 @@ export function deployedServices(serviceStages: unknown): Record<string, Deploye
             stable: v.stable,
             canary: typeof v.canary === "string" ? v.canary : undefined,
             steps: v.steps,
+            shadow: Number.isFinite(v.shadow?.percent) ? { percent: v.shadow.percent } : undefined,
             completed: v.completed === true,
             tracks: { production: v.tracks.production, canary: v.tracks.canary },
+            mirrorPercent: Number.isFinite(v.mirrorPercent) ? v.mirrorPercent : 0,
         };
     }
     return out;
@@ -193,6 +204,7 @@ export interface ServiceMoveConfig {
     stable: string;
     canary?: string;
     steps: number[];
+    shadow?: { percent: number };
     replicas: number;
     allowSkip?: boolean;
 }

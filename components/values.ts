@@ -1,6 +1,6 @@
 // Pure: the values a service's Helm release gets — the team's settings plus the platform-set values of the
 // chart contract (charts/service/README.md) derived from the stage plan.
-import { ServiceConfig } from "./config";
+import { ServiceConfig, TestRoute } from "./config";
 import { StagePlan } from "./stages";
 
 /** Which objects one Helm release of the chart renders. */
@@ -27,6 +27,19 @@ function isPlainObject(v: unknown): boolean {
     return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+function escapeRegex(text: string): string {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Test-user routes as Istio HTTPMatchRequests. Istio matches regexes (RE2) against the whole header value. */
+export function istioMatches(routes: TestRoute[]): Record<string, unknown>[] {
+    return routes.map((r) => {
+        if ("header" in r) return { headers: { [r.header]: r.exact !== undefined ? { exact: r.exact } : { regex: r.regex } } };
+        // One cookie among others in the Cookie header: "a=1; canary=always; b=2".
+        return { headers: { cookie: { regex: `^(.*?;\\s*)?${escapeRegex(r.cookie)}=${escapeRegex(r.value)}(;.*)?$` } } };
+    });
+}
+
 export function chartValues(name: string, service: ServiceConfig, plan: StagePlan, parts: ChartParts = ALL_PARTS): Record<string, unknown> {
     const team: Record<string, unknown> = {
         port: service.port,
@@ -50,6 +63,10 @@ export function chartValues(name: string, service: ServiceConfig, plan: StagePla
         tracks: {
             production: { ...plan.production },
             canary: { ...plan.canary },
+        },
+        routing: {
+            mirrorPercent: plan.mirrorPercent,
+            canaryMatches: plan.testRoutes ? istioMatches(service.testRoutes) : [],
         },
         parts: { ...parts },
     };

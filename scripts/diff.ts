@@ -28,8 +28,10 @@ export function deployedFrom(service: ServiceConfig): DeployedService {
         stable: service.stable,
         canary: service.canary,
         steps: service.steps,
+        shadow: service.shadow,
         completed: true,
         tracks: { production: plan.production, canary: plan.canary },
+        mirrorPercent: plan.mirrorPercent,
     };
 }
 
@@ -42,6 +44,8 @@ export interface ServiceDiff {
 function changes(before: StagePlan, after: StagePlan): string[] {
     const out: string[] = [];
     if (before.canary.weight !== after.canary.weight) out.push(`canary ${before.canary.weight}% -> ${after.canary.weight}%`);
+    if (before.mirrorPercent !== after.mirrorPercent) out.push(`mirrored to canary ${before.mirrorPercent}% -> ${after.mirrorPercent}%`);
+    if (before.testRoutes !== after.testRoutes) out.push(`test routes to canary ${before.testRoutes ? "on" : "off"} -> ${after.testRoutes ? "on" : "off"}`);
     for (const track of ["production", "canary"] as const) {
         if (before[track].tag !== after[track].tag && (before[track].replicas > 0 || after[track].replicas > 0)) {
             out.push(`${track} tag ${before[track].tag} -> ${after[track].tag}`);

@@ -18,7 +18,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
         assert.deepStrictEqual(
             diffs.map((d) => d.line),
             [
-                "added: new service, stage 1/6 idle: 100% -> 01 (production x3), 0% -> 02 (canary x0)",
+                "added: new service, stage 1/6 idle: 100% -> 01 (production x3), 0% -> 02 (canary x0); strategy canary",
                 "cart: stage 3 -> 1 (rollback), canary 90% -> 0%, canary replicas 3 -> 0",
                 "checkout: stage 2 -> 3, canary 10% -> 90%, canary replicas 1 -> 3",
                 "gone: removed (its Helm releases are deleted; the namespace too if it owns it)",

@@ -81,10 +81,10 @@ describe("stage plan (components/stages.ts)", () => {
 
     it("describes each stage in one line a reviewer reads", () => {
         const plans = stagePlans(checkout);
-        assert.strictEqual(plans[0].description, "stage 1/6 idle: 100% -> 01 (production x3), 0% -> 02 (canary x0)");
-        assert.strictEqual(plans[1].description, "stage 2/6 canary 10%: 90% -> 01 (production x3), 10% -> 02 (canary x1)");
-        assert.strictEqual(plans[4].description, "stage 5/6 promote: 0% -> 02 (production x3, rolling from 01), 100% -> 02 (canary x3)");
-        assert.strictEqual(plans[5].description, "stage 6/6 switch back: 100% -> 02 (production x3), 0% -> 02 (canary x3, draining)");
+        assert.strictEqual(plans[0].description, "stage 1/6 idle: 100% -> 01 (production x3), 0% -> 02 (canary x0); strategy canary");
+        assert.strictEqual(plans[1].description, "stage 2/6 canary 10%: 90% -> 01 (production x3), 10% -> 02 (canary x1); strategy canary");
+        assert.strictEqual(plans[4].description, "stage 5/6 promote: 0% -> 02 (production x3, rolling from 01), 100% -> 02 (canary x3); strategy canary");
+        assert.strictEqual(plans[5].description, "stage 6/6 switch back: 100% -> 02 (production x3), 0% -> 02 (canary x3, draining); strategy canary");
     });
 
     it("names the strategy of a step list", () => {
