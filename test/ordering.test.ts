@@ -9,7 +9,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { parseServices } from "../components/config";
 import { ServiceRelease } from "../components/service-release";
-import { stagePlans, TrackPlan } from "../components/stages";
+import { stagePlans, Traffic } from "../components/stages";
 import { checkMove, DeployedService, Track, TRACKS } from "../components/transitions";
 import { runMocked } from "./helpers/mocks";
 
@@ -20,7 +20,7 @@ interface Captured {
     dependsOn: string[];
 }
 
-async function captureRelease(service: Record<string, unknown>, previous: Record<Track, TrackPlan> | undefined): Promise<Map<string, Captured>> {
+async function captureRelease(service: Record<string, unknown>, previous: Traffic | undefined): Promise<Map<string, Captured>> {
     const captured = new Map<string, Captured>();
     const names = new Map<pulumi.Resource, string>();
     const capture: pulumi.ResourceTransformation = (args) => {
@@ -55,12 +55,14 @@ function replay(order: string[], ops: Record<string, (s: State) => void>, full: 
     for (const op of order) {
         const before: State = JSON.parse(JSON.stringify(s));
         ops[op](s);
+        assert.ok(s.mirror === 0 || s.pods.canary.replicas >= 1, `after ${op} in order [${order}]: ${s.mirror}% mirrored to a canary with no pods`);
         for (const t of TRACKS) {
             assert.ok(
                 s.pods[t].replicas >= needed(full, s.weights[t]),
                 `after ${op} in order [${order}]: ${s.weights[t]}% routed to ${t} with ${s.pods[t].replicas} pod(s)`,
             );
-            if (s.pods[t].replicas < before.pods[t].replicas && start.weights[t] > 0) {
+            const carried = start.weights[t] > 0 || (t === "canary" && start.mirror > 0);
+            if (s.pods[t].replicas < before.pods[t].replicas && carried) {
                 assert.ok(s.routed, `after ${op} in order [${order}]: ${t} scaled down before routing moved its traffic`);
                 assert.ok(s.drainedFor >= drainSeconds && drainSeconds > 0, `after ${op} in order [${order}]: ${t} scaled down without a drain delay`);
             }
@@ -72,6 +74,8 @@ function replay(order: string[], ops: Record<string, (s: State) => void>, full: 
 interface State {
     pods: Record<Track, { tag: string; replicas: number }>;
     weights: Record<Track, number>;
+    /** Percent of requests mirrored to the canary. */
+    mirror: number;
     routed: boolean;
     drainedFor: number;
 }
@@ -89,10 +93,11 @@ function legalMoves(stageCount: number): Move[] {
     return moves;
 }
 
-for (const steps of [[10, 90, 100], [10, 25, 50, 75, 100]]) {
-    describe(`order of operations of every legal move, steps [${steps.join(", ")}]`, () => {
+const variants: { steps: number[]; shadow?: { percent: number } }[] = [{ steps: [10, 90, 100] }, { steps: [10, 25, 50, 75, 100] }, { steps: [10, 90, 100], shadow: { percent: 20 } }];
+for (const { steps, shadow } of variants) {
+    describe(`order of operations of every legal move, steps [${steps.join(", ")}]${shadow ? `, shadow ${shadow.percent}%` : ""}`, () => {
         const full = 4;
-        const base = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", replicas: full, steps, drainSeconds: 30 };
+        const base = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", replicas: full, steps, drainSeconds: 30, ...(shadow ? { shadow } : {}) };
         const plans = stagePlans(base);
         for (const move of legalMoves(plans.length)) {
             const title = move.from === undefined ? `first deployment at stage ${move.to}` : move.finish ? `finish after stage ${move.from}` : `stage ${move.from} -> ${move.to}`;
@@ -104,14 +109,16 @@ for (const steps of [[10, 90, 100], [10, 25, 50, 75, 100]]) {
                     stable: "01",
                     canary: "02",
                     steps,
+                    shadow,
                     completed: true,
                     tracks: { production: prevPlan.production, canary: prevPlan.canary },
+                    mirrorPercent: prevPlan.mirrorPercent,
                 };
                 const check = checkMove(prev, { ...next, allowSkip: false });
                 assert.ok(check.ok, `the move must be legal: ${JSON.stringify(check)}`);
 
                 const nextPlan = stagePlans(next)[next.stage - 1];
-                const captured = await captureRelease(next, prev?.tracks);
+                const captured = await captureRelease(next, prev && { ...prev.tracks, mirrorPercent: prev.mirrorPercent });
                 const ids = { production: "checkout-production", canary: "checkout-canary", routing: "checkout-routing", drain: "checkout-drain" };
                 for (const id of Object.values(ids)) assert.ok(captured.has(id), `${id} registered`);
 
@@ -123,8 +130,9 @@ for (const steps of [[10, 90, 100], [10, 25, 50, 75, 100]]) {
                     };
                 }
                 ops[ids.routing] = (s) => {
-                    const tracks = captured.get(ids.routing)!.props.values.tracks;
+                    const { tracks, routing } = captured.get(ids.routing)!.props.values;
                     s.weights = { production: tracks.production.weight, canary: tracks.canary.weight };
+                    s.mirror = routing.mirrorPercent;
                     s.routed = true;
                 };
                 ops[ids.drain] = (s) => {
@@ -137,15 +145,17 @@ for (const steps of [[10, 90, 100], [10, 25, 50, 75, 100]]) {
                     ? {
                           pods: { production: { ...prevPlan.production }, canary: { ...prevPlan.canary } },
                           weights: { production: prevPlan.production.weight, canary: prevPlan.canary.weight },
+                          mirror: prevPlan.mirrorPercent,
                           routed: false,
                           drainedFor: 0,
                       }
-                    : { pods: { production: { tag: "", replicas: 0 }, canary: { tag: "", replicas: 0 } }, weights: { production: 0, canary: 0 }, routed: false, drainedFor: 0 };
+                    : { pods: { production: { tag: "", replicas: 0 }, canary: { tag: "", replicas: 0 } }, weights: { production: 0, canary: 0 }, mirror: 0, routed: false, drainedFor: 0 };
                 const orders = linearExtensions(Object.values(ids), deps);
                 assert.ok(orders.length > 0, "the dependency graph has no cycle");
                 for (const order of orders) {
                     const end = replay(order, ops, full, start, 30);
                     assert.deepStrictEqual(end.weights, { production: nextPlan.production.weight, canary: nextPlan.canary.weight });
+                    assert.strictEqual(end.mirror, nextPlan.mirrorPercent);
                     for (const t of TRACKS) assert.deepStrictEqual(end.pods[t], { tag: nextPlan[t].tag, replicas: nextPlan[t].replicas });
                 }
                 // The routing release holds the DestinationRule with both subsets: the route never names a missing one.
