@@ -5,8 +5,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
 import { ServiceConfig } from "./config";
-import { StagePlan, Traffic } from "./stages";
-import { operationOrder, OperationOrder, Track, TRACKS } from "./transitions";
+import { StagePlan, TrackPlan, Traffic } from "./stages";
+import { allowedNext, DeployedService, operationOrder, OperationOrder, Track, TRACKS } from "./transitions";
 import { chartValues, ChartParts } from "./values";
 
 /** How long Helm waits for a release to become ready before `atomic` rolls it back. */
@@ -22,6 +22,8 @@ export interface ServiceReleaseArgs {
     plan: StagePlan;
     /** The traffic as the last successful update left it; absent on the first deployment. */
     previous?: Traffic;
+    /** The judged move (components/transitions.ts `judgeMoves`), shown in the stack outputs. */
+    move?: { words: string; previousStage?: number; allowSkip: boolean };
     /**
      * Whether this release creates its namespace. Several services may share a namespace; exactly one of
      * them owns it (see `namespaceOwners`) and the others pass the owner's `namespaceResource`.
@@ -61,6 +63,65 @@ const ONLY: Record<Track | "routing", ChartParts> = {
     routing: { production: false, canary: false, routing: true },
 };
 
+/** The stack output of one service (`serviceStages.<service>`). */
+export interface ServiceStageSummary {
+    stage: number;
+    stageCount: number;
+    stageName: string;
+    strategy: string;
+    description: string;
+    weights: { production: number; canary: number };
+    tracks: Record<Track, TrackPlan>;
+    mirrorPercent: number;
+    testRoutes: boolean;
+    stable: string;
+    canary?: string;
+    steps: number[];
+    shadow?: { percent: number };
+    previousStage?: number;
+    move: string;
+    next: string;
+    allowSkip: boolean;
+    completed: boolean;
+}
+
+/** Pure: the summary a service exports once its releases are applied. */
+export function stageSummary(service: ServiceConfig, plan: StagePlan, completed: boolean, move?: ServiceReleaseArgs["move"]): ServiceStageSummary {
+    const allowSkip = move?.allowSkip ?? false;
+    const deployed: DeployedService = {
+        stage: plan.stage,
+        stable: service.stable,
+        canary: service.canary,
+        steps: service.steps,
+        shadow: service.shadow,
+        completed,
+        tracks: { production: plan.production, canary: plan.canary },
+        mirrorPercent: plan.mirrorPercent,
+    };
+    const summary: ServiceStageSummary = {
+        stage: plan.stage,
+        stageCount: plan.stageCount,
+        stageName: plan.name,
+        strategy: plan.strategy,
+        description: plan.description,
+        weights: { production: plan.production.weight, canary: plan.canary.weight },
+        tracks: { production: { ...plan.production }, canary: { ...plan.canary } },
+        mirrorPercent: plan.mirrorPercent,
+        testRoutes: plan.testRoutes,
+        stable: service.stable,
+        steps: [...service.steps],
+        move: move?.words ?? `deployed at stage ${plan.stage} (${plan.name})`,
+        next: allowedNext(deployed, allowSkip),
+        allowSkip,
+        completed,
+    };
+    // Pulumi drops undefined outputs; leaving the keys out keeps the preview diff clean.
+    if (service.canary !== undefined) summary.canary = service.canary;
+    if (service.shadow !== undefined) summary.shadow = { percent: service.shadow.percent };
+    if (move?.previousStage !== undefined) summary.previousStage = move.previousStage;
+    return summary;
+}
+
 function trafficWords(t: Traffic): string {
     return `${t.production.weight}/${t.canary.weight}${t.mirrorPercent ? ` mirror ${t.mirrorPercent}` : ""}`;
 }
@@ -73,6 +134,11 @@ export class ServiceRelease extends pulumi.ComponentResource {
     public readonly weights: pulumi.Output<{ production: number; canary: number }>;
     /** True once every Helm release of the service reports `deployed`. */
     public readonly completed: pulumi.Output<boolean>;
+    /**
+     * What the stack exports for this service: read by reviewers in the preview diff, and read back by the
+     * next update to judge its move (components/transitions.ts `deployedServices`).
+     */
+    public readonly summary: pulumi.Output<ServiceStageSummary>;
     /** The order this update follows (make, routing, drain, break). */
     public readonly order: OperationOrder;
     public readonly namespaceResource?: k8s.core.v1.Namespace;
@@ -152,6 +218,7 @@ export class ServiceRelease extends pulumi.ComponentResource {
         this.description = pulumi.output(plan.description);
         this.weights = pulumi.output({ production: plan.production.weight, canary: plan.canary.weight });
         this.completed = pulumi.all(all.map((r) => r.status)).apply((statuses) => statuses.every((s) => s?.status === "deployed"));
+        this.summary = this.completed.apply((completed) => stageSummary(service, plan, completed, args.move));
         this.registerOutputs({
             namespace: this.namespace,
             stage: this.stage,
@@ -159,6 +226,7 @@ export class ServiceRelease extends pulumi.ComponentResource {
             description: this.description,
             weights: this.weights,
             completed: this.completed,
+            summary: this.summary,
         });
     }
 }

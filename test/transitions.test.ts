@@ -7,7 +7,7 @@ function deployed(stage: number, extra: Partial<DeployedService> = {}): Deployed
     const stable = extra.stable ?? "01";
     const canary = "canary" in extra ? extra.canary : "02";
     const plan = stagePlans({ stable, canary, replicas: 3, steps })[stage - 1];
-    return { stage, stable, canary, steps, completed: true, tracks: { production: plan.production, canary: plan.canary }, ...extra };
+    return { stage, stable, canary, steps, completed: true, tracks: { production: plan.production, canary: plan.canary }, mirrorPercent: 0, ...extra };
 }
 const intent = (stage: number, extra: Partial<ServiceIntent> = {}): ServiceIntent => ({ stage, stable: "01", canary: "02", steps: [10, 90, 100], replicas: 3, allowSkip: false, ...extra });
 
