@@ -2,7 +2,8 @@
 // versions and replicas, offline — no Pulumi CLI, no cloud credentials. The same config validation and
 // stage plan as the Pulumi program.
 import * as path from "path";
-import { ConfigError, parseServices, ServiceConfig } from "../components/config";
+import { ConfigError, parseStackConfig, ServiceConfig } from "../components/config";
+import { estimateMonthlyCost, formatCost } from "../components/cost";
 import { chartSource } from "../components/service-release";
 import { StagePlan, stagePlan } from "../components/stages";
 import { MoveError } from "../components/transitions";
@@ -19,7 +20,7 @@ export interface PlannedService {
 }
 
 export function planStack(stack: string, raw: Record<string, unknown>): PlannedService[] {
-    const services = parseServices(stack, raw.services);
+    const { services } = parseStackConfig(stack, raw);
     return Object.keys(services)
         .sort()
         .map((name) => ({ name, service: services[name], plan: stagePlan(services[name]) }));
@@ -74,7 +75,8 @@ export function main(argv: string[]): number {
     }
     try {
         if (diffIdx >= 0) return printDiff(stack, diffRef ?? "HEAD", readStackConfig(stack));
-        let planned = planStack(stack, readStackConfig(stack));
+        const raw = readStackConfig(stack);
+        let planned = planStack(stack, raw);
         if (only) {
             planned = planned.filter((p) => p.name === only);
             if (planned.length === 0) throw new Error(`stack ${stack} has no service ${JSON.stringify(only)}`);
@@ -83,6 +85,8 @@ export function main(argv: string[]): number {
             for (const p of planned) process.stdout.write(renderManifests(p));
         } else {
             console.log(formatPlan(stack, planned));
+            // The whole stack's cluster, so not for a single service.
+            if (!only) console.log(`\n${formatCost(stack, estimateMonthlyCost(parseStackConfig(stack, raw).cluster))}`);
         }
         return 0;
     } catch (e: any) {

@@ -9,6 +9,23 @@ export interface Registered {
     inputs: any;
     custom: boolean;
     provider?: string;
+    /** URN of the parent resource (components: their children name them here). */
+    parent?: string;
+    /**
+     * URNs of the resources this one waits for, as the SDK sends them to the engine: explicit `dependsOn`
+     * (a component expands to its custom children) plus the resources its inputs come from.
+     */
+    dependencies: string[];
+}
+
+/** The resource name in a URN (`urn:pulumi:<stack>::<project>::<type>::<name>`). */
+export function urnName(urn: string): string {
+    return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/** Names of the resources `r` waits for (see `Registered.dependencies`). */
+export function dependencyNames(r: Registered): string[] {
+    return r.dependencies.map(urnName);
 }
 
 export interface ProgramRun {
@@ -33,15 +50,22 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
     return state;
 }
 
-function mocks(resources: Registered[]): pulumi.runtime.Mocks {
+/** What the mocks API leaves out of a registration, read from the request itself, by `type::name`. */
+type RequestFacts = Pick<Registered, "parent" | "dependencies">;
+
+function mocks(resources: Registered[], requests: Map<string, RequestFacts>): pulumi.runtime.Mocks {
     return {
         newResource(args) {
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: !!args.custom, provider: args.provider });
+            const key = `${args.type}::${args.name}`;
+            const facts = requests.get(key) ?? { dependencies: [] };
+            requests.delete(key);
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: !!args.custom, provider: args.provider, ...facts });
             return { id: args.custom ? `${args.name}-id` : undefined, state: mockState(args) };
         },
         call(args) {
             if (args.token === "aws:index/getAvailabilityZones:getAvailabilityZones") {
-                return { names: ["us-east-1a", "us-east-1b", "us-east-1c"], zoneIds: ["use1-az1", "use1-az2", "use1-az3"] };
+                const letters = ["a", "b", "c", "d", "e", "f"];
+                return { names: letters.map((l) => `us-east-1${l}`), zoneIds: letters.map((_, i) => `use1-az${i + 1}`) };
             }
             if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/test", userId: "test" };
             if (args.token === "aws:index/getRegion:getRegion") return { name: "us-east-1", region: "us-east-1" };
@@ -60,7 +84,15 @@ export function stackConfig(config: Record<string, unknown>): Record<string, str
 export async function runMocked<T>(stack: string, config: Record<string, unknown>, fn: () => T | Promise<T>): Promise<{ resources: Registered[]; value: T }> {
     const resources: Registered[] = [];
     pulumi.runtime.setAllConfig(stackConfig(config));
-    await pulumi.runtime.setMocks(mocks(resources), "stagehand", stack, false);
+    const requests = new Map<string, RequestFacts>();
+    await pulumi.runtime.setMocks(mocks(resources, requests), "stagehand", stack, false);
+    // The mock monitor hands `newResource` no parent and no dependencies: note them from each request first.
+    const monitor = settings.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) => {
+        requests.set(`${req.getType()}::${req.getName()}`, { parent: req.getParent() || undefined, dependencies: req.getDependenciesList() });
+        return register(req, callback);
+    };
     let value!: T;
     let failure: unknown;
     try {
