@@ -126,3 +126,28 @@ describe("npm run plan shows the estimate", () => {
         assert.match(text, /^total\s+\$128\.63$/m);
     });
 });
+
+describe("README's cost table", () => {
+    it("holds the numbers the cost model gives for the stack files", () => {
+        const readme = require("fs").readFileSync(require("path").resolve(__dirname, "../README.md"), "utf8") as string;
+        const row = (item: string) => {
+            const section = readme.slice(readme.indexOf("## What it costs"), readme.indexOf("\n## ", readme.indexOf("## What it costs") + 1));
+            const line = section.split("\n").find((l) => l.startsWith(`| ${item} |`));
+            assert.ok(line, `README has a "${item}" row in "What it costs"`);
+            return line.split("|").slice(2, 5).map((cell) => cell.trim().replace(/\*/g, "").split(" ")[0]);
+        };
+        const estimates = ["staging", "uat", "prod"].map((s) => byItem(estimateMonthlyCost(stackCluster(s)).lines));
+        const money = (l?: CostLine) => (l ? l.monthly.toFixed(2) : "—");
+        assert.deepStrictEqual(row("EKS control plane"), estimates.map((e) => money(e["EKS control plane"])));
+        assert.deepStrictEqual(row("node disks (EBS gp3)"), estimates.map((e) => money(e["node disks (EBS gp3)"])));
+        assert.deepStrictEqual(row("NAT gateways"), estimates.map((e) => money(e["NAT gateways"])));
+        assert.deepStrictEqual(row("public IPv4 addresses"), estimates.map((e) => money(e["public IPv4 addresses"])));
+        assert.deepStrictEqual(row("load balancer (NLB)"), estimates.map((e) => money(e["load balancer (NLB, Istio ingress)"])));
+        const nodes = (e: Record<string, CostLine>) => Object.values(e).filter((l) => l.item.startsWith("nodes")).reduce((sum, l) => sum + l.monthly, 0).toFixed(2);
+        assert.deepStrictEqual(row("nodes"), estimates.map(nodes));
+        assert.deepStrictEqual(
+            row("**total**"),
+            ["staging", "uat", "prod"].map((s) => estimateMonthlyCost(stackCluster(s)).total.toFixed(2)),
+        );
+    });
+});
