@@ -127,6 +127,37 @@ const extraValues = z
         }
     });
 
+// Shadow stage: before the first weight step, production keeps all traffic and this share of requests is
+// mirrored to the canary (Istio `mirror` + `mirrorPercentage`); the responses of mirrored requests are dropped.
+const shadowSchema = z.strictObject(
+    {
+        // Whole percent: the chart's values schema (routing.mirrorPercent) takes an integer.
+        percent: z
+            .number({ error: "the percentage of requests mirrored to the canary, a whole number from 1 to 100" })
+            .int({ error: "the percentage of requests mirrored to the canary, a whole number from 1 to 100" })
+            .min(1, { error: "the percentage of requests mirrored to the canary, a whole number from 1 to 100" })
+            .max(100, { error: "the percentage of requests mirrored to the canary, a whole number from 1 to 100" }),
+    },
+    { error: "an object such as {percent: 20}" },
+);
+
+// Test-user routes: requests that match always reach the canary while it is live, whatever the weights.
+const headerName = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+const testRouteSchema = z.union(
+    [
+        z.strictObject({
+            header: z.string().regex(headerName, { error: "a lower-case HTTP header name, e.g. x-canary" }),
+            exact: z.string({ error: "a header value to match exactly" }).min(1, { error: "a non-empty header value to match exactly" }).optional(),
+            regex: z.string({ error: "an RE2 regular expression" }).min(1, { error: "a non-empty RE2 regular expression" }).optional(),
+        }),
+        z.strictObject({
+            cookie: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "a cookie name" }),
+            value: z.string().regex(/^[A-Za-z0-9!#$%&'()*+./:<=>?@\[\]^_`{|}~-]+$/, { error: "a cookie value without spaces, ';' or ','" }),
+        }),
+    ],
+    { error: "a header match {header, exact | regex} or a cookie match {cookie, value}" },
+).refine((r) => !("header" in r) || (r.exact === undefined) !== (r.regex === undefined), { error: "a header match with exactly one of `exact` or `regex`" });
+
 const wholeNumber = (what: string, min: number, max?: number) => {
     const words = max === undefined ? `${what}, a whole number of at least ${min}` : `${what}, a whole number from ${min} to ${max}`;
     const n = z.number({ error: words }).int({ error: words }).min(min, { error: words });
@@ -170,7 +201,11 @@ export const serviceSchema = z
         replicas: wholeNumber("the production replica count", 1, 1000),
         port: wholeNumber("the container port", 1, 65535).default(8080),
         namespace: namespaceName.optional(),
-        steps: weightSteps.default([...DEFAULT_STEPS]),
+        // `strategy` picks the steps (canary: [10, 90, 100], bluegreen: [100]); explicit `steps` make a custom one.
+        strategy: z.enum(["canary", "bluegreen"], { error: "\"canary\" or \"bluegreen\" (or leave it out and give `steps`)" }).optional(),
+        steps: weightSteps.optional(),
+        shadow: shadowSchema.optional(),
+        testRoutes: z.array(testRouteSchema, { error: "a list of header or cookie matches, e.g. [{header: x-canary, exact: \"true\"}]" }).max(16, { error: "at most 16 test routes" }).default([]),
         chart: chartRef.default("./charts/service"),
         resources: resources.default({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } }),
         probes: probes.default({ readiness: "/healthz", liveness: "/healthz" }),
@@ -184,14 +219,18 @@ export const serviceSchema = z
         verdict: verdictSchema.optional(),
     })
     .superRefine((svc, ctx) => {
-        const count = stageCountOf(svc.steps);
+        if (svc.strategy === "bluegreen" && svc.steps !== undefined && !(svc.steps.length === 1 && svc.steps[0] === 100)) {
+            ctx.addIssue({ code: "custom", path: ["steps"], input: svc.steps, message: "no `steps` with strategy bluegreen (blue/green is the single step [100]), or leave `strategy` out" });
+        }
+        const steps = stepsOf(svc);
+        const count = stageCountOf(steps, svc.shadow !== undefined);
         // With a broken step list the stage count means nothing; the steps error speaks for itself.
-        if (validSteps(svc.steps) && svc.stage > count) {
+        if (validSteps(steps) && svc.stage > count) {
             ctx.addIssue({
                 code: "custom",
                 path: ["stage"],
                 input: svc.stage,
-                message: `a stage from 1 to ${count} (steps [${svc.steps.join(", ")}] give ${count} stages)`,
+                message: `a stage from 1 to ${count} (steps [${steps.join(", ")}]${svc.shadow ? " and a shadow stage" : ""} give ${count} stages)`,
             });
         }
         if (svc.stage > 1 && svc.canary === undefined) {
@@ -202,12 +241,28 @@ export const serviceSchema = z
         }
     });
 
-export type ServiceConfig = z.output<typeof serviceSchema> & { namespace: string };
+type ParsedService = z.output<typeof serviceSchema>;
+/** A service's config with every default resolved: its namespace, its strategy and its steps. */
+export type ServiceConfig = Omit<ParsedService, "steps" | "strategy"> & { namespace: string; strategy: Strategy; steps: number[] };
 export type ServiceInput = z.input<typeof serviceSchema>;
+export type TestRoute = z.output<typeof testRouteSchema>;
 
-/** Stages of a step list: 1 idle, one per weight step, promote, switch back. */
-export function stageCountOf(steps: readonly number[]): number {
-    return steps.length + 3;
+/** `canary` for the default steps, `bluegreen` for [100], `custom` for an explicit step list. */
+export type Strategy = "canary" | "bluegreen" | "custom";
+
+/** The weight steps a service's `strategy`/`steps` give. */
+export function stepsOf(svc: { strategy?: "canary" | "bluegreen"; steps?: number[] }): number[] {
+    if (svc.steps) return svc.steps;
+    return svc.strategy === "bluegreen" ? [100] : [...DEFAULT_STEPS];
+}
+
+function strategyOfConfig(svc: { strategy?: "canary" | "bluegreen"; steps?: number[] }): Strategy {
+    return svc.strategy ?? (svc.steps ? "custom" : "canary");
+}
+
+/** Stages of a step list: 1 idle, (shadow,) one per weight step, promote, switch back. */
+export function stageCountOf(steps: readonly number[], shadow = false): number {
+    return steps.length + 3 + (shadow ? 1 : 0);
 }
 
 // ---------- error words ----------
@@ -268,7 +323,7 @@ export function parseServices(stack: string, raw: unknown): Record<string, Servi
             problems.push(...describeIssues(stack, `service ${name}`, parsed.error.issues));
             continue;
         }
-        services[name] = { ...parsed.data, namespace: parsed.data.namespace ?? name };
+        services[name] = { ...parsed.data, namespace: parsed.data.namespace ?? name, strategy: strategyOfConfig(parsed.data), steps: stepsOf(parsed.data) };
     }
     if (problems.length > 0) throw new ConfigError(stack, problems);
     return services;
