@@ -256,8 +256,15 @@ export function stepsOf(svc: { strategy?: "canary" | "bluegreen"; steps?: number
     return svc.strategy === "bluegreen" ? [100] : [...DEFAULT_STEPS];
 }
 
+/** The strategy a step list amounts to: [100] is blue/green, the default steps canary, any other custom. */
+export function strategyOf(steps: readonly number[]): Strategy {
+    if (steps.length === 1 && steps[0] === 100) return "bluegreen";
+    if (steps.length === DEFAULT_STEPS.length && steps.every((w, i) => w === DEFAULT_STEPS[i])) return "canary";
+    return "custom";
+}
+
 function strategyOfConfig(svc: { strategy?: "canary" | "bluegreen"; steps?: number[] }): Strategy {
-    return svc.strategy ?? (svc.steps ? "custom" : "canary");
+    return svc.strategy ?? strategyOf(stepsOf(svc));
 }
 
 /** Stages of a step list: 1 idle, (shadow,) one per weight step, promote, switch back. */

@@ -97,6 +97,7 @@ export function stageSummary(service: ServiceConfig, plan: StagePlan, completed:
         completed,
         tracks: { production: plan.production, canary: plan.canary },
         mirrorPercent: plan.mirrorPercent,
+        testRoutes: plan.testRoutes,
     };
     const summary: ServiceStageSummary = {
         stage: plan.stage,
@@ -123,7 +124,7 @@ export function stageSummary(service: ServiceConfig, plan: StagePlan, completed:
 }
 
 function trafficWords(t: Traffic): string {
-    return `${t.production.weight}/${t.canary.weight}${t.mirrorPercent ? ` mirror ${t.mirrorPercent}` : ""}`;
+    return `${t.production.weight}/${t.canary.weight}${t.mirrorPercent ? ` mirror ${t.mirrorPercent}` : ""}${t.testRoutes ? " test routes" : ""}`;
 }
 
 export class ServiceRelease extends pulumi.ComponentResource {

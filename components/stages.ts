@@ -1,7 +1,8 @@
 // Pure: one service's config → what each stage means for traffic, image tags and replicas.
 // Computed once and used by the ServiceRelease component, `npm run plan` and the policies alike.
-import { DEFAULT_STEPS, ServiceConfig, stageCountOf, Strategy } from "./config";
+import { ServiceConfig, stageCountOf, Strategy, strategyOf } from "./config";
 
+export { strategyOf };
 export type { Strategy };
 
 /** What one Deployment of a service runs at a stage, and the share of traffic routed to it. */
@@ -14,12 +15,6 @@ export interface TrackPlan {
 
 export type StageKind = "idle" | "shadow" | "canary" | "promote" | "switch-back";
 
-/** The strategy a bare step list amounts to (config names it explicitly; this is for plans made without). */
-export function strategyOf(steps: readonly number[]): Strategy {
-    if (steps.length === 1 && steps[0] === 100) return "bluegreen";
-    if (steps.join(",") === DEFAULT_STEPS.join(",")) return "canary";
-    return "custom";
-}
 
 export interface StagePlan {
     stage: number;
@@ -39,7 +34,7 @@ export interface StagePlan {
 }
 
 /** The traffic-relevant state of a service: both tracks and the mirror. */
-export type Traffic = Pick<StagePlan, "production" | "canary"> & { mirrorPercent?: number };
+export type Traffic = Pick<StagePlan, "production" | "canary"> & { mirrorPercent?: number; testRoutes?: boolean };
 
 /** What a stage plan is made from: a service's config, or its parts. */
 export type PlanInput = Pick<ServiceConfig, "stable" | "canary" | "replicas" | "steps"> &

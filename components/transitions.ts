@@ -20,6 +20,8 @@ export interface DeployedService {
     tracks: Record<Track, TrackPlan>;
     /** Percent of requests mirrored to the canary at that stage. */
     mirrorPercent: number;
+    /** Whether test-user routes sent matching requests to the canary at that stage. */
+    testRoutes?: boolean;
 }
 
 /** The part of a service's config a move is judged on. */
@@ -158,9 +160,9 @@ export function operationOrder(prev: Traffic | undefined, next: Traffic, drainSe
         const shrinks = before !== undefined && after.replicas < before.replicas && (after.replicas === 0 || after.tag === before.tag);
         if (shrinks) {
             order.break.push(track);
-            // Only pods that were receiving traffic (weighted or mirrored) need the drain delay.
-            const mirrored = track === "canary" && (prev?.mirrorPercent ?? 0) > 0;
-            if (before.weight > 0 || mirrored) order.drainSeconds = drainSeconds;
+            // Only pods that were receiving traffic (weighted, mirrored or test users') need the drain delay.
+            const sideTraffic = track === "canary" && ((prev?.mirrorPercent ?? 0) > 0 || prev?.testRoutes === true);
+            if (before.weight > 0 || sideTraffic) order.drainSeconds = drainSeconds;
         } else {
             order.make.push(track);
         }
@@ -193,6 +195,7 @@ export function deployedServices(serviceStages: unknown): Record<string, Deploye
             completed: v.completed === true,
             tracks: { production: v.tracks.production, canary: v.tracks.canary },
             mirrorPercent: Number.isFinite(v.mirrorPercent) ? v.mirrorPercent : 0,
+            testRoutes: v.testRoutes === true,
         };
     }
     return out;

@@ -32,6 +32,7 @@ export function deployedFrom(service: ServiceConfig): DeployedService {
         completed: true,
         tracks: { production: plan.production, canary: plan.canary },
         mirrorPercent: plan.mirrorPercent,
+        testRoutes: plan.testRoutes,
     };
 }
 

@@ -56,12 +56,13 @@ function replay(order: string[], ops: Record<string, (s: State) => void>, full: 
         const before: State = JSON.parse(JSON.stringify(s));
         ops[op](s);
         assert.ok(s.mirror === 0 || s.pods.canary.replicas >= 1, `after ${op} in order [${order}]: ${s.mirror}% mirrored to a canary with no pods`);
+        assert.ok(!s.testRoutes || s.pods.canary.replicas >= 1, `after ${op} in order [${order}]: test routes to a canary with no pods`);
         for (const t of TRACKS) {
             assert.ok(
                 s.pods[t].replicas >= needed(full, s.weights[t]),
                 `after ${op} in order [${order}]: ${s.weights[t]}% routed to ${t} with ${s.pods[t].replicas} pod(s)`,
             );
-            const carried = start.weights[t] > 0 || (t === "canary" && start.mirror > 0);
+            const carried = start.weights[t] > 0 || (t === "canary" && (start.mirror > 0 || start.testRoutes));
             if (s.pods[t].replicas < before.pods[t].replicas && carried) {
                 assert.ok(s.routed, `after ${op} in order [${order}]: ${t} scaled down before routing moved its traffic`);
                 assert.ok(s.drainedFor >= drainSeconds && drainSeconds > 0, `after ${op} in order [${order}]: ${t} scaled down without a drain delay`);
@@ -76,6 +77,8 @@ interface State {
     weights: Record<Track, number>;
     /** Percent of requests mirrored to the canary. */
     mirror: number;
+    /** Whether test-user requests are routed to the canary. */
+    testRoutes: boolean;
     routed: boolean;
     drainedFor: number;
 }
@@ -93,11 +96,16 @@ function legalMoves(stageCount: number): Move[] {
     return moves;
 }
 
-const variants: { steps: number[]; shadow?: { percent: number } }[] = [{ steps: [10, 90, 100] }, { steps: [10, 25, 50, 75, 100] }, { steps: [10, 90, 100], shadow: { percent: 20 } }];
-for (const { steps, shadow } of variants) {
-    describe(`order of operations of every legal move, steps [${steps.join(", ")}]${shadow ? `, shadow ${shadow.percent}%` : ""}`, () => {
+const testRoutes = [{ header: "x-canary", exact: "true" }];
+const variants: { steps: number[]; shadow?: { percent: number }; testRoutes?: typeof testRoutes }[] = [
+    { steps: [10, 90, 100] },
+    { steps: [10, 25, 50, 75, 100] },
+    { steps: [10, 90, 100], shadow: { percent: 20 }, testRoutes },
+];
+for (const { steps, shadow, testRoutes } of variants) {
+    describe(`order of operations of every legal move, steps [${steps.join(", ")}]${shadow ? `, shadow ${shadow.percent}%` : ""}${testRoutes ? ", test routes" : ""}`, () => {
         const full = 4;
-        const base = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", replicas: full, steps, drainSeconds: 30, ...(shadow ? { shadow } : {}) };
+        const base = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", replicas: full, steps, drainSeconds: 30, ...(shadow ? { shadow } : {}), ...(testRoutes ? { testRoutes } : {}) };
         const plans = stagePlans(base);
         for (const move of legalMoves(plans.length)) {
             const title = move.from === undefined ? `first deployment at stage ${move.to}` : move.finish ? `finish after stage ${move.from}` : `stage ${move.from} -> ${move.to}`;
@@ -113,12 +121,13 @@ for (const { steps, shadow } of variants) {
                     completed: true,
                     tracks: { production: prevPlan.production, canary: prevPlan.canary },
                     mirrorPercent: prevPlan.mirrorPercent,
+                    testRoutes: prevPlan.testRoutes,
                 };
                 const check = checkMove(prev, { ...next, allowSkip: false });
                 assert.ok(check.ok, `the move must be legal: ${JSON.stringify(check)}`);
 
                 const nextPlan = stagePlans(next)[next.stage - 1];
-                const captured = await captureRelease(next, prev && { ...prev.tracks, mirrorPercent: prev.mirrorPercent });
+                const captured = await captureRelease(next, prev && { ...prev.tracks, mirrorPercent: prev.mirrorPercent, testRoutes: prev.testRoutes });
                 const ids = { production: "checkout-production", canary: "checkout-canary", routing: "checkout-routing", drain: "checkout-drain" };
                 for (const id of Object.values(ids)) assert.ok(captured.has(id), `${id} registered`);
 
@@ -133,6 +142,7 @@ for (const { steps, shadow } of variants) {
                     const { tracks, routing } = captured.get(ids.routing)!.props.values;
                     s.weights = { production: tracks.production.weight, canary: tracks.canary.weight };
                     s.mirror = routing.mirrorPercent;
+                    s.testRoutes = routing.canaryMatches.length > 0;
                     s.routed = true;
                 };
                 ops[ids.drain] = (s) => {
@@ -146,16 +156,18 @@ for (const { steps, shadow } of variants) {
                           pods: { production: { ...prevPlan.production }, canary: { ...prevPlan.canary } },
                           weights: { production: prevPlan.production.weight, canary: prevPlan.canary.weight },
                           mirror: prevPlan.mirrorPercent,
+                          testRoutes: prevPlan.testRoutes,
                           routed: false,
                           drainedFor: 0,
                       }
-                    : { pods: { production: { tag: "", replicas: 0 }, canary: { tag: "", replicas: 0 } }, weights: { production: 0, canary: 0 }, mirror: 0, routed: false, drainedFor: 0 };
+                    : { pods: { production: { tag: "", replicas: 0 }, canary: { tag: "", replicas: 0 } }, weights: { production: 0, canary: 0 }, mirror: 0, testRoutes: false, routed: false, drainedFor: 0 };
                 const orders = linearExtensions(Object.values(ids), deps);
                 assert.ok(orders.length > 0, "the dependency graph has no cycle");
                 for (const order of orders) {
                     const end = replay(order, ops, full, start, 30);
                     assert.deepStrictEqual(end.weights, { production: nextPlan.production.weight, canary: nextPlan.canary.weight });
                     assert.strictEqual(end.mirror, nextPlan.mirrorPercent);
+                    assert.strictEqual(end.testRoutes, nextPlan.testRoutes);
                     for (const t of TRACKS) assert.deepStrictEqual(end.pods[t], { tag: nextPlan[t].tag, replicas: nextPlan[t].replicas });
                 }
                 // The routing release holds the DestinationRule with both subsets: the route never names a missing one.
