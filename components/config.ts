@@ -607,11 +607,28 @@ export function parseCluster(stack: string, raw: unknown): ClusterConfig {
     return { ...parsed.data, name: parsed.data.name ?? `stagehand-${stack}` };
 }
 
+/**
+ * A config value as Pulumi hands it over (a string: JSON for objects, lists, numbers and booleans) → the
+ * value, or the plain string when it is not JSON, so that validation can say what it found.
+ */
+export function configValue(text: string | undefined): unknown {
+    if (text === undefined) return undefined;
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
 /** Every `stagehand:*` setting of a stack, validated. */
 export interface StackConfig {
     services: Record<string, ServiceConfig>;
     cluster: ClusterConfig;
+    /** `stagehand:allowSkip`: the stack-wide default of every service's `allowSkip`. */
+    allowSkip: boolean;
 }
+
+const stackAllowSkipSchema = z.boolean({ error: "true or false" }).default(false);
 
 /**
  * Validates a stack's config: `raw` holds the `stagehand:*` keys without the prefix ({services, cluster, …}).
@@ -630,6 +647,8 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     };
     const services = attempt(() => parseServices(stack, raw.services));
     const cluster = attempt(() => parseCluster(stack, raw.cluster));
-    if (problems.length > 0 || !services || !cluster) throw new ConfigError(stack, problems);
-    return { services, cluster };
+    const allowSkip = stackAllowSkipSchema.safeParse(raw.allowSkip, { reportInput: true });
+    if (!allowSkip.success) problems.push(...describeIssues(stack, "stagehand:allowSkip", allowSkip.error.issues));
+    if (problems.length > 0 || !services || !cluster || !allowSkip.success) throw new ConfigError(stack, problems);
+    return { services, cluster, allowSkip: allowSkip.data };
 }

@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import { ConfigError } from "../components/config";
+import { MoveError } from "../components/transitions";
 import { readStackConfig } from "../scripts/stack-file";
-import { ofType, Registered, runProgram } from "./helpers/mocks";
+import { dependencyNames, ofType, Registered, runProgram } from "./helpers/mocks";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -77,8 +78,20 @@ describe("program (index.ts) under Pulumi mocks", () => {
         assert.deepStrictEqual(outputs.serviceStages.checkout, {
             stage: 2,
             stageCount: 6,
-            description: "stage 2/6 canary 10%: 90% -> 1.4.2 (production x2), 10% -> 1.5.0 (canary x1)",
+            stageName: "canary 10%",
+            strategy: "canary",
+            description: "stage 2/6 canary 10%: 90% -> 1.4.2 (production x2), 10% -> 1.5.0 (canary x1); strategy canary",
             weights: { production: 90, canary: 10 },
+            tracks: { production: { tag: "1.4.2", replicas: 2, weight: 90 }, canary: { tag: "1.5.0", replicas: 1, weight: 10 } },
+            mirrorPercent: 0,
+            testRoutes: false,
+            stable: "1.4.2",
+            canary: "1.5.0",
+            steps: [10, 90, 100],
+            move: "first deployment at stage 2 (canary 10%)",
+            next: "stay at 2, 3 (canary 90%), or 1 (rollback)",
+            allowSkip: false,
+            completed: true,
         });
     });
 
@@ -125,7 +138,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
                 (e: any) => {
                     assert.ok(e instanceof ConfigError, String(e));
                     assert.match(e.message, message);
-                    assert.deepStrictEqual(e.registered, [], "no resource registered");
+                    assert.deepStrictEqual((e as { registered?: unknown }).registered, [], "no resource registered");
                     return true;
                 },
             );
@@ -137,6 +150,63 @@ describe("program (index.ts) under Pulumi mocks", () => {
             assert.match(e.message, /stack staging, service "Check.out", name: expected a DNS label/);
             assert.deepStrictEqual(e.registered, []);
             return true;
+        });
+    });
+
+    describe("moves judged against the stack's previous outputs", () => {
+        const cluster = { kind: "existing" };
+        const svc = (over: Record<string, unknown> = {}) => ({ image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 3, ...over });
+
+        it("reads the previous stage back and says the move, the previous stage and what comes next", async () => {
+            const first = await runProgram("uat", { cluster, services: { checkout: svc() } });
+            const second = await runProgram("uat", { cluster, services: { checkout: svc({ stage: 3 }) } }, first.outputs);
+            const summary = second.outputs.serviceStages.checkout;
+            assert.strictEqual(summary.previousStage, 2);
+            assert.strictEqual(summary.move, "forward from stage 2 (canary 10%) to 3 (canary 90%)");
+            assert.strictEqual(summary.next, "stay at 3, 4 (canary 100%), or 1 (rollback)");
+        });
+
+        it("refuses a skipped stage with what is allowed next, and registers nothing", async () => {
+            const first = await runProgram("uat", { cluster, services: { checkout: svc(), cart: svc({ image: "ghcr.io/acme/cart" }) } });
+            await assert.rejects(runProgram("uat", { cluster, services: { checkout: svc({ stage: 4 }), cart: svc({ image: "ghcr.io/acme/cart", stage: 1, stable: "03" }) } }, first.outputs), (e: any) => {
+                assert.ok(e instanceof MoveError, String(e));
+                assert.deepStrictEqual(e.problems, [
+                    "stack uat, service cart, field stage: cannot move from stage 2 to 1: `stable` changed from 01 to 03 in the middle of a release (stable changes only by finishing: stage 1 with stable set to the released canary tag after stage 6). Allowed next: stay at 2, 3 (canary 90%), or 1 (rollback).",
+                    "stack uat, service checkout, field stage: cannot move from stage 2 to 4: stage 2 (canary 10%) -> 4 (canary 100%) skips stage 3 (move one stage at a time, or set allowSkip). Allowed next: stay at 2, 3 (canary 90%), or 1 (rollback).",
+                ]);
+                assert.deepStrictEqual((e as { registered?: unknown }).registered, [], "no resource registered");
+                return true;
+            });
+        });
+
+        it("allows the skip with the stack-wide allowSkip, and says so", async () => {
+            const first = await runProgram("staging", { cluster, services: { checkout: svc({ stage: 1 }) } });
+            const second = await runProgram("staging", { cluster, allowSkip: true, services: { checkout: svc({ stage: 4 }) } }, first.outputs);
+            assert.strictEqual(second.outputs.serviceStages.checkout.move, "skip from stage 1 (idle) to 4 (canary 100%) (allowSkip)");
+            assert.strictEqual(second.outputs.serviceStages.checkout.allowSkip, true);
+        });
+
+        it("refuses going forward from a stage whose rollout did not complete", async () => {
+            const first = await runProgram("prod", { cluster, services: { checkout: svc({ stage: 3 }) } });
+            first.outputs.serviceStages.checkout.completed = false;
+            await assert.rejects(runProgram("prod", { cluster, services: { checkout: svc({ stage: 4 }) } }, first.outputs), /stage 3 \(canary 90%\) did not complete its rollout \(stay at 3 to retry it, or roll back to 1\)/);
+            const retry = await runProgram("prod", { cluster, services: { checkout: svc({ stage: 3 }) } }, first.outputs);
+            assert.strictEqual(retry.outputs.serviceStages.checkout.move, "stay at stage 3 (canary 90%)");
+        });
+
+        it("orders a rollback make-before-break from the previous traffic: canary scaled down after routing and drain", async () => {
+            const first = await runProgram("uat", { cluster, services: { checkout: svc({ stage: 3 }) } });
+            const rollback = await runProgram("uat", { cluster, services: { checkout: svc({ stage: 1 }) } }, first.outputs);
+            const byName = Object.fromEntries(rollback.resources.map((r) => [r.name, r]));
+            assert.deepStrictEqual(byName["checkout-drain"].inputs.createDuration, "30s");
+            assert.ok(dependencyNames(byName["checkout-drain"]).includes("checkout-routing"));
+            assert.ok(dependencyNames(byName["checkout-canary"]).includes("checkout-drain"));
+            assert.ok(!dependencyNames(byName["checkout-routing"]).includes("checkout-canary"));
+            assert.strictEqual(rollback.outputs.serviceStages.checkout.move, "rollback from stage 3 (canary 90%) to stage 1: all traffic to 01");
+        });
+
+        it("rejects a bad stack-wide allowSkip with the usual words", async () => {
+            await assert.rejects(runProgram("uat", { cluster, allowSkip: "yes", services: { checkout: svc() } }), /stack uat, stagehand:allowSkip: expected true or false, found "yes"/);
         });
     });
 });

@@ -53,9 +53,13 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
 /** What the mocks API leaves out of a registration, read from the request itself, by `type::name`. */
 type RequestFacts = Pick<Registered, "parent" | "dependencies">;
 
-function mocks(resources: Registered[], requests: Map<string, RequestFacts>): pulumi.runtime.Mocks {
+function mocks(resources: Registered[], requests: Map<string, RequestFacts>, previousOutputs: Record<string, unknown>): pulumi.runtime.Mocks {
     return {
         newResource(args) {
+            // The program reads its own previous outputs: a read, not a registration.
+            if (args.type === "pulumi:pulumi:StackReference") {
+                return { id: args.inputs.name, state: { name: args.inputs.name, outputs: previousOutputs, secretOutputNames: [] } };
+            }
             const key = `${args.type}::${args.name}`;
             const facts = requests.get(key) ?? { dependencies: [] };
             requests.delete(key);
@@ -81,11 +85,16 @@ export function stackConfig(config: Record<string, unknown>): Record<string, str
 }
 
 /** Runs `fn` as the body of a mocked stack `stack`; returns what it registered and its return value. */
-export async function runMocked<T>(stack: string, config: Record<string, unknown>, fn: () => T | Promise<T>): Promise<{ resources: Registered[]; value: T }> {
+export async function runMocked<T>(
+    stack: string,
+    config: Record<string, unknown>,
+    fn: () => T | Promise<T>,
+    previousOutputs: Record<string, unknown> = {},
+): Promise<{ resources: Registered[]; value: T }> {
     const resources: Registered[] = [];
     pulumi.runtime.setAllConfig(stackConfig(config));
     const requests = new Map<string, RequestFacts>();
-    await pulumi.runtime.setMocks(mocks(resources, requests), "stagehand", stack, false);
+    await pulumi.runtime.setMocks(mocks(resources, requests, previousOutputs), "stagehand", stack, false, "organization");
     // The mock monitor hands `newResource` no parent and no dependencies: note them from each request first.
     const monitor = settings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
@@ -111,13 +120,22 @@ export async function runMocked<T>(stack: string, config: Record<string, unknown
 
 const programPath = path.resolve(__dirname, "../../index.ts");
 
-/** Runs index.ts (fresh) as stack `stack` with the given `stagehand:*` config; resolves its exports. */
-export async function runProgram(stack: string, config: Record<string, unknown>): Promise<ProgramRun> {
-    const { resources, value } = await runMocked(stack, config, async () => {
-        delete require.cache[require.resolve(programPath)];
-        const exports = require(programPath);
-        return await resolveOutputs(exports);
-    });
+/**
+ * Runs index.ts (fresh) as stack `stack` with the given `stagehand:*` config; resolves its exports.
+ * `previousOutputs` are the stack's outputs from its last update, as the program reads them back.
+ */
+export async function runProgram(stack: string, config: Record<string, unknown>, previousOutputs: Record<string, unknown> = {}): Promise<ProgramRun> {
+    const { resources, value } = await runMocked(
+        stack,
+        config,
+        async () => {
+            delete require.cache[require.resolve(programPath)];
+            const program = require(programPath);
+            // index.ts exports an async function that Pulumi runs and whose result it exports.
+            return await resolveOutputs(typeof program === "function" ? await program() : program);
+        },
+        previousOutputs,
+    );
     return { resources, outputs: value };
 }
 
