@@ -201,16 +201,8 @@ export function deployedServices(serviceStages: unknown): Record<string, Deploye
     return out;
 }
 
-/** The config fields of a service that a move is judged on. */
-export interface ServiceMoveConfig {
-    stage: number;
-    stable: string;
-    canary?: string;
-    steps: number[];
-    shadow?: { percent: number };
-    replicas: number;
-    allowSkip?: boolean;
-}
+/** A service's config as `judgeMoves` takes it: its own `allowSkip` is optional (the stack's applies). */
+export type ServiceMoveConfig = Omit<ServiceIntent, "allowSkip"> & { allowSkip?: boolean };
 
 export interface JudgedMove {
     previous?: DeployedService;
