@@ -1,13 +1,14 @@
 // Cluster: one stack's EKS cluster — VPC and subnets (tagged for EKS load balancers), NAT gateways when the
-// nodes are private, IAM roles, the EKS control plane (API authentication), managed node groups and a
-// `kubernetes.Provider` that authenticates with `aws eks get-token`. `kind: existing` clusters create none of
-// this: `existingClusterProvider` points a provider at a kubeconfig already on the machine.
+// nodes are private, IAM roles, the EKS control plane (API authentication; an API endpoint that is public,
+// public to listed CIDR blocks, and/or private to the VPC), managed node groups and a `kubernetes.Provider`
+// that authenticates with `aws eks get-token`. `kind: existing` clusters create none of this:
+// `existingClusterProvider` points a provider at a kubeconfig already on the machine.
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as os from "os";
 import * as path from "path";
-import { azCount, EksClusterConfig, ExistingClusterConfig, natGatewayCount } from "./config";
+import { ApiEndpointConfig, azCount, EksClusterConfig, ExistingClusterConfig, natGatewayCount } from "./config";
 
 /** The VPC's address range. Subnets are carved from it by `subnetLayout`. */
 export const VPC_CIDR = "10.0.0.0/16";
@@ -57,6 +58,19 @@ export function subnetTags(clusterName: string, isPublic: boolean): Record<strin
     return {
         [isPublic ? "kubernetes.io/role/elb" : "kubernetes.io/role/internal-elb"]: "1",
         [`kubernetes.io/cluster/${clusterName}`]: "shared",
+    };
+}
+
+/**
+ * The API endpoint part of the EKS cluster's `vpcConfig`. `publicAccessCidrs` is written out whenever the public
+ * endpoint is on (["0.0.0.0/0"] is AWS's default, so the state matches what AWS reports); with the public
+ * endpoint off it is left to AWS.
+ */
+export function apiEndpointVpcConfig(endpoint: ApiEndpointConfig): { endpointPublicAccess: boolean; endpointPrivateAccess: boolean; publicAccessCidrs?: string[] } {
+    return {
+        endpointPublicAccess: endpoint.public,
+        endpointPrivateAccess: endpoint.private,
+        ...(endpoint.public ? { publicAccessCidrs: [...endpoint.publicAccessCidrs] } : {}),
     };
 }
 
@@ -116,6 +130,8 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly privateSubnets: aws.ec2.Subnet[];
     public readonly natGateways: aws.ec2.NatGateway[];
     public readonly eksCluster: aws.eks.Cluster;
+    /** HTTPS from the VPC to the private API endpoint (when private access is on). */
+    public readonly apiFromVpc?: aws.vpc.SecurityGroupIngressRule;
     public readonly nodeGroups: aws.eks.NodeGroup[];
     public readonly clusterName: pulumi.Output<string>;
     /** kubeconfig of the cluster (a secret): authenticates with `aws eks get-token`. */
@@ -225,8 +241,7 @@ export class Cluster extends pulumi.ComponentResource {
                 roleArn: clusterRole.arn,
                 vpcConfig: {
                     subnetIds: [...this.publicSubnets, ...this.privateSubnets].map((s) => s.id),
-                    endpointPublicAccess: true,
-                    endpointPrivateAccess: true,
+                    ...apiEndpointVpcConfig(config.apiEndpoint),
                 },
                 // Access entries only (no aws-auth ConfigMap); whoever runs `pulumi up` becomes cluster admin.
                 accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
@@ -236,6 +251,25 @@ export class Cluster extends pulumi.ComponentResource {
             { ...parent, dependsOn: clusterPolicies },
         );
         this.clusterName = this.eksCluster.name;
+
+        // The private endpoint's network interfaces carry the cluster security group, which EKS creates letting in
+        // only itself (the nodes). Clients elsewhere in the VPC, such as a CI runner that runs `pulumi up` for a
+        // private-only cluster, need HTTPS from the VPC let in too.
+        this.apiFromVpc = config.apiEndpoint.private
+            ? new aws.vpc.SecurityGroupIngressRule(
+                  `${name}-api-from-vpc`,
+                  {
+                      securityGroupId: this.eksCluster.vpcConfig.clusterSecurityGroupId,
+                      description: "Kubernetes API (private endpoint) from the VPC",
+                      cidrIpv4: VPC_CIDR,
+                      ipProtocol: "tcp",
+                      fromPort: 443,
+                      toPort: 443,
+                      tags: tagged(`${config.name}-api-from-vpc`),
+                  },
+                  parent,
+              )
+            : undefined;
 
         const adminAccess = config.admins.map((principalArn, i) => {
             const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: this.eksCluster.name, principalArn, type: "STANDARD" }, parent);
@@ -274,7 +308,13 @@ export class Cluster extends pulumi.ComponentResource {
                 .all([this.eksCluster.name, this.eksCluster.endpoint, this.eksCluster.certificateAuthority.data, region])
                 .apply(([clusterName, endpoint, certificateAuthorityData, r]) => kubeconfigFor({ clusterName, endpoint, certificateAuthorityData, region: r })),
         );
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { ...parent, dependsOn: [...this.nodeGroups, ...adminAccess] });
+        // The kubeconfig's endpoint URL is the same whichever access is on; inside the VPC, with private access on,
+        // it resolves to the private endpoint.
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig },
+            { ...parent, dependsOn: [...this.nodeGroups, ...adminAccess, ...(this.apiFromVpc ? [this.apiFromVpc] : [])] },
+        );
 
         this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, vpcId: this.vpc.id });
     }

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster, expandHome, kubeconfigFor, natRouting, subnetLayout, CLUSTER_ROLE_POLICIES, NODE_ROLE_POLICIES } from "../components/cluster";
-import { ClusterInput, ConfigError, EksClusterConfig, parseCluster, parseStackConfig } from "../components/config";
+import { apiEndpointVpcConfig, Cluster, expandHome, kubeconfigFor, natRouting, subnetLayout, CLUSTER_ROLE_POLICIES, NODE_ROLE_POLICIES, VPC_CIDR } from "../components/cluster";
+import { ClusterInput, ConfigError, EksClusterConfig, ipv4CidrProblem, parseCluster, parseStackConfig } from "../components/config";
 import { readStackConfig } from "../scripts/stack-file";
 import { dependencyNames, ofType, Registered, runMocked, runProgram } from "./helpers/mocks";
 
@@ -16,6 +16,7 @@ const T = {
     role: "aws:iam/role:Role",
     k8sProvider: "pulumi:providers:kubernetes",
     release: "kubernetes:helm.sh/v3:Release",
+    ingressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
 };
 
 /** Pulumi's envelope of a secret value in serialized inputs. */
@@ -72,6 +73,68 @@ describe("cluster config (stagehand:cluster)", () => {
             { name: "default", capacityType: "SPOT", instanceTypes: ["t3.medium", "t3a.medium", "t2.medium"], minSize: 2, desiredSize: 2, maxSize: 4, diskSize: 20 },
         ]);
         assert.deepStrictEqual(c.istio.istiod, { replicas: 1, maxReplicas: 1, cpu: "100m", memory: "256Mi" });
+        // AWS's own default: a public endpoint open to the internet; private access on, so nodes stay in the VPC.
+        assert.deepStrictEqual(c.apiEndpoint, { public: true, publicAccessCidrs: ["0.0.0.0/0"], private: true });
+    });
+
+    it("apiEndpoint: the stack files keep staging and uat public, prod private to its VPC", () => {
+        const endpoint = (stack: string) => (parseCluster(stack, readStackConfig(stack).cluster) as EksClusterConfig).apiEndpoint;
+        assert.deepStrictEqual(endpoint("staging"), { public: true, publicAccessCidrs: ["0.0.0.0/0"], private: true });
+        assert.deepStrictEqual(endpoint("uat"), { public: true, publicAccessCidrs: ["0.0.0.0/0"], private: true });
+        assert.deepStrictEqual(endpoint("prod"), { public: false, publicAccessCidrs: [], private: true });
+    });
+
+    it("apiEndpoint: listed CIDR blocks are kept; a private-only endpoint has none", () => {
+        const endpoint = (raw: unknown) => (parseCluster("prod", { apiEndpoint: raw }) as EksClusterConfig).apiEndpoint;
+        assert.deepStrictEqual(endpoint({ publicAccessCidrs: ["203.0.113.0/24", "198.51.100.7/32"] }), { public: true, publicAccessCidrs: ["203.0.113.0/24", "198.51.100.7/32"], private: true });
+        assert.deepStrictEqual(endpoint({ public: false }), { public: false, publicAccessCidrs: [], private: true });
+        // Public only is allowed while it is open to everyone (the nodes reach it from anywhere).
+        assert.deepStrictEqual(endpoint({ private: false }), { public: true, publicAccessCidrs: ["0.0.0.0/0"], private: false });
+    });
+
+    it("apiEndpoint: bad values and contradictions, in exact words", () => {
+        const problems = (raw: unknown): string[] => {
+            try {
+                parseCluster("prod", { apiEndpoint: raw });
+            } catch (e) {
+                assert.ok(e instanceof ConfigError, String(e));
+                return e.problems;
+            }
+            assert.fail(`apiEndpoint ${JSON.stringify(raw)} was accepted`);
+        };
+        const field = "stack prod, field cluster.apiEndpoint";
+        assert.deepStrictEqual(problems({ public: false, private: false }), [
+            `${field}.private: expected true when public is false (with neither endpoint, neither the nodes nor kubectl reach the API server), found false`,
+        ]);
+        assert.deepStrictEqual(problems({ public: false, publicAccessCidrs: ["203.0.113.0/24"] }), [
+            `${field}.publicAccessCidrs: expected no publicAccessCidrs with public: false (they only limit the public endpoint); remove them, or set public: true, found ["203.0.113.0/24"]`,
+        ]);
+        assert.deepStrictEqual(problems({ publicAccessCidrs: ["203.0.113.0/24"], private: false }), [
+            `${field}.private: expected true when publicAccessCidrs limit the public endpoint (without private access the nodes reach the API server through the public endpoint, from addresses not listed), found false`,
+        ]);
+        assert.deepStrictEqual(problems({ publicAccessCidrs: ["203.0.113.7", "10.1.2.3/16", "::/0", "256.0.0.0/8", "10.0.0.0/33", "office"] }), [
+            `${field}.publicAccessCidrs[0]: expected an IPv4 CIDR block such as "203.0.113.0/24" (address/prefix length); a single address is "203.0.113.7/32", found "203.0.113.7"`,
+            `${field}.publicAccessCidrs[1]: expected the CIDR block "10.1.0.0/16" (a block's address starts its range: the bits after the prefix are zero), found "10.1.2.3/16"`,
+            `${field}.publicAccessCidrs[2]: expected an IPv4 CIDR block such as "203.0.113.0/24" (address/prefix length); the cluster is IPv4, so EKS takes no IPv6 blocks, found "::/0"`,
+            `${field}.publicAccessCidrs[3]: expected an IPv4 CIDR block such as "203.0.113.0/24" (address/prefix length), each of its four numbers from 0 to 255 without leading zeros, found "256.0.0.0/8"`,
+            `${field}.publicAccessCidrs[4]: expected an IPv4 CIDR block such as "203.0.113.0/24" (address/prefix length) with a prefix length from 0 to 32, found "10.0.0.0/33"`,
+            `${field}.publicAccessCidrs[5]: expected an IPv4 CIDR block such as "203.0.113.0/24" (address/prefix length), found "office"`,
+        ]);
+        assert.deepStrictEqual(problems({ publicAccessCidrs: [] }), [
+            `${field}.publicAccessCidrs: expected at least one CIDR block (leave publicAccessCidrs out for AWS's default 0.0.0.0/0, or set public: false), found []`,
+        ]);
+        assert.deepStrictEqual(problems({ publicAccessCidrs: ["203.0.113.0/24", "203.0.113.0/24"] }), [`${field}.publicAccessCidrs[1]: expected each CIDR block once, found "203.0.113.0/24"`]);
+        assert.deepStrictEqual(problems({ publicAccessCidrs: "203.0.113.0/24" }), [`${field}.publicAccessCidrs: expected a list of IPv4 CIDR blocks, e.g. ["203.0.113.0/24"], found "203.0.113.0/24"`]);
+        assert.deepStrictEqual(problems({ public: "no" }), [`${field}.public: expected true or false, found "no"`]);
+        assert.deepStrictEqual(problems("private"), [`${field}: expected an object with \`public\`, \`publicAccessCidrs\` and \`private\`, found "private"`]);
+        assert.deepStrictEqual(problems({ pubilc: false }), [`${field}: expected no unknown fields (found \`pubilc\`; check the spelling against README's config reference)`]);
+    });
+
+    it("ipv4CidrProblem: accepts the edges of the IPv4 range", () => {
+        for (const ok of ["0.0.0.0/0", "255.255.255.255/32", "10.0.0.0/8", "192.168.128.0/17", "203.0.113.128/25"]) assert.strictEqual(ipv4CidrProblem(ok), undefined, ok);
+        assert.match(ipv4CidrProblem("192.168.129.0/17")!, /"192\.168\.128\.0\/17"/);
+        assert.match(ipv4CidrProblem("010.0.0.0/8")!, /without leading zeros/);
+        assert.match(ipv4CidrProblem("10.0.0.0/08")!, /without leading zeros/);
     });
 
     it("each stack file writes its cluster out and it validates", () => {
@@ -271,6 +334,48 @@ describe("Cluster component under Pulumi mocks", () => {
         assert.deepStrictEqual([trust("cluster-cluster"), trust("cluster-node")], ["eks.amazonaws.com", "ec2.amazonaws.com"]);
         // Subnets carry the cluster tag that lets EKS place load balancers in them.
         for (const s of ofType(resources, T.subnet)) assert.strictEqual(s.inputs.tags["kubernetes.io/cluster/stagehand-staging"], "shared");
+    });
+
+    it("the API endpoint per stack file: staging and uat public to everyone and private; prod private only, never open to 0.0.0.0/0", async () => {
+        const vpcConfigOf = async (stack: string): Promise<Record<string, unknown>> => {
+            const { resources } = await runCluster(stack, readStackConfig(stack).cluster);
+            const { subnetIds, ...endpoint } = ofType(resources, T.eks)[0].inputs.vpcConfig;
+            assert.ok(subnetIds.length >= 2);
+            return endpoint;
+        };
+        const open = { endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ["0.0.0.0/0"] };
+        assert.deepStrictEqual(await vpcConfigOf("staging"), open);
+        assert.deepStrictEqual(await vpcConfigOf("uat"), open);
+        const prod = await vpcConfigOf("prod");
+        assert.ok(!((prod.publicAccessCidrs as string[] | undefined) ?? []).includes("0.0.0.0/0"));
+        assert.deepStrictEqual(prod, { endpointPublicAccess: false, endpointPrivateAccess: true });
+    });
+
+    it("a public endpoint limited to listed CIDR blocks passes them to EKS", async () => {
+        const { resources } = await runCluster("prod", { apiEndpoint: { publicAccessCidrs: ["203.0.113.0/24"] } });
+        const { subnetIds: _, ...endpoint } = ofType(resources, T.eks)[0].inputs.vpcConfig;
+        assert.deepStrictEqual(endpoint, { endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ["203.0.113.0/24"] });
+        assert.deepStrictEqual(apiEndpointVpcConfig({ public: true, publicAccessCidrs: ["0.0.0.0/0"], private: false }), {
+            endpointPublicAccess: true,
+            endpointPrivateAccess: false,
+            publicAccessCidrs: ["0.0.0.0/0"],
+        });
+    });
+
+    it("with private access, the cluster security group lets in HTTPS from the VPC (a runner there reaches the API); the provider waits for it", async () => {
+        const { resources } = await runCluster("prod", readStackConfig("prod").cluster);
+        const rules = ofType(resources, T.ingressRule);
+        assert.deepStrictEqual(
+            rules.map((r) => [r.name, r.inputs.cidrIpv4, r.inputs.ipProtocol, r.inputs.fromPort, r.inputs.toPort]),
+            [["cluster-api-from-vpc", VPC_CIDR, "tcp", 443, 443]],
+        );
+        // Its security group is the one EKS creates for the cluster (an output of the cluster).
+        assert.strictEqual(rules[0].inputs.securityGroupId, "sg-cluster-eks");
+        assert.ok(dependencyNames(rules[0]).includes("cluster-eks"), dependencyNames(rules[0]).join());
+        assert.ok(dependencyNames(ofType(resources, T.k8sProvider)[0]).includes("cluster-api-from-vpc"));
+        // A public-only endpoint has no private interfaces to let anyone in to.
+        const publicOnly = await runCluster("staging", { apiEndpoint: { private: false } });
+        assert.deepStrictEqual(ofType(publicOnly.resources, T.ingressRule), []);
     });
 
     it("node groups wait for their IAM policies and network; the provider waits for the node groups", async () => {

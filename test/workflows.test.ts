@@ -2,8 +2,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { parseCluster } from "../components/config";
 import { changedStacks } from "../scripts/changed-stacks";
-import { knownStacks, projectRoot } from "../scripts/stack-file";
+import { knownStacks, projectRoot, readStackConfig } from "../scripts/stack-file";
 
 const workflowsDir = path.join(projectRoot, ".github", "workflows");
 const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "utf8"));
@@ -74,6 +75,25 @@ describe("GitHub workflows (.github/workflows)", () => {
                     assert.ok(fs.existsSync(path.join(projectRoot, config)), `${f}: ${config}`);
                 }
             }
+        }
+    });
+
+    it("talk to prod, whose Kubernetes API is private to its VPC, from the runner in PROD_RUNNER, and stop at once without it", () => {
+        const privateOnly = knownStacks().filter((stack) => {
+            const cluster = parseCluster(stack, readStackConfig(stack).cluster);
+            return cluster.kind === "eks" && !cluster.apiEndpoint.public;
+        });
+        assert.deepStrictEqual(privateOnly, ["prod"], "the stacks whose API endpoint is private only (each needs a runner in its VPC)");
+        for (const [file, jobName] of [["deploy.yml", "up"], ["pull-request.yml", "preview"]]) {
+            const wf = load(file);
+            const job = wf.jobs[jobName];
+            assert.strictEqual(job["runs-on"], "${{ matrix.stack == 'prod' && vars.PROD_RUNNER || 'ubuntu-latest' }}", `${file}: job ${jobName}`);
+            const guard = job.steps.findIndex((s: any) => s.if === "matrix.stack == 'prod' && !vars.PROD_RUNNER");
+            const pulumi = job.steps.findIndex((s: any) => s.uses === "pulumi/actions@v7");
+            assert.ok(guard >= 0 && guard < pulumi, `${file}: job ${jobName} stops before pulumi when PROD_RUNNER is unset`);
+            assert.match(job.steps[guard].run, /::error::.*PROD_RUNNER[\s\S]*exit 1/);
+            // Jobs that do not talk to a cluster stay on GitHub's runners.
+            for (const [other, j] of Object.entries<any>(wf.jobs)) if (other !== jobName) assert.strictEqual(j["runs-on"], "ubuntu-latest", `${file}: job ${other}`);
         }
     });
 

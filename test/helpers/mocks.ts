@@ -42,6 +42,8 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
         state.endpoint = `https://${args.name}.eks.example.com`;
         state.certificateAuthority = { data: "Y2VydA==" };
         state.arn = `arn:aws:eks:us-east-1:123456789012:cluster/${args.name}`;
+        // The security group EKS creates for the control plane's network interfaces and the managed nodes.
+        state.vpcConfig = { ...args.inputs.vpcConfig, clusterSecurityGroupId: `sg-${args.name}` };
     }
     // A Helm release that applied cleanly.
     if (args.type === "kubernetes:helm.sh/v3:Release") state.status = { status: "deployed", name: args.inputs.name, namespace: args.inputs.namespace };
