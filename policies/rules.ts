@@ -12,7 +12,7 @@ import {
     StackValidationPolicy,
     UnknownValueError,
 } from "@pulumi/policy";
-import { tagSchema } from "../components/config";
+import { CAPACITY_TYPES, MIN_AVAILABILITY_ZONES, tagSchema } from "../components/config";
 import { findSecrets } from "./secrets";
 import { groupServices, HELM_RELEASE, partsOf, serviceValues, ServiceReleaseView, trafficProblems, TRACKS } from "./services";
 
@@ -294,7 +294,7 @@ export const nodeGroupCapacityType: Rule = {
         properties: {
             capacityTypeByStack: {
                 type: "object",
-                additionalProperties: { type: "string", enum: ["SPOT", "ON_DEMAND"] },
+                additionalProperties: { type: "string", enum: [...CAPACITY_TYPES] },
                 default: DEFAULT_CAPACITY_BY_STACK,
                 description: "Stack name → the capacity type its node groups must use; stacks not listed are not checked.",
             },
@@ -313,7 +313,7 @@ export const nodeGroupCapacityType: Rule = {
     }),
 };
 
-export const DEFAULT_MIN_AZS_BY_STACK: Record<string, number> = { uat: 2, prod: 2 };
+export const DEFAULT_MIN_AZS_BY_STACK: Record<string, number> = { uat: MIN_AVAILABILITY_ZONES, prod: MIN_AVAILABILITY_ZONES };
 
 /** The subnets of a node group found in the stack: by property dependency, else by (known) id. */
 function nodeGroupSubnets(group: PolicyResource, subnets: PolicyResource[]): { ids: (string | undefined)[]; found: PolicyResource[] } {
