@@ -1,10 +1,12 @@
-// Wiring only: stack config → Cluster → Istio → one ServiceRelease per service. Logic lives in components/.
+// Wiring only: stack config → Cluster → Istio → observability addons → one ServiceRelease per service. Logic lives
+// in components/.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, existingClusterProvider } from "./components/cluster";
 import { configValue, parseStackConfig } from "./components/config";
 import { estimateMonthlyCost } from "./components/cost";
 import { Istio } from "./components/istio";
+import { anyAddonOn, Observability, observabilityAccess } from "./components/observability";
 import { previousDeployment, SERVICE_STAGES_OUTPUT } from "./components/previous";
 import { namespaceOwners, ServiceRelease } from "./components/service-release";
 import { stagePlan } from "./components/stages";
@@ -17,10 +19,11 @@ export = async () => {
     const config = new pulumi.Config("stagehand");
 
     // Validation throws before any resource is registered: nothing is half-applied.
-    const { services, cluster: clusterConfig, allowSkip } = parseStackConfig(stack, {
+    const { services, cluster: clusterConfig, allowSkip, observability: observabilityConfig } = parseStackConfig(stack, {
         services: configValue(config.get("services")),
         cluster: configValue(config.get("cluster")),
         allowSkip: configValue(config.get("allowSkip")),
+        observability: configValue(config.get("observability")),
     });
     // Every service's move from the stage it was last deployed at; an illegal one throws, still before any
     // resource is registered (reading the stack's own outputs changes nothing).
@@ -37,6 +40,18 @@ export = async () => {
     }
 
     const istio = new Istio("istio", { config: clusterConfig.istio, platform: clusterConfig.kind, provider });
+
+    // Prometheus, Grafana and Kiali where the stack turns them on (uat, prod); none of the services waits for them.
+    if (anyAddonOn(observabilityConfig)) {
+        new Observability("observability", {
+            config: observabilityConfig,
+            platform: clusterConfig.kind,
+            provider,
+            cluster,
+            waitFor: [istio],
+            tags: { "stagehand:stack": stack },
+        });
+    }
 
     const owners = namespaceOwners(services);
     const releases: Record<string, ServiceRelease> = {};
@@ -66,8 +81,10 @@ export = async () => {
          * and what the next update reads back to judge its move.
          */
         [SERVICE_STAGES_OUTPUT]: Object.fromEntries(Object.entries(releases).map(([name, r]) => [name, r.summary])),
-        /** Estimated monthly cost of the stack's cluster in USD (components/cost.ts), line by line. */
-        monthlyCost: estimateMonthlyCost(clusterConfig),
+        /** Estimated monthly cost of the stack's cluster and its addons in USD (components/cost.ts), line by line. */
+        monthlyCost: estimateMonthlyCost(clusterConfig, { observability: observabilityConfig }),
+        /** Which observability addons are on, and how to open them (port-forward commands, URLs, login). */
+        observability: observabilityAccess(observabilityConfig),
         /** The Istio release the stack pins, and the shared ingress Gateway services can bind to. */
         istioVersion: istio.version,
         ingressGateway: istio.gatewayRef,

@@ -1,10 +1,13 @@
-// Pure: a cluster config → its estimated monthly cost in USD, line by line, from the price table in
-// components/prices.ts. What is not estimated (traffic, data processed, logs, LCUs) is named in `excluded`.
-import { azCount, ClusterConfig, EksClusterConfig, NodePoolConfig, natGatewayCount } from "./config";
+// Pure: a cluster config (and the observability addons on it) → its estimated monthly cost in USD, line by line,
+// from the price table in components/prices.ts. What is not estimated (traffic, data processed, logs, LCUs) is
+// named in `excluded`.
+import { azCount, ClusterConfig, EksClusterConfig, NodePoolConfig, natGatewayCount, OBSERVABILITY_OFF, ObservabilityConfig } from "./config";
+import { addonRequests, prometheusPersistent } from "./observability";
 import {
     EBS_GP3_GB_MONTH_USD,
     EKS_CONTROL_PLANE_HOURLY_USD,
     HOURS_PER_MONTH,
+    INSTANCE_CAPACITY,
     INSTANCE_HOURLY_USD,
     NAT_GATEWAY_HOURLY_USD,
     NLB_HOURLY_USD,
@@ -101,6 +104,68 @@ function eksLines(cluster: EksClusterConfig): CostLine[] {
     return lines;
 }
 
+/** A Kubernetes CPU quantity in cores: "250m" → 0.25, "1" → 1. */
+export function cpuCores(q: string): number {
+    return q.endsWith("m") ? Number(q.slice(0, -1)) / 1000 : Number(q);
+}
+
+const MEMORY_UNITS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+/** A Kubernetes memory quantity in GiB: "512Mi" → 0.5, "1Gi" → 1, "1G" → 0.93. */
+export function memoryGiB(q: string): number {
+    const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(q);
+    const unit = m ? MEMORY_UNITS[m[2]] : undefined;
+    if (!m || unit === undefined) throw new RangeError(`not a memory quantity: ${q}`);
+    return (Number(m[1]) * unit) / 2 ** 30;
+}
+
+/**
+ * The node that prices addon capacity: one node of the first pool. Its price is `nodeHourly`; its size the first
+ * instance type's (ON_DEMAND), or the smallest of the pool's types (SPOT: any of them may be launched).
+ */
+export function addonNode(cluster: EksClusterConfig): { instanceType: string; vcpu: number; memoryGiB: number; hourly: number } {
+    const pool = cluster.nodePools[0];
+    const types = pool.capacityType === "ON_DEMAND" ? [pool.instanceTypes[0]] : pool.instanceTypes;
+    const sizes = types.map((t) => {
+        const size = INSTANCE_CAPACITY[t];
+        if (!size) throw new RangeError(`no vCPU/memory for instance type ${t} in components/prices.ts`);
+        return { t, ...size };
+    });
+    const smallest = sizes.reduce((a, b) => (b.vcpu < a.vcpu || (b.vcpu === a.vcpu && b.memoryGiB < a.memoryGiB) ? b : a));
+    return { instanceType: smallest.t, vcpu: smallest.vcpu, memoryGiB: smallest.memoryGiB, hourly: nodeHourly(pool) };
+}
+
+const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
+
+/**
+ * Lines of the observability addons on an EKS cluster: each addon's requests as a share of a node (the larger of
+ * its CPU and memory share, so the node capacity it needs) at that node's price, and Prometheus's volume.
+ */
+export function observabilityLines(cluster: EksClusterConfig, observability: ObservabilityConfig): CostLine[] {
+    const lines: CostLine[] = [];
+    const requests = addonRequests(observability);
+    if (requests.length > 0) {
+        const node = addonNode(cluster);
+        for (const r of requests) {
+            const cpu = cpuCores(r.cpu) / node.vcpu;
+            const mem = memoryGiB(r.memory) / node.memoryGiB;
+            const share = Math.round(Math.max(cpu, mem) * 1000) / 1000;
+            lines.push(
+                line(
+                    `${r.addon} (share of a node)`,
+                    share,
+                    "node",
+                    hourly(node.hourly),
+                    `requests ${r.cpu} CPU / ${r.memory} of a ${node.instanceType} (${node.vcpu} vCPU, ${node.memoryGiB} GiB): ${cpu >= mem ? "CPU" : "memory"} share ${percent(share)}`,
+                ),
+            );
+        }
+    }
+    if (prometheusPersistent(observability)) {
+        lines.push(line("Prometheus volume (EBS gp3)", observability.prometheus.storageGi, "GiB", EBS_GP3_GB_MONTH_USD, `${rate(EBS_GP3_GB_MONTH_USD)}/GiB-month`));
+    }
+    return lines;
+}
+
 const EXCLUDED_EKS = [
     "data transfer out and across AZs",
     "NAT gateway data processed ($0.045/GB)",
@@ -109,13 +174,21 @@ const EXCLUDED_EKS = [
     "EBS volumes of workloads",
 ];
 
+/** What runs on the cluster besides it: the observability addons, and any further lines added as they are. */
+export interface CostExtras {
+    /** The stack's `stagehand:observability` (absent: every addon off). */
+    observability?: ObservabilityConfig;
+    /** Further lines, counted in the total as they are (the extension point for later installs). */
+    addons?: CostLine[];
+}
+
 /**
- * The estimated monthly cost of a cluster config. `addons` are further lines added as they are
- * (the extension point for things installed later, e.g. observability); they count in the total.
- * An existing cluster is not created by the stack and costs nothing here.
+ * The estimated monthly cost of a cluster config and what runs on it. An existing cluster is not created by the
+ * stack and costs nothing here, nor do the addons on it (its nodes and volumes are someone else's bill).
  */
-export function estimateMonthlyCost(cluster: ClusterConfig, addons: CostLine[] = []): CostEstimate {
-    const lines = [...(cluster.kind === "eks" ? eksLines(cluster) : []), ...addons];
+export function estimateMonthlyCost(cluster: ClusterConfig, extras: CostExtras = {}): CostEstimate {
+    const observability = extras.observability ?? OBSERVABILITY_OFF;
+    const lines = [...(cluster.kind === "eks" ? [...eksLines(cluster), ...observabilityLines(cluster, observability)] : []), ...(extras.addons ?? [])];
     return {
         currency: "USD",
         region: PRICE_REGION,
@@ -124,12 +197,13 @@ export function estimateMonthlyCost(cluster: ClusterConfig, addons: CostLine[] =
         spotDiscount: SPOT_DISCOUNT,
         lines,
         total: cents(lines.reduce((sum, l) => sum + l.monthly, 0)),
-        excluded: cluster.kind === "eks" ? [...EXCLUDED_EKS] : ["the existing cluster itself (not created by this stack)"],
+        excluded: cluster.kind === "eks" ? [...EXCLUDED_EKS] : ["the existing cluster itself (not created by this stack), and its nodes' and volumes' share of any addons"],
     };
 }
 
 function plural(unit: string, n: number): string {
     if (n === 1 || unit === "GiB" || unit === "NLB") return unit;
+    if (n < 1) return unit; // a share: "0.125 node"
     return unit.endsWith("s") ? `${unit}es` : `${unit}s`;
 }
 

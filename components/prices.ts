@@ -5,6 +5,10 @@
 // Prices as: AWS public on-demand list prices, Linux, shared tenancy, USD, taken from the AWS pricing pages
 //            (EC2 on-demand, EKS, VPC/NAT gateway, Elastic Load Balancing, EBS, public IPv4) as of 2026-06.
 //            They have not changed since these instance types launched; re-check before relying on them.
+// Addons:    cluster addons (observability) add the node capacity their CPU/memory requests need, priced pro rata:
+//            the larger of their CPU and memory share of one node of the first pool (INSTANCE_CAPACITY) times that
+//            node's price. Node groups do not grow by themselves (no autoscaler): the estimate is the capacity to
+//            add to desiredSize when the nodes are full, not a bill that changes on its own.
 // Spot:      there is no list price for spot. SPOT_DISCOUNT is an assumption: 65% off on-demand, the
 //            usual range for t3/t3a/t2/m5/m6i spot in us-east-1 is 60–75% off, with no guarantee.
 
@@ -56,6 +60,44 @@ export const INSTANCE_HOURLY_USD: Readonly<Record<string, number>> = {
     "r6i.xlarge": 0.252,
 };
 
+/**
+ * vCPUs and memory (GiB) of each instance type above, from the EC2 instance type pages: what a node offers, used
+ * to price the share of a node that cluster addons (observability) reserve with their requests.
+ */
+export const INSTANCE_CAPACITY: Readonly<Record<string, { vcpu: number; memoryGiB: number }>> = {
+    "t2.medium": { vcpu: 2, memoryGiB: 4 },
+    "t2.large": { vcpu: 2, memoryGiB: 8 },
+    "t3.small": { vcpu: 2, memoryGiB: 2 },
+    "t3.medium": { vcpu: 2, memoryGiB: 4 },
+    "t3.large": { vcpu: 2, memoryGiB: 8 },
+    "t3.xlarge": { vcpu: 4, memoryGiB: 16 },
+    "t3a.small": { vcpu: 2, memoryGiB: 2 },
+    "t3a.medium": { vcpu: 2, memoryGiB: 4 },
+    "t3a.large": { vcpu: 2, memoryGiB: 8 },
+    "t3a.xlarge": { vcpu: 4, memoryGiB: 16 },
+    "m5.large": { vcpu: 2, memoryGiB: 8 },
+    "m5.xlarge": { vcpu: 4, memoryGiB: 16 },
+    "m5.2xlarge": { vcpu: 8, memoryGiB: 32 },
+    "m5a.large": { vcpu: 2, memoryGiB: 8 },
+    "m5a.xlarge": { vcpu: 4, memoryGiB: 16 },
+    "m6a.large": { vcpu: 2, memoryGiB: 8 },
+    "m6a.xlarge": { vcpu: 4, memoryGiB: 16 },
+    "m6i.large": { vcpu: 2, memoryGiB: 8 },
+    "m6i.xlarge": { vcpu: 4, memoryGiB: 16 },
+    "m6i.2xlarge": { vcpu: 8, memoryGiB: 32 },
+    "m7i.large": { vcpu: 2, memoryGiB: 8 },
+    "m7i.xlarge": { vcpu: 4, memoryGiB: 16 },
+    "m7i.2xlarge": { vcpu: 8, memoryGiB: 32 },
+    "c5.large": { vcpu: 2, memoryGiB: 4 },
+    "c5.xlarge": { vcpu: 4, memoryGiB: 8 },
+    "c6i.large": { vcpu: 2, memoryGiB: 4 },
+    "c6i.xlarge": { vcpu: 4, memoryGiB: 8 },
+    "r5.large": { vcpu: 2, memoryGiB: 16 },
+    "r5.xlarge": { vcpu: 4, memoryGiB: 32 },
+    "r6i.large": { vcpu: 2, memoryGiB: 16 },
+    "r6i.xlarge": { vcpu: 4, memoryGiB: 32 },
+};
+
 /** EKS control plane, standard support, USD per cluster-hour. (Extended support adds $0.50: keep versions current.) */
 export const EKS_CONTROL_PLANE_HOURLY_USD = 0.1;
 /** NAT gateway, USD per gateway-hour. Data processed ($0.045/GB) is usage and not estimated. */
@@ -64,7 +106,7 @@ export const NAT_GATEWAY_HOURLY_USD = 0.045;
 export const NLB_HOURLY_USD = 0.0225;
 /** Public IPv4 address (nodes in public subnets, NAT gateway EIPs, internet-facing NLB), USD per address-hour. */
 export const PUBLIC_IPV4_HOURLY_USD = 0.005;
-/** EBS gp3 volume, USD per GiB-month (node root disks). */
+/** EBS gp3 volume, USD per GiB-month (node root disks, Prometheus's volume). Baseline IOPS/throughput are included. */
 export const EBS_GP3_GB_MONTH_USD = 0.08;
 
 /** Instance types the table knows, for error messages. */

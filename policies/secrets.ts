@@ -28,6 +28,12 @@ const SECRET_VALUES: { what: string; pattern: RegExp }[] = [
     { what: "a Slack token", pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/ },
 ];
 
+/**
+ * `secret:<Secret name>:<key>`: a reference some charts resolve from a Kubernetes Secret themselves (Kiali's
+ * `external_services.*.auth` fields), so the value names where the secret is, not the secret.
+ */
+const SECRET_REFERENCE = /^secret:[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[-._a-zA-Z0-9]+$/;
+
 /** Lower-case words of a key: `dbPassword` → [db, password], `API_KEY` → [api, key], `x-auth-token` → [x, auth, token]. */
 export function keyWords(key: string): string[] {
     return key
@@ -82,7 +88,7 @@ export function findSecrets(tree: unknown, ignore: readonly string[] = [], root 
         if (typeof node === "string" || typeof node === "number") {
             const text = String(node);
             if (text === "") return;
-            if (key !== undefined && secretLookingKey(key)) {
+            if (key !== undefined && secretLookingKey(key) && !SECRET_REFERENCE.test(text)) {
                 found.push({ path, why: `its name "${key}" says it is a secret` });
                 return;
             }

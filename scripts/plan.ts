@@ -85,8 +85,11 @@ export function main(argv: string[]): number {
             for (const p of planned) process.stdout.write(renderManifests(p));
         } else {
             console.log(formatPlan(stack, planned));
-            // The whole stack's cluster, so not for a single service.
-            if (!only) console.log(`\n${formatCost(stack, estimateMonthlyCost(parseStackConfig(stack, raw).cluster))}`);
+            // The whole stack's cluster and its addons, so not for a single service.
+            if (!only) {
+                const { cluster, observability } = parseStackConfig(stack, raw);
+                console.log(`\n${formatCost(stack, estimateMonthlyCost(cluster, { observability }))}`);
+            }
         }
         return 0;
     } catch (e: any) {

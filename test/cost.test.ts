@@ -1,10 +1,12 @@
 import * as assert from "assert";
-import { ClusterInput, parseCluster } from "../components/config";
+import { ClusterInput, parseCluster, parseObservability } from "../components/config";
 import { CostLine, estimateMonthlyCost, formatCost, nodeHourly } from "../components/cost";
 import * as prices from "../components/prices";
 import { readStackConfig } from "../scripts/stack-file";
 
 const stackCluster = (stack: string) => parseCluster(stack, readStackConfig(stack).cluster);
+/** The whole stack file's estimate: its cluster and the observability addons on it. */
+const stackEstimate = (stack: string) => estimateMonthlyCost(stackCluster(stack), { observability: parseObservability(stack, readStackConfig(stack).observability) });
 const byItem = (lines: CostLine[]) => Object.fromEntries(lines.map((l) => [l.item, l]));
 
 describe("cost model (components/cost.ts)", () => {
@@ -68,8 +70,8 @@ describe("cost model (components/cost.ts)", () => {
         assert.strictEqual(prod.total, 654.36);
     });
 
-    it("with the stack files' configs, staging costs at most 40% of prod (and less than uat)", () => {
-        const [staging, uat, prod] = ["staging", "uat", "prod"].map((s) => estimateMonthlyCost(stackCluster(s)).total);
+    it("with the stack files' configs (observability included), staging costs at most 40% of prod (and less than uat)", () => {
+        const [staging, uat, prod] = ["staging", "uat", "prod"].map((s) => stackEstimate(s).total);
         assert.ok(staging / prod <= 0.4, `staging $${staging} is ${Math.round((staging / prod) * 100)}% of prod $${prod}`);
         assert.ok(staging < uat && uat < prod, `${staging} < ${uat} < ${prod}`);
     });
@@ -95,7 +97,7 @@ describe("cost model (components/cost.ts)", () => {
     it("addon lines (the extension point for later installs) count in the total", () => {
         const addon: CostLine = { item: "observability", quantity: 1, unit: "stack", unitMonthly: 20, monthly: 20, basis: "test" };
         const base = estimateMonthlyCost(stackCluster("staging"));
-        const withAddon = estimateMonthlyCost(stackCluster("staging"), [addon]);
+        const withAddon = estimateMonthlyCost(stackCluster("staging"), { addons: [addon] });
         assert.strictEqual(withAddon.total, Math.round((base.total + 20) * 100) / 100);
         assert.deepStrictEqual(withAddon.lines.at(-1), addon);
     });
@@ -136,7 +138,7 @@ describe("README's cost table", () => {
             assert.ok(line, `README has a "${item}" row in "What it costs"`);
             return line.split("|").slice(2, 5).map((cell) => cell.trim().replace(/\*/g, "").split(" ")[0]);
         };
-        const estimates = ["staging", "uat", "prod"].map((s) => byItem(estimateMonthlyCost(stackCluster(s)).lines));
+        const estimates = ["staging", "uat", "prod"].map((s) => byItem(stackEstimate(s).lines));
         const money = (l?: CostLine) => (l ? l.monthly.toFixed(2) : "—");
         assert.deepStrictEqual(row("EKS control plane"), estimates.map((e) => money(e["EKS control plane"])));
         assert.deepStrictEqual(row("node disks (EBS gp3)"), estimates.map((e) => money(e["node disks (EBS gp3)"])));
@@ -145,9 +147,19 @@ describe("README's cost table", () => {
         assert.deepStrictEqual(row("load balancer (NLB)"), estimates.map((e) => money(e["load balancer (NLB, Istio ingress)"])));
         const nodes = (e: Record<string, CostLine>) => Object.values(e).filter((l) => l.item.startsWith("nodes")).reduce((sum, l) => sum + l.monthly, 0).toFixed(2);
         assert.deepStrictEqual(row("nodes"), estimates.map(nodes));
+        // The observability addons' node share (Prometheus, Grafana, Kiali together), "—" where they are off.
+        const addons = (e: Record<string, CostLine>) => {
+            const shares = Object.values(e).filter((l) => l.item.endsWith("(share of a node)"));
+            return shares.length === 0 ? "—" : shares.reduce((sum, l) => sum + l.monthly, 0).toFixed(2);
+        };
+        assert.deepStrictEqual(row("observability (node share)"), estimates.map(addons));
+        assert.deepStrictEqual(row("Prometheus volume (EBS gp3)"), estimates.map((e) => money(e["Prometheus volume (EBS gp3)"])));
         assert.deepStrictEqual(
             row("**total**"),
-            ["staging", "uat", "prod"].map((s) => estimateMonthlyCost(stackCluster(s)).total.toFixed(2)),
+            ["staging", "uat", "prod"].map((s) => stackEstimate(s).total.toFixed(2)),
         );
+        // Every line of every stack is in one of the rows above.
+        const rowed = /^(EKS control plane|nodes, |node disks|NAT gateways|load balancer|public IPv4|.* \(share of a node\)$|Prometheus volume)/;
+        for (const e of estimates) for (const item of Object.keys(e)) assert.match(item, rowed);
     });
 });
