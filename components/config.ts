@@ -6,13 +6,21 @@ import { INSTANCE_HOURLY_USD } from "./prices";
 /** Weight steps of the default canary: 10%, 90%, then 100% of traffic on the canary. */
 export const DEFAULT_STEPS = [10, 90, 100] as const;
 
-/** Thrown when stack config is invalid; `problems` holds one line per bad field, all of them at once. */
-export class ConfigError extends Error {
+/** Everything wrong with a stack at once: a headline, then one line per problem. */
+export class StackProblemsError extends Error {
     constructor(
+        headline: string,
         readonly stack: string,
         readonly problems: string[],
     ) {
-        super(`invalid stagehand config for stack ${stack}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        super(`${headline}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    }
+}
+
+/** Thrown when stack config is invalid; `problems` holds one line per bad field, all of them at once. */
+export class ConfigError extends StackProblemsError {
+    constructor(stack: string, problems: string[]) {
+        super(`invalid stagehand config for stack ${stack}`, stack, problems);
         this.name = "ConfigError";
     }
 }

@@ -1,5 +1,6 @@
 // Pure: what moves between stages are legal, and in what order a move touches workloads and routing.
 // Used by the program (before any resource is registered), by `npm run plan -- --diff` and by the tests.
+import { StackProblemsError } from "./config";
 import { StagePlan, stagePlans, TrackPlan, Traffic } from "./stages";
 
 export type Track = "production" | "canary";
@@ -235,12 +236,9 @@ export function judgeMoves(
 }
 
 /** Thrown when a stage change is not a legal move; `problems` holds one line per service. */
-export class MoveError extends Error {
-    constructor(
-        readonly stack: string,
-        readonly problems: string[],
-    ) {
-        super(`illegal stage move in stack ${stack}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+export class MoveError extends StackProblemsError {
+    constructor(stack: string, problems: string[]) {
+        super(`illegal stage move in stack ${stack}`, stack, problems);
         this.name = "MoveError";
     }
 }

@@ -2,11 +2,10 @@
 // versions and replicas, offline — no Pulumi CLI, no cloud credentials. The same config validation and
 // stage plan as the Pulumi program.
 import * as path from "path";
-import { ConfigError, parseStackConfig, ServiceConfig } from "../components/config";
+import { parseStackConfig, ServiceConfig, StackProblemsError } from "../components/config";
 import { estimateMonthlyCost, formatCost } from "../components/cost";
 import { chartSource } from "../components/service-release";
 import { StagePlan, stagePlan } from "../components/stages";
-import { MoveError } from "../components/transitions";
 import { chartValues } from "../components/values";
 import { printDiff } from "./diff";
 import { helm } from "./helm";
@@ -93,7 +92,7 @@ export function main(argv: string[]): number {
         }
         return 0;
     } catch (e: any) {
-        console.error(e instanceof ConfigError || e instanceof MoveError ? e.message : `plan: ${e.message}`);
+        console.error(e instanceof StackProblemsError ? e.message : `plan: ${e.message}`);
         return 1;
     }
 }
