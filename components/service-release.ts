@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
 import { ServiceConfig } from "./config";
 import { StagePlan, TrackPlan, Traffic } from "./stages";
-import { allowedNext, DeployedService, operationOrder, OperationOrder, Track, TRACKS } from "./transitions";
+import { allowedNext, deployedState, operationOrder, OperationOrder, Track, TRACKS } from "./transitions";
 import { chartValues, ChartParts } from "./values";
 
 /** How long Helm waits for a release to become ready before `atomic` rolls it back. */
@@ -88,17 +88,7 @@ export interface ServiceStageSummary {
 /** Pure: the summary a service exports once its releases are applied. */
 export function stageSummary(service: ServiceConfig, plan: StagePlan, completed: boolean, move?: ServiceReleaseArgs["move"]): ServiceStageSummary {
     const allowSkip = move?.allowSkip ?? false;
-    const deployed: DeployedService = {
-        stage: plan.stage,
-        stable: service.stable,
-        canary: service.canary,
-        steps: service.steps,
-        shadow: service.shadow,
-        completed,
-        tracks: { production: plan.production, canary: plan.canary },
-        mirrorPercent: plan.mirrorPercent,
-        testRoutes: plan.testRoutes,
-    };
+    const deployed = deployedState(service, plan, completed);
     const summary: ServiceStageSummary = {
         stage: plan.stage,
         stageCount: plan.stageCount,

@@ -25,6 +25,25 @@ export interface DeployedService {
     testRoutes?: boolean;
 }
 
+/** What a service looks like once `plan` (its configured stage) is applied: the state the next move starts from. */
+export function deployedState(
+    service: Pick<DeployedService, "stable" | "canary" | "steps" | "shadow">,
+    plan: Pick<StagePlan, "stage" | "production" | "canary" | "mirrorPercent" | "testRoutes">,
+    completed: boolean,
+): DeployedService {
+    return {
+        stage: plan.stage,
+        stable: service.stable,
+        canary: service.canary,
+        steps: service.steps,
+        shadow: service.shadow,
+        completed,
+        tracks: { production: plan.production, canary: plan.canary },
+        mirrorPercent: plan.mirrorPercent,
+        testRoutes: plan.testRoutes,
+    };
+}
+
 /** The part of a service's config a move is judged on. */
 export interface ServiceIntent {
     stage: number;

@@ -5,7 +5,7 @@ import { execFileSync } from "child_process";
 import * as path from "path";
 import { parseServices, ServiceConfig } from "../components/config";
 import { StagePlan, stagePlan } from "../components/stages";
-import { checkMove, DeployedService, moveError } from "../components/transitions";
+import { checkMove, DeployedService, deployedState, moveError } from "../components/transitions";
 import { projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
 
 /** Pulumi.<stack>.yaml as it is at `ref`, or undefined when the file does not exist there. */
@@ -22,18 +22,7 @@ export function stackFileAt(stack: string, ref: string, root = projectRoot): str
 
 /** What a deployed stage looks like when the base revision was applied successfully. */
 export function deployedFrom(service: ServiceConfig): DeployedService {
-    const plan = stagePlan(service);
-    return {
-        stage: service.stage,
-        stable: service.stable,
-        canary: service.canary,
-        steps: service.steps,
-        shadow: service.shadow,
-        completed: true,
-        tracks: { production: plan.production, canary: plan.canary },
-        mirrorPercent: plan.mirrorPercent,
-        testRoutes: plan.testRoutes,
-    };
+    return deployedState(service, stagePlan(service), true);
 }
 
 export interface ServiceDiff {
