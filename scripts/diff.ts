@@ -3,7 +3,7 @@
 // message as the program.
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { parseServices, ServiceConfig } from "../components/config";
+import { parseServices, parseStackConfig, ServiceConfig } from "../components/config";
 import { StagePlan, stagePlan } from "../components/stages";
 import { checkMove, DeployedService, deployedState, moveError } from "../components/transitions";
 import { projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
@@ -49,8 +49,8 @@ const KIND_WORDS: Record<string, string> = { rollback: " (rollback)", finish: " 
 
 /** The move of every service that differs between two revisions of a stack's config. */
 export function diffStack(stack: string, before: Record<string, unknown> | undefined, after: Record<string, unknown>): ServiceDiff[] {
-    const stackAllowSkip = after.allowSkip === true;
-    const next = parseServices(stack, after.services);
+    // The revision under review is validated exactly as the program validates it.
+    const { services: next, allowSkip: stackAllowSkip } = parseStackConfig(stack, after);
     let prev: Record<string, ServiceConfig> = {};
     if (before?.services !== undefined) prev = parseServices(stack, before.services);
     const out: ServiceDiff[] = [];

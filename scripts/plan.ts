@@ -18,8 +18,8 @@ export interface PlannedService {
     plan: StagePlan;
 }
 
-export function planStack(stack: string, raw: Record<string, unknown>): PlannedService[] {
-    const { services } = parseStackConfig(stack, raw);
+/** The plan of every service of a validated stack config, by service name. */
+export function planServices(services: Record<string, ServiceConfig>): PlannedService[] {
     return Object.keys(services)
         .sort()
         .map((name) => ({ name, service: services[name], plan: stagePlan(services[name]) }));
@@ -74,8 +74,8 @@ export function main(argv: string[]): number {
     }
     try {
         if (diffIdx >= 0) return printDiff(stack, diffRef ?? "HEAD", readStackConfig(stack));
-        const raw = readStackConfig(stack);
-        let planned = planStack(stack, raw);
+        const config = parseStackConfig(stack, readStackConfig(stack));
+        let planned = planServices(config.services);
         if (only) {
             planned = planned.filter((p) => p.name === only);
             if (planned.length === 0) throw new Error(`stack ${stack} has no service ${JSON.stringify(only)}`);
@@ -85,10 +85,7 @@ export function main(argv: string[]): number {
         } else {
             console.log(formatPlan(stack, planned));
             // The whole stack's cluster and its addons, so not for a single service.
-            if (!only) {
-                const { cluster, observability } = parseStackConfig(stack, raw);
-                console.log(`\n${formatCost(stack, estimateMonthlyCost(cluster, { observability }))}`);
-            }
+            if (!only) console.log(`\n${formatCost(stack, estimateMonthlyCost(config.cluster, { observability: config.observability }))}`);
         }
         return 0;
     } catch (e: any) {
