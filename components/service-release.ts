@@ -118,11 +118,6 @@ function trafficWords(t: Traffic): string {
 }
 
 export class ServiceRelease extends pulumi.ComponentResource {
-    public readonly namespace: pulumi.Output<string>;
-    public readonly stage: pulumi.Output<number>;
-    public readonly stageCount: pulumi.Output<number>;
-    public readonly description: pulumi.Output<string>;
-    public readonly weights: pulumi.Output<{ production: number; canary: number }>;
     /** True once every Helm release of the service reports `deployed`. */
     public readonly completed: pulumi.Output<boolean>;
     /**
@@ -203,21 +198,8 @@ export class ServiceRelease extends pulumi.ComponentResource {
         this.workloads = { ...made, ...broken } as Record<Track, k8s.helm.v3.Release>;
 
         const all = [...TRACKS.map((t) => this.workloads[t]), this.routing];
-        this.namespace = pulumi.output(service.namespace);
-        this.stage = pulumi.output(plan.stage);
-        this.stageCount = pulumi.output(plan.stageCount);
-        this.description = pulumi.output(plan.description);
-        this.weights = pulumi.output({ production: plan.production.weight, canary: plan.canary.weight });
         this.completed = pulumi.all(all.map((r) => r.status)).apply((statuses) => statuses.every((s) => s?.status === "deployed"));
         this.summary = this.completed.apply((completed) => stageSummary(service, plan, completed, args.move));
-        this.registerOutputs({
-            namespace: this.namespace,
-            stage: this.stage,
-            stageCount: this.stageCount,
-            description: this.description,
-            weights: this.weights,
-            completed: this.completed,
-            summary: this.summary,
-        });
+        this.registerOutputs({ completed: this.completed, summary: this.summary });
     }
 }
