@@ -2,15 +2,18 @@
 // in components/.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster, existingClusterProvider } from "./components/cluster";
 import { configValue, parseStackConfig } from "./components/config";
-import { estimateMonthlyCost } from "./components/cost";
-import { Istio } from "./components/istio";
-import { anyAddonOn, Observability, observabilityAccess } from "./components/observability";
-import { previousDeployment, SERVICE_STAGES_OUTPUT } from "./components/previous";
-import { namespaceOwners, ServiceRelease } from "./components/service-release";
-import { stagePlan } from "./components/stages";
-import { judgeMoves } from "./components/transitions";
+import { estimateMonthlyCost } from "./components/cost/cost";
+import { Observability } from "./components/observability/observability";
+import { anyAddonOn, observabilityAccess } from "./components/observability/values";
+import { Cluster, existingClusterProvider } from "./components/platform/cluster";
+import { Istio } from "./components/platform/istio";
+import { namespaceOwners } from "./components/service/config";
+import { SERVICE_STAGES_OUTPUT } from "./components/service/deployed";
+import { judgeMoves } from "./components/service/moves";
+import { previousDeployment } from "./components/service/previous";
+import { ServiceRelease } from "./components/service/release";
+import { planServices } from "./components/service/stages";
 
 // An async program: Pulumi awaits it and exports what it returns. Async because the move of each service is
 // judged against the stack's previous outputs before anything is registered.
@@ -25,9 +28,11 @@ export = async () => {
         allowSkip: configValue(config.get("allowSkip")),
         observability: configValue(config.get("observability")),
     });
+    // Each service's stage plans, computed once: the move check, the releases and the outputs all read them.
+    const planned = planServices(services);
     // Every service's move from the stage it was last deployed at; an illegal one throws, still before any
     // resource is registered (reading the stack's own outputs changes nothing).
-    const moves = judgeMoves(stack, services, await previousDeployment(), allowSkip);
+    const moves = judgeMoves(stack, planned, await previousDeployment(), allowSkip);
 
     // The cluster: created on AWS (`kind: eks`), or one already in the kubeconfig (`kind: existing`).
     let cluster: Cluster | undefined;
@@ -57,18 +62,13 @@ export = async () => {
     const releases: Record<string, ServiceRelease> = {};
     // Namespace owners first, so the services sharing a namespace can wait for its owner's namespace.
     const ownerNames = new Set(Object.values(owners));
-    for (const name of [...ownerNames, ...Object.keys(services).filter((n) => !ownerNames.has(n))]) {
-        const service = services[name];
-        const owner = owners[service.namespace];
-        const { previous, check, allowSkip: serviceAllowSkip } = moves[name];
-        releases[name] = new ServiceRelease(name, {
-            name,
-            service,
-            plan: stagePlan(service),
-            previous: previous && { ...previous.tracks, mirrorPercent: previous.mirrorPercent, testRoutes: previous.testRoutes },
-            move: { words: check.words, previousStage: previous?.stage, allowSkip: serviceAllowSkip },
-            ownsNamespace: owner === name,
-            namespaceResource: owner === name ? undefined : releases[owner].namespaceResource,
+    for (const p of [...planned.filter((p) => ownerNames.has(p.name)), ...planned.filter((p) => !ownerNames.has(p.name))]) {
+        const owner = owners[p.service.namespace];
+        releases[p.name] = new ServiceRelease(p.name, {
+            planned: p,
+            move: moves[p.name],
+            ownsNamespace: owner === p.name,
+            namespaceResource: owner === p.name ? undefined : releases[owner].namespaceResource,
             provider,
             // Every object of every service waits for Istio: CRDs, sidecar injector and mTLS in place.
             waitFor: [istio],
@@ -81,7 +81,7 @@ export = async () => {
          * and what the next update reads back to judge its move.
          */
         [SERVICE_STAGES_OUTPUT]: Object.fromEntries(Object.entries(releases).map(([name, r]) => [name, r.summary])),
-        /** Estimated monthly cost of the stack's cluster and its addons in USD (components/cost.ts), line by line. */
+        /** Estimated monthly cost of the stack's cluster and its addons in USD (components/cost/cost.ts), line by line. */
         monthlyCost: estimateMonthlyCost(clusterConfig, { observability: observabilityConfig }),
         /** Which observability addons are on, and how to open them (port-forward commands, URLs, login). */
         observability: observabilityAccess(observabilityConfig),

@@ -3,11 +3,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import { performance } from "perf_hooks";
-import { parseServices, parseStackConfig } from "../components/config";
-import { stagePlans } from "../components/stages";
-import { chartValues } from "../components/values";
+import { parseStackConfig } from "../components/config";
+import { parseServices } from "../components/service/config";
+import { planServices, stagePlans } from "../components/service/stages";
+import { chartValues } from "../components/service/values";
 import { helmTemplate } from "./helm";
-import { formatPlan, planServices } from "./plan";
+import { formatPlan } from "./plan";
 import { projectRoot } from "./stack-file";
 
 interface Goal {

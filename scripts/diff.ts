@@ -3,9 +3,11 @@
 // message as the program.
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { parseServices, parseStackConfig, ServiceConfig } from "../components/config";
-import { StagePlan, stagePlan } from "../components/stages";
-import { checkMove, DeployedService, deployedState, moveError } from "../components/transitions";
+import { parseStackConfig } from "../components/config";
+import { parseServices, ServiceConfig } from "../components/service/config";
+import { deployedState } from "../components/service/deployed";
+import { checkMove, moveError } from "../components/service/moves";
+import { StagePlan, stagePlan } from "../components/service/stages";
 import { projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
 
 /** Pulumi.<stack>.yaml as it is at `ref`, or undefined when the file does not exist there. */
@@ -18,11 +20,6 @@ export function stackFileAt(stack: string, ref: string, root = projectRoot): str
         if (/does not exist|exists on disk, but not in/.test(stderr)) return undefined;
         throw new Error(`git show ${ref}:${file} failed: ${stderr.trim() || e.message}`);
     }
-}
-
-/** What a deployed stage looks like when the base revision was applied successfully. */
-export function deployedFrom(service: ServiceConfig): DeployedService {
-    return deployedState(service, stagePlan(service), true);
 }
 
 export interface ServiceDiff {
@@ -68,7 +65,8 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
         }
         if (JSON.stringify(a) === JSON.stringify(b)) continue;
         const before = stagePlan(a);
-        const check = checkMove(deployedFrom(a), { ...b, allowSkip: b.allowSkip ?? stackAllowSkip });
+        // The base revision as deployed, its rollout completed: what the program would read back.
+        const check = checkMove(deployedState(a, before, true), { ...b, allowSkip: b.allowSkip ?? stackAllowSkip });
         if (!check.ok) {
             out.push({ service: name, ok: false, line: moveError(stack, name, a.stage, b.stage, check) });
             continue;

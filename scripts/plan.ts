@@ -2,28 +2,15 @@
 // versions and replicas, offline — no Pulumi CLI, no cloud credentials. The same config validation and
 // stage plan as the Pulumi program.
 import * as path from "path";
-import { parseStackConfig, ServiceConfig, StackProblemsError } from "../components/config";
-import { estimateMonthlyCost, formatCost } from "../components/cost";
-import { chartSource } from "../components/service-release";
-import { StagePlan, stagePlan } from "../components/stages";
-import { chartValues } from "../components/values";
+import { parseStackConfig } from "../components/config";
+import { estimateMonthlyCost, formatCost } from "../components/cost/cost";
+import { PlannedService, planServices } from "../components/service/stages";
+import { chartSource, chartValues } from "../components/service/values";
+import { StackProblemsError } from "../components/shared/errors";
 import { printDiff } from "./diff";
 import { helm } from "./helm";
 import { projectRoot, readStackConfig } from "./stack-file";
 import { stringify } from "yaml";
-
-export interface PlannedService {
-    name: string;
-    service: ServiceConfig;
-    plan: StagePlan;
-}
-
-/** The plan of every service of a validated stack config, by service name. */
-export function planServices(services: Record<string, ServiceConfig>): PlannedService[] {
-    return Object.keys(services)
-        .sort()
-        .map((name) => ({ name, service: services[name], plan: stagePlan(services[name]) }));
-}
 
 function table(rows: string[][]): string {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));

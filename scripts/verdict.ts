@@ -2,23 +2,22 @@
 // the canary's error rate, p95 latency and request count beside production's, from Istio's standard metrics
 // in Prometheus, with a verdict against the service's `verdict` thresholds. Exit codes: see EXIT_CODES.
 import { parseArgs } from "util";
-import { parseServices, VerdictConfig, verdictWindowSchema } from "../components/config";
-import { StagePlan, stagePlan } from "../components/stages";
+import { parseServices, VerdictConfig, verdictWindowSchema } from "../components/service/config";
+import { StagePlan, stagePlan } from "../components/service/stages";
+import { Track, TRACKS } from "../components/shared/tracks";
 import {
     EXIT_CODES,
     errorRate,
     formatMs,
     formatPercent,
     judge,
-    Track,
     TrackMetrics,
     trackQueries,
-    TRACKS,
     TracksMetrics,
     VerdictResult,
     verdictThresholds,
     workloadOf,
-} from "../components/verdict";
+} from "../components/service/verdict";
 import { projectRoot, readStackConfig } from "./stack-file";
 
 export const DEFAULT_PROMETHEUS = "http://127.0.0.1:9090";

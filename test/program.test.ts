@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { ConfigError } from "../components/config";
-import { MoveError } from "../components/transitions";
+import { MoveError } from "../components/service/moves";
+import { ConfigError } from "../components/shared/errors";
 import { readStackConfig } from "../scripts/stack-file";
 import { dependencyNames, ofType, Registered, runProgram } from "./helpers/mocks";
 
@@ -76,12 +76,12 @@ describe("program (index.ts) under Pulumi mocks", () => {
         assert.deepStrictEqual(releases.payments.inputs.values.env, { LOG_LEVEL: "debug" });
         assert.strictEqual(releases.payments.inputs.values.port, 9000);
         assert.deepStrictEqual(outputs.serviceStages.checkout, {
+            version: 1,
             stage: 2,
             stageCount: 6,
             stageName: "canary 10%",
             strategy: "canary",
             description: "stage 2/6 canary 10%: 90% -> 1.4.2 (production x2), 10% -> 1.5.0 (canary x1); strategy canary",
-            weights: { production: 90, canary: 10 },
             tracks: { production: { tag: "1.4.2", replicas: 2, weight: 90 }, canary: { tag: "1.5.0", replicas: 1, weight: 10 } },
             mirrorPercent: 0,
             testRoutes: false,

@@ -1,0 +1,213 @@
+// Pure: a cluster config (and the observability addons on it) → its estimated monthly cost in USD, line by line,
+// from the price table in ./prices.ts. What is not estimated (traffic, data processed, logs, LCUs) is
+// named in `excluded`.
+import { OBSERVABILITY_OFF, ObservabilityConfig } from "../observability/config";
+import { addonRequests, prometheusPersistent } from "../observability/values";
+import { azCount, ClusterConfig, EksClusterConfig, NodePoolConfig, natGatewayCount } from "../platform/config";
+import { cpuCores, memoryGiB } from "../shared/quantity";
+import {
+    EBS_GP3_GB_MONTH_USD,
+    EKS_CONTROL_PLANE_HOURLY_USD,
+    HOURS_PER_MONTH,
+    INSTANCE_CAPACITY,
+    INSTANCE_HOURLY_USD,
+    NAT_GATEWAY_HOURLY_USD,
+    NLB_HOURLY_USD,
+    PRICE_REGION,
+    PRICES_AS_OF,
+    PUBLIC_IPV4_HOURLY_USD,
+    SPOT_DISCOUNT,
+} from "./prices";
+
+/** One line of the estimate: `quantity` × `unitMonthly` = `monthly` (USD, to the cent). */
+export interface CostLine {
+    item: string;
+    quantity: number;
+    /** What one unit is, e.g. "node", "gateway". */
+    unit: string;
+    /** USD per unit per month. */
+    unitMonthly: number;
+    /** USD per month, rounded to cents. */
+    monthly: number;
+    /** How the unit price was derived. */
+    basis: string;
+}
+
+export interface CostEstimate {
+    currency: "USD";
+    region: string;
+    pricesAsOf: string;
+    hoursPerMonth: number;
+    spotDiscount: number;
+    lines: CostLine[];
+    /** Sum of the lines, rounded to cents. */
+    total: number;
+    /** Costs that depend on usage and are not in the total. */
+    excluded: string[];
+}
+
+const cents = (usd: number) => Math.round(usd * 100) / 100;
+/** A price as written in the basis column: $0.10, $0.0225. */
+const rate = (usd: number) => `$${Number.isInteger(Math.round(usd * 1e6) / 1e4) ? usd.toFixed(2) : String(usd)}`;
+
+/** A line whose arithmetic reads exactly: the unit price is rounded to cents first, then multiplied. */
+function line(item: string, quantity: number, unit: string, unitMonthly: number, basis: string): CostLine {
+    const unitCents = cents(unitMonthly);
+    return { item, quantity, unit, unitMonthly: unitCents, monthly: cents(quantity * unitCents), basis };
+}
+
+function hourlyOf(instanceType: string): number {
+    const price = INSTANCE_HOURLY_USD[instanceType];
+    if (price === undefined) throw new RangeError(`no price for instance type ${instanceType} in components/cost/prices.ts`);
+    return price;
+}
+
+/**
+ * Hourly price of one node of a pool. ON_DEMAND: the first instance type (EKS launches on-demand nodes in
+ * the listed order of priority). SPOT: EKS picks among all listed types by capacity, so the mean of their
+ * on-demand prices, less the assumed spot discount.
+ */
+export function nodeHourly(pool: Pick<NodePoolConfig, "capacityType" | "instanceTypes">): number {
+    if (pool.capacityType === "ON_DEMAND") return hourlyOf(pool.instanceTypes[0]);
+    const mean = pool.instanceTypes.reduce((sum, t) => sum + hourlyOf(t), 0) / pool.instanceTypes.length;
+    return mean * (1 - SPOT_DISCOUNT);
+}
+
+function hourly(usdPerHour: number): number {
+    return usdPerHour * HOURS_PER_MONTH;
+}
+
+/** Public IPv4 addresses a cluster holds: public nodes, NAT gateway EIPs, one per AZ of an internet-facing NLB. */
+export function publicIpv4Count(cluster: EksClusterConfig): number {
+    const publicNodes = cluster.nodeSubnets === "public" ? cluster.nodePools.reduce((n, p) => n + p.desiredSize, 0) : 0;
+    const lb = cluster.istio.gateway.serviceType === "LoadBalancer" ? azCount(cluster) : 0;
+    return publicNodes + natGatewayCount(cluster) + lb;
+}
+
+function eksLines(cluster: EksClusterConfig): CostLine[] {
+    const lines: CostLine[] = [line("EKS control plane", 1, "cluster", hourly(EKS_CONTROL_PLANE_HOURLY_USD), `${rate(EKS_CONTROL_PLANE_HOURLY_USD)}/h standard support`)];
+    for (const pool of cluster.nodePools) {
+        const perNode = nodeHourly(pool);
+        const basis =
+            pool.capacityType === "ON_DEMAND"
+                ? `${pool.instanceTypes[0]} on-demand ${rate(hourlyOf(pool.instanceTypes[0]))}/h`
+                : `spot: mean on-demand of ${pool.instanceTypes.join("/")} less ${Math.round(SPOT_DISCOUNT * 100)}% = $${perNode.toFixed(4)}/h`;
+        lines.push(line(`nodes, pool ${pool.name} (${pool.capacityType})`, pool.desiredSize, "node", hourly(perNode), basis));
+    }
+    const diskGb = cluster.nodePools.reduce((n, p) => n + p.desiredSize * p.diskSize, 0);
+    lines.push(line("node disks (EBS gp3)", diskGb, "GiB", EBS_GP3_GB_MONTH_USD, `${rate(EBS_GP3_GB_MONTH_USD)}/GiB-month`));
+    const nat = natGatewayCount(cluster);
+    if (nat > 0) lines.push(line("NAT gateways", nat, "gateway", hourly(NAT_GATEWAY_HOURLY_USD), `${rate(NAT_GATEWAY_HOURLY_USD)}/h`));
+    if (cluster.istio.gateway.serviceType === "LoadBalancer") {
+        lines.push(line("load balancer (NLB, Istio ingress)", 1, "NLB", hourly(NLB_HOURLY_USD), `${rate(NLB_HOURLY_USD)}/h`));
+    }
+    const ips = publicIpv4Count(cluster);
+    if (ips > 0) lines.push(line("public IPv4 addresses", ips, "address", hourly(PUBLIC_IPV4_HOURLY_USD), `${rate(PUBLIC_IPV4_HOURLY_USD)}/h each`));
+    return lines;
+}
+
+/**
+ * The node that prices addon capacity: one node of the first pool. Its price is `nodeHourly`; its size the first
+ * instance type's (ON_DEMAND), or the smallest of the pool's types (SPOT: any of them may be launched).
+ */
+export function addonNode(cluster: EksClusterConfig): { instanceType: string; vcpu: number; memoryGiB: number; hourly: number } {
+    const pool = cluster.nodePools[0];
+    const types = pool.capacityType === "ON_DEMAND" ? [pool.instanceTypes[0]] : pool.instanceTypes;
+    const sizes = types.map((t) => {
+        const size = INSTANCE_CAPACITY[t];
+        if (!size) throw new RangeError(`no vCPU/memory for instance type ${t} in components/cost/prices.ts`);
+        return { t, ...size };
+    });
+    const smallest = sizes.reduce((a, b) => (b.vcpu < a.vcpu || (b.vcpu === a.vcpu && b.memoryGiB < a.memoryGiB) ? b : a));
+    return { instanceType: smallest.t, vcpu: smallest.vcpu, memoryGiB: smallest.memoryGiB, hourly: nodeHourly(pool) };
+}
+
+const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
+
+/**
+ * Lines of the observability addons on an EKS cluster: each addon's requests as a share of a node (the larger of
+ * its CPU and memory share, so the node capacity it needs) at that node's price, and Prometheus's volume.
+ */
+export function observabilityLines(cluster: EksClusterConfig, observability: ObservabilityConfig): CostLine[] {
+    const lines: CostLine[] = [];
+    const requests = addonRequests(observability);
+    if (requests.length > 0) {
+        const node = addonNode(cluster);
+        for (const r of requests) {
+            const cpu = cpuCores(r.cpu) / node.vcpu;
+            const mem = memoryGiB(r.memory) / node.memoryGiB;
+            const share = Math.round(Math.max(cpu, mem) * 1000) / 1000;
+            lines.push(
+                line(
+                    `${r.addon} (share of a node)`,
+                    share,
+                    "node",
+                    hourly(node.hourly),
+                    `requests ${r.cpu} CPU / ${r.memory} of a ${node.instanceType} (${node.vcpu} vCPU, ${node.memoryGiB} GiB): ${cpu >= mem ? "CPU" : "memory"} share ${percent(share)}`,
+                ),
+            );
+        }
+    }
+    if (prometheusPersistent(observability)) {
+        lines.push(line("Prometheus volume (EBS gp3)", observability.prometheus.storageGi, "GiB", EBS_GP3_GB_MONTH_USD, `${rate(EBS_GP3_GB_MONTH_USD)}/GiB-month`));
+    }
+    return lines;
+}
+
+const EXCLUDED_EKS = [
+    "data transfer out and across AZs",
+    "NAT gateway data processed ($0.045/GB)",
+    "load balancer capacity units",
+    "CloudWatch Logs for control-plane logging",
+    "EBS volumes of workloads",
+];
+
+/** What runs on the cluster besides it: the observability addons, and any further lines added as they are. */
+export interface CostExtras {
+    /** The stack's `stagehand:observability` (absent: every addon off). */
+    observability?: ObservabilityConfig;
+    /** Further lines, counted in the total as they are (the extension point for later installs). */
+    addons?: CostLine[];
+}
+
+/**
+ * The estimated monthly cost of a cluster config and what runs on it. An existing cluster is not created by the
+ * stack and costs nothing here, nor do the addons on it (its nodes and volumes are someone else's bill).
+ */
+export function estimateMonthlyCost(cluster: ClusterConfig, extras: CostExtras = {}): CostEstimate {
+    const observability = extras.observability ?? OBSERVABILITY_OFF;
+    const lines = [...(cluster.kind === "eks" ? [...eksLines(cluster), ...observabilityLines(cluster, observability)] : []), ...(extras.addons ?? [])];
+    return {
+        currency: "USD",
+        region: PRICE_REGION,
+        pricesAsOf: PRICES_AS_OF,
+        hoursPerMonth: HOURS_PER_MONTH,
+        spotDiscount: SPOT_DISCOUNT,
+        lines,
+        total: cents(lines.reduce((sum, l) => sum + l.monthly, 0)),
+        excluded: cluster.kind === "eks" ? [...EXCLUDED_EKS] : ["the existing cluster itself (not created by this stack), and its nodes' and volumes' share of any addons"],
+    };
+}
+
+function plural(unit: string, n: number): string {
+    if (n === 1 || unit === "GiB" || unit === "NLB") return unit;
+    if (n < 1) return unit; // a share: "0.125 node"
+    return unit.endsWith("s") ? `${unit}es` : `${unit}s`;
+}
+
+/** The estimate as a table, as `npm run plan` prints it. */
+export function formatCost(stack: string, estimate: CostEstimate): string {
+    const money = (n: number) => `$${n.toFixed(2)}`;
+    const rows = [["ITEM", "QTY", "UNIT/MONTH", "MONTHLY", "BASIS"]];
+    for (const l of estimate.lines) rows.push([l.item, `${l.quantity} ${plural(l.unit, l.quantity)}`, money(l.unitMonthly), money(l.monthly), l.basis]);
+    rows.push(["total", "", "", money(estimate.total), ""]);
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    const table = rows.map((r) => r.map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd());
+    return [
+        `estimated monthly cost of stack ${stack}: ${money(estimate.total)} (${estimate.region} prices of ${estimate.pricesAsOf}, ${estimate.hoursPerMonth} h/month, spot assumed ${Math.round(estimate.spotDiscount * 100)}% off on-demand)`,
+        "",
+        ...table,
+        "",
+        `not included: ${estimate.excluded.join("; ")}`,
+    ].join("\n");
+}

@@ -1,0 +1,76 @@
+// `stagehand:observability`: Prometheus, Grafana (with Istio's dashboards) and Kiali, installed into Istio's root
+// namespace with their Helm charts (components/observability/). An absent block, and any addon not written out,
+// is off: like the cluster's defaults, a forgotten field never costs money by surprise. uat and prod turn them
+// on; staging leaves them off. Pure.
+import { z } from "zod";
+import { ConfigError, describeIssues } from "../shared/errors";
+import { cpuMemory, onOff, promDurationAtLeast, quantity, wholeNumber } from "../shared/schema";
+
+/** Prometheus's own default retention. */
+export const DEFAULT_PROMETHEUS_RETENTION = "15d";
+/** Prometheus's requests and memory limit when a stack does not set them: enough for a few hundred pods. */
+export const DEFAULT_PROMETHEUS_RESOURCES = { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "2Gi" } };
+
+const RETENTION_WORDS = "a Prometheus duration of at least 1h, such as \"15d\" or \"720h\" (units y, w, d, h, m, largest first)";
+const retention = promDurationAtLeast(3_600_000, RETENTION_WORDS);
+
+const prometheusSchema = z.strictObject(
+    {
+        enabled: onOff.default(false),
+        retention: retention.default(DEFAULT_PROMETHEUS_RETENTION),
+        // 0: an emptyDir on the node, lost whenever the pod moves; more: a persistent volume (EBS gp3 on EKS).
+        storageGi: wholeNumber("Prometheus's volume size in GiB (0: an emptyDir, lost when the pod moves)", 0, 16384).default(0),
+        resources: z
+            .strictObject(
+                {
+                    requests: cpuMemory,
+                    limits: z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() }, { error: "an object with `cpu` and/or `memory`" }).default({}),
+                },
+                { error: "an object with `requests` ({cpu, memory}) and optionally `limits`" },
+            )
+            .default(DEFAULT_PROMETHEUS_RESOURCES),
+    },
+    { error: "an object with `enabled`, `retention`, `storageGi` and optionally `resources`" },
+);
+
+const observabilitySchema = z
+    .strictObject(
+        {
+            prometheus: prometheusSchema.prefault({}),
+            grafana: z
+                .strictObject(
+                    // dashboards: Istio's own dashboards (mesh, service, workload, performance, control plane).
+                    { enabled: onOff.default(false), dashboards: onOff.default(true) },
+                    { error: "an object with `enabled` and `dashboards`" },
+                )
+                .prefault({}),
+            kiali: z.strictObject({ enabled: onOff.default(false) }, { error: "an object with `enabled`" }).prefault({}),
+        },
+        { error: "an object with `prometheus`, `grafana` and `kiali`" },
+    )
+    .superRefine((o, ctx) => {
+        if (o.prometheus.enabled) return;
+        const needs = { grafana: "Grafana's only data source is that Prometheus", kiali: "Kiali draws the mesh's traffic from Prometheus" } as const;
+        for (const addon of ["grafana", "kiali"] as const) {
+            if (o[addon].enabled) {
+                ctx.addIssue({ code: "custom", path: [addon, "enabled"], input: true, message: `false unless prometheus.enabled is true (${needs[addon]})` });
+            }
+        }
+    });
+
+export type ObservabilityConfig = z.output<typeof observabilitySchema>;
+export type ObservabilityInput = z.input<typeof observabilitySchema>;
+
+/** Every addon off: what an absent `stagehand:observability` means. */
+export const OBSERVABILITY_OFF: ObservabilityConfig = observabilitySchema.parse({});
+
+/**
+ * Validates `stagehand:observability` of one stack (absent: every addon off). Throws a ConfigError listing
+ * every problem, each naming the field as `observability.<path>`.
+ */
+export function parseObservability(stack: string, raw: unknown): ObservabilityConfig {
+    const parsed = observabilitySchema.safeParse(raw === undefined || raw === null ? {} : raw, { reportInput: true });
+    if (!parsed.success) throw new ConfigError(stack, describeIssues(stack, "", parsed.error.issues.map((i) => ({ ...i, path: ["observability", ...i.path] }))));
+    return parsed.data;
+}
+

@@ -1,0 +1,287 @@
+// Pure: what the observability addons install — Prometheus, Grafana (with Istio's dashboards) and Kiali from
+// their own Helm charts in Istio's root namespace, where Istio's integrations expect them: the pinned charts,
+// their values, their order, what they request (the cost model prices it) and how to open them.
+// Prometheus is the one Istio's integrations expect, `prometheus.istio-system:9090`: Kiali and Grafana read it
+// there, and `npm run verdict` reads it through `kubectl port-forward` on http://127.0.0.1:9090.
+import { PlatformReleaseSpec } from "../shared/helm";
+import { ISTIO_ROOT_NAMESPACE } from "../shared/namespaces";
+import { ObservabilityConfig } from "./config";
+
+/**
+ * The charts, pinned. Bump them deliberately, one stack at a time like Istio, and read the chart's changelog:
+ * - prometheus 27.20.0 (Prometheus v3): the version Istio's own addon samples render (manifests/addons/gen.sh);
+ * - grafana 9.2.2: likewise the version Istio's samples render;
+ * - kiali-server 2.24.0: a Kiali of the Istio 1.29/1.30 era; Kiali tests each release against every Istio release
+ *   supported at the time (kiali.io "Version Compatibility"). Check that table when Istio moves a minor.
+ */
+export const PROMETHEUS_CHART = { chart: "prometheus", repo: "https://prometheus-community.github.io/helm-charts", version: "27.20.0" } as const;
+export const GRAFANA_CHART = { chart: "grafana", repo: "https://grafana.github.io/helm-charts", version: "9.2.2" } as const;
+export const KIALI_CHART = { chart: "kiali-server", repo: "https://kiali.org/helm-charts", version: "2.24.0" } as const;
+
+/** Where the addons live: beside istiod, where Istio's integrations look for them. */
+export const OBSERVABILITY_NAMESPACE = ISTIO_ROOT_NAMESPACE;
+
+/**
+ * The Services the charts create. The prometheus chart would call its server `<release>-server` on port 80; the
+ * values below make it `prometheus` on 9090, what Istio's docs, Kiali's default and the verdict command expect.
+ */
+export const PROMETHEUS_SERVICE = { name: "prometheus", port: 9090 } as const;
+export const GRAFANA_SERVICE = { name: "grafana", port: 3000 } as const;
+/** kiali-server names everything after `deployment.instance_name` (default `kiali`); the UI is under `/kiali`. */
+export const KIALI_SERVICE = { name: "kiali", port: 20001, webRoot: "/kiali" } as const;
+
+const inCluster = (svc: { name: string; port: number }) => `http://${svc.name}.${OBSERVABILITY_NAMESPACE}:${svc.port}`;
+/** In-cluster URL of the installed Prometheus (Grafana's data source, Kiali's `external_services.prometheus.url`). */
+export const PROMETHEUS_URL = inCluster(PROMETHEUS_SERVICE);
+export const GRAFANA_URL = inCluster(GRAFANA_SERVICE);
+
+/** Scrape interval: the chart's 1m default leaves `rate()` over the verdict's windows too few samples. */
+export const SCRAPE_INTERVAL = "15s";
+
+/** Requests and limits of Grafana and Kiali (Prometheus's come from the stack config). */
+export const GRAFANA_RESOURCES = { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } } as const;
+export const KIALI_RESOURCES = { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "1Gi" } } as const;
+
+/** Grafana's admin user; the chart generates the password into the Secret `grafana` (key `admin-password`) and keeps it. */
+export const GRAFANA_ADMIN_USER = "admin";
+/** Kiali's reference to that password: kiali-server mounts `secret:<name>:<key>` values from the Secret itself. */
+export const GRAFANA_PASSWORD_REF = `secret:${GRAFANA_SERVICE.name}:admin-password`;
+
+/**
+ * Istio's dashboards as Istio publishes them on grafana.com. `revision: latest` because grafana.com numbers
+ * revisions per upload (one per Istio release, release candidates included), not per Istio version, and the chart
+ * cannot pick one by version: the newest is what Istio's docs import. Pin a number here to freeze them.
+ * The control plane dashboard moved from 7645 to 23411 with Istio 1.26.
+ */
+export const ISTIO_DASHBOARDS = [
+    { key: "istio-mesh", title: "Istio Mesh Dashboard", gnetId: 7639 },
+    { key: "istio-service", title: "Istio Service Dashboard", gnetId: 7636 },
+    { key: "istio-workload", title: "Istio Workload Dashboard", gnetId: 7630 },
+    { key: "istio-performance", title: "Istio Performance Dashboard", gnetId: 11829 },
+    { key: "istio-control-plane", title: "Istio Control Plane Dashboard", gnetId: 23411 },
+] as const;
+export const ISTIO_DASHBOARD_REVISION = "latest";
+/** The Grafana data source the dashboards are bound to. */
+export const GRAFANA_DATASOURCE = "Prometheus";
+
+/** StorageClass for Prometheus's volume on EKS: gp3 through the EBS CSI driver (EKS ships no default class). */
+export const EBS_STORAGE_CLASS = "stagehand-gp3";
+/** The EBS CSI driver's controller ServiceAccount (the add-on creates it in kube-system). */
+export const EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa";
+export const EBS_CSI_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
+
+/** Pods of the addons stay out of the mesh: Prometheus scrapes sidecars in plain HTTP on their metrics port. */
+const NO_SIDECAR = { "sidecar.istio.io/inject": "false" };
+
+export type AddonKey = "prometheus" | "grafana" | "kiali";
+
+/** One Helm release of an addon: what it installs and which addons it waits for. */
+export type AddonReleaseSpec = PlatformReleaseSpec<AddonKey>;
+
+/** Whether a persistent volume is asked for (otherwise an emptyDir). */
+export function prometheusPersistent(config: ObservabilityConfig): boolean {
+    return config.prometheus.enabled && config.prometheus.storageGi > 0;
+}
+
+/**
+ * Values of the prometheus-community `prometheus` chart: only the server. Its default `kubernetes-pods` job keeps
+ * pods annotated `prometheus.io/scrape: "true"`, which Istio sets on every sidecar (and on istiod and the gateway)
+ * when metrics merging is on, Istio's default: proxies' and apps' metrics on `:15020/stats/prometheus`.
+ * Alertmanager, Pushgateway, node-exporter and kube-state-metrics are off: nothing here alerts or needs them.
+ */
+export function prometheusValues(config: ObservabilityConfig, storageClass?: string): Record<string, unknown> {
+    const { retention, storageGi, resources } = config.prometheus;
+    return {
+        server: {
+            fullnameOverride: PROMETHEUS_SERVICE.name,
+            service: { servicePort: PROMETHEUS_SERVICE.port },
+            retention,
+            global: { scrape_interval: SCRAPE_INTERVAL },
+            persistentVolume:
+                storageGi > 0 ? { enabled: true, size: `${storageGi}Gi`, ...(storageClass ? { storageClass } : {}) } : { enabled: false },
+            resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
+            podLabels: { ...NO_SIDECAR },
+        },
+        alertmanager: { enabled: false },
+        "prometheus-pushgateway": { enabled: false },
+        "prometheus-node-exporter": { enabled: false },
+        "kube-state-metrics": { enabled: false },
+    };
+}
+
+/** Values of the `grafana` chart: Prometheus as its data source and, with `dashboards`, Istio's dashboards. */
+export function grafanaValues(config: ObservabilityConfig): Record<string, unknown> {
+    const dashboards = config.grafana.dashboards;
+    return {
+        fullnameOverride: GRAFANA_SERVICE.name,
+        service: { port: GRAFANA_SERVICE.port },
+        adminUser: GRAFANA_ADMIN_USER,
+        resources: { requests: { ...GRAFANA_RESOURCES.requests }, limits: { ...GRAFANA_RESOURCES.limits } },
+        podLabels: { ...NO_SIDECAR },
+        testFramework: { enabled: false },
+        datasources: {
+            "datasources.yaml": {
+                apiVersion: 1,
+                datasources: [
+                    {
+                        name: GRAFANA_DATASOURCE,
+                        uid: "prometheus",
+                        type: "prometheus",
+                        url: PROMETHEUS_URL,
+                        access: "proxy",
+                        isDefault: true,
+                        editable: false,
+                        jsonData: { timeInterval: SCRAPE_INTERVAL },
+                    },
+                ],
+            },
+        },
+        ...(dashboards
+            ? {
+                  // The chart's init container downloads each dashboard from grafana.com into the provider's path.
+                  dashboardProviders: {
+                      "dashboardproviders.yaml": {
+                          apiVersion: 1,
+                          providers: [
+                              { name: "istio", orgId: 1, folder: "Istio", type: "file", disableDeletion: false, editable: false, options: { path: "/var/lib/grafana/dashboards/istio" } },
+                          ],
+                      },
+                  },
+                  dashboards: {
+                      istio: Object.fromEntries(
+                          ISTIO_DASHBOARDS.map((d) => [d.key, { gnetId: d.gnetId, revision: ISTIO_DASHBOARD_REVISION, datasource: GRAFANA_DATASOURCE }]),
+                      ),
+                  },
+              }
+            : {}),
+    };
+}
+
+/**
+ * Values of the `kiali-server` chart. Login with a Kubernetes token (`auth.strategy: token`), never anonymous:
+ * whoever can reach the UI could otherwise read, and change, the mesh's config. Prometheus is the one installed
+ * here; Grafana, when on, is linked from Kiali's metrics pages and read with its admin password from its Secret.
+ */
+export function kialiValues(config: ObservabilityConfig): Record<string, unknown> {
+    return {
+        auth: { strategy: "token" },
+        deployment: {
+            pod_labels: { ...NO_SIDECAR },
+            resources: { requests: { ...KIALI_RESOURCES.requests }, limits: { ...KIALI_RESOURCES.limits } },
+            ingress: { enabled: false },
+        },
+        server: { port: KIALI_SERVICE.port, web_root: KIALI_SERVICE.webRoot },
+        external_services: {
+            prometheus: { url: PROMETHEUS_URL },
+            grafana: config.grafana.enabled
+                ? {
+                      enabled: true,
+                      internal_url: GRAFANA_URL,
+                      // What a browser opens: Grafana through the port-forward README gives.
+                      external_url: `http://127.0.0.1:${GRAFANA_SERVICE.port}`,
+                      auth: { type: "basic", username: GRAFANA_ADMIN_USER, password: GRAFANA_PASSWORD_REF },
+                  }
+                : { enabled: false },
+            // No tracing backend is installed.
+            tracing: { enabled: false },
+        },
+    };
+}
+
+const describe = (c: { chart: string; version: string }) => `${c.chart} ${c.version} (stagehand observability)`;
+
+/** The addons' Helm releases of a config, in install order; none when everything is off. */
+export function observabilityReleases(config: ObservabilityConfig, storageClass?: string): AddonReleaseSpec[] {
+    const releases: AddonReleaseSpec[] = [];
+    const ns = OBSERVABILITY_NAMESPACE;
+    if (config.prometheus.enabled) {
+        releases.push({ key: "prometheus", name: "prometheus", ...PROMETHEUS_CHART, namespace: ns, values: prometheusValues(config, storageClass), after: [], description: describe(PROMETHEUS_CHART) });
+    }
+    if (config.grafana.enabled) {
+        releases.push({ key: "grafana", name: "grafana", ...GRAFANA_CHART, namespace: ns, values: grafanaValues(config), after: ["prometheus"], description: describe(GRAFANA_CHART) });
+    }
+    if (config.kiali.enabled) {
+        // After Grafana too: Kiali mounts Grafana's admin password from the Secret the grafana release creates.
+        releases.push({
+            key: "kiali",
+            name: "kiali",
+            ...KIALI_CHART,
+            namespace: ns,
+            values: kialiValues(config),
+            after: config.grafana.enabled ? ["prometheus", "grafana"] : ["prometheus"],
+            description: describe(KIALI_CHART),
+        });
+    }
+    return releases;
+}
+
+/** Whether any addon is on (otherwise the program creates no Observability component). */
+export function anyAddonOn(config: ObservabilityConfig): boolean {
+    return config.prometheus.enabled || config.grafana.enabled || config.kiali.enabled;
+}
+
+/** CPU and memory requests of each addon that is on, as its chart values set them: what the cost model prices. */
+export function addonRequests(config: ObservabilityConfig): { addon: string; cpu: string; memory: string }[] {
+    const out: { addon: string; cpu: string; memory: string }[] = [];
+    if (config.prometheus.enabled) out.push({ addon: "Prometheus", ...config.prometheus.resources.requests });
+    if (config.grafana.enabled) out.push({ addon: "Grafana", ...GRAFANA_RESOURCES.requests });
+    if (config.kiali.enabled) out.push({ addon: "Kiali", ...KIALI_RESOURCES.requests });
+    return out;
+}
+
+const portForward = (svc: { name: string; port: number }) => `kubectl -n ${OBSERVABILITY_NAMESPACE} port-forward svc/${svc.name} ${svc.port}:${svc.port}`;
+
+/** What the stack exports as `observability`: which addons are on and how to open them. */
+export function observabilityAccess(config: ObservabilityConfig): Record<string, unknown> {
+    const { prometheus, grafana, kiali } = config;
+    return {
+        prometheus: prometheus.enabled
+            ? {
+                  enabled: true,
+                  url: PROMETHEUS_URL,
+                  retention: prometheus.retention,
+                  storage: prometheus.storageGi > 0 ? `${prometheus.storageGi}Gi persistent volume` : "emptyDir (lost when the pod moves)",
+                  portForward: portForward(PROMETHEUS_SERVICE),
+                  open: `http://127.0.0.1:${PROMETHEUS_SERVICE.port}`,
+              }
+            : { enabled: false },
+        grafana: grafana.enabled
+            ? {
+                  enabled: true,
+                  dashboards: grafana.dashboards ? ISTIO_DASHBOARDS.map((d) => d.title) : [],
+                  portForward: portForward(GRAFANA_SERVICE),
+                  open: `http://127.0.0.1:${GRAFANA_SERVICE.port}`,
+                  login: `user ${GRAFANA_ADMIN_USER}, password: kubectl -n ${OBSERVABILITY_NAMESPACE} get secret ${GRAFANA_SERVICE.name} -o jsonpath='{.data.admin-password}' | base64 -d`,
+              }
+            : { enabled: false },
+        kiali: kiali.enabled
+            ? {
+                  enabled: true,
+                  portForward: portForward(KIALI_SERVICE),
+                  open: `http://127.0.0.1:${KIALI_SERVICE.port}${KIALI_SERVICE.webRoot}`,
+                  login: `a Kubernetes token, e.g. kubectl -n ${OBSERVABILITY_NAMESPACE} create token ${KIALI_SERVICE.name}`,
+              }
+            : { enabled: false },
+    };
+}
+
+/** The trust policy that lets the EBS CSI driver's ServiceAccount assume its role through EKS Pod Identity. */
+export function podIdentityTrustPolicy(): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+    });
+}
+
+/** The gp3 StorageClass of Prometheus's volume: encrypted, created in the zone of the pod that first mounts it. */
+export function ebsStorageClass(): Record<string, any> {
+    return {
+        metadata: { name: EBS_STORAGE_CLASS },
+        provisioner: "ebs.csi.aws.com",
+        parameters: { type: "gp3", encrypted: "true" },
+        volumeBindingMode: "WaitForFirstConsumer",
+        reclaimPolicy: "Delete",
+        allowVolumeExpansion: true,
+    };
+}
+

@@ -1,0 +1,334 @@
+// Cluster: one stack's EKS cluster — VPC and subnets (tagged for EKS load balancers), NAT gateways when the
+// nodes are private, IAM roles, the EKS control plane (API authentication; an API endpoint that is public,
+// public to listed CIDR blocks, and/or private to the VPC), managed node groups and a `kubernetes.Provider`
+// that authenticates with `aws eks get-token`. `kind: existing` clusters create none of this:
+// `existingClusterProvider` points a provider at a kubeconfig already on the machine.
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as os from "os";
+import * as path from "path";
+import { ApiEndpointConfig, azCount, EksClusterConfig, ExistingClusterConfig, natGatewayCount } from "./config";
+
+/** The VPC's address range. Subnets are carved from it by `subnetLayout`. */
+export const VPC_CIDR = "10.0.0.0/16";
+
+/** Managed policies the EKS control plane role needs. */
+export const CLUSTER_ROLE_POLICIES = ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"];
+/** Managed policies the node role needs: join the cluster, run the VPC CNI, pull images from ECR. */
+export const NODE_ROLE_POLICIES = [
+    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+];
+/** EKS access policy given to `admins`. */
+export const CLUSTER_ADMIN_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+/** AMI of the managed nodes (the instance types of components/cost/prices.ts are all x86_64). */
+export const NODE_AMI_TYPE = "AL2023_x86_64_STANDARD";
+
+export interface SubnetPlan {
+    /** Index of the availability zone (0-based) in the cluster's zone list. */
+    az: number;
+    cidr: string;
+    public: boolean;
+}
+
+/**
+ * The subnets of a cluster: one public subnet per AZ (load balancers, NAT gateways, and the nodes when
+ * `nodeSubnets: public`), plus one private subnet per AZ for the nodes when `nodeSubnets: private`.
+ * Private subnets are /19 (8k addresses: with the VPC CNI every pod takes one) from 10.0.0.0, public ones /21
+ * (2k addresses) from 10.0.192.0, so six zones fit in the /16.
+ */
+export function subnetLayout(azs: number, nodeSubnets: "public" | "private"): SubnetPlan[] {
+    if (azs < 1 || azs > 6) throw new RangeError(`subnetLayout: ${azs} availability zones, expected 1 to 6`);
+    const plans: SubnetPlan[] = [];
+    for (let i = 0; i < azs; i++) plans.push({ az: i, cidr: `10.0.${192 + i * 8}.0/21`, public: true });
+    if (nodeSubnets === "private") for (let i = 0; i < azs; i++) plans.push({ az: i, cidr: `10.0.${i * 32}.0/19`, public: false });
+    return plans;
+}
+
+/** For each private subnet's AZ, the index of the NAT gateway its default route uses. */
+export function natRouting(azs: number, natGateways: EksClusterConfig["natGateways"]): number[] {
+    if (natGateways === "none") return [];
+    return Array.from({ length: azs }, (_, i) => (natGateways === "perAz" ? i : 0));
+}
+
+/** Tags that let EKS place internet-facing (public) or internal (private) load balancers in a subnet. */
+export function subnetTags(clusterName: string, isPublic: boolean): Record<string, string> {
+    return {
+        [isPublic ? "kubernetes.io/role/elb" : "kubernetes.io/role/internal-elb"]: "1",
+        [`kubernetes.io/cluster/${clusterName}`]: "shared",
+    };
+}
+
+/**
+ * The API endpoint part of the EKS cluster's `vpcConfig`. `publicAccessCidrs` is written out whenever the public
+ * endpoint is on (["0.0.0.0/0"] is AWS's default, so the state matches what AWS reports); with the public
+ * endpoint off it is left to AWS.
+ */
+export function apiEndpointVpcConfig(endpoint: ApiEndpointConfig): { endpointPublicAccess: boolean; endpointPrivateAccess: boolean; publicAccessCidrs?: string[] } {
+    return {
+        endpointPublicAccess: endpoint.public,
+        endpointPrivateAccess: endpoint.private,
+        ...(endpoint.public ? { publicAccessCidrs: [...endpoint.publicAccessCidrs] } : {}),
+    };
+}
+
+export interface KubeconfigParts {
+    clusterName: string;
+    endpoint: string;
+    certificateAuthorityData: string;
+    region: string;
+}
+
+/** A kubeconfig whose user authenticates with `aws eks get-token` (the AWS CLI and its credentials). */
+export function kubeconfigFor({ clusterName, endpoint, certificateAuthorityData, region }: KubeconfigParts): string {
+    const name = clusterName;
+    return JSON.stringify(
+        {
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name, cluster: { server: endpoint, "certificate-authority-data": certificateAuthorityData } }],
+            contexts: [{ name, context: { cluster: name, user: name } }],
+            "current-context": name,
+            users: [
+                {
+                    name,
+                    user: {
+                        exec: {
+                            apiVersion: "client.authentication.k8s.io/v1beta1",
+                            command: "aws",
+                            args: ["eks", "get-token", "--cluster-name", clusterName, "--region", region, "--output", "json"],
+                            interactiveMode: "Never",
+                        },
+                    },
+                },
+            ],
+        },
+        null,
+        2,
+    );
+}
+
+function assumeRolePolicy(service: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+    });
+}
+
+export interface ClusterArgs {
+    /** The stack's validated `stagehand:cluster` (kind eks). */
+    config: EksClusterConfig;
+    /** Tags for every AWS resource, besides `Name`. */
+    tags?: Record<string, string>;
+}
+
+export class Cluster extends pulumi.ComponentResource {
+    public readonly vpc: aws.ec2.Vpc;
+    public readonly publicSubnets: aws.ec2.Subnet[];
+    public readonly privateSubnets: aws.ec2.Subnet[];
+    public readonly natGateways: aws.ec2.NatGateway[];
+    public readonly eksCluster: aws.eks.Cluster;
+    /** HTTPS from the VPC to the private API endpoint (when private access is on). */
+    public readonly apiFromVpc?: aws.vpc.SecurityGroupIngressRule;
+    public readonly nodeGroups: aws.eks.NodeGroup[];
+    public readonly clusterName: pulumi.Output<string>;
+    /** kubeconfig of the cluster (a secret): authenticates with `aws eks get-token`. */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** Kubernetes provider for everything installed on the cluster; ready once the node groups exist. */
+    public readonly provider: k8s.Provider;
+
+    constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("stagehand:index:Cluster", name, {}, opts);
+        const config = args.config;
+        const parent = { parent: this };
+        const tagged = (resourceName: string, extra: Record<string, string> = {}) => ({ ...args.tags, Name: resourceName, ...extra });
+        const count = azCount(config);
+
+        // Zones: the listed ones, or the first `count` the region reports available.
+        const zoneNames: pulumi.Output<string[]> = Array.isArray(config.availabilityZones)
+            ? pulumi.output(config.availabilityZones)
+            : aws.getAvailabilityZonesOutput({ state: "available" }, parent).names.apply((names) => {
+                  if (names.length < count) throw new Error(`cluster.availabilityZones: ${count} requested, the region has ${names.length} available`);
+                  return names.slice(0, count);
+              });
+        const zone = (i: number) => zoneNames.apply((z) => z[i]);
+
+        // ---- network
+        this.vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: VPC_CIDR, enableDnsHostnames: true, enableDnsSupport: true, tags: tagged(`${config.name}-vpc`) }, parent);
+        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: this.vpc.id, tags: tagged(`${config.name}-igw`) }, parent);
+        const publicRoutes = new aws.ec2.RouteTable(
+            `${name}-public`,
+            { vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: tagged(`${config.name}-public`) },
+            parent,
+        );
+
+        const layout = subnetLayout(count, config.nodeSubnets);
+        const publicAssociations: aws.ec2.RouteTableAssociation[] = [];
+        this.publicSubnets = layout
+            .filter((s) => s.public)
+            .map((s) => {
+                const subnet = new aws.ec2.Subnet(
+                    `${name}-public-${s.az}`,
+                    {
+                        vpcId: this.vpc.id,
+                        cidrBlock: s.cidr,
+                        availabilityZone: zone(s.az),
+                        // Nodes in public subnets need a public address to reach the EKS API, ECR and the internet.
+                        mapPublicIpOnLaunch: config.nodeSubnets === "public",
+                        tags: tagged(`${config.name}-public-${s.az}`, subnetTags(config.name, true)),
+                    },
+                    parent,
+                );
+                publicAssociations.push(new aws.ec2.RouteTableAssociation(`${name}-public-${s.az}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, parent));
+                return subnet;
+            });
+
+        this.natGateways = Array.from({ length: natGatewayCount(config) }, (_, i) => {
+            const eip = new aws.ec2.Eip(`${name}-nat-${i}`, { domain: "vpc", tags: tagged(`${config.name}-nat-${i}`) }, parent);
+            return new aws.ec2.NatGateway(
+                `${name}-nat-${i}`,
+                { allocationId: eip.id, subnetId: this.publicSubnets[i].id, connectivityType: "public", tags: tagged(`${config.name}-nat-${i}`) },
+                { ...parent, dependsOn: [igw] },
+            );
+        });
+
+        const nat = natRouting(count, config.natGateways);
+        const privateAssociations: aws.ec2.RouteTableAssociation[] = [];
+        this.privateSubnets = layout
+            .filter((s) => !s.public)
+            .map((s) => {
+                const subnet = new aws.ec2.Subnet(
+                    `${name}-private-${s.az}`,
+                    {
+                        vpcId: this.vpc.id,
+                        cidrBlock: s.cidr,
+                        availabilityZone: zone(s.az),
+                        mapPublicIpOnLaunch: false,
+                        tags: tagged(`${config.name}-private-${s.az}`, subnetTags(config.name, false)),
+                    },
+                    parent,
+                );
+                const routes = new aws.ec2.RouteTable(
+                    `${name}-private-${s.az}`,
+                    { vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: this.natGateways[nat[s.az]].id }], tags: tagged(`${config.name}-private-${s.az}`) },
+                    parent,
+                );
+                privateAssociations.push(new aws.ec2.RouteTableAssociation(`${name}-private-${s.az}`, { subnetId: subnet.id, routeTableId: routes.id }, parent));
+                return subnet;
+            });
+        const nodeSubnets = config.nodeSubnets === "private" ? this.privateSubnets : this.publicSubnets;
+        // Nodes join only once their subnets route to the internet (directly or through NAT).
+        const nodeNetworkReady = config.nodeSubnets === "private" ? privateAssociations : publicAssociations;
+
+        // ---- IAM
+        const clusterRole = new aws.iam.Role(`${name}-cluster`, { assumeRolePolicy: assumeRolePolicy("eks.amazonaws.com"), tags: tagged(`${config.name}-cluster`) }, parent);
+        const clusterPolicies = CLUSTER_ROLE_POLICIES.map(
+            (arn) => new aws.iam.RolePolicyAttachment(`${name}-cluster-${arn.split("/").pop()}`, { role: clusterRole.name, policyArn: arn }, parent),
+        );
+        const nodeRole = new aws.iam.Role(`${name}-node`, { assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com"), tags: tagged(`${config.name}-node`) }, parent);
+        const nodePolicies = NODE_ROLE_POLICIES.map(
+            (arn) => new aws.iam.RolePolicyAttachment(`${name}-node-${arn.split("/").pop()}`, { role: nodeRole.name, policyArn: arn }, parent),
+        );
+
+        // ---- control plane
+        this.eksCluster = new aws.eks.Cluster(
+            `${name}-eks`,
+            {
+                name: config.name,
+                version: config.kubernetesVersion,
+                roleArn: clusterRole.arn,
+                vpcConfig: {
+                    subnetIds: [...this.publicSubnets, ...this.privateSubnets].map((s) => s.id),
+                    ...apiEndpointVpcConfig(config.apiEndpoint),
+                },
+                // Access entries only (no aws-auth ConfigMap); whoever runs `pulumi up` becomes cluster admin.
+                accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+                enabledClusterLogTypes: config.logging,
+                tags: tagged(config.name),
+            },
+            { ...parent, dependsOn: clusterPolicies },
+        );
+        this.clusterName = this.eksCluster.name;
+
+        // The private endpoint's network interfaces carry the cluster security group, which EKS creates letting in
+        // only itself (the nodes). Clients elsewhere in the VPC, such as a CI runner that runs `pulumi up` for a
+        // private-only cluster, need HTTPS from the VPC let in too.
+        this.apiFromVpc = config.apiEndpoint.private
+            ? new aws.vpc.SecurityGroupIngressRule(
+                  `${name}-api-from-vpc`,
+                  {
+                      securityGroupId: this.eksCluster.vpcConfig.clusterSecurityGroupId,
+                      description: "Kubernetes API (private endpoint) from the VPC",
+                      cidrIpv4: VPC_CIDR,
+                      ipProtocol: "tcp",
+                      fromPort: 443,
+                      toPort: 443,
+                      tags: tagged(`${config.name}-api-from-vpc`),
+                  },
+                  parent,
+              )
+            : undefined;
+
+        const adminAccess = config.admins.map((principalArn, i) => {
+            const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: this.eksCluster.name, principalArn, type: "STANDARD" }, parent);
+            return new aws.eks.AccessPolicyAssociation(
+                `${name}-admin-${i}`,
+                { clusterName: this.eksCluster.name, principalArn, policyArn: CLUSTER_ADMIN_ACCESS_POLICY, accessScope: { type: "cluster" } },
+                { ...parent, dependsOn: [entry] },
+            );
+        });
+
+        // ---- nodes (EKS gives managed node groups' role its access entry by itself)
+        this.nodeGroups = config.nodePools.map(
+            (pool) =>
+                new aws.eks.NodeGroup(
+                    `${name}-${pool.name}`,
+                    {
+                        clusterName: this.eksCluster.name,
+                        nodeRoleArn: nodeRole.arn,
+                        subnetIds: nodeSubnets.map((s) => s.id),
+                        capacityType: pool.capacityType,
+                        instanceTypes: pool.instanceTypes,
+                        amiType: NODE_AMI_TYPE,
+                        diskSize: pool.diskSize,
+                        scalingConfig: { minSize: pool.minSize, desiredSize: pool.desiredSize, maxSize: pool.maxSize },
+                        updateConfig: { maxUnavailable: 1 },
+                        labels: { "stagehand.io/pool": pool.name, "stagehand.io/capacity-type": pool.capacityType },
+                        tags: tagged(`${config.name}-${pool.name}`),
+                    },
+                    { ...parent, dependsOn: [...nodePolicies, ...nodeNetworkReady] },
+                ),
+        );
+
+        const region = aws.getRegionOutput({}, parent).region;
+        this.kubeconfig = pulumi.secret(
+            pulumi
+                .all([this.eksCluster.name, this.eksCluster.endpoint, this.eksCluster.certificateAuthority.data, region])
+                .apply(([clusterName, endpoint, certificateAuthorityData, r]) => kubeconfigFor({ clusterName, endpoint, certificateAuthorityData, region: r })),
+        );
+        // The kubeconfig's endpoint URL is the same whichever access is on; inside the VPC, with private access on,
+        // it resolves to the private endpoint.
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig },
+            { ...parent, dependsOn: [...this.nodeGroups, ...adminAccess, ...(this.apiFromVpc ? [this.apiFromVpc] : [])] },
+        );
+
+        this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, vpcId: this.vpc.id });
+    }
+}
+
+/** `~/x` → `<home>/x`; other paths unchanged. */
+export function expandHome(p: string, home = os.homedir()): string {
+    return p === "~" ? home : p.startsWith("~/") ? path.join(home, p.slice(2)) : p;
+}
+
+/**
+ * A provider for a cluster that already exists (kind, k3d, minikube…): the configured kubeconfig path and
+ * context, else what kubectl would use ($KUBECONFIG or ~/.kube/config, its current context).
+ */
+export function existingClusterProvider(name: string, config: ExistingClusterConfig, opts?: pulumi.CustomResourceOptions): k8s.Provider {
+    return new k8s.Provider(name, { kubeconfig: config.kubeconfig ? expandHome(config.kubeconfig) : undefined, context: config.context }, opts);
+}

@@ -1,0 +1,357 @@
+// `stagehand:cluster`: the cluster a stack runs on and the Istio installed on it. Each stack file writes its
+// cluster out in full; the defaults below are the cheap, staging-like choice for every field, so a forgotten
+// field never costs money by surprise. `kind: existing` uses a cluster already in your kubeconfig and creates
+// nothing on AWS. Pure: used by the program, `npm run plan`, the cost model and the policies.
+import { z } from "zod";
+import { INSTANCE_HOURLY_USD } from "../cost/prices";
+import { ConfigError, describeIssues } from "../shared/errors";
+import { dnsLabel, quantity, wholeNumber } from "../shared/schema";
+
+/** Node capacity types of an EKS managed node group. */
+export const CAPACITY_TYPES = ["SPOT", "ON_DEMAND"] as const;
+/** EKS control-plane log types (sent to CloudWatch Logs). */
+export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
+/** Service types of the Istio ingress gateway. `LoadBalancer` on EKS is an internet-facing NLB. */
+export const GATEWAY_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
+/** Kubernetes version of new EKS clusters: supported by Istio 1.29, 1.30 and 1.31. */
+export const DEFAULT_KUBERNETES_VERSION = "1.35";
+/** Istio release used when a stack does not pin one (the stack files all pin theirs). */
+export const DEFAULT_ISTIO_VERSION = "1.30.5";
+/** EKS needs subnets in at least two availability zones for its control plane. */
+export const MIN_AVAILABILITY_ZONES = 2;
+export const MAX_AVAILABILITY_ZONES = 6;
+/** A spot pool needs several interchangeable instance types, or spot capacity may not be found at all. */
+export const MIN_SPOT_INSTANCE_TYPES = 3;
+/** The staging-like default node pool: small burstable spot instances of three families. */
+export const DEFAULT_SPOT_INSTANCE_TYPES = ["t3.medium", "t3a.medium", "t2.medium"];
+
+const INSTANCE_TYPE_WORDS = `an EC2 instance type priced in components/cost/prices.ts, such as t3.medium or m6i.large (add a price there to use another)`;
+const instanceType = z
+    .string({ error: INSTANCE_TYPE_WORDS })
+    .refine((t) => Object.prototype.hasOwnProperty.call(INSTANCE_HOURLY_USD, t), { error: INSTANCE_TYPE_WORDS });
+
+const nodeCount = (what: string, min: number) => wholeNumber(what, min, 100);
+
+const nodePoolSchema = z
+    .strictObject(
+        {
+            name: z
+                .string({ error: "a node pool name (a DNS label)" })
+                .regex(dnsLabel, { error: "a node pool name (a DNS label)" })
+                .max(40, { error: "a node pool name of at most 40 characters" })
+                .default("default"),
+            capacityType: z.enum(CAPACITY_TYPES, { error: "a capacity type, SPOT or ON_DEMAND" }).default("SPOT"),
+            instanceTypes: z
+                .array(instanceType, { error: "a list of EC2 instance types, e.g. [t3.medium, t3a.medium, t2.medium]" })
+                .min(1, { error: "at least one instance type, e.g. [t3.medium, t3a.medium, t2.medium]" })
+                .default([...DEFAULT_SPOT_INSTANCE_TYPES]),
+            minSize: nodeCount("the minimum node count", 0).default(2),
+            desiredSize: nodeCount("the desired node count", 0).default(2),
+            maxSize: nodeCount("the maximum node count", 1).default(4),
+            diskSize: wholeNumber("the node disk size in GiB (the EKS AMI needs 20)", 20, 1000).default(20),
+        },
+        { error: "a node pool: {name, capacityType, instanceTypes, minSize, desiredSize, maxSize, diskSize}" },
+    )
+    .superRefine((pool, ctx) => {
+        if (pool.minSize > pool.maxSize) {
+            ctx.addIssue({ code: "custom", path: ["minSize"], input: pool.minSize, message: `a minSize no greater than maxSize (${pool.maxSize})` });
+        } else if (pool.desiredSize < pool.minSize || pool.desiredSize > pool.maxSize) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["desiredSize"],
+                input: pool.desiredSize,
+                message: `a desiredSize from minSize (${pool.minSize}) to maxSize (${pool.maxSize})`,
+            });
+        }
+        if (pool.capacityType === "SPOT" && pool.instanceTypes.length < MIN_SPOT_INSTANCE_TYPES) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["instanceTypes"],
+                input: pool.instanceTypes,
+                message: `at least ${MIN_SPOT_INSTANCE_TYPES} instance types for a SPOT pool, so spot capacity is found (e.g. [t3.medium, t3a.medium, t2.medium])`,
+            });
+        }
+        const seen = new Set<string>();
+        for (const t of pool.instanceTypes) {
+            if (seen.has(t)) ctx.addIssue({ code: "custom", path: ["instanceTypes"], input: pool.instanceTypes, message: `each instance type once (${t} is listed twice)` });
+            seen.add(t);
+        }
+    });
+
+const AZ_WORDS = `a number of availability zones from ${MIN_AVAILABILITY_ZONES} to ${MAX_AVAILABILITY_ZONES}, or a list of zone names such as [us-east-1a, us-east-1b]`;
+const azName = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
+const availabilityZones = z.union([z.number(), z.array(z.string())], { error: AZ_WORDS }).superRefine((azs, ctx) => {
+    const count = typeof azs === "number" ? azs : azs.length;
+    if (typeof azs === "number" && !Number.isInteger(azs)) {
+        ctx.addIssue({ code: "custom", input: azs, message: AZ_WORDS });
+    } else if (count < MIN_AVAILABILITY_ZONES) {
+        ctx.addIssue({ code: "custom", input: azs, message: `at least ${MIN_AVAILABILITY_ZONES} availability zones (EKS needs subnets in two)` });
+    } else if (count > MAX_AVAILABILITY_ZONES) {
+        ctx.addIssue({ code: "custom", input: azs, message: `at most ${MAX_AVAILABILITY_ZONES} availability zones` });
+    }
+    if (Array.isArray(azs)) {
+        azs.forEach((name, i) => {
+            if (!azName.test(name)) ctx.addIssue({ code: "custom", path: [i], input: name, message: "an availability zone name such as \"us-east-1a\"" });
+            else if (azs.indexOf(name) !== i) ctx.addIssue({ code: "custom", path: [i], input: name, message: "each availability zone once" });
+        });
+    }
+});
+
+// The EKS API endpoint: public (optionally limited to listed CIDR blocks), private (reached from the VPC), or
+// both. AWS's defaults are a public endpoint open to 0.0.0.0/0; private access is on here by default so nodes
+// reach the API through the VPC.
+/** AWS's own default for the sources a public API endpoint accepts: the whole internet. */
+export const DEFAULT_PUBLIC_ACCESS_CIDRS = ["0.0.0.0/0"];
+const CIDR_WORDS = "an IPv4 CIDR block such as \"203.0.113.0/24\" (address/prefix length)";
+
+/** Why `cidr` is not an IPv4 CIDR block whose address starts its range, in words; undefined when it is one. */
+export function ipv4CidrProblem(cidr: string): string | undefined {
+    if (cidr.includes(":")) return `${CIDR_WORDS}; the cluster is IPv4, so EKS takes no IPv6 blocks`;
+    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(cidr)) return `${CIDR_WORDS}; a single address is "${cidr}/32"`;
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+    if (!m) return CIDR_WORDS;
+    const octets = m.slice(1, 5).map(Number);
+    const bits = Number(m[5]);
+    if (m.slice(1, 6).some((n) => n.length > 1 && n.startsWith("0")) || octets.some((o) => o > 255)) {
+        return `${CIDR_WORDS}, each of its four numbers from 0 to 255 without leading zeros`;
+    }
+    if (bits > 32) return `${CIDR_WORDS} with a prefix length from 0 to 32`;
+    const address = octets.reduce((a, o) => a * 256 + o, 0);
+    const size = 2 ** (32 - bits);
+    const start = address - (address % size);
+    if (start !== address) {
+        const network = [24, 16, 8, 0].map((shift) => Math.floor(start / 2 ** shift) % 256).join(".");
+        return `the CIDR block "${network}/${bits}" (a block's address starts its range: the bits after the prefix are zero)`;
+    }
+    return undefined;
+}
+
+const ipv4Cidr = z.string({ error: CIDR_WORDS }).superRefine((cidr, ctx) => {
+    const problem = ipv4CidrProblem(cidr);
+    if (problem) ctx.addIssue({ code: "custom", input: cidr, message: problem });
+});
+
+const apiEndpointSchema = z
+    .strictObject(
+        {
+            public: z.boolean({ error: "true or false" }).default(true),
+            publicAccessCidrs: z
+                .array(ipv4Cidr, { error: "a list of IPv4 CIDR blocks, e.g. [\"203.0.113.0/24\"]" })
+                .min(1, { error: "at least one CIDR block (leave publicAccessCidrs out for AWS's default 0.0.0.0/0, or set public: false)" })
+                .superRefine((cidrs, ctx) => {
+                    cidrs.forEach((c, i) => {
+                        if (cidrs.indexOf(c) !== i) ctx.addIssue({ code: "custom", path: [i], input: c, message: "each CIDR block once" });
+                    });
+                })
+                .optional(),
+            private: z.boolean({ error: "true or false" }).default(true),
+        },
+        { error: "an object with `public`, `publicAccessCidrs` and `private`" },
+    )
+    .superRefine((e, ctx) => {
+        if (!e.public && !e.private) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["private"],
+                input: e.private,
+                message: "true when public is false (with neither endpoint, neither the nodes nor kubectl reach the API server)",
+            });
+        }
+        if (!e.public && e.publicAccessCidrs !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["publicAccessCidrs"],
+                input: e.publicAccessCidrs,
+                message: "no publicAccessCidrs with public: false (they only limit the public endpoint); remove them, or set public: true",
+            });
+        }
+        const restricted = e.publicAccessCidrs !== undefined && !e.publicAccessCidrs.includes("0.0.0.0/0");
+        if (e.public && restricted && !e.private) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["private"],
+                input: e.private,
+                message: "true when publicAccessCidrs limit the public endpoint (without private access the nodes reach the API server through the public endpoint, from addresses not listed)",
+            });
+        }
+    })
+    // Resolved: the CIDRs the public endpoint accepts (none when it is off).
+    .transform((e) => ({ public: e.public, publicAccessCidrs: e.public ? (e.publicAccessCidrs ?? [...DEFAULT_PUBLIC_ACCESS_CIDRS]) : [], private: e.private }));
+
+const kubernetesVersion = z
+    .string({ error: "a Kubernetes minor version supported by EKS, such as \"1.35\" (quote it in YAML)" })
+    .regex(/^1\.\d{2}$/, { error: "a Kubernetes minor version supported by EKS, such as \"1.35\" (quote it in YAML)" });
+
+const iamPrincipal = z
+    .string({ error: "an IAM role or user ARN such as \"arn:aws:iam::123456789012:role/platform\"" })
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/, { error: "an IAM role or user ARN such as \"arn:aws:iam::123456789012:role/platform\"" });
+
+const ISTIO_VERSION_WORDS = "a pinned Istio release such as \"1.30.5\" (major.minor.patch: no range, no \"latest\")";
+const istioVersion = z.string({ error: ISTIO_VERSION_WORDS }).regex(/^1\.\d+\.\d+$/, { error: ISTIO_VERSION_WORDS });
+
+/** Minor version of "1.30.5": 30. */
+export function istioMinor(version: string): number {
+    return Number(version.split(".")[1]);
+}
+
+/** Orders two "major.minor.patch" versions: negative when a < b. */
+export function compareVersions(a: string, b: string): number {
+    const pa = a.split(".").map(Number);
+    const pb = b.split(".").map(Number);
+    for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+        const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+        if (d !== 0) return d;
+    }
+    return 0;
+}
+
+const replicaFields = {
+    replicas: wholeNumber("a replica count", 1, 20).default(1),
+    maxReplicas: wholeNumber("the autoscaling maximum", 1, 50).default(1),
+};
+const autoscaleRefine = (c: { replicas: number; maxReplicas: number }, ctx: z.RefinementCtx) => {
+    if (c.maxReplicas < c.replicas) {
+        ctx.addIssue({ code: "custom", path: ["maxReplicas"], input: c.maxReplicas, message: `a maxReplicas of at least replicas (${c.replicas})` });
+    }
+};
+
+const istioSchema = z
+    .strictObject(
+        {
+            version: istioVersion.default(DEFAULT_ISTIO_VERSION),
+            canaryVersion: istioVersion.optional(),
+            istiod: z
+                .strictObject(
+                    { ...replicaFields, cpu: quantity.default("100m"), memory: quantity.default("256Mi") },
+                    { error: "an object with `replicas`, `maxReplicas`, `cpu` and `memory`" },
+                )
+                .superRefine(autoscaleRefine)
+                .prefault({}),
+            gateway: z
+                .strictObject(
+                    { ...replicaFields, serviceType: z.enum(GATEWAY_SERVICE_TYPES, { error: "LoadBalancer, NodePort or ClusterIP" }).default("LoadBalancer") },
+                    { error: "an object with `replicas`, `maxReplicas` and `serviceType`" },
+                )
+                .superRefine(autoscaleRefine)
+                .prefault({}),
+        },
+        { error: "an object with `version`, and optionally `canaryVersion`, `istiod` and `gateway`" },
+    )
+    .superRefine((istio, ctx) => {
+        const canary = istio.canaryVersion;
+        if (canary === undefined) return;
+        if (compareVersions(canary, istio.version) <= 0) {
+            ctx.addIssue({ code: "custom", path: ["canaryVersion"], input: canary, message: `a canaryVersion newer than version (${istio.version})` });
+        } else if (istioMinor(canary) > istioMinor(istio.version) + 1) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["canaryVersion"],
+                input: canary,
+                message: `a canaryVersion at most one minor release above version ${istio.version} (Istio upgrades one minor at a time)`,
+            });
+        }
+    });
+
+const eksClusterSchema = z
+    .strictObject({
+        kind: z.literal("eks"),
+        name: z
+            .string({ error: "an EKS cluster name (letters, digits, '-', at most 100)" })
+            .regex(/^[A-Za-z][A-Za-z0-9-]{0,99}$/, { error: "an EKS cluster name (letters, digits, '-', at most 100)" })
+            .optional(),
+        kubernetesVersion: kubernetesVersion.default(DEFAULT_KUBERNETES_VERSION),
+        availabilityZones: availabilityZones.default(MIN_AVAILABILITY_ZONES),
+        nodeSubnets: z.enum(["public", "private"], { error: "public or private" }).default("public"),
+        natGateways: z.enum(["none", "single", "perAz"], { error: "none, single or perAz" }).default("none"),
+        nodePools: z
+            .array(nodePoolSchema, { error: "a list of node pools" })
+            .min(1, { error: "at least one node pool" })
+            .prefault([{}]),
+        logging: z
+            .array(z.enum(CONTROL_PLANE_LOG_TYPES, { error: `a control-plane log type: ${CONTROL_PLANE_LOG_TYPES.join(", ")}` }), {
+                error: `a list of control-plane log types (${CONTROL_PLANE_LOG_TYPES.join(", ")})`,
+            })
+            .default([]),
+        admins: z.array(iamPrincipal, { error: "a list of IAM role or user ARNs" }).default([]),
+        apiEndpoint: apiEndpointSchema.prefault({}),
+        istio: istioSchema.prefault({}),
+    })
+    .superRefine((c, ctx) => {
+        if (c.nodeSubnets === "private" && c.natGateways === "none") {
+            ctx.addIssue({
+                code: "custom",
+                path: ["natGateways"],
+                input: c.natGateways,
+                message: "single or perAz with nodeSubnets: private (nodes in private subnets reach the internet, ECR and the EKS API through NAT)",
+            });
+        }
+        if (c.nodeSubnets === "public" && c.natGateways !== "none") {
+            ctx.addIssue({
+                code: "custom",
+                path: ["natGateways"],
+                input: c.natGateways,
+                message: "none with nodeSubnets: public (public nodes do not use a NAT gateway, and each one costs about $33 a month)",
+            });
+        }
+        const names = c.nodePools.map((p) => p.name);
+        names.forEach((n, i) => {
+            if (names.indexOf(n) !== i) ctx.addIssue({ code: "custom", path: ["nodePools", i, "name"], input: n, message: "a node pool name used once" });
+        });
+    });
+
+const existingClusterSchema = z.strictObject({
+    kind: z.literal("existing"),
+    // Path to a kubeconfig file (`~/` is your home); absent: $KUBECONFIG or ~/.kube/config, as kubectl does.
+    kubeconfig: z.string({ error: "a path to a kubeconfig file" }).min(1, { error: "a path to a kubeconfig file" }).optional(),
+    // A context of that kubeconfig; absent: its current context.
+    context: z.string({ error: "a kubeconfig context name" }).min(1, { error: "a kubeconfig context name" }).optional(),
+    istio: istioSchema.prefault({}),
+});
+
+export type NodePoolConfig = z.output<typeof nodePoolSchema>;
+export type IstioConfig = z.output<typeof istioSchema>;
+export type ApiEndpointConfig = z.output<typeof apiEndpointSchema>;
+export type EksClusterConfig = Omit<z.output<typeof eksClusterSchema>, "name"> & { name: string };
+export type ExistingClusterConfig = z.output<typeof existingClusterSchema>;
+export type ClusterConfig = EksClusterConfig | ExistingClusterConfig;
+/** What a stack file may write under `stagehand:cluster` (`kind` defaults to eks). */
+export type ClusterInput = (Omit<z.input<typeof eksClusterSchema>, "kind"> & { kind?: "eks" }) | z.input<typeof existingClusterSchema>;
+
+/** The availability zone count of a cluster config. */
+export function azCount(cluster: Pick<EksClusterConfig, "availabilityZones">): number {
+    return typeof cluster.availabilityZones === "number" ? cluster.availabilityZones : cluster.availabilityZones.length;
+}
+
+/** NAT gateways a cluster config creates: none, one, or one per availability zone. */
+export function natGatewayCount(cluster: ClusterConfig): number {
+    if (cluster.kind !== "eks") return 0;
+    return cluster.natGateways === "none" ? 0 : cluster.natGateways === "single" ? 1 : azCount(cluster);
+}
+
+/**
+ * Validates `stagehand:cluster` of one stack (absent: an EKS cluster with every default). Returns the config
+ * with defaults filled in (the cluster name defaults to `stagehand-<stack>`), or throws a ConfigError
+ * listing every problem, each naming the field as `cluster.<path>`.
+ */
+export function parseCluster(stack: string, raw: unknown): ClusterConfig {
+    const fail = (issues: z.core.$ZodIssue[]) =>
+        new ConfigError(stack, describeIssues(stack, "", issues.map((i) => ({ ...i, path: ["cluster", ...i.path] }))));
+    const input = raw === undefined || raw === null ? {} : raw;
+    if (typeof input !== "object" || Array.isArray(input)) {
+        throw new ConfigError(stack, [`stack ${stack}, field cluster: expected an object with \`kind\` (eks or existing) and its fields, found ${JSON.stringify(input)}`]);
+    }
+    const kind = z
+        .enum(["eks", "existing"], { error: "a cluster kind, eks (created on AWS) or existing (a cluster in your kubeconfig)" })
+        .default("eks")
+        .safeParse((input as Record<string, unknown>).kind, { reportInput: true });
+    if (!kind.success) throw fail(kind.error.issues.map((i) => ({ ...i, path: ["kind", ...i.path] })));
+    const withKind = { ...(input as Record<string, unknown>), kind: kind.data };
+    if (kind.data === "existing") {
+        const parsed = existingClusterSchema.safeParse(withKind, { reportInput: true });
+        if (!parsed.success) throw fail(parsed.error.issues);
+        return parsed.data;
+    }
+    const parsed = eksClusterSchema.safeParse(withKind, { reportInput: true });
+    if (!parsed.success) throw fail(parsed.error.issues);
+    return { ...parsed.data, name: parsed.data.name ?? `stagehand-${stack}` };
+}

@@ -1,0 +1,157 @@
+// Istio: the official Helm charts `base` → `istiod` → `gateway`, at the version the stack pins, each
+// waiting for the one before; mesh-wide STRICT mTLS; an ingress gateway with a shared `Gateway` that service
+// VirtualServices can bind to. Optionally a second, revisioned istiod (`canaryVersion`) for a canary upgrade
+// of Istio itself (README "Upgrading Istio").
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformReleaseSpec } from "../shared/helm";
+import { platformReleases } from "../shared/helm-release";
+import { INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE } from "../shared/namespaces";
+import { compareVersions, IstioConfig } from "./config";
+
+/** The official Istio chart repository (the old storage.googleapis.com bucket is being retired). */
+export const ISTIO_CHART_REPO = "https://blob.istio.io/istio-release/charts";
+/** Helm release (and Deployment) name of the ingress gateway; its pods are labelled `istio: ingress`. */
+export const INGRESS_RELEASE = "istio-ingress";
+/** The shared Istio `Gateway` services bind to: `values.istio.gateways: [istio-ingress/ingress]`. */
+export const INGRESS_GATEWAY_NAME = "ingress";
+/** Revision of the canary control plane; workloads opt in with the label `istio.io/rev: canary`. */
+export const CANARY_REVISION = "canary";
+
+export type IstioReleaseKey = "base" | "istiod" | "istiod-canary" | "gateway";
+
+/** One Helm release of Istio: what it installs and which releases it waits for. */
+export type IstioReleaseSpec = PlatformReleaseSpec<IstioReleaseKey>;
+
+/** `LoadBalancer` Services on EKS become NLBs (the in-tree default is a Classic ELB). */
+export const EKS_LOAD_BALANCER_ANNOTATIONS = { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" };
+
+/** istiod values: one small replica, or several with a PodDisruptionBudget and an autoscaler. */
+export function istiodValues(config: IstioConfig, revision = ""): Record<string, unknown> {
+    const { replicas, maxReplicas, cpu, memory } = config.istiod;
+    return {
+        revision,
+        pilot: {
+            replicaCount: replicas,
+            autoscaleEnabled: maxReplicas > replicas,
+            autoscaleMin: replicas,
+            autoscaleMax: maxReplicas,
+            resources: { requests: { cpu, memory } },
+        },
+        // The chart's PDB keeps one istiod up; with a single replica it would only block node drains.
+        global: { istioNamespace: ISTIO_ROOT_NAMESPACE, defaultPodDisruptionBudget: { enabled: replicas > 1 } },
+    };
+}
+
+/** Labels of the ingress gateway pods (the gateway chart derives them from the release name). */
+export const INGRESS_SELECTOR = { app: INGRESS_RELEASE, istio: "ingress" };
+
+/** Gateway chart values: replicas, autoscaling and PDB for several replicas, the Service for the platform. */
+export function gatewayValues(config: IstioConfig, platform: "eks" | "existing"): Record<string, unknown> {
+    const { replicas, maxReplicas, serviceType } = config.gateway;
+    return {
+        replicaCount: replicas,
+        autoscaling: { enabled: maxReplicas > replicas, minReplicas: replicas, maxReplicas },
+        podDisruptionBudget: replicas > 1 ? { minAvailable: 1 } : {},
+        // Several replicas spread over the zones, so losing one zone keeps the ingress up.
+        topologySpreadConstraints:
+            replicas > 1
+                ? [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: INGRESS_SELECTOR } }]
+                : [],
+        service: {
+            type: serviceType,
+            annotations: platform === "eks" && serviceType === "LoadBalancer" ? { ...EKS_LOAD_BALANCER_ANNOTATIONS } : {},
+        },
+    };
+}
+
+/**
+ * The Istio Helm releases of a config, in install order: base (CRDs, at the newest version in use) →
+ * istiod (the default revision, serving every `istio-injection: enabled` namespace) → the gateway.
+ * With `canaryVersion`, a second istiod with revision `canary` installs after base, beside the first.
+ */
+export function istioReleases(config: IstioConfig, platform: "eks" | "existing"): IstioReleaseSpec[] {
+    const newest = config.canaryVersion && compareVersions(config.canaryVersion, config.version) > 0 ? config.canaryVersion : config.version;
+    // Every Istio chart comes from Istio's repository and is described by its chart and version.
+    const release = (key: IstioReleaseKey, name: string, chart: "base" | "istiod" | "gateway", version: string, namespace: string, values: Record<string, unknown>, after: IstioReleaseKey[]): IstioReleaseSpec =>
+        ({ key, name, chart, repo: ISTIO_CHART_REPO, version, namespace, values, after, description: `Istio ${chart} ${version}` });
+    const releases: IstioReleaseSpec[] = [
+        release("base", "istio-base", "base", newest, ISTIO_ROOT_NAMESPACE, { defaultRevision: "default" }, []),
+        release("istiod", "istiod", "istiod", config.version, ISTIO_ROOT_NAMESPACE, istiodValues(config), ["base"]),
+    ];
+    if (config.canaryVersion) {
+        releases.push(release("istiod-canary", `istiod-${CANARY_REVISION}`, "istiod", config.canaryVersion, ISTIO_ROOT_NAMESPACE, istiodValues(config, CANARY_REVISION), ["base"]));
+    }
+    releases.push(release("gateway", INGRESS_RELEASE, "gateway", config.version, INGRESS_NAMESPACE, gatewayValues(config, platform), ["istiod"]));
+    return releases;
+}
+
+/** Mesh-wide mutual TLS: a PeerAuthentication named `default` in the root namespace, mode STRICT. */
+export function meshMtls(): Record<string, any> {
+    return {
+        apiVersion: "security.istio.io/v1",
+        kind: "PeerAuthentication",
+        metadata: { name: "default", namespace: ISTIO_ROOT_NAMESPACE },
+        spec: { mtls: { mode: "STRICT" } },
+    };
+}
+
+/** The shared HTTP `Gateway` on the ingress gateway pods, for service VirtualServices to bind to. */
+export function ingressGateway(): Record<string, any> {
+    return {
+        apiVersion: "networking.istio.io/v1",
+        kind: "Gateway",
+        metadata: { name: INGRESS_GATEWAY_NAME, namespace: INGRESS_NAMESPACE },
+        spec: {
+            selector: { istio: INGRESS_SELECTOR.istio },
+            servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"] }],
+        },
+    };
+}
+
+export interface IstioArgs {
+    /** The stack's validated `cluster.istio`. */
+    config: IstioConfig;
+    /** Where it runs: on EKS the ingress is an NLB. */
+    platform: "eks" | "existing";
+    provider?: k8s.Provider;
+}
+
+export class Istio extends pulumi.ComponentResource {
+    public readonly releases: Partial<Record<IstioReleaseKey, k8s.helm.v3.Release>>;
+    public readonly peerAuthentication: k8s.apiextensions.CustomResource;
+    public readonly ingressGateway: k8s.apiextensions.CustomResource;
+    public readonly version: pulumi.Output<string>;
+    /** `namespace/name` of the shared ingress Gateway. */
+    public readonly gatewayRef: pulumi.Output<string>;
+
+    constructor(name: string, args: IstioArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("stagehand:index:Istio", name, {}, opts);
+        const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
+
+        const namespaces: Record<string, k8s.core.v1.Namespace> = {
+            [ISTIO_ROOT_NAMESPACE]: new k8s.core.v1.Namespace(`${name}-system`, { metadata: { name: ISTIO_ROOT_NAMESPACE } }, childOpts),
+            [INGRESS_NAMESPACE]: new k8s.core.v1.Namespace(`${name}-ingress`, { metadata: { name: INGRESS_NAMESPACE } }, childOpts),
+        };
+
+        this.releases = platformReleases(name, istioReleases(args.config, args.platform), childOpts, (spec) => [namespaces[spec.namespace]]);
+
+        // Both need istiod: its CRDs come with base, its validating webhook with istiod.
+        const mtls = meshMtls();
+        this.peerAuthentication = new k8s.apiextensions.CustomResource(
+            `${name}-mesh-mtls`,
+            { apiVersion: mtls.apiVersion, kind: mtls.kind, metadata: mtls.metadata, spec: mtls.spec },
+            { ...childOpts, dependsOn: [this.releases.istiod!] },
+        );
+        const gw = ingressGateway();
+        this.ingressGateway = new k8s.apiextensions.CustomResource(
+            `${name}-ingress-gateway`,
+            { apiVersion: gw.apiVersion, kind: gw.kind, metadata: gw.metadata, spec: gw.spec },
+            { ...childOpts, dependsOn: [this.releases.gateway!] },
+        );
+
+        this.version = pulumi.output(args.config.version);
+        this.gatewayRef = pulumi.output(`${INGRESS_NAMESPACE}/${INGRESS_GATEWAY_NAME}`);
+        this.registerOutputs({ version: this.version, gatewayRef: this.gatewayRef });
+    }
+}

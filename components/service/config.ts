@@ -1,0 +1,230 @@
+// `stagehand:services`: one block per service, what a team edits in its pull request. The one definition of
+// every service field: its type, its default and what a bad value says.
+// Pure: the program, `npm run plan` and the policies all validate the same way.
+import { z } from "zod";
+import { ConfigError, describeFound, describeIssues } from "../shared/errors";
+import { imageRepositorySchema, tagSchema } from "../shared/image";
+import { cpuMemory, dnsLabel, promDurationAtLeast, wholeNumber } from "../shared/schema";
+import { stageCountOf, stepsOf, Strategy, strategyOf, validSteps } from "./stages";
+
+// A DNS-1123 label. Service names also name Helm releases (at most 53 characters) that get a
+// suffix such as "-production", so they are kept to 40.
+const serviceName = z
+    .string()
+    .regex(dnsLabel, { error: "a DNS label (lower-case letters, digits and '-', starting with a letter)" })
+    .max(40, { error: "a name of at most 40 characters (it prefixes Helm release names, limited to 53)" });
+
+const namespaceName = z
+    .string({ error: "a namespace name (a DNS label)" })
+    .regex(dnsLabel, { error: "a namespace name (a DNS label)" })
+    .max(63, { error: "a namespace name of at most 63 characters" });
+
+const weightSteps = z
+    .array(wholeNumber("a canary weight in percent", 1, 100), {
+        error: "a list of canary weights in percent, e.g. [10, 90, 100]",
+    })
+    .min(1, { error: "at least one weight step ending at 100, e.g. [10, 90, 100]" })
+    .refine((s) => s.every((w, i) => i === 0 || w > s[i - 1]), { error: "weights strictly increasing, e.g. [10, 25, 50, 75, 100]" })
+    .refine((s) => s[s.length - 1] === 100, { error: "weights ending at 100 (the last step sends all traffic to the canary)" });
+
+const resources = z.strictObject(
+    {
+        requests: cpuMemory.default({ cpu: "100m", memory: "128Mi" }),
+        limits: cpuMemory.default({ cpu: "500m", memory: "256Mi" }),
+    },
+    { error: "an object with `requests` and `limits`, each with `cpu` and `memory`" },
+);
+
+const httpPath = z.string({ error: "an HTTP path starting with '/'" }).regex(/^\/\S*$/, { error: "an HTTP path starting with '/'" });
+const probes = z.strictObject(
+    { readiness: httpPath.default("/healthz"), liveness: httpPath.default("/healthz") },
+    { error: "an object with `readiness` and `liveness` paths" },
+);
+
+const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const env = z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: "a string value" }).transform(String), {
+        error: "a map of environment variable names to values",
+    })
+    .superRefine((vars, ctx) => {
+        for (const key of Object.keys(vars)) {
+            if (!envName.test(key)) ctx.addIssue({ code: "custom", path: [key], input: key, message: "an environment variable name (letters, digits, '_', not starting with a digit)" });
+        }
+    });
+
+const chartRef = z.union(
+    [
+        z.string().min(1),
+        z.strictObject({
+            repo: z.string().min(1), // https://… Helm repository, or oci://… registry path
+            name: z.string().min(1),
+            version: z.string().min(1),
+        }),
+    ],
+    { error: "a chart path (e.g. ./charts/service) or {repo, name, version}" },
+);
+
+/** Values keys the platform sets from the stage; a team's `values` may not override them. */
+export const PLATFORM_VALUE_KEYS = ["fullnameOverride", "image", "stagehand", "tracks", "routing", "parts"] as const;
+
+const extraValues = z
+    .record(z.string(), z.unknown(), { error: "a map of extra chart values" })
+    .superRefine((values, ctx) => {
+        for (const key of PLATFORM_VALUE_KEYS) {
+            if (key in values) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: [key],
+                    input: values[key],
+                    message: `no \`${key}\` (stagehand sets it from the stage; change image/stable/canary/stage instead)`,
+                });
+            }
+        }
+    });
+
+// Shadow stage: before the first weight step, production keeps all traffic and this share of requests is
+// mirrored to the canary (Istio `mirror` + `mirrorPercentage`); the responses of mirrored requests are dropped.
+const shadowSchema = z.strictObject(
+    {
+        // Whole percent: the chart's values schema (routing.mirrorPercent) takes an integer.
+        percent: wholeNumber("the percentage of requests mirrored to the canary", 1, 100),
+    },
+    { error: "an object such as {percent: 20}" },
+);
+
+// Test-user routes: requests that match always reach the canary while it is live, whatever the weights.
+const headerName = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+const testRouteSchema = z.union(
+    [
+        z.strictObject({
+            header: z.string().regex(headerName, { error: "a lower-case HTTP header name, e.g. x-canary" }),
+            exact: z.string({ error: "a header value to match exactly" }).min(1, { error: "a non-empty header value to match exactly" }).optional(),
+            regex: z.string({ error: "an RE2 regular expression" }).min(1, { error: "a non-empty RE2 regular expression" }).optional(),
+        }),
+        z.strictObject({
+            cookie: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "a cookie name" }),
+            value: z.string().regex(/^[A-Za-z0-9!#$%&'()*+./:<=>?@\[\]^_`{|}~-]+$/, { error: "a cookie value without spaces, ';' or ','" }),
+        }),
+    ],
+    { error: "a header match {header, exact | regex} or a cookie match {cookie, value}" },
+).refine((r) => !("header" in r) || (r.exact === undefined) !== (r.regex === undefined), { error: "a header match with exactly one of `exact` or `regex`" });
+
+// Thresholds of `npm run verdict` (scripts/verdict.ts): what a healthy canary looks like in Prometheus.
+// Optional per service; absent fields take these defaults. `maxErrorRate` is a fraction (0.01 = 1%).
+export const verdictWindowSchema = promDurationAtLeast(
+    60_000,
+    "a Prometheus duration of at least 1m, such as \"10m\" or \"1h30m\" (units y, w, d, h, m, s, ms, largest first; rate() needs several scrapes)",
+);
+const errorRateWords = "a fraction of requests from 0 up to (not including) 1, e.g. 0.01 for 1%";
+const latencyWords = "a latency in milliseconds greater than 0, e.g. 500";
+const increaseWords = "a factor of production's p95 latency of at least 1, e.g. 1.2 (canary p95 at most 20% above production's)";
+export const verdictSchema = z.strictObject(
+    {
+        window: verdictWindowSchema.default("10m"),
+        minRequests: wholeNumber("the canary requests needed in the window before judging", 1).default(100),
+        maxErrorRate: z.number({ error: errorRateWords }).min(0, { error: errorRateWords }).lt(1, { error: errorRateWords }).default(0.01),
+        maxP95LatencyMs: z.number({ error: latencyWords }).gt(0, { error: latencyWords }).default(500),
+        maxLatencyIncrease: z.number({ error: increaseWords }).min(1, { error: increaseWords }).optional(),
+    },
+    { error: "an object with `window`, `minRequests`, `maxErrorRate`, `maxP95LatencyMs` and optionally `maxLatencyIncrease`" },
+);
+export type VerdictConfig = z.output<typeof verdictSchema>;
+
+export const serviceSchema = z
+    .strictObject({
+        image: imageRepositorySchema,
+        stable: tagSchema,
+        canary: tagSchema.optional(),
+        stage: wholeNumber("a stage number", 1),
+        replicas: wholeNumber("the production replica count", 1, 1000),
+        port: wholeNumber("the container port", 1, 65535).default(8080),
+        namespace: namespaceName.optional(),
+        // `strategy` picks the steps (canary: [10, 90, 100], bluegreen: [100]); explicit `steps` make a custom one.
+        strategy: z.enum(["canary", "bluegreen"], { error: "\"canary\" or \"bluegreen\" (or leave it out and give `steps`)" }).optional(),
+        steps: weightSteps.optional(),
+        shadow: shadowSchema.optional(),
+        testRoutes: z.array(testRouteSchema, { error: "a list of header or cookie matches, e.g. [{header: x-canary, exact: \"true\"}]" }).max(16, { error: "at most 16 test routes" }).default([]),
+        chart: chartRef.default("./charts/service"),
+        resources: resources.default({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } }),
+        probes: probes.default({ readiness: "/healthz", liveness: "/healthz" }),
+        env: env.default({}),
+        values: extraValues.default({}),
+        // Seconds between taking traffic away from pods and removing them (Argo Rollouts' default
+        // scaleDownDelaySeconds): Envoy sidecars learn route changes eventually, not at once.
+        drainSeconds: wholeNumber("the drain delay in seconds", 0, 3600).default(30),
+        // Forward moves may skip stages (and `stable` may change directly at stage 1). Shown in the preview.
+        allowSkip: z.boolean({ error: "true or false" }).optional(),
+        verdict: verdictSchema.optional(),
+    })
+    .superRefine((svc, ctx) => {
+        if (svc.strategy === "bluegreen" && svc.steps !== undefined && !(svc.steps.length === 1 && svc.steps[0] === 100)) {
+            ctx.addIssue({ code: "custom", path: ["steps"], input: svc.steps, message: "no `steps` with strategy bluegreen (blue/green is the single step [100]), or leave `strategy` out" });
+        }
+        const steps = stepsOf(svc);
+        const count = stageCountOf(steps, svc.shadow !== undefined);
+        // With a broken step list the stage count means nothing; the steps error speaks for itself.
+        if (validSteps(steps) && svc.stage > count) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["stage"],
+                input: svc.stage,
+                message: `a stage from 1 to ${count} (steps [${steps.join(", ")}]${svc.shadow ? " and a shadow stage" : ""} give ${count} stages)`,
+            });
+        }
+        if (svc.stage > 1 && svc.canary === undefined) {
+            ctx.addIssue({ code: "custom", path: ["canary"], input: undefined, message: `a canary tag, required at stage ${svc.stage} (only stage 1 runs without a canary)` });
+        }
+        if (svc.stage > 1 && svc.canary !== undefined && svc.canary === svc.stable) {
+            ctx.addIssue({ code: "custom", path: ["canary"], input: svc.canary, message: "a canary tag different from `stable` while a release is in progress" });
+        }
+    });
+
+type ParsedService = z.output<typeof serviceSchema>;
+/** A service's config with every default resolved: its namespace, its strategy and its steps. */
+export type ServiceConfig = Omit<ParsedService, "steps" | "strategy"> & { namespace: string; strategy: Strategy; steps: number[] };
+export type ServiceInput = z.input<typeof serviceSchema>;
+export type TestRoute = z.output<typeof testRouteSchema>;
+
+/** The strategy a service's config amounts to: the one it names, else what its steps are. */
+function strategyOfConfig(svc: { strategy?: "canary" | "bluegreen"; steps?: number[] }): Strategy {
+    return svc.strategy ?? strategyOf(stepsOf(svc));
+}
+
+/**
+ * Validates `stagehand:services` of one stack. Returns every service's config with defaults filled in,
+ * or throws a ConfigError listing every problem of every service.
+ */
+export function parseServices(stack: string, raw: unknown): Record<string, ServiceConfig> {
+    const problems: string[] = [];
+    const services: Record<string, ServiceConfig> = {};
+    if (raw === undefined || raw === null) {
+        throw new ConfigError(stack, [`stack ${stack}, stagehand:services: expected a map of service name to service config, found nothing (add it to Pulumi.${stack}.yaml)`]);
+    }
+    if (typeof raw !== "object" || Array.isArray(raw)) {
+        throw new ConfigError(stack, [`stack ${stack}, stagehand:services: expected a map of service name to service config, found ${describeFound(raw)}`]);
+    }
+    for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+        const nameCheck = serviceName.safeParse(name, { reportInput: true });
+        if (!nameCheck.success) {
+            problems.push(...describeIssues(stack, `service ${JSON.stringify(name)}`, nameCheck.error.issues).map((p) => p.replace(/: expected/, ", name: expected")));
+        }
+        const parsed = serviceSchema.safeParse(value, { reportInput: true });
+        if (!parsed.success) {
+            problems.push(...describeIssues(stack, `service ${name}`, parsed.error.issues));
+            continue;
+        }
+        services[name] = { ...parsed.data, namespace: parsed.data.namespace ?? name, strategy: strategyOfConfig(parsed.data), steps: stepsOf(parsed.data) };
+    }
+    if (problems.length > 0) throw new ConfigError(stack, problems);
+    return services;
+}
+
+/** For each namespace, the service that creates it: the first by name, so the choice is stable. */
+export function namespaceOwners(services: Record<string, Pick<ServiceConfig, "namespace">>): Record<string, string> {
+    const owners: Record<string, string> = {};
+    for (const name of Object.keys(services).sort()) {
+        const ns = services[name].namespace;
+        if (!(ns in owners)) owners[ns] = name;
+    }
+    return owners;
+}

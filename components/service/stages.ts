@@ -1,0 +1,200 @@
+// Pure: one service's config → what each stage means for traffic, image tags and replicas.
+// Computed once per run (`planServices`) and used by the move check, the ServiceRelease component,
+// `npm run plan` and the policies alike.
+import type { ServiceConfig } from "./config";
+
+/** Weight steps of the default canary: 10%, 90%, then 100% of traffic on the canary. */
+export const DEFAULT_STEPS = [10, 90, 100] as const;
+
+/** `canary` for the default steps, `bluegreen` for [100], `custom` for an explicit step list. */
+export type Strategy = "canary" | "bluegreen" | "custom";
+
+/** The weight steps a service's `strategy`/`steps` give. */
+export function stepsOf(svc: { strategy?: "canary" | "bluegreen"; steps?: number[] }): number[] {
+    if (svc.steps) return svc.steps;
+    return svc.strategy === "bluegreen" ? [100] : [...DEFAULT_STEPS];
+}
+
+/** The strategy a step list amounts to: [100] is blue/green, the default steps canary, any other custom. */
+export function strategyOf(steps: readonly number[]): Strategy {
+    if (steps.length === 1 && steps[0] === 100) return "bluegreen";
+    if (steps.length === DEFAULT_STEPS.length && steps.every((w, i) => w === DEFAULT_STEPS[i])) return "canary";
+    return "custom";
+}
+
+/** Whether a step list is one the stages can follow: not empty, strictly increasing, ending at 100. */
+export function validSteps(s: readonly number[]): boolean {
+    return s.length > 0 && s.every((w, i) => i === 0 || w > s[i - 1]) && s[s.length - 1] === 100;
+}
+
+/** What numbers a service's stages: its weight steps and whether it has a shadow stage. */
+export interface StageShape {
+    steps: readonly number[];
+    shadow?: { percent: number };
+}
+
+/** The names of the stages of a shape, index 0 = stage 1: idle, (shadow,) one per weight step, promote, switch back. */
+export function stageNames({ steps, shadow }: StageShape): string[] {
+    return ["idle", ...(shadow ? [`shadow ${shadow.percent}%`] : []), ...steps.map((w) => `canary ${w}%`), "promote", "switch back"];
+}
+
+/** Stages of a step list: 1 idle, (shadow,) one per weight step, promote, switch back. */
+export function stageCountOf(steps: readonly number[], shadow = false): number {
+    return steps.length + 3 + (shadow ? 1 : 0);
+}
+
+/** What one Deployment of a service runs at a stage, and the share of traffic routed to it. */
+export interface TrackPlan {
+    tag: string;
+    replicas: number;
+    /** Percent of requests the VirtualService routes to this track (0–100). */
+    weight: number;
+}
+
+export type StageKind = "idle" | "shadow" | "canary" | "promote" | "switch-back";
+
+
+export interface StagePlan {
+    stage: number;
+    stageCount: number;
+    kind: StageKind;
+    strategy: Strategy;
+    /** Short name of the stage: "idle", "canary 10%", "promote", "switch back". */
+    name: string;
+    production: TrackPlan;
+    canary: TrackPlan;
+    /** Percent of requests also mirrored to the canary (shadow stage), their responses dropped; else 0. */
+    mirrorPercent: number;
+    /** Whether the service's test-user routes send matching requests to the canary (while it is live). */
+    testRoutes: boolean;
+    /** One line a reviewer reads in the preview. */
+    description: string;
+}
+
+/** The traffic-relevant state of a service: both tracks and the mirror. */
+export type Traffic = Pick<StagePlan, "production" | "canary"> & { mirrorPercent?: number; testRoutes?: boolean };
+
+/** What a stage plan is made from: a service's config, or its parts. */
+export type PlanInput = Pick<ServiceConfig, "stable" | "canary" | "replicas" | "steps"> &
+    Partial<Pick<ServiceConfig, "strategy" | "shadow" | "testRoutes">>;
+
+const STRATEGY_WORDS: Record<Strategy, string> = { canary: "canary", bluegreen: "blue/green", custom: "custom steps" };
+
+/** Canary pods follow the share of traffic they carry: at least 1 while live, full size at 100%. */
+export function canaryReplicas(fullReplicas: number, canaryWeight: number): number {
+    if (canaryWeight <= 0) return 0;
+    if (canaryWeight >= 100) return fullReplicas;
+    return Math.max(1, Math.ceil((fullReplicas * canaryWeight) / 100));
+}
+
+function describe(p: Omit<StagePlan, "description">, stableTag: string, testRouteCount: number): string {
+    const production =
+        p.kind === "promote" && p.production.tag !== stableTag
+            ? `production x${p.production.replicas}, rolling from ${stableTag}`
+            : `production x${p.production.replicas}`;
+    const canary = p.kind === "switch-back" ? `canary x${p.canary.replicas}, draining` : `canary x${p.canary.replicas}`;
+    const extras: string[] = [];
+    if (p.mirrorPercent > 0) extras.push(`${p.mirrorPercent}% mirrored -> ${p.canary.tag} (canary)`);
+    if (p.testRoutes) extras.push(`test route${testRouteCount === 1 ? "" : "s"} -> canary`);
+    return (
+        `stage ${p.stage}/${p.stageCount} ${p.name}: ` +
+        `${p.production.weight}% -> ${p.production.tag} (${production}), ` +
+        `${p.canary.weight}% -> ${p.canary.tag} (${canary})` +
+        extras.map((e) => `, ${e}`).join("") +
+        `; strategy ${STRATEGY_WORDS[p.strategy]}`
+    );
+}
+
+/** The plan of every stage of a service, index 0 = stage 1. */
+export function stagePlans(service: PlanInput): StagePlan[] {
+    const { stable, replicas, steps } = service;
+    // At stage 1 without a canary the canary Deployment exists scaled to 0 on the stable tag,
+    // so its DestinationRule subset always has a workload to select.
+    const canaryTag = service.canary ?? stable;
+    const shadow = service.shadow;
+    const stageCount = stageCountOf(steps, shadow !== undefined);
+    const strategy = service.strategy ?? strategyOf(steps);
+    const testRouteCount = service.testRoutes?.length ?? 0;
+    type Draft = Omit<StagePlan, "stage" | "stageCount" | "strategy" | "name" | "description" | "mirrorPercent" | "testRoutes"> & { mirrorPercent?: number };
+    const drafts: Draft[] = [];
+
+    drafts.push({
+        kind: "idle",
+        production: { tag: stable, replicas, weight: 100 },
+        canary: { tag: canaryTag, replicas: 0, weight: 0 },
+    });
+    if (shadow) {
+        drafts.push({
+            kind: "shadow",
+            // Production serves every response; the canary gets copies, sized for the mirrored share.
+            production: { tag: stable, replicas, weight: 100 },
+            canary: { tag: canaryTag, replicas: canaryReplicas(replicas, shadow.percent), weight: 0 },
+            mirrorPercent: shadow.percent,
+        });
+    }
+    for (const weight of steps) {
+        drafts.push({
+            kind: "canary",
+            // Production stays at full size through every weight step: it is the instant rollback.
+            production: { tag: stable, replicas, weight: 100 - weight },
+            canary: { tag: canaryTag, replicas: canaryReplicas(replicas, weight), weight },
+        });
+    }
+    drafts.push({
+        kind: "promote",
+        // Production rolls to the canary tag while it carries no traffic.
+        production: { tag: canaryTag, replicas, weight: 0 },
+        canary: { tag: canaryTag, replicas, weight: 100 },
+    });
+    drafts.push({
+        kind: "switch-back",
+        // Traffic returns to production (now on the released tag); the canary stays up while it drains.
+        production: { tag: canaryTag, replicas, weight: 100 },
+        canary: { tag: canaryTag, replicas, weight: 0 },
+    });
+    const names = stageNames({ steps, shadow });
+    return drafts.map((d, i) => {
+        const plan = {
+            ...d,
+            name: names[i],
+            stage: i + 1,
+            stageCount,
+            strategy,
+            mirrorPercent: d.mirrorPercent ?? 0,
+            // Test users reach the canary whenever it has pods: from the first canary stage to switch back.
+            testRoutes: testRouteCount > 0 && d.canary.replicas > 0,
+        };
+        return { ...plan, description: describe(plan, stable, testRouteCount) };
+    });
+}
+
+/** The plan of the service's configured stage. */
+export function stagePlan(service: PlanInput & { stage: number }): StagePlan {
+    const plans = stagePlans(service);
+    const plan = plans[service.stage - 1];
+    if (!plan) throw new RangeError(`stage ${service.stage} does not exist: the steps [${service.steps.join(", ")}] give stages 1 to ${plans.length}`);
+    return plan;
+}
+
+/** A service with its stage plans, computed once per run: every stage, and the configured one. */
+export interface PlannedService {
+    name: string;
+    service: ServiceConfig;
+    /** Index 0 = stage 1. */
+    plans: StagePlan[];
+    /** The plan of the configured stage: `plans[service.stage - 1]`. */
+    plan: StagePlan;
+}
+
+/** The plans of every service of a validated stack config, sorted by service name. */
+export function planServices(services: Record<string, ServiceConfig>): PlannedService[] {
+    return Object.keys(services)
+        .sort()
+        .map((name) => {
+            const service = services[name];
+            const plans = stagePlans(service);
+            const plan = plans[service.stage - 1];
+            if (!plan) throw new RangeError(`service ${name}: stage ${service.stage} does not exist: the steps [${service.steps.join(", ")}] give stages 1 to ${plans.length}`);
+            return { name, service, plans, plan };
+        });
+}

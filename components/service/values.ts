@@ -1,0 +1,94 @@
+// Pure: what a service's Helm releases install — their chart, their names, and their values: the team's
+// settings plus the platform-set values of the chart contract (charts/service/README.md) derived from the
+// stage plan.
+import { ChartSource } from "../shared/helm";
+import { Part } from "../shared/tracks";
+import { ServiceConfig, TestRoute } from "./config";
+import { StagePlan } from "./stages";
+
+/** Which objects one Helm release of the chart renders. */
+export type ChartParts = Record<Part, boolean>;
+
+export const ALL_PARTS: ChartParts = { production: true, canary: true, routing: true };
+
+/** Each release of a service renders one part: a track's workloads, or the routing. */
+export const ONLY: Record<Part, ChartParts> = {
+    production: { production: true, canary: false, routing: false },
+    canary: { production: false, canary: true, routing: false },
+    routing: { production: false, canary: false, routing: true },
+};
+
+/** Helm release names of a service: one per track and one for routing. */
+export function releaseNames(service: string): Record<Part, string> {
+    return { production: `${service}-production`, canary: `${service}-canary`, routing: `${service}-routing` };
+}
+
+/** Chart reference of a service → the Release's chart, version and repository inputs. */
+export function chartSource(chart: ServiceConfig["chart"]): ChartSource {
+    if (typeof chart === "string") return { chart };
+    if (chart.repo.startsWith("oci://")) return { chart: `${chart.repo.replace(/\/$/, "")}/${chart.name}`, version: chart.version };
+    return { chart: chart.name, version: chart.version, repositoryOpts: { repo: chart.repo } };
+}
+
+/** Deep merge where `over` wins; arrays are replaced, not concatenated (Helm's own rule). */
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...base };
+    for (const [key, value] of Object.entries(over)) {
+        const prev = out[key];
+        out[key] =
+            isPlainObject(prev) && isPlainObject(value) ? merge(prev as Record<string, unknown>, value as Record<string, unknown>) : value;
+    }
+    return out;
+}
+
+function isPlainObject(v: unknown): boolean {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function escapeRegex(text: string): string {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Test-user routes as Istio HTTPMatchRequests. Istio matches regexes (RE2) against the whole header value. */
+export function istioMatches(routes: TestRoute[]): Record<string, unknown>[] {
+    return routes.map((r) => {
+        if ("header" in r) return { headers: { [r.header]: r.exact !== undefined ? { exact: r.exact } : { regex: r.regex } } };
+        // One cookie among others in the Cookie header: "a=1; canary=always; b=2".
+        return { headers: { cookie: { regex: `^(.*?;\\s*)?${escapeRegex(r.cookie)}=${escapeRegex(r.value)}(;.*)?$` } } };
+    });
+}
+
+export function chartValues(name: string, service: ServiceConfig, plan: StagePlan, parts: ChartParts = ALL_PARTS): Record<string, unknown> {
+    const team: Record<string, unknown> = {
+        port: service.port,
+        resources: service.resources,
+        probes: {
+            readiness: { path: service.probes.readiness },
+            liveness: { path: service.probes.liveness },
+        },
+        env: service.env,
+    };
+    const platform: Record<string, unknown> = {
+        fullnameOverride: name,
+        image: { repository: service.image },
+        stagehand: {
+            stage: plan.stage,
+            stageCount: plan.stageCount,
+            stageName: plan.name,
+            strategy: plan.strategy,
+            description: plan.description,
+        },
+        tracks: {
+            production: { ...plan.production },
+            canary: { ...plan.canary },
+        },
+        routing: {
+            mirrorPercent: plan.mirrorPercent,
+            canaryMatches: plan.testRoutes ? istioMatches(service.testRoutes) : [],
+        },
+        parts: { ...parts },
+    };
+    // Team extras first, then the typed team fields, then the platform: config validation already
+    // refuses `values` that name a platform key, and the order makes that a guarantee.
+    return merge(merge(service.values, team), platform);
+}

@@ -1,0 +1,29 @@
+// Container image references: the repository a service names and the tags it releases. One grammar for the
+// config (a bad tag never reaches a release) and the policies (a rendered workload always pins its image).
+import { z } from "zod";
+
+// An image tag (Docker's grammar) or a digest. `latest` moves under your feet, so it is refused.
+const dockerTag = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const digest = /^sha256:[a-f0-9]{64}$/;
+export const tagSchema = z
+    .string({ error: "an image tag such as \"1.4.2\" or a digest \"sha256:<64 hex>\"" })
+    .refine((t) => t !== "latest", { error: "a fixed image tag or digest, not \"latest\" (it cannot be reviewed or rolled back)" })
+    .refine((t) => dockerTag.test(t) || digest.test(t), {
+        error: "an image tag such as \"1.4.2\" (letters, digits, '_', '.', '-', at most 128) or a digest \"sha256:<64 hex>\"",
+    });
+
+/** Whether an image repository carries a tag (`:1.2`, not a registry port) or a digest (`@sha256:…`). */
+export function repositoryHasTagOrDigest(repository: string): boolean {
+    // The first path segment may be a registry with a port ("registry:5000/app"); a colon after it is a tag.
+    return repository.includes("@") || /:[^/]*$/.test(repository.replace(/^[^/]+\//, "x/"));
+}
+
+export const imageRepositorySchema = z
+    .string({ error: "an image repository such as \"ghcr.io/acme/checkout\"" })
+    .min(1, { error: "an image repository such as \"ghcr.io/acme/checkout\"" })
+    .refine((r) => !repositoryHasTagOrDigest(r), {
+        error: "an image repository without tag or digest (the tags go in `stable` and `canary`)",
+    })
+    .refine((r) => /^[a-z0-9]([a-z0-9._:/-]*[a-z0-9])?$/.test(r), {
+        error: "an image repository in lower case (registry/path/name)",
+    });

@@ -1,0 +1,404 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parseStackConfig } from "../../components/config";
+import { addonNode, CostLine, estimateMonthlyCost, observabilityLines } from "../../components/cost/cost";
+import { OBSERVABILITY_OFF, ObservabilityConfig, ObservabilityInput, parseObservability } from "../../components/observability/config";
+import { parseCluster } from "../../components/platform/config";
+import { ConfigError } from "../../components/shared/errors";
+import { cpuCores, memoryGiB } from "../../components/shared/quantity";
+import {
+    EBS_CSI_POLICY_ARN,
+    EBS_STORAGE_CLASS,
+    grafanaValues,
+    ISTIO_DASHBOARDS,
+    kialiValues,
+    observabilityAccess,
+    observabilityReleases,
+    prometheusValues,
+} from "../../components/observability/values";
+import { findSecrets } from "../../policies/secrets";
+import { DEFAULT_PROMETHEUS } from "../../scripts/verdict";
+import { readStackConfig } from "../../scripts/stack-file";
+import { dependencyNames, ofType, Registered, runProgram } from "../helpers/mocks";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const ADDON = "aws:eks/addon:Addon";
+const STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass";
+const ISTIO_RELEASES = ["istio-base", "istio-istiod", "istio-gateway"];
+
+const obs = (raw: ObservabilityInput | unknown) => parseObservability("uat", raw);
+const ALL_ON: ObservabilityInput = { prometheus: { enabled: true }, grafana: { enabled: true }, kiali: { enabled: true } };
+const stackObs = (stack: string) => parseObservability(stack, readStackConfig(stack).observability);
+
+/** The config problems of `raw`, or [] when it is valid. */
+function problems(raw: unknown, stack = "uat"): string[] {
+    try {
+        parseObservability(stack, raw);
+        return [];
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        return e.problems;
+    }
+}
+
+/** A fast program: an existing cluster (no AWS), one service, the given observability. */
+const existingStack = (observability?: unknown) => ({
+    cluster: { kind: "existing" },
+    services: { checkout: { image: "ghcr.io/acme/checkout", stable: "1.0.0", stage: 1, replicas: 1 } },
+    ...(observability === undefined ? {} : { observability }),
+});
+
+const observabilityReleasesOf = (resources: Registered[]) =>
+    Object.fromEntries(ofType(resources, RELEASE).filter((r) => r.name.startsWith("observability-")).map((r) => [r.name, r]));
+
+describe("stagehand:observability config", () => {
+    it("absent, or an empty block: every addon off, with Prometheus's defaults ready", () => {
+        for (const raw of [undefined, null, {}]) assert.deepStrictEqual(obs(raw), OBSERVABILITY_OFF);
+        assert.deepStrictEqual(OBSERVABILITY_OFF, {
+            prometheus: { enabled: false, retention: "15d", storageGi: 0, resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "2Gi" } } },
+            grafana: { enabled: false, dashboards: true },
+            kiali: { enabled: false },
+        });
+        // An addon not written out stays off, even when another is on.
+        assert.deepStrictEqual([obs({ prometheus: { enabled: true } }).grafana.enabled, obs({ prometheus: { enabled: true } }).kiali.enabled], [false, false]);
+    });
+
+    it("the stack files: off in staging, on in uat (a week, no volume) and prod (30 days on 50 GiB)", () => {
+        assert.deepStrictEqual(stackObs("staging"), OBSERVABILITY_OFF);
+        assert.strictEqual(readStackConfig("staging").observability, undefined, "staging writes no block at all");
+        const uat = stackObs("uat");
+        assert.deepStrictEqual(
+            [uat.prometheus.enabled, uat.prometheus.retention, uat.prometheus.storageGi, uat.grafana.enabled, uat.grafana.dashboards, uat.kiali.enabled],
+            [true, "7d", 0, true, true, true],
+        );
+        const prod = stackObs("prod");
+        assert.deepStrictEqual(
+            [prod.prometheus.enabled, prod.prometheus.retention, prod.prometheus.storageGi, prod.grafana.enabled, prod.kiali.enabled],
+            [true, "30d", 50, true, true],
+        );
+        assert.deepStrictEqual(prod.prometheus.resources, { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "4Gi" } });
+    });
+
+    it("bad fields: each named, with what was expected and what was found", () => {
+        assert.deepStrictEqual(problems({ prometheus: { enabled: true, retention: "15 days", storageGi: 2.5 } }), [
+            'stack uat, field observability.prometheus.retention: expected a Prometheus duration of at least 1h, such as "15d" or "720h" (units y, w, d, h, m, largest first), found "15 days"',
+            "stack uat, field observability.prometheus.storageGi: expected Prometheus's volume size in GiB (0: an emptyDir, lost when the pod moves), a whole number from 0 to 16384, found 2.5",
+        ]);
+        assert.deepStrictEqual(problems({ prometheus: { enabled: true, retention: "30m" } }), [
+            'stack uat, field observability.prometheus.retention: expected a Prometheus duration of at least 1h, such as "15d" or "720h" (units y, w, d, h, m, largest first), found "30m"',
+        ]);
+        assert.deepStrictEqual(problems({ prometheus: { enabled: "yes" }, grafana: { enabled: true, dashbaords: false } }), [
+            'stack uat, field observability.prometheus.enabled: expected true or false, found "yes"',
+            "stack uat, field observability.grafana: expected no unknown fields (found `dashbaords`; check the spelling against README's config reference)",
+        ]);
+        assert.deepStrictEqual(problems({ prometheus: { enabled: true, resources: { requests: { cpu: "lots", memory: "1Gi" } } } }), [
+            'stack uat, field observability.prometheus.resources.requests.cpu: expected a Kubernetes quantity such as "250m" or "128Mi", found "lots"',
+        ]);
+        assert.deepStrictEqual(problems("on", "prod"), ['stack prod, field observability: expected an object with `prometheus`, `grafana` and `kiali`, found "on"']);
+    });
+
+    it("Grafana and Kiali need Prometheus: both named at once", () => {
+        assert.deepStrictEqual(problems({ grafana: { enabled: true }, kiali: { enabled: true } }), [
+            "stack uat, field observability.grafana.enabled: expected false unless prometheus.enabled is true (Grafana's only data source is that Prometheus), found true",
+            "stack uat, field observability.kiali.enabled: expected false unless prometheus.enabled is true (Kiali draws the mesh's traffic from Prometheus), found true",
+        ]);
+        assert.deepStrictEqual(problems({ prometheus: { enabled: false }, kiali: { enabled: true } }).length, 1);
+        assert.deepStrictEqual(problems(ALL_ON), []);
+    });
+
+    it("parseStackConfig reports observability problems together with the others'", () => {
+        assert.throws(
+            () => parseStackConfig("prod", { services: { checkout: { image: "ghcr.io/a/b", stable: "latest", stage: 1, replicas: 1 } }, observability: { kiali: { enabled: true } } }),
+            (e: any) =>
+                e instanceof ConfigError &&
+                e.problems.length === 2 &&
+                e.problems[0].startsWith("stack prod, service checkout, field stable:") &&
+                e.problems[1].startsWith("stack prod, field observability.kiali.enabled: expected false unless prometheus.enabled is true"),
+        );
+        assert.deepStrictEqual(parseStackConfig("uat", readStackConfig("uat")).observability, stackObs("uat"));
+    });
+});
+
+describe("observability releases (pure)", () => {
+    it("Prometheus → Grafana → Kiali, pinned charts from their own repositories, into istio-system", () => {
+        const releases = observabilityReleases(obs(ALL_ON));
+        assert.deepStrictEqual(
+            releases.map((r) => [r.key, r.name, r.chart, r.repo, r.version, r.namespace, r.after]),
+            [
+                ["prometheus", "prometheus", "prometheus", "https://prometheus-community.github.io/helm-charts", "27.20.0", "istio-system", []],
+                ["grafana", "grafana", "grafana", "https://grafana.github.io/helm-charts", "9.2.2", "istio-system", ["prometheus"]],
+                ["kiali", "kiali", "kiali-server", "https://kiali.org/helm-charts", "2.24.0", "istio-system", ["prometheus", "grafana"]],
+            ],
+        );
+        assert.deepStrictEqual(observabilityReleases(OBSERVABILITY_OFF), []);
+        assert.deepStrictEqual(observabilityReleases(obs({ prometheus: { enabled: true }, kiali: { enabled: true } })).map((r) => [r.key, r.after]), [
+            ["prometheus", []],
+            ["kiali", ["prometheus"]],
+        ]);
+    });
+
+    it("the Prometheus Service is prometheus:9090, and Kiali and Grafana read exactly that Service", () => {
+        const config = obs(ALL_ON);
+        const server = (prometheusValues(config) as any).server;
+        // The chart names its server Service after server.fullnameOverride, on server.service.servicePort.
+        const installed = `http://${server.fullnameOverride}.istio-system:${server.service.servicePort}`;
+        assert.strictEqual(installed, "http://prometheus.istio-system:9090", "the address Istio's integrations expect");
+        assert.strictEqual((kialiValues(config) as any).external_services.prometheus.url, installed);
+        const datasources = (grafanaValues(config) as any).datasources["datasources.yaml"].datasources;
+        assert.deepStrictEqual(datasources.map((d: any) => [d.name, d.type, d.url, d.isDefault]), [["Prometheus", "prometheus", installed, true]]);
+        // And `npm run verdict` reads it through the port-forward the stack exports.
+        const access = observabilityAccess(config) as any;
+        assert.strictEqual(access.prometheus.portForward, `kubectl -n istio-system port-forward svc/${server.fullnameOverride} 9090:${server.service.servicePort}`);
+        assert.strictEqual(access.prometheus.open, DEFAULT_PROMETHEUS);
+    });
+
+    it("Prometheus: retention and storage from config, the server only, 15 s scrapes, out of the mesh", () => {
+        const uat = prometheusValues(stackObs("uat")) as any;
+        assert.deepStrictEqual([uat.server.retention, uat.server.persistentVolume], ["7d", { enabled: false }]);
+        assert.deepStrictEqual(uat.server.global, { scrape_interval: "15s" });
+        assert.deepStrictEqual(uat.server.podLabels, { "sidecar.istio.io/inject": "false" });
+        assert.deepStrictEqual(uat.server.resources, { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "2Gi" } });
+        for (const sub of ["alertmanager", "prometheus-pushgateway", "prometheus-node-exporter", "kube-state-metrics"]) assert.deepStrictEqual(uat[sub], { enabled: false }, sub);
+        const prod = prometheusValues(stackObs("prod"), EBS_STORAGE_CLASS) as any;
+        assert.deepStrictEqual([prod.server.retention, prod.server.persistentVolume], ["30d", { enabled: true, size: "50Gi", storageClass: "stagehand-gp3" }]);
+        // Without a class (an existing cluster): the cluster's default StorageClass.
+        assert.deepStrictEqual((prometheusValues(stackObs("prod")) as any).server.persistentVolume, { enabled: true, size: "50Gi" });
+    });
+
+    it("Grafana: Istio's dashboards from grafana.com through the chart's dashboardProviders, or none", () => {
+        const values = grafanaValues(obs(ALL_ON)) as any;
+        const provider = values.dashboardProviders["dashboardproviders.yaml"].providers;
+        assert.deepStrictEqual(provider.map((p: any) => [p.name, p.folder, p.type, p.options.path]), [["istio", "Istio", "file", "/var/lib/grafana/dashboards/istio"]]);
+        assert.deepStrictEqual(Object.keys(values.dashboards), ["istio"], "the dashboards' key is the provider's name");
+        assert.deepStrictEqual(
+            Object.entries(values.dashboards.istio).map(([k, d]: [string, any]) => [k, d.gnetId, d.datasource]),
+            [
+                ["istio-mesh", 7639, "Prometheus"],
+                ["istio-service", 7636, "Prometheus"],
+                ["istio-workload", 7630, "Prometheus"],
+                ["istio-performance", 11829, "Prometheus"],
+                ["istio-control-plane", 23411, "Prometheus"],
+            ],
+        );
+        for (const d of Object.values(values.dashboards.istio) as any[]) assert.ok(d.revision, "a revision, or the chart downloads revision 1");
+        assert.deepStrictEqual([values.fullnameOverride, values.service.port], ["grafana", 3000]);
+        const without = grafanaValues(obs({ ...ALL_ON, grafana: { enabled: true, dashboards: false } })) as any;
+        assert.deepStrictEqual([without.dashboards, without.dashboardProviders], [undefined, undefined]);
+    });
+
+    it("Kiali: token login in every stack, never anonymous; Grafana linked only when installed", () => {
+        for (const stack of ["uat", "prod"]) {
+            const values = kialiValues(stackObs(stack)) as any;
+            assert.deepStrictEqual(values.auth, { strategy: "token" }, stack);
+            assert.deepStrictEqual(values.external_services.grafana.internal_url, "http://grafana.istio-system:3000");
+            assert.deepStrictEqual(values.external_services.grafana.auth, { type: "basic", username: "admin", password: "secret:grafana:admin-password" });
+            assert.deepStrictEqual(values.external_services.tracing, { enabled: false });
+            assert.deepStrictEqual([values.server.port, values.server.web_root], [20001, "/kiali"]);
+        }
+        assert.deepStrictEqual((kialiValues(obs({ prometheus: { enabled: true }, kiali: { enabled: true } })) as any).external_services.grafana, { enabled: false });
+    });
+
+    it("no addon's values carry a secret in plain text (Kiali references Grafana's password in its Secret)", () => {
+        for (const r of observabilityReleases(obs(ALL_ON))) assert.deepStrictEqual(findSecrets(r.values, [], "values"), [], r.name);
+        // The rule is not blind to this path: a password written out is caught.
+        const leaked = kialiValues(obs(ALL_ON)) as any;
+        leaked.external_services.grafana.auth.password = "hunter2hunter2";
+        assert.deepStrictEqual(findSecrets(leaked, [], "values").map((f) => f.path), ["values.external_services.grafana.auth.password"]);
+    });
+});
+
+describe("program with observability (index.ts under Pulumi mocks)", () => {
+    it("addons on: three atomic Releases in istio-system, each waiting for every Istio release; Kiali after the other two", async () => {
+        const { resources, outputs } = await runProgram("uat", existingStack(ALL_ON));
+        const releases = observabilityReleasesOf(resources);
+        assert.deepStrictEqual(Object.keys(releases).sort(), ["observability-grafana", "observability-kiali", "observability-prometheus"]);
+        const expected: Record<string, [string, string, string]> = {
+            "observability-prometheus": ["prometheus", "https://prometheus-community.github.io/helm-charts", "27.20.0"],
+            "observability-grafana": ["grafana", "https://grafana.github.io/helm-charts", "9.2.2"],
+            "observability-kiali": ["kiali-server", "https://kiali.org/helm-charts", "2.24.0"],
+        };
+        for (const [name, r] of Object.entries(releases)) {
+            const { chart, repositoryOpts, version, namespace, atomic, timeout } = r.inputs;
+            assert.deepStrictEqual([chart, repositoryOpts.repo, version], expected[name], name);
+            assert.deepStrictEqual([namespace, atomic, timeout], ["istio-system", true, 600], name);
+            const deps = dependencyNames(r);
+            for (const istio of [...ISTIO_RELEASES, "istio-system"]) assert.ok(deps.includes(istio), `${name} waits for ${istio} (it waits for: ${deps.join(", ")})`);
+            assert.ok(r.parent?.endsWith("stagehand:index:Observability::observability"), `${name} is a child of the Observability component`);
+        }
+        assert.deepStrictEqual(
+            ["observability-prometheus", "observability-grafana"].map((n) => dependencyNames(releases["observability-kiali"]).includes(n)),
+            [true, true],
+        );
+        assert.strictEqual(releases["observability-kiali"].inputs.values.external_services.prometheus.url, "http://prometheus.istio-system:9090");
+        // An existing cluster: no AWS, and Prometheus's volume (if any) from the cluster's default class.
+        assert.deepStrictEqual([ofType(resources, ADDON).length, ofType(resources, STORAGE_CLASS).length], [0, 0]);
+        assert.deepStrictEqual(outputs.observability.kiali.portForward, "kubectl -n istio-system port-forward svc/kiali 20001:20001");
+        assert.deepStrictEqual(outputs.observability.grafana.open, "http://127.0.0.1:3000");
+        // Istio waits for none of it.
+        for (const r of ofType(resources, RELEASE).filter((x) => ISTIO_RELEASES.includes(x.name))) {
+            assert.ok(!dependencyNames(r).some((d) => d.startsWith("observability")), r.name);
+        }
+    });
+
+    it("addons off (no block): no Observability component and no addon release; the output says so", async () => {
+        const { resources, outputs } = await runProgram("uat", existingStack());
+        assert.deepStrictEqual(Object.keys(observabilityReleasesOf(resources)), []);
+        assert.ok(!resources.some((r) => r.type === "stagehand:index:Observability"));
+        assert.deepStrictEqual(outputs.observability, { prometheus: { enabled: false }, grafana: { enabled: false }, kiali: { enabled: false } });
+    });
+
+    it("Prometheus alone: one release, and Kiali's and Grafana's absence changes nothing else", async () => {
+        const { resources } = await runProgram("uat", existingStack({ prometheus: { enabled: true, retention: "2d", storageGi: 5 } }));
+        const releases = observabilityReleasesOf(resources);
+        assert.deepStrictEqual(Object.keys(releases), ["observability-prometheus"]);
+        assert.deepStrictEqual(releases["observability-prometheus"].inputs.values.server.retention, "2d");
+        assert.deepStrictEqual(releases["observability-prometheus"].inputs.values.server.persistentVolume, { enabled: true, size: "5Gi" });
+    });
+
+    it("a config error in the block fails before anything is registered", async () => {
+        await assert.rejects(runProgram("prod", existingStack({ kiali: { enabled: true } })), (e: any) => {
+            assert.match(e.message, /stack prod, field observability\.kiali\.enabled: expected false unless prometheus\.enabled is true/);
+            assert.deepStrictEqual(e.registered ?? [], []);
+            return true;
+        });
+    });
+
+    it("the stack files: staging has none; uat has the three releases on emptyDir and no EBS driver", async () => {
+        const staging = await runProgram("staging", readStackConfig("staging"));
+        assert.deepStrictEqual(Object.keys(observabilityReleasesOf(staging.resources)), []);
+        assert.deepStrictEqual(ofType(staging.resources, ADDON), []);
+        const uat = await runProgram("uat", readStackConfig("uat"));
+        const releases = observabilityReleasesOf(uat.resources);
+        assert.deepStrictEqual(Object.keys(releases).sort(), ["observability-grafana", "observability-kiali", "observability-prometheus"]);
+        assert.deepStrictEqual(releases["observability-prometheus"].inputs.values.server.persistentVolume, { enabled: false });
+        assert.deepStrictEqual([ofType(uat.resources, ADDON).length, ofType(uat.resources, STORAGE_CLASS).length], [0, 0]);
+        assert.deepStrictEqual(uat.outputs.observability.prometheus.retention, "7d");
+    });
+
+    it("prod: a 50 GiB gp3 volume, through the EBS CSI driver (Pod Identity) and its StorageClass, before Prometheus", async () => {
+        const { resources, outputs } = await runProgram("prod", readStackConfig("prod"));
+        const addons: Record<string, Registered> = Object.fromEntries(ofType(resources, ADDON).map((a) => [a.inputs.addonName, a]));
+        assert.deepStrictEqual(Object.keys(addons).sort(), ["aws-ebs-csi-driver", "eks-pod-identity-agent"]);
+        const driver = addons["aws-ebs-csi-driver"];
+        assert.strictEqual(driver.inputs.clusterName, "stagehand-prod");
+        assert.deepStrictEqual(driver.inputs.podIdentityAssociations.map((a: any) => a.serviceAccount), ["ebs-csi-controller-sa"]);
+        // Both add-ons wait for the nodes (an add-on without nodes never becomes active); the driver for its role too.
+        const nodeGroups = ofType(resources, "aws:eks/nodeGroup:NodeGroup").map((n) => n.name);
+        assert.ok(nodeGroups.length > 0);
+        for (const a of Object.values(addons)) for (const ng of nodeGroups) assert.ok(dependencyNames(a).includes(ng), `${a.inputs.addonName} waits for ${ng}`);
+        assert.ok(dependencyNames(driver).includes("observability-pod-identity-agent"));
+        const role = ofType(resources, "aws:iam/role:Role").find((r) => r.name === "observability-ebs-csi")!;
+        assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal, { Service: "pods.eks.amazonaws.com" });
+        const attachment = ofType(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").find((r) => r.name === "observability-ebs-csi")!;
+        assert.strictEqual(attachment.inputs.policyArn, EBS_CSI_POLICY_ARN);
+
+        const [sc] = ofType(resources, STORAGE_CLASS);
+        assert.deepStrictEqual([sc.inputs.metadata.name, sc.inputs.provisioner, sc.inputs.parameters, sc.inputs.volumeBindingMode], [
+            "stagehand-gp3",
+            "ebs.csi.aws.com",
+            { type: "gp3", encrypted: "true" },
+            "WaitForFirstConsumer",
+        ]);
+        assert.ok(dependencyNames(sc).includes("observability-ebs-csi-driver"));
+        const prometheus = observabilityReleasesOf(resources)["observability-prometheus"];
+        assert.ok(dependencyNames(prometheus).includes("observability-gp3"), "Prometheus waits for its StorageClass");
+        assert.deepStrictEqual(prometheus.inputs.values.server.persistentVolume, { enabled: true, size: "50Gi", storageClass: "stagehand-gp3" });
+        assert.deepStrictEqual(prometheus.inputs.values.server.retention, "30d");
+        assert.deepStrictEqual(outputs.observability.prometheus.storage, "50Gi persistent volume");
+        // The exported estimate carries the addons' lines.
+        const items = outputs.monthlyCost.lines.map((l: CostLine) => l.item);
+        for (const item of ["Prometheus (share of a node)", "Grafana (share of a node)", "Kiali (share of a node)", "Prometheus volume (EBS gp3)"]) assert.ok(items.includes(item), item);
+        assert.strictEqual(outputs.monthlyCost.total, 679.38);
+    });
+});
+
+describe("observability cost (components/cost/cost.ts)", () => {
+    const stackCluster = (stack: string) => parseCluster(stack, readStackConfig(stack).cluster);
+    const byItem = (lines: CostLine[]) => Object.fromEntries(lines.map((l) => [l.item, [l.quantity, l.unitMonthly, l.monthly]]));
+
+    it("quantities: CPU in cores, memory in GiB", () => {
+        assert.deepStrictEqual(["250m", "1", "0.5", "1500m"].map(cpuCores), [0.25, 1, 0.5, 1.5]);
+        assert.deepStrictEqual(["1Gi", "512Mi", "2048Ki"].map(memoryGiB), [1, 0.5, 2 / 1024]);
+        assert.ok(Math.abs(memoryGiB("1G") - 1e9 / 2 ** 30) < 1e-12);
+        assert.throws(() => memoryGiB("lots"), /not a memory quantity: lots/);
+    });
+
+    it("uat: each addon's requests as a share of an m6i.large at its price; no volume", () => {
+        assert.deepStrictEqual(byItem(observabilityLines(stackCluster("uat") as any, stackObs("uat"))), {
+            "Prometheus (share of a node)": [0.125, 70.08, 8.76], // 250m of 2 vCPU = 1Gi of 8 GiB = 12.5%
+            "Grafana (share of a node)": [0.025, 70.08, 1.75], // 50m of 2 vCPU (the larger share)
+            "Kiali (share of a node)": [0.025, 70.08, 1.75],
+        });
+    });
+
+    it("prod: a bigger Prometheus and its 50 GiB gp3 volume", () => {
+        const lines = observabilityLines(stackCluster("prod") as any, stackObs("prod"));
+        assert.deepStrictEqual(byItem(lines)["Prometheus (share of a node)"], [0.25, 70.08, 17.52]);
+        assert.deepStrictEqual(byItem(lines)["Prometheus volume (EBS gp3)"], [50, 0.08, 4]);
+        assert.match(lines[0].basis, /requests 500m CPU \/ 2Gi of a m6i\.large \(2 vCPU, 8 GiB\): CPU share 25%/);
+    });
+
+    it("the totals: staging unchanged (off), uat and prod with their addons; staging stays under 40% of prod", () => {
+        const totals = ["staging", "uat", "prod"].map((s) => estimateMonthlyCost(stackCluster(s), { observability: stackObs(s) }).total);
+        assert.deepStrictEqual(totals, [128.63, 362.93, 679.38]);
+        assert.deepStrictEqual(
+            ["staging", "uat", "prod"].map((s) => estimateMonthlyCost(stackCluster(s)).total),
+            [128.63, 350.67, 654.36],
+            "without the addons: the cluster alone",
+        );
+        assert.ok(totals[0] / totals[2] <= 0.4);
+    });
+
+    it("a spot pool prices by its smallest type, memory-bound here; an existing cluster prices nothing", () => {
+        const spot = parseCluster("staging", {}) as any; // t3.medium / t3a.medium / t2.medium: 2 vCPU, 4 GiB
+        assert.deepStrictEqual(addonNode(spot).vcpu, 2);
+        assert.deepStrictEqual(addonNode(spot).memoryGiB, 4);
+        const [prom] = observabilityLines(spot, obs({ prometheus: { enabled: true } }));
+        assert.deepStrictEqual([prom.quantity, prom.unitMonthly, prom.monthly], [0.25, 10.7, 2.68]); // 1Gi of 4 GiB
+        assert.match(prom.basis, /memory share 25%/);
+        const existing = estimateMonthlyCost(parseCluster("dev", { kind: "existing" }), { observability: obs(ALL_ON) });
+        assert.deepStrictEqual([existing.lines, existing.total], [[], 0]);
+        assert.deepStrictEqual(observabilityLines(spot, OBSERVABILITY_OFF), []);
+    });
+});
+
+describe("README: Observability", () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, "../../README.md"), "utf8");
+    /** The text under a heading, up to the next heading. */
+    const section = (title: string) => {
+        const start = readme.indexOf(`\n${title}\n`);
+        assert.ok(start >= 0, `README has "${title}"`);
+        const rest = readme.slice(start + title.length + 2);
+        const end = rest.search(/\n#{2,3} /);
+        return end < 0 ? rest : rest.slice(0, end);
+    };
+
+    it("gives the port-forward commands the stack exports, for the Services the charts create", () => {
+        const text = section("## Observability");
+        const access = observabilityAccess(obs(ALL_ON)) as any;
+        for (const addon of ["prometheus", "grafana", "kiali"]) assert.ok(text.includes(access[addon].portForward), `README: ${access[addon].portForward}`);
+        // The verdict section's command too.
+        assert.ok(section("## Metrics verdict").includes(access.prometheus.portForward));
+        for (const c of observabilityReleases(obs(ALL_ON))) assert.ok(text.includes(`\`${c.chart}\` ${c.version}`), `README names ${c.chart} ${c.version}`);
+        for (const d of ISTIO_DASHBOARDS) assert.ok(text.includes(`(${d.gnetId})`), `README lists dashboard ${d.gnetId}`);
+    });
+
+    it("the config reference lists every field of stagehand:observability", () => {
+        const text = section("### `stagehand:observability`");
+        const fields = [
+            ...Object.keys(OBSERVABILITY_OFF.prometheus).map((f) => `prometheus.${f}`),
+            ...Object.keys(OBSERVABILITY_OFF.grafana).map((f) => `grafana.${f}`),
+            ...Object.keys(OBSERVABILITY_OFF.kiali).map((f) => `kiali.${f}`),
+        ];
+        for (const f of fields) assert.ok(text.includes(`| \`${f}\` |`), `README documents ${f}`);
+    });
+
+    it("states the config's defaults as the schema has them", () => {
+        const text = section("### `stagehand:observability`");
+        const config: ObservabilityConfig = OBSERVABILITY_OFF;
+        assert.ok(text.includes(`| \`prometheus.retention\` | \`${config.prometheus.retention}\` |`));
+        assert.ok(text.includes(`| \`prometheus.storageGi\` | \`${config.prometheus.storageGi}\` |`));
+        assert.ok(text.includes(`| \`grafana.dashboards\` | \`${config.grafana.dashboards}\` |`));
+    });
+});

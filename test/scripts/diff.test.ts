@@ -1,0 +1,82 @@
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { diffStack, printDiff, stackFileAt } from "../../scripts/diff";
+import { stackConfigFromText } from "../../scripts/stack-file";
+
+const svc = (over: Record<string, unknown> = {}) => ({ image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 3, ...over });
+
+describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
+    it("says each changed service's move in words", () => {
+        const diffs = diffStack(
+            "staging",
+            { services: { checkout: svc(), cart: svc({ stage: 3 }), same: svc(), gone: svc() } },
+            { services: { checkout: svc({ stage: 3 }), cart: svc({ stage: 1 }), same: svc(), added: svc({ stage: 1 }) } },
+        );
+        assert.deepStrictEqual(
+            diffs.map((d) => d.line),
+            [
+                "added: new service, stage 1/6 idle: 100% -> 01 (production x3), 0% -> 02 (canary x0); strategy canary",
+                "cart: stage 3 -> 1 (rollback), canary 90% -> 0%, canary replicas 3 -> 0",
+                "checkout: stage 2 -> 3, canary 10% -> 90%, canary replicas 1 -> 3",
+                "gone: removed (its Helm releases are deleted; the namespace too if it owns it)",
+            ],
+        );
+        assert.ok(diffs.every((d) => d.ok));
+    });
+
+    it("describes promote and finishing", () => {
+        const promote = diffStack("uat", { services: { checkout: svc({ stage: 4 }) } }, { services: { checkout: svc({ stage: 5 }) } });
+        assert.deepStrictEqual(promote.map((d) => d.line), ["checkout: stage 4 -> 5, production tag 01 -> 02"]);
+        const finish = diffStack("uat", { services: { checkout: svc({ stage: 6 }) } }, { services: { checkout: svc({ stage: 1, stable: "02", canary: undefined }) } });
+        assert.deepStrictEqual(finish.map((d) => d.line), ["checkout: stage 6 -> 1 (finish the release), canary replicas 3 -> 0"]);
+    });
+
+    it("refuses an illegal move with the program's message", () => {
+        const [d] = diffStack("prod", { services: { checkout: svc() } }, { services: { checkout: svc({ stage: 4 }) } });
+        assert.strictEqual(d.ok, false);
+        assert.strictEqual(
+            d.line,
+            "stack prod, service checkout, field stage: cannot move from stage 2 to 4: stage 2 (canary 10%) -> 4 (canary 100%) skips stage 3 (move one stage at a time, or set allowSkip). Allowed next: stay at 2, 3 (canary 90%), or 1 (rollback).",
+        );
+    });
+
+    it("honours the stack-wide allowSkip", () => {
+        const [d] = diffStack("staging", { services: { checkout: svc() } }, { allowSkip: true, services: { checkout: svc({ stage: 4 }) } });
+        assert.deepStrictEqual(d, { service: "checkout", ok: true, line: "checkout: stage 2 -> 4 (skip, allowSkip), canary 10% -> 100%, canary replicas 1 -> 3" });
+    });
+
+    describe("against a git revision", () => {
+        let repo: string;
+        const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, stdio: "pipe" });
+        const write = (services: object) => fs.writeFileSync(path.join(repo, "Pulumi.staging.yaml"), `config:\n  stagehand:services: ${JSON.stringify(services)}\n`);
+        before(() => {
+            repo = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-diff-"));
+            git("init", "-q");
+            write({ checkout: svc() });
+            git("add", ".");
+            git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base");
+        });
+        after(() => fs.rmSync(repo, { recursive: true, force: true }));
+
+        it("compares the working tree with HEAD and exits 1 on an illegal move", () => {
+            assert.strictEqual(stackFileAt("uat", "HEAD", repo), undefined);
+            write({ checkout: svc({ stage: 3 }) });
+            const lines: string[] = [];
+            const current = stackConfigFromText(fs.readFileSync(path.join(repo, "Pulumi.staging.yaml"), "utf8"), "x");
+            assert.strictEqual(printDiff("staging", "HEAD", current, (l) => lines.push(l), repo), 0);
+            assert.deepStrictEqual(lines, ["stack staging: changes against HEAD", "checkout: stage 2 -> 3, canary 10% -> 90%, canary replicas 1 -> 3"]);
+            write({ checkout: svc({ stage: 5 }) });
+            const refused: string[] = [];
+            const skipped = stackConfigFromText(fs.readFileSync(path.join(repo, "Pulumi.staging.yaml"), "utf8"), "x");
+            assert.strictEqual(printDiff("staging", "HEAD", skipped, (l) => refused.push(l), repo), 1);
+            assert.match(refused[1], /^REFUSED stack staging, service checkout, field stage: cannot move from stage 2 to 5/);
+        });
+
+        it("fails clearly on an unknown revision", () => {
+            assert.throws(() => stackFileAt("staging", "no-such-ref", repo), /git show no-such-ref:Pulumi.staging.yaml failed/);
+        });
+    });
+});

@@ -1,0 +1,81 @@
+// The deployed state that crosses runs: what one update exports under `serviceStages` and the next reads back.
+import * as assert from "assert";
+import { parseServices } from "../../components/service/config";
+import { DEPLOYED_STATE_VERSION, readDeployedServices, SERVICE_STAGES_OUTPUT, stageSummary } from "../../components/service/deployed";
+import { checkMove } from "../../components/service/moves";
+import { planServices } from "../../components/service/stages";
+import { runProgram } from "../helpers/mocks";
+
+const services = parseServices("test", {
+    checkout: { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 3, replicas: 4, shadow: { percent: 20 }, testRoutes: [{ header: "x-canary", exact: "1" }] },
+});
+const [planned] = planServices(services);
+
+describe("deployed state (components/service/deployed.ts)", () => {
+    it("exports a versioned summary without a second copy of the weights", () => {
+        const summary = stageSummary(planned.service, planned.plan, true);
+        assert.strictEqual(summary.version, DEPLOYED_STATE_VERSION);
+        assert.strictEqual(DEPLOYED_STATE_VERSION, 1);
+        assert.ok(!("weights" in summary), "weights repeat tracks.*.weight");
+        assert.deepStrictEqual(summary.tracks, {
+            production: { tag: "01", replicas: 4, weight: 90 },
+            canary: { tag: "02", replicas: 1, weight: 10 },
+        });
+        assert.strictEqual(SERVICE_STAGES_OUTPUT, "serviceStages");
+    });
+
+    it("reads back exactly what it wrote, as the state the next move starts from", () => {
+        const written = JSON.parse(JSON.stringify({ checkout: stageSummary(planned.service, planned.plan, true) }));
+        assert.deepStrictEqual(readDeployedServices(written), {
+            checkout: {
+                stage: 3,
+                stable: "01",
+                canary: "02",
+                steps: [10, 90, 100],
+                shadow: { percent: 20 },
+                completed: true,
+                tracks: { production: { tag: "01", replicas: 4, weight: 90 }, canary: { tag: "02", replicas: 1, weight: 10 } },
+                mirrorPercent: 0,
+                testRoutes: true,
+            },
+        });
+    });
+
+    it("reads outputs written before the shape had a version (with `weights`)", () => {
+        const { version, ...unversioned } = stageSummary(planned.service, planned.plan, false);
+        assert.strictEqual(version, 1);
+        const old = { ...unversioned, weights: { production: 90, canary: 10 } };
+        const read = readDeployedServices({ checkout: old });
+        assert.strictEqual(read.checkout.stage, 3);
+        assert.strictEqual(read.checkout.completed, false);
+        assert.deepStrictEqual(read.checkout.tracks.canary, { tag: "02", replicas: 1, weight: 10 });
+    });
+
+    it("leaves out entries of a shape it does not know: a newer version, or missing fields", () => {
+        const summary = stageSummary(planned.service, planned.plan, true);
+        assert.deepStrictEqual(readDeployedServices({ checkout: { ...summary, version: 2 } }), {});
+        assert.deepStrictEqual(readDeployedServices({ checkout: { ...summary, tracks: { production: summary.tracks.production } } }), {});
+        assert.deepStrictEqual(readDeployedServices({ checkout: null, cart: "stage 2" }), {});
+        assert.deepStrictEqual(readDeployedServices(undefined), {});
+    });
+
+    it("says the judged move as it is: its words, the stage it came from, what may come next", () => {
+        const previous = readDeployedServices({ checkout: { ...stageSummary(planned.service, planned.plan, true), stage: 2, tracks: { production: { tag: "01", replicas: 4, weight: 100 }, canary: { tag: "02", replicas: 1, weight: 0 } }, mirrorPercent: 20 } }).checkout;
+        const check = checkMove(previous, { ...planned.service, allowSkip: false });
+        if (!check.ok) assert.fail(check.reason);
+        const summary = stageSummary(planned.service, planned.plan, true, { previous, check, allowSkip: false });
+        assert.strictEqual(summary.move, "forward from stage 2 (shadow 20%) to 3 (canary 10%)");
+        assert.strictEqual(summary.previousStage, 2);
+        assert.strictEqual(summary.next, "stay at 3, 4 (canary 90%), or 1 (rollback)");
+    });
+
+    it("the program judges a move against outputs an older stagehand wrote (no version)", async () => {
+        const cluster = { kind: "existing" };
+        const svc = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 3 };
+        const first = await runProgram("uat", { cluster, services: { checkout: svc } });
+        const { version, ...older } = first.outputs.serviceStages.checkout;
+        assert.strictEqual(version, 1);
+        const second = await runProgram("uat", { cluster, services: { checkout: { ...svc, stage: 4 } } }, { serviceStages: { checkout: { ...older, weights: { production: 90, canary: 10 } } } }).catch((e) => e);
+        assert.match(String(second.message), /cannot move from stage 2 to 4: .* skips stage 3/);
+    });
+});
