@@ -6,7 +6,7 @@ import { dependencyNames, ofType, Registered, runProgram } from "./helpers/mocks
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
-/** Namespaces the Istio component creates (components/istio.ts). */
+/** Namespaces the Istio component creates (components/platform/istio.ts). */
 const ISTIO_NAMESPACES = ["istio-system", "istio-ingress"];
 
 function byName(resources: Registered[], type: string): Record<string, Registered> {

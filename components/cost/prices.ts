@@ -1,4 +1,4 @@
-// The price table of the cost estimate (components/cost.ts). Plain data: change a number here and the
+// The price table of the cost estimate (components/cost/cost.ts). Plain data: change a number here and the
 // estimate, `npm run plan` and README's table follow.
 //
 // Region:    us-east-1 (N. Virginia). Other regions cost roughly 0–25% more; the estimate does not adjust.

@@ -143,7 +143,7 @@ describe("verdict service config (components/service/config.ts)", () => {
 
 // ---------- the command, against recorded Prometheus API responses on 127.0.0.1 ----------
 
-/** The queries Prometheus should receive, written out independently of components/verdict.ts. */
+/** The queries Prometheus should receive, written out independently of components/service/verdict.ts. */
 function expectedQueries(namespace: string, workload: string, window: string) {
     const sel = `reporter="destination",destination_workload_namespace="${namespace}",destination_workload="${workload}"`;
     return {
