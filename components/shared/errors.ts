@@ -2,11 +2,22 @@
 // Pure: used by every config section, the move check, `npm run plan` and the policies.
 import { z } from "zod";
 
-/** Everything wrong with a stack at once: a headline, then one line per problem. */
+/**
+ * Everything wrong with a stack at once: a headline, then one line per problem.
+ *
+ * The Pulumi CLI's program runner prints an uncaught error through `util.inspect` (stack trace and every own
+ * field) unless it is a `RunError`, whose message alone is printed. The SDK recognises a RunError by the
+ * marker field below (its own check, `RunError.isInstance`, works across SDK copies), so this pure module
+ * marks its errors without loading the SDK. The stack's name is `stackName`: a field named `stack` would
+ * replace the trace property every Error has.
+ */
 export class StackProblemsError extends Error {
+    /** Pulumi's RunError marker: the CLI prints the message only, a headline and one problem per line. */
+    readonly __pulumiRunError = true;
+
     constructor(
         headline: string,
-        readonly stack: string,
+        readonly stackName: string,
         readonly problems: string[],
     ) {
         super(`${headline}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
