@@ -2,6 +2,7 @@
 // for a GitHub Actions matrix. A stack file change touches that stack; a change to the program, the chart,
 // the policies or the dependencies touches every stack.
 import { execFileSync } from "child_process";
+import { parseCommandLine } from "./args";
 import { knownStacks, projectRoot } from "./stack-file";
 
 /** Paths whose change affects every stack's preview. */
@@ -22,12 +23,22 @@ export function changedStacks(files: string[], stacks: string[]): string[] {
         .sort((a, b) => promotionRank(a) - promotionRank(b) || a.localeCompare(b));
 }
 
+const USAGE = "usage: npm run --silent changed-stacks -- <base-ref> [head-ref]";
+
 export function main(argv: string[]): number {
-    const [base, head = "HEAD"] = argv;
-    if (!base) {
-        console.error("usage: npm run --silent changed-stacks -- <base-ref> [head-ref]");
+    let positionals: string[];
+    try {
+        const parsed = parseCommandLine(argv, { options: {}, positionals: { min: 1, max: 2, names: "a base git revision and optionally a head revision" }, usage: USAGE });
+        if (parsed.help) {
+            console.log(USAGE);
+            return 0;
+        }
+        positionals = parsed.positionals;
+    } catch (e: any) {
+        console.error(`changed-stacks: ${e.message}`);
         return 2;
     }
+    const [base, head = "HEAD"] = positionals;
     const files = execFileSync("git", ["diff", "--name-only", `${base}...${head}`], { cwd: projectRoot, encoding: "utf8" })
         .split("\n")
         .filter(Boolean);

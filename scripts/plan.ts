@@ -7,6 +7,7 @@ import { estimateMonthlyCost, formatCost } from "../components/cost/cost";
 import { PlannedService, planServices } from "../components/service/stages";
 import { chartSource, chartValues } from "../components/service/values";
 import { StackProblemsError } from "../components/shared/errors";
+import { parseCommandLine, UsageError } from "./args";
 import { printDiff } from "./diff";
 import { helm } from "./helm";
 import { projectRoot, readStackConfig } from "./stack-file";
@@ -49,25 +50,51 @@ export function renderManifests({ name, service, plan }: PlannedService): string
 
 const USAGE = "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]]";
 
+/** What `npm run plan` was asked: one stack, and either the table, the manifests or the diff against a ref. */
+export interface PlanArgs {
+    stack: string;
+    manifests: boolean;
+    service?: string;
+    /** The git revision to diff against, when `--diff` is given (default HEAD). */
+    diff?: string;
+    help: boolean;
+}
+
+/** Parses plan's command line; refuses unknown flags and stray arguments with the usage (UsageError). */
+export function parsePlanArgs(argv: string[]): PlanArgs {
+    const diff = argv.includes("--diff");
+    const { values, positionals, help } = parseCommandLine(argv, {
+        options: { manifests: { type: "boolean" }, service: { type: "string" }, diff: { type: "boolean" } },
+        // `--diff` takes an optional revision: a second argument, only with --diff.
+        positionals: diff ? { min: 1, max: 2, names: "a stack and optionally a git revision after --diff" } : { min: 1, max: 1, names: "one stack" },
+        usage: USAGE,
+    });
+    if (values.manifests && diff) throw new UsageError("--manifests and --diff do not go together", USAGE);
+    return { stack: positionals[0], manifests: values.manifests === true, service: values.service, diff: diff ? (positionals[1] ?? "HEAD") : undefined, help };
+}
+
 export function main(argv: string[]): number {
-    const serviceIdx = argv.indexOf("--service");
-    const only = serviceIdx >= 0 ? argv[serviceIdx + 1] : undefined;
-    const diffIdx = argv.indexOf("--diff");
-    const diffRef = diffIdx >= 0 && argv[diffIdx + 1] && !argv[diffIdx + 1].startsWith("--") ? argv[diffIdx + 1] : undefined;
-    const stack = argv.find((a, i) => !a.startsWith("--") && !(serviceIdx >= 0 && i === serviceIdx + 1) && !(diffRef && i === diffIdx + 1));
-    if (!stack || (serviceIdx >= 0 && !only)) {
-        console.error(USAGE);
+    let args: PlanArgs;
+    try {
+        args = parsePlanArgs(argv);
+    } catch (e: any) {
+        console.error(`plan: ${e.message}`);
         return 2;
     }
+    if (args.help) {
+        console.log(USAGE);
+        return 0;
+    }
+    const { stack, service: only } = args;
     try {
-        if (diffIdx >= 0) return printDiff(stack, diffRef ?? "HEAD", readStackConfig(stack));
+        if (args.diff !== undefined) return printDiff(stack, args.diff, readStackConfig(stack));
         const config = parseStackConfig(stack, readStackConfig(stack));
         let planned = planServices(config.services);
         if (only) {
             planned = planned.filter((p) => p.name === only);
             if (planned.length === 0) throw new Error(`stack ${stack} has no service ${JSON.stringify(only)}`);
         }
-        if (argv.includes("--manifests")) {
+        if (args.manifests) {
             for (const p of planned) process.stdout.write(renderManifests(p));
         } else {
             console.log(formatPlan(stack, planned));
