@@ -1,6 +1,7 @@
 // The policy pack stagehand's previews run with: `pulumi preview --policy-pack policies
 // --policy-pack-config policies/config.<stack>.json`. Constructing a PolicyPack starts the analyzer's gRPC
-// server, so this file does nothing else; the rules live in ./rules.ts, where the tests call them directly.
+// server, so this file does nothing else; the rules live in ./rules/ (one file per domain), where the tests
+// call them directly.
 import { PolicyPack } from "@pulumi/policy";
 import { rules } from "./rules";
 

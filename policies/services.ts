@@ -2,12 +2,9 @@
 // judges what the rendered VirtualService would do with the replicas the tracks plan. A service may be one
 // Release with every part, or several Releases of the same chart selected by `values.parts`; the checks
 // combine a service's Releases first, so both shapes are judged the same way.
+import { Part, PARTS, Track, TRACKS } from "../components/shared/tracks";
 
 export const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
-
-export const TRACKS = ["production", "canary"] as const;
-export type Track = (typeof TRACKS)[number];
-export type Part = Track | "routing";
 
 function isObject(v: unknown): v is Record<string, any> {
     return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -28,11 +25,7 @@ export function serviceValues(type: string, props: Record<string, any>): Record<
 /** Which parts a Release renders: `values.parts`, every part when absent (the chart's default). */
 export function partsOf(values: Record<string, any>): Record<Part, boolean> {
     const parts = isObject(values.parts) ? values.parts : {};
-    return {
-        production: parts.production !== false,
-        canary: parts.canary !== false,
-        routing: parts.routing !== false,
-    };
+    return Object.fromEntries(PARTS.map((p) => [p, parts[p] !== false])) as Record<Part, boolean>;
 }
 
 /** One Release of a service, as the stack policy sees it. */

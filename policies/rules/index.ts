@@ -1,0 +1,25 @@
+// Every rule of stagehand's policy pack, by domain: plain policy objects with their validation functions, so
+// tests call them directly. The pack itself (which starts a gRPC server) is constructed only in policies/index.ts.
+import { Rule } from "./common";
+import { eksApiEndpointRestricted, eksControlPlaneLogging, nodeGroupCapacityType, nodeGroupsMultiAz } from "./eks";
+import { meshMtlsStrict } from "./mesh";
+import { policyConfigMatchesStack } from "./policy-config";
+import { noPlaintextSecrets } from "./secrets";
+import { containersResourcesReadiness, imageTagPinned, releaseAtomic, trafficRoutesReadyTracks } from "./services";
+
+export { Rule };
+
+/** Every rule of the pack, in the order of the README's table. */
+export const rules: Rule[] = [
+    imageTagPinned,
+    trafficRoutesReadyTracks,
+    releaseAtomic,
+    containersResourcesReadiness,
+    nodeGroupCapacityType,
+    nodeGroupsMultiAz,
+    meshMtlsStrict,
+    noPlaintextSecrets,
+    eksControlPlaneLogging,
+    eksApiEndpointRestricted,
+    policyConfigMatchesStack,
+];
