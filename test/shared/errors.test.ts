@@ -2,11 +2,13 @@
 // The SDK's program runner formats an uncaught error as below (@pulumi/pulumi/cmd/run/run.js, uncaughtHandler):
 // a RunError's message alone, anything else through `defaultErrorMessage` (util.inspect with the stack).
 import * as pulumi from "@pulumi/pulumi";
-import { defaultErrorMessage } from "@pulumi/pulumi/cmd/run/error";
 import * as assert from "assert";
 import { ConfigError } from "../../components/shared/errors";
 import { MoveError } from "../../components/service/moves";
 import { runProgram } from "../helpers/mocks";
+
+// Internal to the SDK (not in its typings), but the very function its runner calls.
+const { defaultErrorMessage } = require("@pulumi/pulumi/cmd/run/error") as { defaultErrorMessage(err: unknown): string };
 
 /** The text the Pulumi CLI shows for an error the program threw. */
 function asPulumiPrintsIt(err: unknown): string {
