@@ -13,7 +13,6 @@ import { SERVICE_STAGES_OUTPUT } from "./components/service/deployed";
 import { judgeMoves } from "./components/service/moves";
 import { previousDeployment } from "./components/service/previous";
 import { ServiceRelease } from "./components/service/release";
-import { planServices } from "./components/service/stages";
 
 // An async program: Pulumi awaits it and exports what it returns. Async because the move of each service is
 // judged against the stack's previous outputs before anything is registered.
@@ -22,14 +21,12 @@ export = async () => {
     const config = new pulumi.Config("stagehand");
 
     // Validation throws before any resource is registered: nothing is half-applied.
-    const { services, cluster: clusterConfig, allowSkip, observability: observabilityConfig } = parseStackConfig(stack, {
+    const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig } = parseStackConfig(stack, {
         services: configValue(config.get("services")),
         cluster: configValue(config.get("cluster")),
         allowSkip: configValue(config.get("allowSkip")),
         observability: configValue(config.get("observability")),
     });
-    // Each service's stage plans, computed once: the move check, the releases and the outputs all read them.
-    const planned = planServices(services);
     // Every service's move from the stage it was last deployed at; an illegal one throws, still before any
     // resource is registered (reading the stack's own outputs changes nothing).
     const moves = judgeMoves(stack, planned, await previousDeployment(), allowSkip);

@@ -3,7 +3,9 @@
 import { z } from "zod";
 import { ObservabilityConfig, parseObservability } from "./observability/config";
 import { ClusterConfig, parseCluster } from "./platform/config";
+import { chartValuesProblems } from "./service/chart-schema";
 import { parseServices, ServiceConfig } from "./service/config";
+import { PlannedService, planServices } from "./service/stages";
 import { ConfigError, describeIssues } from "./shared/errors";
 
 /**
@@ -22,6 +24,8 @@ export function configValue(text: string | undefined): unknown {
 /** Every `stagehand:*` setting of a stack, validated. */
 export interface StackConfig {
     services: Record<string, ServiceConfig>;
+    /** Every service with its stage plans, sorted by name. */
+    planned: PlannedService[];
     cluster: ClusterConfig;
     /** `stagehand:allowSkip`: the stack-wide default of every service's `allowSkip`. */
     allowSkip: boolean;
@@ -47,10 +51,14 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
         }
     };
     const services = attempt(() => parseServices(stack, raw.services));
+    // Each service's stage plans, computed once: the chart check here, the move check, the releases and `plan`
+    // all read them.
+    const planned = services && planServices(services);
+    if (planned) problems.push(...chartValuesProblems(stack, planned));
     const cluster = attempt(() => parseCluster(stack, raw.cluster));
     const observability = attempt(() => parseObservability(stack, raw.observability));
     const allowSkip = stackAllowSkipSchema.safeParse(raw.allowSkip, { reportInput: true });
     if (!allowSkip.success) problems.push(...describeIssues(stack, "stagehand:allowSkip", allowSkip.error.issues));
-    if (problems.length > 0 || !services || !cluster || !observability || !allowSkip.success) throw new ConfigError(stack, problems);
-    return { services, cluster, allowSkip: allowSkip.data, observability };
+    if (problems.length > 0 || !services || !planned || !cluster || !observability || !allowSkip.success) throw new ConfigError(stack, problems);
+    return { services, planned, cluster, allowSkip: allowSkip.data, observability };
 }

@@ -4,7 +4,7 @@
 import * as path from "path";
 import { parseStackConfig } from "../components/config";
 import { estimateMonthlyCost, formatCost } from "../components/cost/cost";
-import { PlannedService, planServices } from "../components/service/stages";
+import { PlannedService } from "../components/service/stages";
 import { chartSource, chartValues } from "../components/service/values";
 import { StackProblemsError } from "../components/shared/errors";
 import { parseCommandLine, UsageError } from "./args";
@@ -89,7 +89,7 @@ export function main(argv: string[]): number {
     try {
         if (args.diff !== undefined) return printDiff(stack, args.diff, readStackConfig(stack));
         const config = parseStackConfig(stack, readStackConfig(stack));
-        let planned = planServices(config.services);
+        let planned = config.planned;
         if (only) {
             planned = planned.filter((p) => p.name === only);
             if (planned.length === 0) throw new Error(`stack ${stack} has no service ${JSON.stringify(only)}`);

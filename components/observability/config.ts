@@ -70,7 +70,7 @@ export const OBSERVABILITY_OFF: ObservabilityConfig = observabilitySchema.parse(
  */
 export function parseObservability(stack: string, raw: unknown): ObservabilityConfig {
     const parsed = observabilitySchema.safeParse(raw === undefined || raw === null ? {} : raw, { reportInput: true });
-    if (!parsed.success) throw new ConfigError(stack, describeIssues(stack, "", parsed.error.issues.map((i) => ({ ...i, path: ["observability", ...i.path] }))));
+    if (!parsed.success) throw new ConfigError(stack, describeIssues(stack, "", parsed.error.issues, { schema: observabilitySchema, prefix: ["observability"] }));
     return parsed.data;
 }
 

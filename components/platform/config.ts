@@ -334,8 +334,7 @@ export function natGatewayCount(cluster: ClusterConfig): number {
  * listing every problem, each naming the field as `cluster.<path>`.
  */
 export function parseCluster(stack: string, raw: unknown): ClusterConfig {
-    const fail = (issues: z.core.$ZodIssue[]) =>
-        new ConfigError(stack, describeIssues(stack, "", issues.map((i) => ({ ...i, path: ["cluster", ...i.path] }))));
+    const fail = (issues: z.core.$ZodIssue[], schema?: z.core.$ZodType) => new ConfigError(stack, describeIssues(stack, "", issues, { schema, prefix: ["cluster"] }));
     const input = raw === undefined || raw === null ? {} : raw;
     if (typeof input !== "object" || Array.isArray(input)) {
         throw new ConfigError(stack, [`stack ${stack}, field cluster: expected an object with \`kind\` (eks or existing) and its fields, found ${JSON.stringify(input)}`]);
@@ -348,10 +347,10 @@ export function parseCluster(stack: string, raw: unknown): ClusterConfig {
     const withKind = { ...(input as Record<string, unknown>), kind: kind.data };
     if (kind.data === "existing") {
         const parsed = existingClusterSchema.safeParse(withKind, { reportInput: true });
-        if (!parsed.success) throw fail(parsed.error.issues);
+        if (!parsed.success) throw fail(parsed.error.issues, existingClusterSchema);
         return parsed.data;
     }
     const parsed = eksClusterSchema.safeParse(withKind, { reportInput: true });
-    if (!parsed.success) throw fail(parsed.error.issues);
+    if (!parsed.success) throw fail(parsed.error.issues, eksClusterSchema);
     return { ...parsed.data, name: parsed.data.name ?? `stagehand-${stack}` };
 }

@@ -1,9 +1,14 @@
 // `stagehand:services`: one block per service, what a team edits in its pull request. The one definition of
 // every service field: its type, its default and what a bad value says.
 // Pure: the program, `npm run plan` and the policies all validate the same way.
+import * as fs from "fs";
+import * as path from "path";
+import { RE2JS } from "re2js";
 import { z } from "zod";
 import { ConfigError, describeFound, describeIssues } from "../shared/errors";
 import { imageRepositorySchema, tagSchema } from "../shared/image";
+import { SYSTEM_NAMESPACES } from "../shared/namespaces";
+import { parseQuantity } from "../shared/quantity";
 import { cpuMemory, dnsLabel, promDurationAtLeast, wholeNumber } from "../shared/schema";
 import { stageCountOf, stepsOf, Strategy, strategyOf, validSteps } from "./stages";
 
@@ -27,13 +32,24 @@ const weightSteps = z
     .refine((s) => s.every((w, i) => i === 0 || w > s[i - 1]), { error: "weights strictly increasing, e.g. [10, 25, 50, 75, 100]" })
     .refine((s) => s[s.length - 1] === 100, { error: "weights ending at 100 (the last step sends all traffic to the canary)" });
 
-const resources = z.strictObject(
-    {
-        requests: cpuMemory.default({ cpu: "100m", memory: "128Mi" }),
-        limits: cpuMemory.default({ cpu: "500m", memory: "256Mi" }),
-    },
-    { error: "an object with `requests` and `limits`, each with `cpu` and `memory`" },
-);
+const resources = z
+    .strictObject(
+        {
+            requests: cpuMemory.default({ cpu: "100m", memory: "128Mi" }),
+            limits: cpuMemory.default({ cpu: "500m", memory: "256Mi" }),
+        },
+        { error: "an object with `requests` and `limits`, each with `cpu` and `memory`" },
+    )
+    .superRefine((r, ctx) => {
+        // Kubernetes refuses a pod whose request is above its limit; say so here, not at apply time.
+        for (const what of ["cpu", "memory"] as const) {
+            const request = parseQuantity(r.requests[what]);
+            const limit = parseQuantity(r.limits[what]);
+            if (request !== undefined && limit !== undefined && request > limit) {
+                ctx.addIssue({ code: "custom", path: ["requests", what], input: r.requests[what], message: `a ${what} request no greater than its limit (limits.${what}: ${JSON.stringify(r.limits[what])}; Kubernetes refuses a request above its limit)` });
+            }
+        }
+    });
 
 const httpPath = z.string({ error: "an HTTP path starting with '/'" }).regex(/^\/\S*$/, { error: "an HTTP path starting with '/'" });
 const probes = z.strictObject(
@@ -52,17 +68,36 @@ const env = z
         }
     });
 
-const chartRef = z.union(
-    [
-        z.string().min(1),
-        z.strictObject({
-            repo: z.string().min(1), // https://… Helm repository, or oci://… registry path
-            name: z.string().min(1),
-            version: z.string().min(1),
-        }),
-    ],
-    { error: "a chart path (e.g. ./charts/service) or {repo, name, version}" },
-);
+/** Where relative chart paths are resolved: the project directory, where `pulumi up` and `npm run plan` run. */
+export const PROJECT_ROOT = path.resolve(__dirname, "../..");
+
+/** Whether a local chart path is a chart: a directory with Chart.yaml, or a packaged chart (.tgz). */
+function isLocalChart(chartPath: string): boolean {
+    const full = path.resolve(PROJECT_ROOT, chartPath);
+    return chartPath.endsWith(".tgz") ? fs.existsSync(full) : fs.existsSync(path.join(full, "Chart.yaml"));
+}
+
+const chartRef = z
+    .union(
+        [
+            z.string().min(1),
+            z.strictObject({
+                repo: z.string().min(1), // https://… Helm repository, or oci://… registry path
+                name: z.string().min(1),
+                version: z.string().min(1),
+            }),
+        ],
+        { error: "a chart path (e.g. ./charts/service) or {repo, name, version}" },
+    )
+    .superRefine((chart, ctx) => {
+        if (typeof chart === "string") {
+            if (!isLocalChart(chart)) {
+                ctx.addIssue({ code: "custom", input: chart, message: `a chart directory with a Chart.yaml (or a .tgz), relative to the project directory; ${path.resolve(PROJECT_ROOT, chart)} is none` });
+            }
+        } else if (!/^(https|oci):\/\/[^/\s]+/.test(chart.repo)) {
+            ctx.addIssue({ code: "custom", path: ["repo"], input: chart.repo, message: "a chart repository URL starting with https:// (a Helm repository) or oci:// (an OCI registry)" });
+        }
+    });
 
 /** Values keys the platform sets from the stage; a team's `values` may not override them. */
 export const PLATFORM_VALUE_KEYS = ["fullnameOverride", "image", "stagehand", "tracks", "routing", "parts"] as const;
@@ -92,6 +127,16 @@ const shadowSchema = z.strictObject(
     { error: "an object such as {percent: 20}" },
 );
 
+/** Why RE2 (Envoy's regex engine, so Istio's) refuses a pattern: no lookarounds, no backreferences. */
+export function re2Problem(regex: string): string | undefined {
+    try {
+        RE2JS.compile(regex);
+        return undefined;
+    } catch (e: any) {
+        return String(e.message).replace(/^error parsing regexp: /, "");
+    }
+}
+
 // Test-user routes: requests that match always reach the canary while it is live, whatever the weights.
 const headerName = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 const testRouteSchema = z.union(
@@ -99,7 +144,14 @@ const testRouteSchema = z.union(
         z.strictObject({
             header: z.string().regex(headerName, { error: "a lower-case HTTP header name, e.g. x-canary" }),
             exact: z.string({ error: "a header value to match exactly" }).min(1, { error: "a non-empty header value to match exactly" }).optional(),
-            regex: z.string({ error: "an RE2 regular expression" }).min(1, { error: "a non-empty RE2 regular expression" }).optional(),
+            regex: z
+                .string({ error: "an RE2 regular expression" })
+                .min(1, { error: "a non-empty RE2 regular expression" })
+                .superRefine((regex, ctx) => {
+                    const problem = re2Problem(regex);
+                    if (problem) ctx.addIssue({ code: "custom", input: regex, message: `an RE2 regular expression, the syntax Istio matches headers with (${problem})` });
+                })
+                .optional(),
         }),
         z.strictObject({
             cookie: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "a cookie name" }),
@@ -130,8 +182,7 @@ export const verdictSchema = z.strictObject(
 );
 export type VerdictConfig = z.output<typeof verdictSchema>;
 
-export const serviceSchema = z
-    .strictObject({
+const serviceFields = {
         image: imageRepositorySchema,
         stable: tagSchema,
         canary: tagSchema.optional(),
@@ -155,7 +206,15 @@ export const serviceSchema = z
         // Forward moves may skip stages (and `stable` may change directly at stage 1). Shown in the preview.
         allowSkip: z.boolean({ error: "true or false" }).optional(),
         verdict: verdictSchema.optional(),
-    })
+};
+
+/** What a service block is, in words: the error for a block that is not a map (null, a list, a string). */
+const SERVICE_BLOCK_WORDS = `a service block: a map with image, stable, stage and replicas, and optionally ${Object.keys(serviceFields)
+    .filter((k) => !["image", "stable", "stage", "replicas"].includes(k))
+    .join(", ")}`;
+
+export const serviceSchema = z
+    .strictObject(serviceFields, { error: SERVICE_BLOCK_WORDS })
     .superRefine((svc, ctx) => {
         if (svc.strategy === "bluegreen" && svc.steps !== undefined && !(svc.steps.length === 1 && svc.steps[0] === 100)) {
             ctx.addIssue({ code: "custom", path: ["steps"], input: svc.steps, message: "no `steps` with strategy bluegreen (blue/green is the single step [100]), or leave `strategy` out" });
@@ -210,10 +269,19 @@ export function parseServices(stack: string, raw: unknown): Record<string, Servi
         }
         const parsed = serviceSchema.safeParse(value, { reportInput: true });
         if (!parsed.success) {
-            problems.push(...describeIssues(stack, `service ${name}`, parsed.error.issues));
+            problems.push(...describeIssues(stack, `service ${name}`, parsed.error.issues, { schema: serviceSchema }));
             continue;
         }
-        services[name] = { ...parsed.data, namespace: parsed.data.namespace ?? name, strategy: strategyOfConfig(parsed.data), steps: stepsOf(parsed.data) };
+        const namespace = parsed.data.namespace ?? name;
+        if (SYSTEM_NAMESPACES.includes(namespace)) {
+            // The service owns its namespace: removing the service would delete the namespace and all in it.
+            const field = parsed.data.namespace === undefined ? "namespace (defaults to the service name)" : "namespace";
+            problems.push(
+                `stack ${stack}, service ${name}, field ${field}: expected a namespace of the service's own, not one the platform or Kubernetes runs in (${SYSTEM_NAMESPACES.join(", ")}): removing the service would delete it, found ${JSON.stringify(namespace)}`,
+            );
+            continue;
+        }
+        services[name] = { ...parsed.data, namespace, strategy: strategyOfConfig(parsed.data), steps: stepsOf(parsed.data) };
     }
     if (problems.length > 0) throw new ConfigError(stack, problems);
     return services;

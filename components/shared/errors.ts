@@ -42,26 +42,106 @@ export function describeFound(input: unknown): string {
     return String(input);
 }
 
+/** Edit distance with transpositions (optimal string alignment): "stag" → "stage" is 1, "namesapce" → "namespace" 1. */
+export function editDistance(a: string, b: string): number {
+    const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[a.length][b.length];
+}
+
+/** The known name nearest to a misspelt one (case aside, at most 2 edits and fewer than half its letters), if any. */
+export function nearestName(name: string, known: readonly string[]): string | undefined {
+    let best: { name: string; distance: number } | undefined;
+    for (const k of known) {
+        const distance = editDistance(name.toLowerCase(), k.toLowerCase());
+        if (distance <= 2 && distance < Math.max(name.length, k.length) / 2 && (!best || distance < best.distance)) best = { name: k, distance };
+    }
+    return best?.name;
+}
+
+// zod wrappers that hold the schema of the value itself: defaults, optionals, transforms, unions.
+function unwrapSchema(schema: z.core.$ZodType): z.core.$ZodType[] {
+    const def = schema._zod.def as any;
+    switch (def.type) {
+        case "default":
+        case "prefault":
+        case "optional":
+        case "nullable":
+        case "nonoptional":
+        case "catch":
+        case "readonly":
+            return unwrapSchema(def.innerType);
+        case "pipe":
+            return unwrapSchema(def.in);
+        case "union":
+            return def.options.flatMap(unwrapSchema);
+        case "lazy":
+            return unwrapSchema(def.getter());
+        default:
+            return [schema];
+    }
+}
+
+/** The field names an object schema takes at `path` (through arrays, records and unions), or none. */
+export function knownFieldsAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+    let candidates = unwrapSchema(schema);
+    for (const segment of path) {
+        candidates = candidates
+            .flatMap((c): z.core.$ZodType[] => {
+                const def = c._zod.def as any;
+                if (def.type === "object") return typeof segment === "string" && def.shape[segment] ? [def.shape[segment]] : [];
+                if (def.type === "array") return typeof segment === "number" ? [def.element] : [];
+                if (def.type === "record") return [def.valueType];
+                return [];
+            })
+            .flatMap(unwrapSchema);
+    }
+    return [...new Set(candidates.flatMap((c) => ((c._zod.def as any).type === "object" ? Object.keys((c._zod.def as any).shape) : [])))];
+}
+
 function expectation(issue: z.core.$ZodIssue): string {
     // Custom messages carry the expectation in words; zod's own ones are translated here.
-    if (issue.code === "unrecognized_keys") {
-        return `no unknown fields (found ${issue.keys.map((k) => `\`${k}\``).join(", ")}; check the spelling against README's config reference)`;
-    }
     if (issue.message && !issue.message.startsWith("Invalid input")) return issue.message;
     if (issue.code === "invalid_type") return `a value of type ${issue.expected}`;
     return issue.message;
 }
 
-function fieldPath(path: PropertyKey[]): string {
+function fieldPath(path: readonly PropertyKey[]): string {
     return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
 }
 
-/** One line per zod issue: stack, service, field, what was expected, what was found. */
-export function describeIssues(stack: string, where: string, issues: z.core.$ZodIssue[]): string[] {
-    return issues.map((issue) => {
-        const field = fieldPath(issue.path);
-        const expected = expectation(issue);
-        const found = issue.code === "unrecognized_keys" ? "" : `, found ${describeFound(issue.input)}`;
-        return `stack ${stack}${where ? `, ${where}` : ""}${field ? `, field ${field}` : ""}: expected ${expected}${found}`;
+/** Where a section's issues are: its schema (for the names it knows) and the path it sits at in the stack config. */
+export interface IssueContext {
+    schema?: z.core.$ZodType;
+    /** Prepended to every field: `["cluster"]` makes `nodePools` read `cluster.nodePools`. */
+    prefix?: readonly PropertyKey[];
+}
+
+/**
+ * One line per zod issue: stack, service, field, what was expected, what was found. An unknown field gets a
+ * line of its own, with the nearest name the schema knows there ("stag: unknown field; did you mean stage?").
+ */
+export function describeIssues(stack: string, where: string, issues: z.core.$ZodIssue[], context: IssueContext = {}): string[] {
+    const head = (path: readonly PropertyKey[]) => {
+        const field = fieldPath([...(context.prefix ?? []), ...path]);
+        return `stack ${stack}${where ? `, ${where}` : ""}${field ? `, field ${field}` : ""}`;
+    };
+    return issues.flatMap((issue) => {
+        if (issue.code === "unrecognized_keys") {
+            const known = context.schema ? knownFieldsAt(context.schema, issue.path) : [];
+            return issue.keys.map((key) => {
+                const near = nearestName(key, known);
+                const hint = near ? `did you mean ${near}?` : known.length > 0 ? `the fields here are ${known.join(", ")}` : "check the spelling against README's config reference";
+                return `${head([...issue.path, key])}: unknown field; ${hint}`;
+            });
+        }
+        return [`${head(issue.path)}: expected ${expectation(issue)}, found ${describeFound(issue.input)}`];
     });
 }

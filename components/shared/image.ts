@@ -18,12 +18,21 @@ export function repositoryHasTagOrDigest(repository: string): boolean {
     return repository.includes("@") || /:[^/]*$/.test(repository.replace(/^[^/]+\//, "x/"));
 }
 
+/** Why a string is not an image repository (registry/path/name, no scheme, tag or digest), or undefined. */
+export function imageRepositoryProblem(repository: string): string | undefined {
+    // One problem per repository, the first that applies: a digest is not also "not lower case".
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repository)) {
+        return `an image repository without a scheme, such as "${repository.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "")}" (images are pulled by registry/path/name, not by URL)`;
+    }
+    if (repositoryHasTagOrDigest(repository)) return "an image repository without tag or digest (the tags go in `stable` and `canary`)";
+    if (!/^[a-z0-9]([a-z0-9._:/-]*[a-z0-9])?$/.test(repository)) return "an image repository in lower case (registry/path/name)";
+    return undefined;
+}
+
 export const imageRepositorySchema = z
     .string({ error: "an image repository such as \"ghcr.io/acme/checkout\"" })
     .min(1, { error: "an image repository such as \"ghcr.io/acme/checkout\"" })
-    .refine((r) => !repositoryHasTagOrDigest(r), {
-        error: "an image repository without tag or digest (the tags go in `stable` and `canary`)",
-    })
-    .refine((r) => /^[a-z0-9]([a-z0-9._:/-]*[a-z0-9])?$/.test(r), {
-        error: "an image repository in lower case (registry/path/name)",
+    .superRefine((repository, ctx) => {
+        const problem = imageRepositoryProblem(repository);
+        if (problem) ctx.addIssue({ code: "custom", input: repository, message: problem });
     });

@@ -5,3 +5,9 @@
 export const ISTIO_ROOT_NAMESPACE = "istio-system";
 /** The ingress gateway's namespace. */
 export const INGRESS_NAMESPACE = "istio-ingress";
+
+/**
+ * Namespaces no service may own: Kubernetes' own, Istio's and the addons' (in Istio's root namespace). A service
+ * creates its namespace and deletes it when it is removed; `default` cannot be deleted at all.
+ */
+export const SYSTEM_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease", ISTIO_ROOT_NAMESPACE, INGRESS_NAMESPACE];

@@ -90,7 +90,7 @@ describe("stagehand:observability config", () => {
         ]);
         assert.deepStrictEqual(problems({ prometheus: { enabled: "yes" }, grafana: { enabled: true, dashbaords: false } }), [
             'stack uat, field observability.prometheus.enabled: expected true or false, found "yes"',
-            "stack uat, field observability.grafana: expected no unknown fields (found `dashbaords`; check the spelling against README's config reference)",
+            "stack uat, field observability.grafana.dashbaords: unknown field; did you mean dashboards?",
         ]);
         assert.deepStrictEqual(problems({ prometheus: { enabled: true, resources: { requests: { cpu: "lots", memory: "1Gi" } } } }), [
             'stack uat, field observability.prometheus.resources.requests.cpu: expected a Kubernetes quantity such as "250m" or "128Mi", found "lots"',

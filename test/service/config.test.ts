@@ -1,6 +1,7 @@
 import * as assert from "assert";
+import { parseStackConfig } from "../../components/config";
 import { parseServices } from "../../components/service/config";
-import { ConfigError } from "../../components/shared/errors";
+import { ConfigError, editDistance, nearestName } from "../../components/shared/errors";
 
 const good = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 3, port: 8080 };
 
@@ -95,9 +96,9 @@ describe("service config (components/service/config.ts)", () => {
         assertOneProblem({ ...good, image: "ghcr.io/acme/checkout:1.0" }, /field image: expected an image repository without tag or digest.*found "ghcr.io\/acme\/checkout:1.0"$/);
         assertOneProblem({ ...good, replicas: "3" }, /field replicas: expected the production replica count, a whole number from 1 to 1000, found "3"$/);
         assertOneProblem({ ...good, port: 70000 }, /field port: expected the container port, a whole number from 1 to 65535, found 70000$/);
-        assertOneProblem({ ...good, stagee: 3 }, /^stack staging, service checkout: expected no unknown fields \(found `stagee`/);
+        assertOneProblem({ ...good, stagee: 3 }, /^stack staging, service checkout, field stagee: unknown field; did you mean stage\?$/);
         assertOneProblem({ ...good, values: { tracks: {} } }, /field values.tracks: expected no `tracks` \(stagehand sets it from the stage/);
-        assertOneProblem({ ...good, resources: { requests: { cpu: "lots", memory: "1Gi" } } }, /field resources.requests.cpu: expected a Kubernetes quantity.*found "lots"$/);
+        assertOneProblem({ ...good, resources: { requests: { cpu: "lots", memory: "128Mi" } } }, /field resources.requests.cpu: expected a Kubernetes quantity.*found "lots"$/);
         assertOneProblem({ ...good, probes: { readiness: "ready" } }, /field probes.readiness: expected an HTTP path starting with '\/', found "ready"$/);
     });
 
@@ -111,5 +112,134 @@ describe("service config (components/service/config.ts)", () => {
     it("says where the services are missing", () => {
         assert.throws(() => parseServices("uat", undefined), /stack uat, stagehand:services: expected a map of service name to service config, found nothing \(add it to Pulumi.uat.yaml\)/);
         assert.throws(() => parseServices("uat", ["checkout"]), /found \["checkout"\]/);
+    });
+});
+
+describe("service config: what Helm, Kubernetes or Istio would refuse later is refused at config time", () => {
+    const base = { image: "ghcr.io/acme/checkout", stable: "1.0.0", stage: 1, replicas: 2 };
+    /** Every problem the stack-level parse (what the program and `npm run plan` run) reports for one service. */
+    function stackProblems(service: unknown, name = "checkout"): string[] {
+        try {
+            parseStackConfig("staging", { services: { [name]: service }, cluster: { kind: "existing" } });
+        } catch (e) {
+            assert.ok(e instanceof ConfigError, String(e));
+            return e.problems;
+        }
+        return assert.fail("config was accepted");
+    }
+
+    it("values the reference chart's values.schema.json refuses, with the field under `values`", () => {
+        assert.deepStrictEqual(stackProblems({ ...base, values: { replicaCount: 3, podSecurityContext: { runAsNonRoot: false } } }), [
+            "stack staging, service checkout, field values.replicaCount: unknown value of chart ./charts/service; see the chart's values contract (charts/service/README.md for the reference chart)",
+            "stack staging, service checkout, field values.podSecurityContext.runAsNonRoot: expected true (Pod securityContext; must keep runAsNonRoot: true), found false",
+        ]);
+        assert.deepStrictEqual(stackProblems({ ...base, values: { autoscaling: { canary: { enabled: true, maxReplica: 4 } } } }), [
+            "stack staging, service checkout, field values.autoscaling.canary.maxReplica: unknown value of chart ./charts/service; did you mean maxReplicas?",
+        ]);
+        assert.deepStrictEqual(stackProblems({ ...base, values: { terminationGracePeriodSeconds: "30" } }), [
+            'stack staging, service checkout, field values.terminationGracePeriodSeconds: expected a value of type integer, found "30"',
+        ]);
+        // Values the chart takes pass, and so does what every stack file configures (checked by the program tests).
+        assert.doesNotThrow(() => parseStackConfig("staging", { services: { checkout: { ...base, values: { autoscaling: { production: { enabled: true, maxReplicas: 4 } } } } }, cluster: { kind: "existing" } }));
+    });
+
+    it("`npm run plan` exits non-zero on a value the chart refuses, printing the problem and no table", () => {
+        const { main } = require("../../scripts/plan") as typeof import("../../scripts/plan");
+        const stackFile = require("../../scripts/stack-file") as typeof import("../../scripts/stack-file");
+        const original = stackFile.readStackConfig;
+        const { error, log } = console;
+        let stderr = "";
+        let stdout = "";
+        (stackFile as any).readStackConfig = () => ({ services: { checkout: { ...base, values: { replicaCount: 3 } } }, cluster: { kind: "existing" } });
+        console.error = (m: string) => void (stderr += `${m}\n`);
+        console.log = (m: string) => void (stdout += `${m}\n`);
+        try {
+            assert.strictEqual(main(["staging"]), 1);
+        } finally {
+            (stackFile as any).readStackConfig = original;
+            Object.assign(console, { error, log });
+        }
+        assert.strictEqual(stdout, "");
+        assert.match(stderr, /^invalid stagehand config for stack staging:\n {2}- stack staging, service checkout, field values\.replicaCount: unknown value of chart/);
+    });
+
+    it("an image repository with a scheme, or with a digest (one message, not two)", () => {
+        assert.deepStrictEqual(stackProblems({ ...base, image: "https://ghcr.io/acme/app" }), [
+            'stack staging, service checkout, field image: expected an image repository without a scheme, such as "ghcr.io/acme/app" (images are pulled by registry/path/name, not by URL), found "https://ghcr.io/acme/app"',
+        ]);
+        const digest = `ghcr.io/acme/app@sha256:${"a".repeat(64)}`;
+        assert.deepStrictEqual(stackProblems({ ...base, image: digest }), [
+            `stack staging, service checkout, field image: expected an image repository without tag or digest (the tags go in \`stable\` and \`canary\`), found "${digest}"`,
+        ]);
+        // A registry port is not a tag.
+        assert.doesNotThrow(() => parseServices("staging", { checkout: { ...base, image: "registry.local:5000/acme/app" } }));
+    });
+
+    it("a test-route header regex RE2 refuses: lookarounds, backreferences, unbalanced parentheses", () => {
+        const route = (regex: string) => ({ ...base, testRoutes: [{ header: "x-user", regex }] });
+        assert.deepStrictEqual(stackProblems(route("(?=beta)")), [
+            'stack staging, service checkout, field testRoutes[0].regex: expected an RE2 regular expression, the syntax Istio matches headers with (invalid or unsupported Perl syntax: `(?=`), found "(?=beta)"',
+        ]);
+        assert.match(stackProblems(route("(a)\\1"))[0], /field testRoutes\[0\]\.regex: expected an RE2 regular expression.*\(invalid escape sequence: `\\1`\), found "\(a\)\\\\1"$/);
+        assert.match(stackProblems(route("^beta-(.*"))[0], /field testRoutes\[0\]\.regex: .*missing closing \)/);
+        assert.doesNotThrow(() => parseServices("staging", { checkout: route("^(beta|canary)-[0-9]+$") }));
+    });
+
+    it("a resource request above its limit", () => {
+        assert.deepStrictEqual(stackProblems({ ...base, resources: { requests: { cpu: "2", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } } }), [
+            'stack staging, service checkout, field resources.requests.cpu: expected a cpu request no greater than its limit (limits.cpu: "500m"; Kubernetes refuses a request above its limit), found "2"',
+        ]);
+        assert.match(stackProblems({ ...base, resources: { requests: { cpu: "100m", memory: "1Gi" } } })[0], /field resources\.requests\.memory: expected a memory request no greater than its limit \(limits\.memory: "256Mi"/);
+        assert.doesNotThrow(() => parseServices("staging", { checkout: { ...base, resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "500m", memory: "256Mi" } } } }));
+    });
+
+    it("a system namespace as the service's namespace, given or defaulted from its name", () => {
+        for (const ns of ["istio-system", "istio-ingress", "kube-system", "kube-public", "kube-node-lease", "default"]) {
+            assert.deepStrictEqual(stackProblems({ ...base, namespace: ns }), [
+                `stack staging, service checkout, field namespace: expected a namespace of the service's own, not one the platform or Kubernetes runs in (default, kube-system, kube-public, kube-node-lease, istio-system, istio-ingress): removing the service would delete it, found "${ns}"`,
+            ]);
+        }
+        assert.match(stackProblems(base, "kube-system")[0], /^stack staging, service kube-system, field namespace \(defaults to the service name\): expected a namespace of the service's own/);
+    });
+
+    it("a chart repository that is neither https:// nor oci://, and a local chart path that is no chart", () => {
+        const chart = (c: unknown) => ({ ...base, chart: c });
+        assert.deepStrictEqual(stackProblems(chart({ repo: "http://charts.example.com", name: "app", version: "1.0.0" })), [
+            'stack staging, service checkout, field chart.repo: expected a chart repository URL starting with https:// (a Helm repository) or oci:// (an OCI registry), found "http://charts.example.com"',
+        ]);
+        assert.match(stackProblems(chart({ repo: "charts.example.com", name: "app", version: "1.0.0" }))[0], /field chart\.repo: expected a chart repository URL starting with https:\/\//);
+        assert.match(stackProblems(chart("./charts/nope"))[0], /^stack staging, service checkout, field chart: expected a chart directory with a Chart\.yaml \(or a \.tgz\), relative to the project directory; .*charts\/nope is none, found "\.\/charts\/nope"$/);
+        for (const ok of [{ repo: "https://charts.example.com", name: "app", version: "1.0.0" }, { repo: "oci://ghcr.io/acme/charts", name: "app", version: "1.0.0" }, "./charts/service", "charts/service"]) {
+            assert.doesNotThrow(() => parseServices("staging", { checkout: chart(ok) }), JSON.stringify(ok));
+        }
+    });
+
+    it("an unknown field suggests the nearest known one, at any depth", () => {
+        assert.deepStrictEqual(stackProblems({ ...base, stag: 2, resources: { requests: { cpu: "100m", memory: "128Mi" }, limit: {} }, probes: { readyness: "/ready" } }), [
+            "stack staging, service checkout, field resources.limit: unknown field; did you mean limits?",
+            "stack staging, service checkout, field probes.readyness: unknown field; did you mean readiness?",
+            "stack staging, service checkout, field stag: unknown field; did you mean stage?",
+        ]);
+        assert.deepStrictEqual(stackProblems({ ...base, shadow: { pct: 10 } }), [
+            "stack staging, service checkout, field shadow.percent: expected the percentage of requests mirrored to the canary, a whole number from 1 to 100, found nothing (the field is missing)",
+            "stack staging, service checkout, field shadow.pct: unknown field; the fields here are percent",
+        ]);
+    });
+
+    it("a service block written as null or as a list says what a service block is", () => {
+        const words =
+            "expected a service block: a map with image, stable, stage and replicas, and optionally canary, port, namespace, strategy, steps, shadow, testRoutes, chart, resources, probes, env, values, drainSeconds, allowSkip, verdict";
+        assert.deepStrictEqual(stackProblems(null), [`stack staging, service checkout: ${words}, found null`]);
+        assert.deepStrictEqual(stackProblems(["image: x"]), [`stack staging, service checkout: ${words}, found ["image: x"]`]);
+    });
+});
+
+describe("nearest names (components/shared/errors.ts)", () => {
+    it("suggests within two edits and less than half the word, transpositions counting one", () => {
+        assert.strictEqual(editDistance("namesapce", "namespace"), 1);
+        assert.strictEqual(nearestName("namesapce", ["name", "namespace", "stage"]), "namespace");
+        assert.strictEqual(nearestName("Stage", ["stage"]), "stage");
+        assert.strictEqual(nearestName("replicaCount", ["replicas", "resources"]), undefined);
+        assert.strictEqual(nearestName("ab", ["cd"]), undefined);
     });
 });

@@ -136,7 +136,7 @@ describe("verdict service config (components/service/config.ts)", () => {
         assert.match(problemsOf({ window: "10 minutes" })[0], /field verdict\.window: expected a Prometheus duration .*, found "10 minutes"$/);
         assert.match(problemsOf({ window: "m10" })[0], /field verdict\.window: expected a Prometheus duration/);
         assert.match(problemsOf({ maxErrorRate: "1%" })[0], /field verdict\.maxErrorRate: expected a fraction of requests .*, found "1%"$/);
-        assert.match(problemsOf({ threshold: 1 })[0], /field verdict: expected no unknown fields \(found `threshold`/);
+        assert.match(problemsOf({ threshold: 1 })[0], /field verdict\.threshold: unknown field; the fields here are window, minRequests, maxErrorRate, maxP95LatencyMs, maxLatencyIncrease$/);
         assert.match(problemsOf("strict")[0], /field verdict: expected an object with `window`, `minRequests`, `maxErrorRate`, `maxP95LatencyMs` and optionally `maxLatencyIncrease`, found "strict"$/);
     });
 });
