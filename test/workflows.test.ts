@@ -1,8 +1,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { parseCluster } from "../components/config";
+import { parseCluster } from "../components/platform/config";
 import { changedStacks } from "../scripts/changed-stacks";
 import { knownStacks, projectRoot, readStackConfig } from "../scripts/stack-file";
 
@@ -22,6 +23,253 @@ function npmScripts(workflow: any): string[] {
     return steps(workflow)
         .filter((s) => typeof s.run === "string")
         .flatMap((s) => [...(s.run as string).matchAll(/npm run (?:--silent )?([\w:-]+)/g)].map((m) => m[1]));
+}
+
+// ---- GitHub Actions expressions, the subset the workflows use: enough to run a job's `if:`s and `runs-on`
+// the way GitHub does (a step's `if` without a status function means `success() && (...)`; `==` is loose and
+// case-insensitive on strings; `&&` and `||` return an operand).
+
+interface JobStatus {
+    failed: boolean;
+    cancelled?: boolean;
+}
+
+function truthy(v: any): boolean {
+    return !(v === false || v === 0 || v === "" || v === null || v === undefined || Number.isNaN(v));
+}
+
+function looseEquals(a: any, b: any): boolean {
+    if (typeof a === "string" && typeof b === "string") return a.toLowerCase() === b.toLowerCase();
+    if (typeof a === typeof b && a !== null && b !== null) return a === b;
+    const num = (v: any) => (v === null || v === undefined ? 0 : typeof v === "boolean" ? Number(v) : typeof v === "string" ? (v.trim() === "" ? 0 : Number(v)) : Number(v));
+    return num(a) === num(b);
+}
+
+function evaluate(expression: string, ctx: Record<string, any>, status: JobStatus = { failed: false }): any {
+    const tokens: { op?: string; str?: string; num?: number; ident?: string }[] = [];
+    const lexer = /\s*(?:(&&|\|\||==|!=|!|\(|\))|'((?:[^']|'')*)'|([A-Za-z_][\w-]*(?:\.[\w-]+)*)|(\d+))\s*/y;
+    while (lexer.lastIndex < expression.length) {
+        const start = lexer.lastIndex;
+        const m = lexer.exec(expression);
+        if (!m || lexer.lastIndex === start) throw new Error(`cannot read the expression ${JSON.stringify(expression)} at ${start}`);
+        if (m[1]) tokens.push({ op: m[1] });
+        else if (m[2] !== undefined) tokens.push({ str: m[2].replace(/''/g, "'") });
+        else if (m[3]) tokens.push({ ident: m[3] });
+        else if (m[4]) tokens.push({ num: Number(m[4]) });
+    }
+    let i = 0;
+    const peek = () => tokens[i];
+    const expect = (op: string) => {
+        if (tokens[i]?.op !== op) throw new Error(`expected ${op} in ${JSON.stringify(expression)}`);
+        i++;
+    };
+    const call = (name: string): boolean => {
+        switch (name) {
+            case "always":
+                return true;
+            case "success":
+                return !status.failed && !status.cancelled;
+            case "failure":
+                return status.failed;
+            case "cancelled":
+                return !!status.cancelled;
+            default:
+                throw new Error(`function ${name}() is not supported here`);
+        }
+    };
+    const lookup = (p: string) => p.split(".").reduce((v: any, k) => (v === null || v === undefined ? null : v[k] ?? null), ctx);
+    const primary = (): any => {
+        const t = tokens[i++];
+        if (!t) throw new Error(`unexpected end of ${JSON.stringify(expression)}`);
+        if (t.op === "(") {
+            const v = or();
+            expect(")");
+            return v;
+        }
+        if (t.str !== undefined) return t.str;
+        if (t.num !== undefined) return t.num;
+        if (t.ident !== undefined) {
+            if (peek()?.op === "(") {
+                i++;
+                expect(")");
+                return call(t.ident);
+            }
+            return lookup(t.ident);
+        }
+        throw new Error(`unexpected ${t.op} in ${JSON.stringify(expression)}`);
+    };
+    const comparison = (): any => {
+        let v = primary();
+        while (peek()?.op === "==" || peek()?.op === "!=") {
+            const op = tokens[i++].op;
+            const r = primary();
+            v = op === "==" ? looseEquals(v, r) : !looseEquals(v, r);
+        }
+        return v;
+    };
+    const not = (): any => {
+        if (peek()?.op === "!") {
+            i++;
+            return !truthy(not());
+        }
+        return comparison();
+    };
+    const and = (): any => {
+        let v = not();
+        while (peek()?.op === "&&") {
+            i++;
+            const r = not();
+            v = truthy(v) ? r : v;
+        }
+        return v;
+    };
+    const or = (): any => {
+        let v = and();
+        while (peek()?.op === "||") {
+            i++;
+            const r = and();
+            v = truthy(v) ? v : r;
+        }
+        return v;
+    };
+    const value = or();
+    if (i !== tokens.length) throw new Error(`cannot read the rest of ${JSON.stringify(expression)}`);
+    return value;
+}
+
+/** A workflow value: `${{ expr }}` alone is the expression's value; otherwise each `${{ }}` is replaced by its text. */
+function valueOf(text: any, ctx: Record<string, any>): any {
+    if (typeof text !== "string") return text;
+    const whole = /^\s*\$\{\{([\s\S]*)\}\}\s*$/.exec(text);
+    if (whole && !whole[1].includes("}}")) return evaluate(whole[1], ctx);
+    return text.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, e) => String(evaluate(e, ctx) ?? ""));
+}
+
+/** Whether a step or job `if:` lets it run. */
+function runsIf(condition: string | undefined, ctx: Record<string, any>, status: JobStatus): boolean {
+    let expr = (condition ?? "").trim().replace(/^\$\{\{([\s\S]*)\}\}$/, "$1").trim();
+    if (expr === "") expr = "success()";
+    if (!/\b(success|failure|always|cancelled)\(\)/.test(expr)) expr = `success() && (${expr})`;
+    return truthy(evaluate(expr, ctx, status));
+}
+
+interface PullRequest {
+    stack: string;
+    fork?: boolean;
+    vars?: Record<string, string>;
+    /** The outcome (and outputs) of a step, by id, name or command; any other step succeeds, a bare `exit 1` fails. */
+    outcomes?: Record<string, { outcome: "success" | "failure"; outputs?: Record<string, string> }>;
+}
+
+function pullRequestContext(pr: PullRequest): Record<string, any> {
+    return {
+        github: {
+            repository: "acme/stagehand",
+            base_ref: "main",
+            event: { pull_request: { number: 7, head: { repo: { full_name: pr.fork ? "someone/stagehand" : "acme/stagehand" } } } },
+        },
+        matrix: { stack: pr.stack },
+        vars: pr.vars ?? {},
+        secrets: {},
+        steps: {},
+        env: {},
+        needs: { stacks: { outputs: { stacks: JSON.stringify([pr.stack]) } } },
+    };
+}
+
+const stepKey = (s: any): string => s.id ?? s.name ?? s.run ?? s.uses;
+
+/** Runs a job's steps as GitHub would for a pull request: which steps run, where, and whether the job fails. */
+function simulate(job: any, pr: PullRequest): { runsOn: string; ran: string[]; failed: boolean } {
+    const ctx = pullRequestContext(pr);
+    for (const [k, v] of Object.entries<any>(job.env ?? {})) ctx.env[k] = String(valueOf(v, ctx));
+    const status: JobStatus = { failed: false };
+    const ran: string[] = [];
+    for (const step of job.steps) {
+        let outcome = "skipped";
+        let outputs: Record<string, string> = {};
+        if (runsIf(step.if, ctx, status)) {
+            ran.push(stepKey(step));
+            const given = pr.outcomes?.[stepKey(step)];
+            if (given) {
+                outcome = given.outcome;
+                outputs = given.outputs ?? {};
+            } else {
+                outcome = typeof step.run === "string" && /^\s*exit 1\s*$/m.test(step.run) ? "failure" : "success";
+            }
+            if (outcome === "failure" && step["continue-on-error"] !== true) status.failed = true;
+        }
+        if (step.id) ctx.steps[step.id] = { outcome, outputs };
+    }
+    return { runsOn: String(valueOf(job["runs-on"], ctx)), ran, failed: status.failed };
+}
+
+function configureAws(job: any): any[] {
+    return (job.steps ?? []).filter((s: any) => typeof s.uses === "string" && s.uses.startsWith("aws-actions/configure-aws-credentials@"));
+}
+
+/** The policy pack and policy config paths a step runs with (pulumi/actions inputs or the CLI's flags), `<stack>` for the stack. */
+function policyRefs(step: any): { pack: string; config: string } | undefined {
+    if (step.uses === "pulumi/actions@v7" && step.with?.policyPacks) return { pack: step.with.policyPacks, config: step.with.policyPackConfigs.replace("${{ matrix.stack }}", "<stack>") };
+    const m = typeof step.run === "string" ? /--policy-pack (\S+) --policy-pack-config "?([^"\s]+)"?/.exec(step.run) : null;
+    return m ? { pack: m[1], config: m[2].replace("$STACK", "<stack>").replace("${{ matrix.stack }}", "<stack>") } : undefined;
+}
+
+/** Runs the PR comment job's github-script as actions/github-script does, against fake GitHub APIs. */
+async function runCommentScript(opts: { sameRepo: boolean; dir: string; comments?: any[] }) {
+    const wf = load("pull-request.yml");
+    const step = wf.jobs.comment.steps.find((s: any) => typeof s.uses === "string" && s.uses.startsWith("actions/github-script@"));
+    const calls: { create: any[]; update: any[]; list: number } = { create: [], update: [], list: 0 };
+    let summary = "";
+    const notices: string[] = [];
+    const github = {
+        rest: {
+            issues: {
+                listComments: "listComments",
+                createComment: async (p: any) => void calls.create.push(p),
+                updateComment: async (p: any) => void calls.update.push(p),
+            },
+        },
+        paginate: async (fn: any, p: any) => {
+            assert.strictEqual(fn, "listComments");
+            assert.strictEqual(p.issue_number, 7);
+            calls.list++;
+            return opts.comments ?? [];
+        },
+    };
+    const context = { repo: { owner: "acme", repo: "stagehand" }, issue: { number: 7 }, serverUrl: "https://github.com", runId: 42 };
+    const core = {
+        summary: {
+            addRaw(text: string) {
+                summary += text;
+                return this;
+            },
+            async write() {
+                return this;
+            },
+        },
+        notice: (m: string) => void notices.push(m),
+        warning: (m: string) => void notices.push(m),
+        info: () => undefined,
+    };
+    const saved = { SAME_REPO: process.env.SAME_REPO, PREVIEWS_DIR: process.env.PREVIEWS_DIR };
+    process.env.SAME_REPO = String(opts.sameRepo);
+    process.env.PREVIEWS_DIR = opts.dir;
+    try {
+        const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor;
+        await new AsyncFunction("require", "github", "context", "core", step.with.script)(require, github, context, core);
+    } finally {
+        for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
+    return { calls, summary, notices };
+}
+
+/** An artifact directory as the preview job uploads it. */
+function artifact(root: string, stack: string, files: Record<string, string>) {
+    const dir = path.join(root, `preview-${stack}`);
+    fs.mkdirSync(dir, { recursive: true });
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
 }
 
 describe("GitHub workflows (.github/workflows)", () => {
@@ -48,12 +296,16 @@ describe("GitHub workflows (.github/workflows)", () => {
         const wf = load("pull-request.yml");
         assert.ok(wf.on.pull_request.paths.includes("Pulumi.*.yaml"));
         assert.ok(steps(wf).some((s) => s.run === "npm test"));
-        assert.ok(steps(wf).some((s) => typeof s.run === "string" && /npm run --silent plan -- \$\{\{ matrix.stack \}\} --diff origin\/\$\{\{ github.base_ref \}\}/.test(s.run)));
-        const preview = steps(wf).find((s) => s.uses === "pulumi/actions@v7");
-        assert.ok(preview, "pulumi/actions@v7");
-        assert.strictEqual(preview.with.command, "preview");
-        assert.strictEqual(preview.with["comment-on-pr"], true);
-        assert.strictEqual(preview.with.policyPacks, "policies");
+        assert.ok(steps(wf).some((s) => typeof s.run === "string" && /npm run --silent plan -- \$\{\{ matrix.stack \}\} --diff origin\/\$\{\{ github.base_ref \}\} > plan-diff.txt/.test(s.run)));
+        const job = wf.jobs.preview;
+        assert.strictEqual(job.env.STACK, "${{ matrix.stack }}");
+        const preview = job.steps.find((s: any) => s.id === "preview");
+        assert.match(preview.run, /pulumi preview --stack "\$STACK" --diff --non-interactive/);
+        assert.deepStrictEqual(policyRefs(preview), { pack: "policies", config: "policies/config.<stack>.json" });
+        // The Pulumi CLI is installed before the preview (pulumi/actions without a command installs it only).
+        const install = job.steps.findIndex((s: any) => s.uses === "pulumi/actions@v7");
+        assert.ok(install >= 0 && install < job.steps.indexOf(preview));
+        assert.strictEqual(job.steps[install].with?.command, undefined);
     });
 
     it("deploy merges to main with pulumi up, one stack at a time, each in its own environment", () => {
@@ -68,11 +320,13 @@ describe("GitHub workflows (.github/workflows)", () => {
 
     it("reference the policy pack and a policy config that exists for every stack", () => {
         for (const f of files) {
-            for (const s of steps(load(f)).filter((s) => s.uses === "pulumi/actions@v7")) {
-                assert.ok(fs.existsSync(path.join(projectRoot, s.with.policyPacks, "PulumiPolicy.yaml")), `${f}: ${s.with.policyPacks}/PulumiPolicy.yaml`);
+            const refs = steps(load(f)).map(policyRefs).filter((r) => r !== undefined);
+            assert.ok(refs.length > 0, `${f} runs pulumi with the policy pack`);
+            for (const { pack, config } of refs) {
+                assert.ok(fs.existsSync(path.join(projectRoot, pack, "PulumiPolicy.yaml")), `${f}: ${pack}/PulumiPolicy.yaml`);
                 for (const stack of knownStacks()) {
-                    const config = s.with.policyPackConfigs.replace("${{ matrix.stack }}", stack);
-                    assert.ok(fs.existsSync(path.join(projectRoot, config)), `${f}: ${config}`);
+                    const file = config.replace("<stack>", stack);
+                    assert.ok(fs.existsSync(path.join(projectRoot, file)), `${f}: ${file}`);
                 }
             }
         }
@@ -87,18 +341,253 @@ describe("GitHub workflows (.github/workflows)", () => {
         for (const [file, jobName] of [["deploy.yml", "up"], ["pull-request.yml", "preview"]]) {
             const wf = load(file);
             const job = wf.jobs[jobName];
-            assert.strictEqual(job["runs-on"], "${{ matrix.stack == 'prod' && vars.PROD_RUNNER || 'ubuntu-latest' }}", `${file}: job ${jobName}`);
-            const guard = job.steps.findIndex((s: any) => s.if === "matrix.stack == 'prod' && !vars.PROD_RUNNER");
-            const pulumi = job.steps.findIndex((s: any) => s.uses === "pulumi/actions@v7");
+            const on = (pr: PullRequest) => String(valueOf(job["runs-on"], pullRequestContext(pr)));
+            assert.strictEqual(on({ stack: "prod", vars: { PROD_RUNNER: "prod-vpc" } }), "prod-vpc", `${file}: job ${jobName}`);
+            assert.strictEqual(on({ stack: "prod" }), "ubuntu-latest", `${file}: job ${jobName}`);
+            for (const stack of ["staging", "uat"]) assert.strictEqual(on({ stack, vars: { PROD_RUNNER: "prod-vpc" } }), "ubuntu-latest", `${file}: job ${jobName}, ${stack}`);
+            const guard = job.steps.findIndex((s: any) => typeof s.if === "string" && s.if.includes("!vars.PROD_RUNNER"));
+            const pulumi = job.steps.findIndex((s: any) => (s.uses === "pulumi/actions@v7" && s.with?.command) || s.id === "preview");
             assert.ok(guard >= 0 && guard < pulumi, `${file}: job ${jobName} stops before pulumi when PROD_RUNNER is unset`);
             assert.match(job.steps[guard].run, /::error::.*PROD_RUNNER[\s\S]*exit 1/);
             // Jobs that do not talk to a cluster stay on GitHub's runners.
             for (const [other, j] of Object.entries<any>(wf.jobs)) if (other !== jobName) assert.strictEqual(j["runs-on"], "ubuntu-latest", `${file}: job ${other}`);
         }
+        const preview = load("pull-request.yml").jobs.preview;
+        const prod = simulate(preview, { stack: "prod", outcomes: { plan: { outcome: "success", outputs: { exit: "0" } } } });
+        assert.ok(prod.failed && prod.ran.includes("Refuse to preview prod outside its VPC") && !prod.ran.includes("preview"), "prod without PROD_RUNNER: the job stops, no preview");
+        assert.ok(prod.ran.includes("Upload the outputs for the comment"), "prod without PROD_RUNNER: the plan diff still goes to the comment");
+        const inVpc = simulate(preview, { stack: "prod", vars: { PROD_RUNNER: "prod-vpc" }, outcomes: { plan: { outcome: "success", outputs: { exit: "0" } } } });
+        assert.ok(!inVpc.failed && inVpc.ran.includes("preview") && inVpc.runsOn === "prod-vpc");
     });
 
     it("the stacks are the project's stacks", () => {
         assert.deepStrictEqual(knownStacks(), ["prod", "staging", "uat"]);
+    });
+
+    describe("credentials: pull requests preview with the read-only role, only deploy environments get the deploy role", () => {
+        const pr = load("pull-request.yml");
+        const deploy = load("deploy.yml");
+
+        it("no workflow uses long-lived AWS keys: every role is assumed through OIDC", () => {
+            for (const f of files) {
+                for (const s of steps(load(f)).filter((s) => typeof s.uses === "string" && s.uses.startsWith("aws-actions/configure-aws-credentials@"))) {
+                    assert.ok(s.with["role-to-assume"], `${f}: ${s.name}`);
+                    for (const key of ["aws-access-key-id", "aws-secret-access-key", "aws-session-token"]) assert.strictEqual(s.with[key], undefined, `${f}: ${key}`);
+                }
+            }
+        });
+
+        it("the pull-request workflow assumes the preview role only, never the deploy role or the deploy token, and enters no environment", () => {
+            const assumed = Object.entries<any>(pr.jobs).flatMap(([name, job]) => configureAws(job).map((s) => [name, s.with["role-to-assume"]]));
+            assert.deepStrictEqual(assumed, [["preview", "${{ vars.AWS_PREVIEW_ROLE_ARN }}"]]);
+            // Parsed, so comments do not count: what the jobs can reference.
+            const text = JSON.stringify(pr);
+            for (const name of ["AWS_DEPLOY_ROLE_ARN", "AWS_ROLE_ARN", "secrets.PULUMI_ACCESS_TOKEN"]) assert.ok(!text.includes(name), `pull-request.yml references ${name}`);
+            // A job in an environment would get that environment's secrets and the OIDC subject the deploy role trusts.
+            for (const [name, job] of Object.entries<any>(pr.jobs)) assert.strictEqual(job.environment, undefined, `pull-request.yml: job ${name} runs in an environment`);
+            const preview = pr.jobs.preview.steps.find((s: any) => s.id === "preview");
+            assert.strictEqual(preview.env.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_PREVIEW_ACCESS_TOKEN }}");
+            const role = pr.jobs.preview.steps.findIndex((s: any) => configureAws({ steps: [s] }).length > 0);
+            assert.ok(role >= 0 && role < pr.jobs.preview.steps.indexOf(preview), "the role is assumed before the preview");
+        });
+
+        it("the deploy workflow assumes the deploy role only in jobs that run in an environment", () => {
+            const jobs = Object.entries<any>(deploy.jobs).filter(([, job]) => configureAws(job).length > 0);
+            assert.deepStrictEqual(jobs.map(([name]) => name), ["up"]);
+            for (const [name, job] of jobs) {
+                assert.strictEqual(job.environment, "${{ matrix.stack }}", `deploy.yml: job ${name}`);
+                for (const s of configureAws(job)) assert.strictEqual(s.with["role-to-assume"], "${{ vars.AWS_DEPLOY_ROLE_ARN }}", `deploy.yml: job ${name}`);
+            }
+            const text = JSON.stringify(deploy);
+            for (const name of ["AWS_PREVIEW_ROLE_ARN", "PULUMI_PREVIEW_ACCESS_TOKEN", "secrets.AWS_ROLE_ARN"]) assert.ok(!text.includes(name), `deploy.yml references ${name}`);
+        });
+
+        it("only the jobs that assume a role can request an OIDC token", () => {
+            for (const [f, wf] of [["pull-request.yml", pr], ["deploy.yml", deploy]] as const) {
+                assert.notStrictEqual(wf.permissions?.["id-token"], "write", `${f}: id-token: write for every job`);
+                for (const [name, job] of Object.entries<any>(wf.jobs)) {
+                    const wantsToken = configureAws(job).length > 0;
+                    assert.strictEqual(job.permissions?.["id-token"] === "write", wantsToken, `${f}: job ${name} id-token`);
+                }
+            }
+        });
+
+        it("the jobs that run the pull request's code cannot write; only the comment job, which runs none of it, writes on the PR", () => {
+            assert.deepStrictEqual(pr.permissions, {}, "pull-request.yml grants nothing by default");
+            for (const [name, job] of Object.entries<any>(pr.jobs)) {
+                const writes = Object.entries<any>(job.permissions ?? {}).filter(([scope, level]) => level === "write" && scope !== "id-token").map(([scope]) => scope);
+                const runsCode = job.steps.some((s: any) => typeof s.uses === "string" && s.uses.startsWith("actions/checkout@"));
+                if (runsCode) {
+                    assert.deepStrictEqual(writes, [], `pull-request.yml: job ${name} runs the PR's code with write access`);
+                    for (const s of job.steps.filter((s: any) => typeof s.uses === "string" && s.uses.startsWith("actions/checkout@")))
+                        assert.strictEqual(s.with?.["persist-credentials"], false, `pull-request.yml: job ${name} leaves the token in .git/config`);
+                }
+            }
+            const comment = pr.jobs.comment;
+            assert.deepStrictEqual(comment.permissions, { "pull-requests": "write" });
+            assert.ok(!comment.steps.some((s: any) => s.run !== undefined || s.uses.startsWith("actions/checkout@") || s.uses.startsWith("actions/setup-node@")), "the comment job runs no code from the PR");
+        });
+    });
+
+    describe("the preview's output is on the PR in every case, then the job fails", () => {
+        const pr = load("pull-request.yml");
+        const preview = pr.jobs.preview;
+        const planOk = { plan: { outcome: "success" as const, outputs: { exit: "0" } } };
+        const planRefused = { plan: { outcome: "success" as const, outputs: { exit: "1" } } };
+        const upload = "Upload the outputs for the comment";
+
+        it("pulumi preview keeps its output and its exit status: tee with pipefail, continue-on-error, then a step fails the job", () => {
+            const step = preview.steps.find((s: any) => s.id === "preview");
+            assert.strictEqual(step["continue-on-error"], true);
+            assert.match(step.run, /set -o pipefail[\s\S]*pulumi preview[^\n]*(\\\n[^\n]*)*2>&1 \| tee preview\.txt/);
+            const i = preview.steps.indexOf(step);
+            const up = preview.steps.findIndex((s: any) => s.name === upload);
+            assert.ok(up > i, "the outputs are uploaded after the preview");
+            assert.deepStrictEqual(
+                preview.steps[up].with.path.trim().split("\n").map((l: string) => l.trim()),
+                ["plan-diff.txt", "preview.txt", "result.json"],
+            );
+            assert.strictEqual(preview.steps[up].with.name, "preview-${{ matrix.stack }}");
+        });
+
+        it("a failed preview (a refused move in the program, a policy violation): uploaded for the comment, then the job fails", () => {
+            const run = simulate(preview, { stack: "staging", outcomes: { ...planOk, preview: { outcome: "failure" } } });
+            assert.ok(run.ran.includes("preview") && run.ran.includes(upload) && run.ran.includes("Fail on a failed preview"), run.ran.join(", "));
+            assert.ok(run.ran.indexOf(upload) < run.ran.indexOf("Fail on a failed preview"));
+            assert.strictEqual(run.failed, true);
+        });
+
+        it("a passing preview: uploaded, the job passes", () => {
+            const run = simulate(preview, { stack: "uat", outcomes: { ...planOk, preview: { outcome: "success" } } });
+            assert.ok(run.ran.includes("preview") && run.ran.includes(upload));
+            assert.ok(!run.ran.includes("Fail on a failed preview") && !run.ran.includes("Refuse an illegal move"));
+            assert.strictEqual(run.failed, false);
+        });
+
+        it("a move the plan diff refuses: no preview, the plan diff uploaded, the job fails", () => {
+            const run = simulate(preview, { stack: "staging", outcomes: planRefused });
+            assert.ok(!run.ran.includes("preview") && !run.ran.includes("Assume the read-only preview role"));
+            assert.ok(run.ran.includes(upload) && run.ran.includes("Refuse an illegal move"));
+            assert.strictEqual(run.failed, true);
+        });
+
+        it("a step before the preview fails (no credentials, npm ci): what there is is uploaded, and the job fails", () => {
+            const noRole = simulate(preview, { stack: "staging", outcomes: { ...planOk, "Assume the read-only preview role": { outcome: "failure" } } });
+            assert.ok(!noRole.ran.includes("preview") && noRole.ran.includes(upload) && noRole.failed);
+            const noDeps = simulate(preview, { stack: "staging", outcomes: { "npm ci": { outcome: "failure" } } });
+            assert.ok(!noDeps.ran.includes("plan") && noDeps.ran.includes(upload) && noDeps.failed);
+            assert.ok(!noDeps.ran.includes("Refuse an illegal move"), "a plan diff that did not run refuses nothing");
+        });
+
+        it("a pull request from a fork: the plan diff only, no credentials, no preview, never the prod runner", () => {
+            for (const [stack, vars] of [["staging", {}], ["prod", {}], ["prod", { PROD_RUNNER: "prod-vpc" }]] as const) {
+                const run = simulate(preview, { stack, fork: true, vars, outcomes: planOk });
+                assert.strictEqual(run.runsOn, "ubuntu-latest", stack);
+                assert.ok(run.ran.includes("plan") && run.ran.includes(upload), stack);
+                for (const skipped of ["Install the Pulumi CLI", "Assume the read-only preview role", "preview", "Refuse to preview prod outside its VPC"])
+                    assert.ok(!run.ran.includes(skipped), `${stack}: ${skipped}`);
+                assert.strictEqual(run.failed, false, stack);
+            }
+            const refused = simulate(preview, { stack: "staging", fork: true, outcomes: planRefused });
+            assert.ok(refused.failed && refused.ran.includes("Refuse an illegal move"));
+        });
+
+        it("the comment job runs after every preview, passed or failed, but not when cancelled or when no stack changed", () => {
+            const comment = pr.jobs.comment;
+            assert.deepStrictEqual([comment.needs].flat(), ["preview"]);
+            const runs = (result: string, cancelled = false) => runsIf(comment.if, { needs: { preview: { result } } }, { failed: result === "failure", cancelled });
+            assert.strictEqual(runs("failure"), true);
+            assert.strictEqual(runs("success"), true);
+            assert.strictEqual(runs("skipped"), false);
+            assert.strictEqual(runs("cancelled", true), false);
+            const download = comment.steps.find((s: any) => typeof s.uses === "string" && s.uses.startsWith("actions/download-artifact@"));
+            assert.strictEqual(download.with.pattern, "preview-*");
+            assert.strictEqual(download.with.path, comment.env.PREVIEWS_DIR);
+            assert.strictEqual(comment.env.SAME_REPO, pr.jobs.preview.env.SAME_REPO);
+        });
+
+        it("the comment: one per stack, updated in place, with the plan diff, the preview's failures and policy violations", async () => {
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-comment-"));
+            try {
+                artifact(root, "staging", {
+                    "plan-diff.txt": "stack staging: changes against origin/main\ncheckout: stage 2 -> 3, canary 10% -> 90%\n",
+                    "preview.txt": "Previewing update (staging)\n~ serviceStages\nPolicies:\n    \x1b[31mstagehand-guardrails@v0.0.1\x1b[0m\n        - [mandatory]  no-latest-tag  (kubernetes:helm.sh/v3:Release: checkout-canary)\n          image tag \"latest\" cannot be reviewed or rolled back\nerror: preview failed\n",
+                    "result.json": '{"stack":"staging","plan":"0","preview":"failure"}\n',
+                });
+                artifact(root, "uat", {
+                    "plan-diff.txt": "REFUSED stack uat, service payments, field stage: cannot move from stage 3 to 5\n",
+                    "result.json": '{"stack":"uat","plan":"1","preview":""}\n',
+                });
+                const ours = { id: 11, user: { login: "github-actions[bot]" }, body: "<!-- stagehand preview: staging -->\nold" };
+                const someoneElses = { id: 12, user: { login: "octocat" }, body: "<!-- stagehand preview: uat -->\nquoted" };
+                const { calls, summary } = await runCommentScript({ sameRepo: true, dir: root, comments: [ours, someoneElses] });
+
+                assert.deepStrictEqual(calls.update.map((c) => c.comment_id), [11], "the bot's own staging comment is updated in place");
+                const staging = calls.update[0].body as string;
+                assert.ok(staging.startsWith("<!-- stagehand preview: staging -->"));
+                assert.match(staging, /checkout: stage 2 -> 3/);
+                assert.match(staging, /\*\*failed\*\*/);
+                assert.match(staging, /no-latest-tag[\s\S]*error: preview failed/);
+                assert.ok(!staging.includes("\x1b["), "colour codes are stripped");
+
+                assert.strictEqual(calls.create.length, 1, "uat gets a new comment: the matching one is not the bot's");
+                const uat = calls.create[0].body as string;
+                assert.strictEqual(calls.create[0].issue_number, 7);
+                assert.ok(uat.startsWith("<!-- stagehand preview: uat -->"));
+                assert.match(uat, /refused a move/);
+                assert.match(uat, /REFUSED stack uat, service payments/);
+                assert.match(uat, /not run: the plan diff refused a move/);
+                assert.ok(summary.includes(staging) && summary.includes(uat), "both are in the run's summary too");
+            } finally {
+                fs.rmSync(root, { recursive: true, force: true });
+            }
+        });
+
+        it("the comment fits GitHub's 65536 characters: the plan diff, the start and the end of a long preview", async () => {
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-comment-"));
+            try {
+                const long = "FIRST-LINE\n" + "  ~ kubernetes:helm.sh/v3:Release checkout-canary ```values```\n".repeat(6000) + "Policies:\n    - [mandatory] canary-weights\nLAST-LINE\n";
+                assert.ok(long.length > 300000);
+                artifact(root, "prod", { "plan-diff.txt": "PLAN-DIFF-TEXT\n", "preview.txt": long, "result.json": '{"stack":"prod","plan":"0","preview":"failure"}' });
+                const { calls } = await runCommentScript({ sameRepo: true, dir: root });
+                const body = calls.create[0].body as string;
+                assert.ok(body.length <= 65536, `${body.length} characters`);
+                assert.ok(body.length > 60000, "uses the room it has");
+                for (const part of ["PLAN-DIFF-TEXT", "FIRST-LINE", "canary-weights", "LAST-LINE", "characters cut"]) assert.ok(body.includes(part), part);
+                assert.match(body, /^````text$/m, "a fence longer than the backticks in the output");
+            } finally {
+                fs.rmSync(root, { recursive: true, force: true });
+            }
+        });
+
+        it("a pull request from a fork: nothing posted with its read-only token, the plan diff in the run's summary", async () => {
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-comment-"));
+            try {
+                artifact(root, "staging", { "plan-diff.txt": "checkout: stage 2 -> 3\n", "result.json": '{"stack":"staging","plan":"0","preview":""}' });
+                const { calls, summary, notices } = await runCommentScript({ sameRepo: false, dir: root });
+                assert.deepStrictEqual([calls.list, calls.create.length, calls.update.length], [0, 0, 0]);
+                assert.match(summary, /checkout: stage 2 -> 3/);
+                assert.match(summary, /not run: this pull request comes from a fork/);
+                assert.ok(notices.some((n) => /fork/.test(n)));
+            } finally {
+                fs.rmSync(root, { recursive: true, force: true });
+            }
+        });
+    });
+
+    describe("the expression reader the tests above rely on", () => {
+        it("reads GitHub's operators, defaults and coercions", () => {
+            const ctx = { a: "x", n: null, steps: { s: { outputs: { exit: "1" } } } };
+            assert.strictEqual(evaluate("a == 'X'", ctx), true);
+            assert.strictEqual(evaluate("a != 'x' || 'fallback'", ctx), "fallback");
+            assert.strictEqual(evaluate("a == 'x' && 'label' || 'other'", ctx), "label");
+            assert.strictEqual(evaluate("!n && steps.s.outputs.exit != '0'", ctx), true);
+            assert.strictEqual(evaluate("steps.missing.outputs.exit == ''", ctx), true);
+            assert.strictEqual(runsIf("a == 'x'", ctx, { failed: true }), false, "no status function: success() && (...)");
+            assert.strictEqual(runsIf("${{ !cancelled() && a == 'x' }}", ctx, { failed: true }), true);
+            assert.strictEqual(runsIf(undefined, ctx, { failed: false }), true);
+            assert.throws(() => evaluate("a[0]", ctx));
+        });
     });
 });
 
@@ -109,7 +598,7 @@ describe("changed stacks (scripts/changed-stacks.ts)", () => {
         assert.deepStrictEqual(changedStacks(["Pulumi.prod.yaml", "Pulumi.staging.yaml"], stacks), ["staging", "prod"]);
     });
     it("a change to the program, chart, policies or dependencies touches every stack, staging first", () => {
-        for (const f of ["components/stages.ts", "charts/service/values.yaml", "policies/rules.ts", "package-lock.json", "index.ts"]) {
+        for (const f of ["components/service/stages.ts", "charts/service/values.yaml", "policies/rules/services.ts", "package-lock.json", "index.ts"]) {
             assert.deepStrictEqual(changedStacks([f], stacks), ["staging", "uat", "prod"], f);
         }
     });
