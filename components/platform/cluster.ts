@@ -1,7 +1,7 @@
 // Cluster: one stack's EKS cluster — VPC and subnets (tagged for EKS load balancers), NAT gateways when the
 // nodes are private, IAM roles, the EKS control plane (API authentication; an API endpoint that is public,
-// public to listed CIDR blocks, and/or private to the VPC), managed node groups and a `kubernetes.Provider`
-// that authenticates with `aws eks get-token`. `kind: existing` clusters create none of this:
+// public to listed CIDR blocks, and/or private to the VPC), access entries for `admins` (cluster admin) and
+// `viewers` (view), managed node groups and a `kubernetes.Provider` that authenticates with `aws eks get-token`. `kind: existing` clusters create none of this:
 // `existingClusterProvider` points a provider at a kubeconfig already on the machine.
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
@@ -23,6 +23,8 @@ export const NODE_ROLE_POLICIES = [
 ];
 /** EKS access policy given to `admins`. */
 export const CLUSTER_ADMIN_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+/** EKS access policy given to `viewers`: get, list and watch most objects, cluster-wide, but not Secrets. */
+export const VIEW_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
 /** AMI of the managed nodes (the instance types of components/cost/prices.ts are all x86_64). */
 export const NODE_AMI_TYPE = "AL2023_x86_64_STANDARD";
 
@@ -271,14 +273,20 @@ export class Cluster extends pulumi.ComponentResource {
               )
             : undefined;
 
-        const adminAccess = config.admins.map((principalArn, i) => {
-            const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: this.eksCluster.name, principalArn, type: "STANDARD" }, parent);
-            return new aws.eks.AccessPolicyAssociation(
-                `${name}-admin-${i}`,
-                { clusterName: this.eksCluster.name, principalArn, policyArn: CLUSTER_ADMIN_ACCESS_POLICY, accessScope: { type: "cluster" } },
-                { ...parent, dependsOn: [entry] },
-            );
-        });
+        // An access entry per principal, with one access policy on the whole cluster: cluster admin for `admins`,
+        // view for `viewers` (such as CI's preview role).
+        const grantAccess = (kind: "admin" | "viewer", principals: string[], policyArn: string) =>
+            principals.map((principalArn, i) => {
+                const entry = new aws.eks.AccessEntry(`${name}-${kind}-${i}`, { clusterName: this.eksCluster.name, principalArn, type: "STANDARD" }, parent);
+                return new aws.eks.AccessPolicyAssociation(
+                    `${name}-${kind}-${i}`,
+                    { clusterName: this.eksCluster.name, principalArn, policyArn, accessScope: { type: "cluster" } },
+                    { ...parent, dependsOn: [entry] },
+                );
+            });
+        const adminAccess = grantAccess("admin", config.admins, CLUSTER_ADMIN_ACCESS_POLICY);
+        // The provider does not wait for these: whoever runs `pulumi up` is an admin, not a viewer.
+        grantAccess("viewer", config.viewers, VIEW_ACCESS_POLICY);
 
         // ---- nodes (EKS gives managed node groups' role its access entry by itself)
         this.nodeGroups = config.nodePools.map(

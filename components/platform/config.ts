@@ -186,6 +186,21 @@ const iamPrincipal = z
     .string({ error: "an IAM role or user ARN such as \"arn:aws:iam::123456789012:role/platform\"" })
     .regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/, { error: "an IAM role or user ARN such as \"arn:aws:iam::123456789012:role/platform\"" });
 
+/** The same IAM principal (IAM names are unique regardless of case, so case aside). */
+const samePrincipal = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+// Principals given an EKS access entry. EKS gives a principal one access entry per cluster, so each ARN once.
+const iamPrincipals = z
+    .array(iamPrincipal, { error: "a list of IAM role or user ARNs" })
+    .superRefine((arns, ctx) => {
+        arns.forEach((arn, i) => {
+            if (arns.findIndex((a) => samePrincipal(a, arn)) !== i) {
+                ctx.addIssue({ code: "custom", path: [i], input: arn, message: "each ARN once (EKS gives a principal one access entry per cluster)" });
+            }
+        });
+    })
+    .default([]);
+
 const ISTIO_VERSION_WORDS = "a pinned Istio release such as \"1.30.5\" (major.minor.patch: no range, no \"latest\")";
 const istioVersion = z.string({ error: ISTIO_VERSION_WORDS }).regex(/^1\.\d+\.\d+$/, { error: ISTIO_VERSION_WORDS });
 
@@ -272,7 +287,9 @@ const eksClusterSchema = z
                 error: `a list of control-plane log types (${CONTROL_PLANE_LOG_TYPES.join(", ")})`,
             })
             .default([]),
-        admins: z.array(iamPrincipal, { error: "a list of IAM role or user ARNs" }).default([]),
+        admins: iamPrincipals,
+        // Read-only principals (AmazonEKSViewPolicy), such as CI's preview role.
+        viewers: iamPrincipals,
         apiEndpoint: apiEndpointSchema.prefault({}),
         istio: istioSchema.prefault({}),
     })
@@ -296,6 +313,16 @@ const eksClusterSchema = z
         const names = c.nodePools.map((p) => p.name);
         names.forEach((n, i) => {
             if (names.indexOf(n) !== i) ctx.addIssue({ code: "custom", path: ["nodePools", i, "name"], input: n, message: "a node pool name used once" });
+        });
+        c.viewers.forEach((arn, i) => {
+            if (c.admins.some((a) => samePrincipal(a, arn))) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["viewers", i],
+                    input: arn,
+                    message: "an ARN that is not also in admins (EKS gives a principal one access entry per cluster; keep it in admins or in viewers)",
+                });
+            }
         });
     });
 

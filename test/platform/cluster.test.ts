@@ -1,11 +1,23 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { apiEndpointVpcConfig, Cluster, expandHome, kubeconfigFor, natRouting, subnetLayout, CLUSTER_ROLE_POLICIES, NODE_ROLE_POLICIES, VPC_CIDR } from "../../components/platform/cluster";
+import {
+    apiEndpointVpcConfig,
+    Cluster,
+    expandHome,
+    kubeconfigFor,
+    natRouting,
+    subnetLayout,
+    CLUSTER_ADMIN_ACCESS_POLICY,
+    CLUSTER_ROLE_POLICIES,
+    NODE_ROLE_POLICIES,
+    VIEW_ACCESS_POLICY,
+    VPC_CIDR,
+} from "../../components/platform/cluster";
 import { parseStackConfig } from "../../components/config";
 import { ClusterInput, EksClusterConfig, ipv4CidrProblem, parseCluster } from "../../components/platform/config";
 import { ConfigError } from "../../components/shared/errors";
 import { readStackConfig } from "../../scripts/stack-file";
-import { dependencyNames, ofType, Registered, runMocked, runProgram } from "../helpers/mocks";
+import { dependencyNames, ofType, Registered, runMocked, runProgram, urnName } from "../helpers/mocks";
 
 const T = {
     subnet: "aws:ec2/subnet:Subnet",
@@ -19,6 +31,8 @@ const T = {
     k8sProvider: "pulumi:providers:kubernetes",
     release: "kubernetes:helm.sh/v3:Release",
     ingressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    accessEntry: "aws:eks/accessEntry:AccessEntry",
+    accessPolicy: "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
 };
 
 /** Pulumi's envelope of a secret value in serialized inputs. */
@@ -130,6 +144,50 @@ describe("cluster config (stagehand:cluster)", () => {
         assert.deepStrictEqual(problems({ public: "no" }), [`${field}.public: expected true or false, found "no"`]);
         assert.deepStrictEqual(problems("private"), [`${field}: expected an object with \`public\`, \`publicAccessCidrs\` and \`private\`, found "private"`]);
         assert.deepStrictEqual(problems({ pubilc: false }), [`${field}.pubilc: unknown field; did you mean public?`]);
+    });
+
+    it("admins and viewers: none by default; IAM role and user ARNs kept as written", () => {
+        const none = parseCluster("prod", {}) as EksClusterConfig;
+        assert.deepStrictEqual([none.admins, none.viewers], [[], []]);
+        const admin = "arn:aws:iam::123456789012:role/stagehand-deploy-prod";
+        const viewers = ["arn:aws:iam::123456789012:role/ci/stagehand-preview", "arn:aws:iam::123456789012:user/auditor"];
+        const c = parseCluster("prod", { admins: [admin], viewers }) as EksClusterConfig;
+        assert.deepStrictEqual([c.admins, c.viewers], [[admin], viewers]);
+    });
+
+    it("admins and viewers: bad ARNs, an ARN listed twice, an ARN in both lists, in exact words", () => {
+        const problems = (raw: unknown): string[] => {
+            try {
+                parseCluster("prod", raw);
+            } catch (e) {
+                assert.ok(e instanceof ConfigError, String(e));
+                return e.problems;
+            }
+            assert.fail(`${JSON.stringify(raw)} was accepted`);
+        };
+        const field = "stack prod, field cluster";
+        const ARN_WORDS = `an IAM role or user ARN such as "arn:aws:iam::123456789012:role/platform"`;
+        const admin = "arn:aws:iam::123456789012:role/platform";
+        const preview = "arn:aws:iam::123456789012:role/stagehand-preview";
+        assert.deepStrictEqual(problems({ viewers: ["stagehand-preview", "arn:aws:iam::123456789012:group/readers", "arn:aws:iam::12345:role/x"] }), [
+            `${field}.viewers[0]: expected ${ARN_WORDS}, found "stagehand-preview"`,
+            `${field}.viewers[1]: expected ${ARN_WORDS}, found "arn:aws:iam::123456789012:group/readers"`,
+            `${field}.viewers[2]: expected ${ARN_WORDS}, found "arn:aws:iam::12345:role/x"`,
+        ]);
+        assert.deepStrictEqual(problems({ viewers: preview }), [`${field}.viewers: expected a list of IAM role or user ARNs, found "${preview}"`]);
+        assert.deepStrictEqual(problems({ admins: ["platform"] }), [`${field}.admins[0]: expected ${ARN_WORDS}, found "platform"`]);
+        // One access entry per principal and cluster: EKS refuses a second one at `pulumi up`, so the config does now.
+        // IAM names are unique regardless of case: a name differing only in case is the same role.
+        assert.deepStrictEqual(problems({ viewers: [preview, "arn:aws:iam::123456789012:role/Stagehand-Preview"] }), [
+            `${field}.viewers[1]: expected each ARN once (EKS gives a principal one access entry per cluster), found "arn:aws:iam::123456789012:role/Stagehand-Preview"`,
+        ]);
+        assert.deepStrictEqual(problems({ admins: [admin, admin] }), [`${field}.admins[1]: expected each ARN once (EKS gives a principal one access entry per cluster), found "${admin}"`]);
+        assert.deepStrictEqual(problems({ admins: [admin], viewers: [preview, "arn:aws:iam::123456789012:role/Platform"] }), [
+            `${field}.viewers[1]: expected an ARN that is not also in admins (EKS gives a principal one access entry per cluster; keep it in admins or in viewers), found "arn:aws:iam::123456789012:role/Platform"`,
+        ]);
+        assert.deepStrictEqual(problems({ viewer: [preview] }), [`${field}.viewer: unknown field; did you mean viewers?`]);
+        // An existing cluster is not the program's: it takes no access entries.
+        assert.deepStrictEqual(problems({ kind: "existing", viewers: [preview] }), [`${field}.viewers: unknown field; the fields here are kind, kubeconfig, context, istio`]);
     });
 
     it("ipv4CidrProblem: accepts the edges of the IPv4 range", () => {
@@ -395,6 +453,49 @@ describe("Cluster component under Pulumi mocks", () => {
         assert.deepStrictEqual(ofType(resources, "aws:eks/accessEntry:AccessEntry").map((e) => e.inputs.principalArn), [arn]);
         const assoc = ofType(resources, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")[0].inputs;
         assert.deepStrictEqual([assoc.principalArn, assoc.policyArn, assoc.accessScope], [arn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", { type: "cluster" }]);
+    });
+
+    it("viewers get an access entry with the view policy on the whole cluster, in the component; admins keep theirs", async () => {
+        const admin = "arn:aws:iam::123456789012:role/stagehand-deploy-prod";
+        const viewers = ["arn:aws:iam::123456789012:role/stagehand-preview", "arn:aws:iam::123456789012:user/auditor"];
+        const { resources } = await runCluster("prod", { admins: [admin], viewers });
+        const entries = ofType(resources, T.accessEntry);
+        assert.deepStrictEqual(
+            entries.map((e) => [e.name, e.inputs.principalArn, e.inputs.type, e.inputs.clusterName]),
+            [
+                ["cluster-admin-0", admin, "STANDARD", "stagehand-prod"],
+                ["cluster-viewer-0", viewers[0], "STANDARD", "stagehand-prod"],
+                ["cluster-viewer-1", viewers[1], "STANDARD", "stagehand-prod"],
+            ],
+        );
+        const associations = ofType(resources, T.accessPolicy);
+        assert.deepStrictEqual(
+            associations.map((a) => [a.name, a.inputs.principalArn, a.inputs.policyArn, a.inputs.accessScope, a.inputs.clusterName]),
+            [
+                ["cluster-admin-0", admin, CLUSTER_ADMIN_ACCESS_POLICY, { type: "cluster" }, "stagehand-prod"],
+                ["cluster-viewer-0", viewers[0], "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", { type: "cluster" }, "stagehand-prod"],
+                ["cluster-viewer-1", viewers[1], "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", { type: "cluster" }, "stagehand-prod"],
+            ],
+        );
+        assert.strictEqual(VIEW_ACCESS_POLICY, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy");
+        // Each association waits for its own principal's entry; all are children of the Cluster component.
+        for (const a of associations) {
+            const own = a.dependencies.filter((u) => u.includes(`${T.accessEntry}::`)).map(urnName);
+            assert.deepStrictEqual(own, [a.name], `${a.name} waits for ${own.join()}`);
+        }
+        for (const r of [...entries, ...associations]) assert.match(r.parent ?? "", /stagehand:index:Cluster::cluster$/, r.name);
+        // The provider (used by `pulumi up`, run by an admin) waits for the admins' access, not the viewers'.
+        const providerDeps = ofType(resources, T.k8sProvider)[0].dependencies.filter((u) => u.includes(`${T.accessPolicy}::`)).map(urnName);
+        assert.deepStrictEqual(providerDeps, ["cluster-admin-0"]);
+    });
+
+    it("no viewers, no view access: the stack files and the default grant none", async () => {
+        for (const stack of ["staging", "prod"]) {
+            const { resources } = await runCluster(stack, readStackConfig(stack).cluster);
+            assert.deepStrictEqual(ofType(resources, T.accessPolicy).filter((a) => a.inputs.policyArn === VIEW_ACCESS_POLICY).map((a) => a.name), [], stack);
+        }
+        const { resources } = await runCluster("uat", { admins: ["arn:aws:iam::123456789012:role/platform"] });
+        assert.deepStrictEqual(ofType(resources, T.accessEntry).map((e) => e.name), ["cluster-admin-0"]);
     });
 
     it("the kubeconfig is a secret that authenticates with `aws eks get-token`, and the provider uses it", async () => {
