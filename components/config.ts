@@ -5,7 +5,7 @@ import { ObservabilityConfig, parseObservability } from "./observability/config"
 import { ClusterConfig, parseCluster } from "./platform/config";
 import { chartValuesProblems } from "./service/chart-schema";
 import { parseServices, ServiceConfig } from "./service/config";
-import { PlannedService, planServices } from "./service/stages";
+import { PlannedService, planProblems, planServices } from "./service/stages";
 import { ConfigError, describeIssues } from "./shared/errors";
 
 /**
@@ -54,7 +54,12 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     // Each service's stage plans, computed once: the chart check here, the move check, the releases and `plan`
     // all read them.
     const planned = services && planServices(services);
-    if (planned) problems.push(...chartValuesProblems(stack, planned));
+    if (planned) {
+        for (const { name, plan } of planned) {
+            problems.push(...planProblems(plan).map((p) => `stack ${stack}, service ${name}, field stage: stage ${plan.stage} (${plan.name}) is not safe to apply: ${p}`));
+        }
+        problems.push(...chartValuesProblems(stack, planned));
+    }
     const cluster = attempt(() => parseCluster(stack, raw.cluster));
     const observability = attempt(() => parseObservability(stack, raw.observability));
     const allowSkip = stackAllowSkipSchema.safeParse(raw.allowSkip, { reportInput: true });

@@ -134,33 +134,34 @@ export function trafficProblems(group: ServiceGroup): TrafficProblem[] {
     }
 
     const empty = (track: Track) => planned[track] === 0;
+    // A track's tag is in the release that renders the track (a routing release carries weights only).
+    const tagOf = (track: Track) => trackTag(trackReleases[track][0]?.values ?? routed, track);
     const owner = (track: Track) => (trackReleases[track][0] ? `release ${trackReleases[track][0].release}` : "no release renders it");
     for (const track of TRACKS) {
         if (weights[track] > 0 && empty(track)) {
             problems.push({
                 urn: router.urn,
                 message:
-                    `${who}: ${weights[track]}% of traffic is routed to the ${track} track${trackTag(routed, track)}, which has 0 replicas planned (${owner(track)}); ` +
+                    `${who}: ${weights[track]}% of traffic is routed to the ${track} track${tagOf(track)}, which has 0 replicas planned (${owner(track)}); ` +
                     `those requests would fail. Give the track replicas before it gets weight (make before break)`,
             });
         }
     }
 
-    // The chart adds the mirror and the header-match route only while the routing release's own view of the
-    // canary has replicas; with split releases that view can disagree with the canary release.
-    const canaryLiveForRouter = (num(routed.tracks?.canary?.replicas) ?? 0) > 0;
+    // The chart renders the mirror and the match route as the routing values give them (and refuses them,
+    // in one release with every part, onto a canary without pods): the canary's own release says if it has pods.
     const mirror = num(routed.routing?.mirrorPercent) ?? 0;
-    if (mirror > 0 && canaryLiveForRouter && weights.canary < 100 && empty("canary")) {
+    if (mirror > 0 && weights.canary < 100 && empty("canary")) {
         problems.push({
             urn: router.urn,
-            message: `${who}: ${mirror}% of requests are mirrored to the canary track${trackTag(routed, "canary")}, which has 0 replicas planned (${owner("canary")})`,
+            message: `${who}: ${mirror}% of requests are mirrored to the canary track${tagOf("canary")}, which has 0 replicas planned (${owner("canary")})`,
         });
     }
     const matches = routed.routing?.canaryMatches;
-    if (Array.isArray(matches) && matches.length > 0 && canaryLiveForRouter && empty("canary")) {
+    if (Array.isArray(matches) && matches.length > 0 && empty("canary")) {
         problems.push({
             urn: router.urn,
-            message: `${who}: requests matching routing.canaryMatches are routed to the canary track${trackTag(routed, "canary")}, which has 0 replicas planned (${owner("canary")})`,
+            message: `${who}: requests matching routing.canaryMatches are routed to the canary track${tagOf("canary")}, which has 0 replicas planned (${owner("canary")})`,
         });
     }
     return problems;

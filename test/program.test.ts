@@ -25,6 +25,16 @@ function serviceReleases(resources: Registered[]): Record<string, Registered> {
     );
 }
 
+/** Each service's tracks as its three releases carry them together: tag and replicas from a track's own, weights from the routing. */
+function serviceTracks(resources: Registered[]): Record<string, Record<string, Record<string, unknown>>> {
+    const out: Record<string, Record<string, Record<string, unknown>>> = {};
+    for (const r of ofType(resources, RELEASE).filter((r) => r.inputs.values?.tracks)) {
+        const tracks = (out[r.inputs.values.fullnameOverride] ??= { production: {}, canary: {} });
+        for (const t of ["production", "canary"]) Object.assign(tracks[t], r.inputs.values.tracks[t]);
+    }
+    return out;
+}
+
 describe("program (index.ts) under Pulumi mocks", () => {
     for (const stack of ["staging", "uat", "prod"]) {
         it(`${stack}: atomic Releases of each service with its stage's values, in a namespace labelled for injection`, async () => {
@@ -60,15 +70,23 @@ describe("program (index.ts) under Pulumi mocks", () => {
     it("staging: the Release values carry the plan of each service's stage", async () => {
         const { resources, outputs } = await runProgram("staging", readStackConfig("staging"));
         const releases = serviceReleases(resources);
-        assert.deepStrictEqual(releases.checkout.inputs.values.tracks, {
+        const tracks = serviceTracks(resources);
+        assert.deepStrictEqual(tracks.checkout, {
             production: { tag: "1.4.2", replicas: 2, weight: 90 },
             canary: { tag: "1.5.0", replicas: 1, weight: 10 },
         });
-        assert.deepStrictEqual(releases.catalog.inputs.values.tracks, {
+        // Each release carries only its own part: a track its tag and pods, the routing the weights.
+        const byName = Object.fromEntries(ofType(resources, RELEASE).map((r) => [r.name, r.inputs.values]));
+        assert.deepStrictEqual(byName["checkout-production"].tracks, { production: { tag: "1.4.2", replicas: 2 }, canary: {} });
+        assert.deepStrictEqual(byName["checkout-canary"].tracks, { production: {}, canary: { tag: "1.5.0", replicas: 1 } });
+        assert.deepStrictEqual(byName["checkout-routing"].tracks, { production: { weight: 90 }, canary: { weight: 10 } });
+        assert.strictEqual(byName["checkout-production"].stagehand, undefined, "no stage on a track's release");
+        assert.strictEqual(byName["checkout-routing"].stagehand.stage, 2);
+        assert.deepStrictEqual(tracks.catalog, {
             production: { tag: "2.3.1", replicas: 2, weight: 100 },
             canary: { tag: "2.3.1", replicas: 0, weight: 0 },
         });
-        assert.deepStrictEqual(releases.payments.inputs.values.tracks, {
+        assert.deepStrictEqual(tracks.payments, {
             production: { tag: "0.9.7", replicas: 2, weight: 75 },
             canary: { tag: "0.10.0", replicas: 1, weight: 25 },
         });
@@ -92,6 +110,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
             next: "stay at 2, 3 (canary 90%), or 1 (rollback)",
             allowSkip: false,
             completed: true,
+            drain: { count: 0, seconds: 0 },
         });
     });
 
@@ -107,9 +126,9 @@ describe("program (index.ts) under Pulumi mocks", () => {
         const differing = after.resources.filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(beforeByKey.get(key(r))!.inputs)).map(key);
         assert.ok(differing.length > 0);
         for (const k of differing) assert.match(k, /::checkout(-|$)/, `${k} changed, but only checkout's stage changed`);
-        assert.ok(differing.includes(`${RELEASE}::checkout-canary`) && differing.includes(`${RELEASE}::checkout-routing`), differing.join(", "));
-        const release = serviceReleases(after.resources).checkout;
-        assert.deepStrictEqual(release.inputs.values.tracks.canary, { tag: "1.5.0", replicas: 2, weight: 90 });
+        // 2 -> 3: the canary grows and the routing moves; production, the namespace and the drain stay as they are.
+        assert.deepStrictEqual(differing.sort(), [`${RELEASE}::checkout-canary`, `${RELEASE}::checkout-routing`]);
+        assert.deepStrictEqual(serviceTracks(after.resources).checkout.canary, { tag: "1.5.0", replicas: 2, weight: 90 });
     });
 
     it("services sharing a namespace create it once", async () => {

@@ -4,6 +4,7 @@
 // older one wrote.
 import { Track } from "../shared/tracks";
 import { allowedNext, JudgedMove } from "./moves";
+import { Drain } from "./order";
 import { StagePlan, TrackPlan, Traffic } from "./stages";
 
 /** The name of the stack output every service's state is exported under. */
@@ -32,6 +33,8 @@ export interface DeployedService {
     mirrorPercent: number;
     /** Whether test-user routes sent matching requests to the canary at that stage. */
     testRoutes?: boolean;
+    /** The drain the service's Sleep held (absent in outputs written before drains were counted). */
+    drain?: Drain;
 }
 
 /** The stack output of one service (`serviceStages.<service>`): the deployed state, and the words around it. */
@@ -54,6 +57,8 @@ export interface ServiceStageSummary {
     next: string;
     allowSkip: boolean;
     completed: boolean;
+    /** The drain the service's Sleep holds after this update. */
+    drain: Drain;
 }
 
 /** What a service looks like once `plan` (its configured stage) is applied: the state the next move starts from. */
@@ -86,6 +91,7 @@ export function stageSummary(
     plan: StagePlan,
     completed: boolean,
     move?: JudgedMove,
+    drain: Drain = { count: 0, seconds: 0 },
 ): ServiceStageSummary {
     const allowSkip = move?.allowSkip ?? false;
     const summary: ServiceStageSummary = {
@@ -104,6 +110,7 @@ export function stageSummary(
         next: allowedNext(deployedState(service, plan, completed), allowSkip),
         allowSkip,
         completed,
+        drain: { ...drain },
     };
     // Pulumi drops undefined outputs; leaving the keys out keeps the preview diff clean.
     if (service.canary !== undefined) summary.canary = service.canary;
@@ -140,6 +147,7 @@ export function readDeployedServices(serviceStages: unknown): Record<string, Dep
             tracks: { production: v.tracks.production, canary: v.tracks.canary },
             mirrorPercent: Number.isFinite(v.mirrorPercent) ? v.mirrorPercent : 0,
             testRoutes: v.testRoutes === true,
+            drain: Number.isInteger(v.drain?.count) && Number.isInteger(v.drain?.seconds) ? { count: v.drain.count, seconds: v.drain.seconds } : undefined,
         };
     }
     return out;

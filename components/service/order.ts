@@ -36,3 +36,21 @@ export function operationOrder(prev: Traffic | undefined, next: Traffic, drainSe
     return order;
 }
 
+
+/**
+ * The drain wait of a service, as its Sleep resource holds it. The Sleep waits when it is created, so it is
+ * replaced — and waits — only by a move that removes pods that carried traffic: then `count` goes up by one
+ * (two such moves in a row both wait). Any other move keeps the previous drain as it was, and the preview
+ * shows no change to it.
+ */
+export interface Drain {
+    /** How many drains the service has waited so far. */
+    count: number;
+    /** How long the last one waited. */
+    seconds: number;
+}
+
+export function nextDrain(previous: Drain | undefined, order: OperationOrder): Drain {
+    if (order.drainSeconds > 0) return { count: (previous?.count ?? 0) + 1, seconds: order.drainSeconds };
+    return previous ?? { count: 0, seconds: 0 };
+}

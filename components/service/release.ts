@@ -8,9 +8,9 @@ import { helmRelease } from "../shared/helm-release";
 import { Part, Track, TRACKS } from "../shared/tracks";
 import { ServiceStageSummary, stageSummary, trafficOf } from "./deployed";
 import { JudgedMove } from "./moves";
-import { operationOrder, OperationOrder } from "./order";
+import { Drain, nextDrain, operationOrder, OperationOrder } from "./order";
 import { PlannedService, Traffic } from "./stages";
-import { chartSource, chartValues, ONLY, releaseNames } from "./values";
+import { serviceReleaseSpecs } from "./values";
 
 export interface ServiceReleaseArgs {
     /** The service with its stage plans (components/service/stages.ts `planServices`). */
@@ -28,10 +28,6 @@ export interface ServiceReleaseArgs {
     waitFor?: pulumi.Input<pulumi.Resource>[];
 }
 
-function trafficWords(t: Traffic): string {
-    return `${t.production.weight}/${t.canary.weight}${t.mirrorPercent ? ` mirror ${t.mirrorPercent}` : ""}${t.testRoutes ? " test routes" : ""}`;
-}
-
 export class ServiceRelease extends pulumi.ComponentResource {
     /** True once every Helm release of the service reports `deployed`. */
     public readonly completed: pulumi.Output<boolean>;
@@ -46,11 +42,12 @@ export class ServiceRelease extends pulumi.ComponentResource {
     public readonly workloads: Record<Track, k8s.helm.v3.Release>;
     public readonly routing: k8s.helm.v3.Release;
     public readonly drain: time.Sleep;
+    /** What the drain Sleep holds after this move (components/service/order.ts `nextDrain`). */
+    public readonly drainState: Drain;
 
     constructor(name: string, args: ServiceReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stagehand:index:ServiceRelease", name, {}, opts);
-        const { name: serviceName, service, plan } = args.planned;
-        const names = releaseNames(serviceName);
+        const { service, plan } = args.planned;
         const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
 
         this.namespaceResource = args.ownsNamespace
@@ -73,18 +70,8 @@ export class ServiceRelease extends pulumi.ComponentResource {
             (r): r is pulumi.Input<pulumi.Resource> => r !== undefined,
         );
 
-        const release = (part: Part, dependsOn: pulumi.Input<pulumi.Resource>[]) =>
-            helmRelease(
-                `${name}-${part}`,
-                {
-                    name: names[part],
-                    namespace: service.namespace,
-                    ...chartSource(service.chart),
-                    values: chartValues(serviceName, service, plan, ONLY[part]),
-                    description: plan.description,
-                },
-                { ...childOpts, dependsOn },
-            );
+        const specs = serviceReleaseSpecs(args.planned);
+        const release = (part: Part, dependsOn: pulumi.Input<pulumi.Resource>[]) => helmRelease(`${name}-${part}`, specs[part], { ...childOpts, dependsOn });
         const previous = args.move.previous && trafficOf(args.move.previous);
 
         // Make before break: workloads that gain pods or change tag are applied (Helm waits for readiness)
@@ -92,16 +79,13 @@ export class ServiceRelease extends pulumi.ComponentResource {
         this.order = operationOrder(previous, plan, service.drainSeconds);
         const made = Object.fromEntries(this.order.make.map((t) => [t, release(t, ready)])) as Partial<Record<Track, k8s.helm.v3.Release>>;
         this.routing = release("routing", [...ready, ...Object.values(made)]);
+        this.drainState = nextDrain(args.move.previous?.drain, this.order);
         this.drain = new time.Sleep(
             `${name}-drain`,
             {
-                createDuration: `${this.order.drainSeconds}s`,
-                // A new trigger per move replaces the Sleep, so it waits again on every move (0 s unless
-                // pods that carried traffic are about to be removed).
-                triggers: {
-                    move: `${previous ? trafficWords(previous) : "new"} -> ${trafficWords(plan)} @ stage ${plan.stage}`,
-                    scaleDown: this.order.break.join(",") || "none",
-                },
+                createDuration: `${this.drainState.seconds}s`,
+                // Replaced (and so waiting again) only when this move removes pods that carried traffic.
+                triggers: { drains: String(this.drainState.count) },
             },
             { parent: this, dependsOn: [this.routing] },
         );
@@ -110,7 +94,7 @@ export class ServiceRelease extends pulumi.ComponentResource {
 
         const all = [...TRACKS.map((t) => this.workloads[t]), this.routing];
         this.completed = pulumi.all(all.map((r) => r.status)).apply((statuses) => statuses.every((s) => s?.status === "deployed"));
-        this.summary = this.completed.apply((completed) => stageSummary(service, plan, completed, args.move));
+        this.summary = this.completed.apply((completed) => stageSummary(service, plan, completed, args.move, this.drainState));
         this.registerOutputs({ completed: this.completed, summary: this.summary });
     }
 }

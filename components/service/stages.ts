@@ -198,3 +198,21 @@ export function planServices(services: Record<string, ServiceConfig>): PlannedSe
             return { name, service, plans, plan };
         });
 }
+
+/**
+ * What a plan would route that no pod could serve: weights not adding up to 100, weight on a track without
+ * pods, a mirror or test-user routes onto a canary without pods. Empty for every plan `stagePlans` makes; the
+ * program and `npm run plan` check it anyway before registering anything, because no single Helm release holds
+ * the whole plan any more (each carries its own part), so the chart cannot.
+ */
+export function planProblems(plan: Pick<StagePlan, "production" | "canary" | "mirrorPercent" | "testRoutes">): string[] {
+    const problems: string[] = [];
+    const sum = plan.production.weight + plan.canary.weight;
+    if (sum !== 100) problems.push(`the weights add up to ${sum} (production ${plan.production.weight} + canary ${plan.canary.weight}), not 100`);
+    for (const track of ["production", "canary"] as const) {
+        if (plan[track].weight > 0 && plan[track].replicas === 0) problems.push(`${plan[track].weight}% of traffic would go to the ${track} track, which has 0 replicas`);
+    }
+    if (plan.canary.replicas === 0 && plan.mirrorPercent > 0 && plan.canary.weight < 100) problems.push(`${plan.mirrorPercent}% of requests would be mirrored to the canary track, which has 0 replicas`);
+    if (plan.canary.replicas === 0 && plan.testRoutes) problems.push("test-user routes would send requests to the canary track, which has 0 replicas");
+    return problems;
+}

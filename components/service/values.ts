@@ -1,8 +1,8 @@
 // Pure: what a service's Helm releases install — their chart, their names, and their values: the team's
 // settings plus the platform-set values of the chart contract (charts/service/README.md) derived from the
 // stage plan.
-import { ChartSource } from "../shared/helm";
-import { Part } from "../shared/tracks";
+import { ChartSource, ReleaseSpec } from "../shared/helm";
+import { Part, TRACKS } from "../shared/tracks";
 import { ServiceConfig, TestRoute } from "./config";
 import { StagePlan } from "./stages";
 
@@ -58,6 +58,14 @@ export function istioMatches(routes: TestRoute[]): Record<string, unknown>[] {
     });
 }
 
+/**
+ * The values of one Helm release of a service. Each release carries only what its parts render, so that a
+ * move changes a release's inputs only when the objects it renders change in what runs or routes:
+ * - a track's release: that track's tag and replicas (its Deployment, PDB and HPA);
+ * - the routing release: both weights, the mirror, the test-user matches, and the stage in words
+ *   (`stagehand.*`, shown as annotations on the routing objects and in NOTES).
+ * With every part (one release for the whole service, `npm run plan -- --manifests`), all of it.
+ */
 export function chartValues(name: string, service: ServiceConfig, plan: StagePlan, parts: ChartParts = ALL_PARTS): Record<string, unknown> {
     const team: Record<string, unknown> = {
         port: service.port,
@@ -68,27 +76,53 @@ export function chartValues(name: string, service: ServiceConfig, plan: StagePla
         },
         env: service.env,
     };
+    const tracks: Record<string, Record<string, unknown>> = {};
+    for (const track of TRACKS) {
+        tracks[track] = {
+            ...(parts[track] ? { tag: plan[track].tag, replicas: plan[track].replicas } : {}),
+            ...(parts.routing ? { weight: plan[track].weight } : {}),
+        };
+    }
     const platform: Record<string, unknown> = {
         fullnameOverride: name,
         image: { repository: service.image },
-        stagehand: {
-            stage: plan.stage,
-            stageCount: plan.stageCount,
-            stageName: plan.name,
-            strategy: plan.strategy,
-            description: plan.description,
-        },
-        tracks: {
-            production: { ...plan.production },
-            canary: { ...plan.canary },
-        },
-        routing: {
-            mirrorPercent: plan.mirrorPercent,
-            canaryMatches: plan.testRoutes ? istioMatches(service.testRoutes) : [],
-        },
+        tracks,
+        ...(parts.routing
+            ? {
+                  stagehand: {
+                      stage: plan.stage,
+                      stageCount: plan.stageCount,
+                      stageName: plan.name,
+                      strategy: plan.strategy,
+                      description: plan.description,
+                  },
+                  routing: {
+                      mirrorPercent: plan.mirrorPercent,
+                      canaryMatches: plan.testRoutes ? istioMatches(service.testRoutes) : [],
+                  },
+              }
+            : {}),
         parts: { ...parts },
     };
     // Team extras first, then the typed team fields, then the platform: config validation already
     // refuses `values` that name a platform key, and the order makes that a guarantee.
     return merge(merge(service.values, team), platform);
+}
+
+/** What Helm records as a release's description: the stage on the routing, a track's tag and pods on its own. */
+export function releaseDescription(part: Part, plan: StagePlan): string {
+    return part === "routing" ? plan.description : `${part} ${plan[part].tag} x${plan[part].replicas}`;
+}
+
+/** The three Helm releases of a service at its planned stage: one per track and one for the routing. */
+export function serviceReleaseSpecs({ name, service, plan }: { name: string; service: ServiceConfig; plan: StagePlan }): Record<Part, ReleaseSpec> {
+    const names = releaseNames(name);
+    const spec = (part: Part): ReleaseSpec => ({
+        name: names[part],
+        namespace: service.namespace,
+        ...chartSource(service.chart),
+        values: chartValues(name, service, plan, ONLY[part]),
+        description: releaseDescription(part, plan),
+    });
+    return { production: spec("production"), canary: spec("canary"), routing: spec("routing") };
 }

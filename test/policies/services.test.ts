@@ -114,11 +114,12 @@ describe("policy service-traffic-routes-ready-tracks", () => {
     it("refuses weight on a track no release renders", async () => {
         const out = await checkStack(trafficRoutesReadyTracks, "prod", splitReleases(2).filter((r) => r.name !== "checkout-canary"));
         assert.deepStrictEqual(out.messages, [
-            "service checkout (namespace checkout): 10% of traffic is routed to the canary track (tag 1.5.0), which has 0 replicas planned (no release renders it); those requests would fail. Give the track replicas before it gets weight (make before break)",
+            // No release renders the canary, so no release knows its tag: the routing release carries weights only.
+            "service checkout (namespace checkout): 10% of traffic is routed to the canary track, which has 0 replicas planned (no release renders it); those requests would fail. Give the track replicas before it gets weight (make before break)",
         ]);
     });
 
-    it("refuses a mirror or a header match to a canary without replicas, and accepts them when the chart drops them", async () => {
+    it("refuses a mirror or a header match to a canary without replicas, in split releases and in one", async () => {
         const mirrored = splitReleases(1, (v) => {
             v.routing.routing = { mirrorPercent: 5, canaryMatches: [{ headers: { "x-canary": { exact: "1" } } }] };
             v.routing.tracks.canary.replicas = 1; // the routing release believes the canary is live…
@@ -127,10 +128,15 @@ describe("policy service-traffic-routes-ready-tracks", () => {
             "service checkout (namespace checkout): 5% of requests are mirrored to the canary track (tag 1.5.0), which has 0 replicas planned (release checkout-canary)",
             "service checkout (namespace checkout): requests matching routing.canaryMatches are routed to the canary track (tag 1.5.0), which has 0 replicas planned (release checkout-canary)",
         ]);
-        // One release at stage 1: the chart itself leaves out mirror and match while the canary has no replicas.
+        // One release at stage 1: the chart refuses it at install (its whole-plan guard), so the preview refuses it first.
         const idle = valuesAt(1);
         idle.routing = { mirrorPercent: 5, canaryMatches: [{ headers: { "x-canary": { exact: "1" } } }] };
-        passes(await checkStack(trafficRoutesReadyTracks, "prod", [release("checkout", idle)]));
+        assert.deepStrictEqual((await checkStack(trafficRoutesReadyTracks, "prod", [release("checkout", idle)])).messages, [
+            "service checkout (namespace checkout): 5% of requests are mirrored to the canary track (tag 1.5.0), which has 0 replicas planned (release checkout)",
+            "service checkout (namespace checkout): requests matching routing.canaryMatches are routed to the canary track (tag 1.5.0), which has 0 replicas planned (release checkout)",
+        ]);
+        // Without mirror and matches, the idle release passes.
+        passes(await checkStack(trafficRoutesReadyTracks, "prod", [release("checkout", valuesAt(1))]));
     });
 
     it("refuses two releases owning the routing, and a service nobody routes", async () => {

@@ -189,7 +189,9 @@ describe("charts/service", () => {
                         assert.strictEqual(selected[0].spec.replicas, replicas, `${track} replicas`);
                     }
 
-                    assert.strictEqual(one(objects, "Deployment", "checkout-production").metadata.annotations["stagehand.dev/stage"], String(row.stage));
+                    // The stage is on the routing objects, never on a track's Deployment (its release changes only with its pods).
+                    assert.strictEqual(vs.metadata.annotations["stagehand.dev/stage"], String(row.stage));
+                    assert.strictEqual(one(objects, "Deployment", "checkout-production").metadata.annotations, undefined);
                 });
             }
 
@@ -260,9 +262,8 @@ describe("charts/service", () => {
             assert.deepStrictEqual(route.mirrorPercentage, { value: 20 });
         });
 
-        it("does not mirror when the canary has 0 replicas, when mirrorPercent is 0, or when the canary takes all traffic", () => {
+        it("does not mirror when mirrorPercent is 0, or when the canary takes all traffic", () => {
             const cases = [
-                merge(idleValues(), { routing: { mirrorPercent: 20 } }),
                 liveCanaryValues(),
                 merge(liveCanaryValues(), { routing: { mirrorPercent: 20 }, tracks: { production: { weight: 0 }, canary: { weight: 100, replicas: 3 } } }),
             ];
@@ -287,12 +288,18 @@ describe("charts/service", () => {
             assert.deepStrictEqual(weights(vs), { production: 90, canary: 10 });
         });
 
-        it("has no canary-match route when the canary has 0 replicas", () => {
-            const vs = one(renderValid(merge(idleValues(), { routing: { canaryMatches: matches } })), "VirtualService", "checkout");
-            assert.deepStrictEqual(
-                vs.spec.http.map((r: Obj) => r.name),
-                ["default"],
-            );
+        it("refuses a mirror or a canary-match route onto a canary with 0 replicas when it renders the whole service", () => {
+            assert.match(renderError(merge(idleValues(), { routing: { canaryMatches: matches } })), /refusing to route requests matching routing\.canaryMatches to track canary which has 0 replicas/);
+            assert.match(renderError(merge(idleValues(), { routing: { mirrorPercent: 20 } })), /refusing to mirror 20% of requests to track canary which has 0 replicas/);
+        });
+
+        it("a routing release of its own renders routes from its routing values alone (it carries no replica counts)", () => {
+            const routingOnly = { ...liveCanaryValues(), parts: { production: false, canary: false, routing: true }, routing: { mirrorPercent: 20, canaryMatches: matches } };
+            delete (routingOnly as any).stagehand;
+            // The canary's replica count is not the routing release's to know (here the chart default, 0).
+            const vs = one(renderValid(merge(routingOnly, { tracks: { production: { weight: 90 }, canary: { weight: 10, replicas: 0 } } })), "VirtualService", "checkout");
+            assert.deepStrictEqual(vs.spec.http.map((r: Obj) => r.name), ["canary-match", "default"]);
+            assert.deepStrictEqual(defaultRoute(vs).mirrorPercentage, { value: 20 });
         });
 
         it("lists the in-mesh hosts plus istio.hosts, binds gateways plus mesh, and applies timeout and retries to every route", () => {
@@ -414,11 +421,14 @@ describe("charts/service", () => {
             assert.strictEqual(labels.team, "payments");
         });
 
-        it("keeps stage annotations off pod templates, so a stage change alone restarts no pod", () => {
+        it("keeps stage annotations off Deployments and pod templates, so a stage change alone touches no workload", () => {
             const objects = renderValid(merge(liveCanaryValues(), { podAnnotations: { "prometheus.io/scrape": "true" } }));
             for (const d of ofKind(objects, "Deployment")) {
-                assert.strictEqual(d.metadata.annotations["stagehand.dev/stage"], "2");
+                assert.strictEqual(d.metadata.annotations, undefined);
                 assert.deepStrictEqual(d.spec.template.metadata.annotations, { "prometheus.io/scrape": "true" });
+            }
+            for (const kind of ["Service", "DestinationRule", "VirtualService"]) {
+                assert.strictEqual(one(objects, kind, "checkout").metadata.annotations["stagehand.dev/stage"], "2", kind);
             }
         });
 
@@ -488,17 +498,18 @@ describe("charts/service", () => {
             assert.match(stderr, /tracks\.production\.weight \(80\) \+ tracks\.canary\.weight \(10\) = 90: the weights must add up to 100/);
         });
 
-        it("refuses to route traffic to a track with 0 replicas, in every part", () => {
+        it("refuses to route traffic to a track with 0 replicas when one release renders the whole service", () => {
+            const stderr = renderError(merge(liveCanaryValues(), { tracks: { canary: { replicas: 0 } } }));
+            assert.match(stderr, /refusing to route 10% to track canary which has 0 replicas/);
+            assert.match(renderError(merge(liveCanaryValues(), { tracks: { production: { replicas: 0 } } })), /refusing to route 90% to track production which has 0 replicas/);
+            // Split into a release per part, no release holds the whole plan: stagehand checks it before registering
+            // anything (components/service/stages.ts `planProblems`, and the policy pack's service-traffic-routes-ready-tracks).
             for (const parts of [
-                { production: true, canary: true, routing: true },
                 { production: false, canary: false, routing: true },
                 { production: false, canary: true, routing: false },
             ]) {
-                const stderr = renderError(merge(liveCanaryValues(), { tracks: { canary: { replicas: 0 } }, parts }));
-                assert.match(stderr, /refusing to route 10% to track canary which has 0 replicas/);
+                renderValid(merge(liveCanaryValues(), { tracks: { canary: { replicas: 0 } }, parts }));
             }
-            const stderr = renderError(merge(liveCanaryValues(), { tracks: { production: { replicas: 0 } } }));
-            assert.match(stderr, /refusing to route 90% to track production which has 0 replicas/);
         });
 
         it("fails when the preStop sleep would take the whole termination grace period", () => {
@@ -518,13 +529,21 @@ describe("charts/service", () => {
         });
     });
 
-    it("prints NOTES with the stage, its description and the weights", () => {
-        const result = helm(["install", "checkout", CHART, "--namespace", NS, "--dry-run=client", "--values", "-"], JSON.stringify(liveCanaryValues()));
-        assert.strictEqual(result.status, 0, result.stderr);
-        const notes = result.stdout.slice(result.stdout.indexOf("NOTES:"));
+    it("prints NOTES with the stage, its description, the weights and each track's tag and pods", () => {
+        const notesOf = (values: Values) => {
+            const result = helm(["install", "checkout", CHART, "--namespace", NS, "--dry-run=client", "--values", "-"], JSON.stringify(values));
+            assert.strictEqual(result.status, 0, result.stderr);
+            return result.stdout.slice(result.stdout.indexOf("NOTES:"));
+        };
+        const notes = notesOf(liveCanaryValues());
         assert.match(notes, /checkout: stage 2\/6 canary 10% \(canary\)/);
         assert.match(notes, /stage 2\/6 canary 10%: 90% -> 01 \(production x3\), 10% -> 02 \(canary x1\)/);
-        assert.match(notes, /production 90% -> 01 \(x3\),\s+canary 10% -> 02 \(x1\)/);
+        assert.match(notes, /Traffic: +production 90%, +canary 10%\n/);
+        assert.match(notes, /Production: 01 x3\nCanary: +02 x1\n/);
         assert.match(notes, /kubectl -n shop get virtualservice,destinationrule checkout/);
+        // A track's own release speaks only of its track: no stage, no weights.
+        const canaryOnly = notesOf(merge(liveCanaryValues(), { parts: { production: false, canary: true, routing: false } }));
+        assert.doesNotMatch(canaryOnly, /stage 2|Traffic/);
+        assert.match(canaryOnly, /Canary: +02 x1\nThis release renders: canary\n/);
     });
 });

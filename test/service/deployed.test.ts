@@ -37,6 +37,7 @@ describe("deployed state (components/service/deployed.ts)", () => {
                 tracks: { production: { tag: "01", replicas: 4, weight: 90 }, canary: { tag: "02", replicas: 1, weight: 10 } },
                 mirrorPercent: 0,
                 testRoutes: true,
+                drain: { count: 0, seconds: 0 },
             },
         });
     });

@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as path from "path";
 import { parseServices, ServiceConfig } from "../../components/service/config";
 import { ConfigError } from "../../components/shared/errors";
-import { StagePlan, stagePlans } from "../../components/service/stages";
+import { planProblems, StagePlan, stagePlans } from "../../components/service/stages";
 import { chartValues, istioMatches } from "../../components/service/values";
 import { helmTemplate } from "../../scripts/helm";
 import { rawService, Values } from "../helpers/fixtures";
@@ -444,19 +444,29 @@ describe("service features: rendered manifests of every stage (real helm)", func
         });
     }
 
-    describe("the chart's own guard: a canary with 0 replicas gets neither match route nor mirror", () => {
+    describe("the whole-plan guard: no match route or mirror onto a canary with 0 replicas", () => {
         // Values a buggy planner (or a team's values) could hand over: matches and mirror with an empty canary.
         const svc = service({ shadow: { percent: 20 }, testRoutes: [HEADER_ROUTE] });
         const idle = stagePlans(svc)[0];
+        const broken = { ...idle, mirrorPercent: 20, testRoutes: true };
 
-        it("idle with mirrorPercent 20 and the test routes forced on renders only the default route to production", () => {
-            const values = chartValues("checkout", svc, { ...idle, mirrorPercent: 20, testRoutes: true });
+        it("the program refuses such a plan before registering anything (planProblems)", () => {
+            assert.deepStrictEqual(planProblems(broken), [
+                "20% of requests would be mirrored to the canary track, which has 0 replicas",
+                "test-user routes would send requests to the canary track, which has 0 replicas",
+            ]);
+            assert.deepStrictEqual(planProblems({ ...idle, production: { ...idle.production, replicas: 0 } }), ["100% of traffic would go to the production track, which has 0 replicas"]);
+            assert.deepStrictEqual(planProblems({ ...idle, canary: { ...idle.canary, weight: 10 } }), [
+                "the weights add up to 110 (production 100 + canary 10), not 100",
+                "10% of traffic would go to the canary track, which has 0 replicas",
+            ]);
+            for (const plan of stagePlans(svc)) assert.deepStrictEqual(planProblems(plan), [], `stage ${plan.stage}`);
+        });
+
+        it("rendered as one release, the chart refuses it too", () => {
+            const values = chartValues("checkout", svc, broken);
             assert.strictEqual((values as Obj).routing.canaryMatches.length, 1, "the values do carry the match");
-            const objects = render(values);
-            for (const o of objects) validateObject(o);
-            const vs = one(objects, "VirtualService", "checkout");
-            assert.deepStrictEqual(vs.spec.http, [{ name: "default", route: [{ destination: DESTINATION("production"), weight: 100 }] }]);
-            assert.strictEqual(one(objects, "Deployment", "checkout-canary").spec.replicas, 0);
+            assert.throws(() => render(values), /refusing to mirror 20% of requests to track canary which has 0 replicas/);
         });
     });
 

@@ -129,10 +129,13 @@ stagehand.dev/description: {{ . | toString | quote }}
 {{- end -}}
 
 {{/*
-Guard rails beyond the schema, checked in every release whatever its parts: the values of a release
-always describe the whole service, so they must be consistent as a whole.
+Guard rails beyond the schema. What needs the whole plan — weights adding up to 100, no weight, mirror or
+header match towards a track without pods — is checked only when this release renders every part (its values
+then describe the whole service). Split into one release per part, each release carries only its own part's
+values, and stagehand checks the whole plan before registering anything (program, `npm run plan`, policy pack).
 */}}
 {{- define "service.validate" -}}
+{{- if and .Values.parts.production .Values.parts.canary .Values.parts.routing -}}
 {{- $p := .Values.tracks.production -}}
 {{- $c := .Values.tracks.canary -}}
 {{- $sum := add ($p.weight | int) ($c.weight | int) -}}
@@ -143,6 +146,15 @@ always describe the whole service, so they must be consistent as a whole.
 {{- $t := index $.Values.tracks $track -}}
 {{- if and (gt ($t.weight | int) 0) (eq ($t.replicas | int) 0) -}}
 {{- fail (printf "refusing to route %d%% to track %s which has 0 replicas (tracks.%s.weight=%d, tracks.%s.replicas=0)" ($t.weight | int) $track $track ($t.weight | int) $track) -}}
+{{- end -}}
+{{- end -}}
+{{- if eq ($c.replicas | int) 0 -}}
+{{- if and (gt (.Values.routing.mirrorPercent | int) 0) (lt ($c.weight | int) 100) -}}
+{{- fail (printf "refusing to mirror %d%% of requests to track canary which has 0 replicas (routing.mirrorPercent=%d, tracks.canary.replicas=0)" (.Values.routing.mirrorPercent | int) (.Values.routing.mirrorPercent | int)) -}}
+{{- end -}}
+{{- if .Values.routing.canaryMatches -}}
+{{- fail "refusing to route requests matching routing.canaryMatches to track canary which has 0 replicas (tracks.canary.replicas=0)" -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- $drain := .Values.drainSeconds | int -}}
