@@ -1,6 +1,7 @@
-// `npm run plan -- <stack> [--manifests] [--service NAME]`: what each service's stage means for traffic,
-// versions and replicas, offline — no Pulumi CLI, no cloud credentials. The same config validation and
-// stage plan as the Pulumi program.
+// `npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies]`: what each service's
+// stage means for traffic, versions and replicas, offline — no Pulumi CLI, no cloud credentials. The same config
+// validation and stage plan as the Pulumi program. `--policies` adds the policy pack's results over what the
+// program registers offline (scripts/policies.ts, the one path that loads the Pulumi SDK, required only then).
 import * as path from "path";
 import { parseStackConfig } from "../components/config";
 import { estimateMonthlyCost, formatCost } from "../components/cost/cost";
@@ -8,9 +9,10 @@ import { PlannedService } from "../components/service/stages";
 import { chartSource, chartValues } from "../components/service/values";
 import { StackProblemsError } from "../components/shared/errors";
 import { parseCommandLine, UsageError } from "./args";
-import { printDiff } from "./diff";
+import { printDiff, stackFileAt } from "./diff";
 import { helm } from "./helm";
-import { projectRoot, readStackConfig } from "./stack-file";
+import type { checkPolicies as CheckPolicies } from "./policies";
+import { projectRoot, readStackConfig, stackConfigFromText } from "./stack-file";
 import { stringify } from "yaml";
 
 function table(rows: string[][]): string {
@@ -48,15 +50,20 @@ export function renderManifests({ name, service, plan }: PlannedService): string
     return `# ---- ${name}: ${plan.description}\n${result.stdout}`;
 }
 
-const USAGE = "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]]";
+const USAGE = "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies]";
 
-/** What `npm run plan` was asked: one stack, and either the table, the manifests or the diff against a ref. */
+/**
+ * What `npm run plan` was asked: one stack, and either the table, the manifests or the diff against a ref; with
+ * `--policies` (the table or the diff), the policy pack's results too.
+ */
 export interface PlanArgs {
     stack: string;
     manifests: boolean;
     service?: string;
     /** The git revision to diff against, when `--diff` is given (default HEAD). */
     diff?: string;
+    /** Present (true) when `--policies` is given. */
+    policies?: true;
     help: boolean;
 }
 
@@ -64,16 +71,60 @@ export interface PlanArgs {
 export function parsePlanArgs(argv: string[]): PlanArgs {
     const diff = argv.includes("--diff");
     const { values, positionals, help } = parseCommandLine(argv, {
-        options: { manifests: { type: "boolean" }, service: { type: "string" }, diff: { type: "boolean" } },
+        options: { manifests: { type: "boolean" }, service: { type: "string" }, diff: { type: "boolean" }, policies: { type: "boolean" } },
         // `--diff` takes an optional revision: a second argument, only with --diff.
         positionals: diff ? { min: 1, max: 2, names: "a stack and optionally a git revision after --diff" } : { min: 1, max: 1, names: "one stack" },
         usage: USAGE,
     });
     if (values.manifests && diff) throw new UsageError("--manifests and --diff do not go together", USAGE);
-    return { stack: positionals[0], manifests: values.manifests === true, service: values.service, diff: diff ? (positionals[1] ?? "HEAD") : undefined, help };
+    if (values.policies && values.manifests) throw new UsageError("--manifests and --policies do not go together", USAGE);
+    // The pack judges the stack as a whole (stack rules: the mesh, the node groups, the traffic of every service).
+    if (values.policies && values.service !== undefined) throw new UsageError("--policies judges the whole stack: it does not go with --service", USAGE);
+    const args: PlanArgs = { stack: positionals[0], manifests: values.manifests === true, service: values.service, diff: diff ? (positionals[1] ?? "HEAD") : undefined, help };
+    if (values.policies) args.policies = true;
+    return args;
 }
 
-export function main(argv: string[]): number {
+function printError(e: any): void {
+    console.error(e instanceof StackProblemsError ? e.message : `plan: ${e.message}`);
+}
+
+/** The plan table of the whole stack and its cost (what `npm run plan -- <stack>` prints). */
+function printTable(stack: string, config: ReturnType<typeof parseStackConfig>): void {
+    console.log(formatPlan(stack, config.planned));
+    console.log(`\n${formatCost(stack, estimateMonthlyCost(config.cluster, { observability: config.observability }))}`);
+}
+
+/**
+ * `--policies`: the table (or the diff), then the policy pack over what the program registers offline. The exit
+ * code is the worse of the two: 1 when the diff refuses a move, a mandatory rule is violated or the program stops.
+ */
+async function mainWithPolicies(args: PlanArgs, root: string): Promise<number> {
+    const { stack } = args;
+    try {
+        const current = readStackConfig(stack, root);
+        let code: number;
+        let base: { ref: string; config: Record<string, unknown> | undefined } | undefined;
+        if (args.diff !== undefined) {
+            code = printDiff(stack, args.diff, current, console.log, root);
+            const text = stackFileAt(stack, args.diff, root);
+            base = { ref: args.diff, config: text === undefined ? undefined : stackConfigFromText(text, `Pulumi.${stack}.yaml at ${args.diff}`) };
+        } else {
+            printTable(stack, parseStackConfig(stack, current));
+            code = 0;
+        }
+        console.log("");
+        // Loaded only here: the Pulumi SDK, the program and the pack stay out of plain `npm run plan`.
+        const { checkPolicies } = require("./policies") as { checkPolicies: typeof CheckPolicies };
+        return Math.max(code, await checkPolicies(stack, current, { base }));
+    } catch (e: any) {
+        printError(e);
+        return 1;
+    }
+}
+
+/** Runs `npm run plan`; `root` is where the stack files (and the git repository for `--diff`) are. */
+export function main(argv: string[], root = projectRoot): number | Promise<number> {
     let args: PlanArgs;
     try {
         args = parsePlanArgs(argv);
@@ -85,10 +136,11 @@ export function main(argv: string[]): number {
         console.log(USAGE);
         return 0;
     }
+    if (args.policies) return mainWithPolicies(args, root);
     const { stack, service: only } = args;
     try {
-        if (args.diff !== undefined) return printDiff(stack, args.diff, readStackConfig(stack));
-        const config = parseStackConfig(stack, readStackConfig(stack));
+        if (args.diff !== undefined) return printDiff(stack, args.diff, readStackConfig(stack, root), console.log, root);
+        const config = parseStackConfig(stack, readStackConfig(stack, root));
         let planned = config.planned;
         if (only) {
             planned = planned.filter((p) => p.name === only);
@@ -96,16 +148,25 @@ export function main(argv: string[]): number {
         }
         if (args.manifests) {
             for (const p of planned) process.stdout.write(renderManifests(p));
-        } else {
+        } else if (only) {
             console.log(formatPlan(stack, planned));
+        } else {
             // The whole stack's cluster and its addons, so not for a single service.
-            if (!only) console.log(`\n${formatCost(stack, estimateMonthlyCost(config.cluster, { observability: config.observability }))}`);
+            printTable(stack, config);
         }
         return 0;
     } catch (e: any) {
-        console.error(e instanceof StackProblemsError ? e.message : `plan: ${e.message}`);
+        printError(e);
         return 1;
     }
 }
 
-if (require.main === module) process.exit(main(process.argv.slice(2)));
+if (require.main === module) {
+    Promise.resolve(main(process.argv.slice(2))).then(
+        (code) => process.exit(code),
+        (e) => {
+            console.error(`plan: ${e?.stack ?? e}`);
+            process.exit(1);
+        },
+    );
+}

@@ -292,11 +292,15 @@ describe("GitHub workflows (.github/workflows)", () => {
         }
     });
 
-    it("run on pull requests touching a stack file: tests, the plan diff and pulumi preview with the policy pack", () => {
+    it("run on pull requests touching a stack file: tests, the plan diff, the offline policies and pulumi preview with the policy pack", () => {
         const wf = load("pull-request.yml");
         assert.ok(wf.on.pull_request.paths.includes("Pulumi.*.yaml"));
         assert.ok(steps(wf).some((s) => s.run === "npm test"));
         assert.ok(steps(wf).some((s) => typeof s.run === "string" && /npm run --silent plan -- \$\{\{ matrix.stack \}\} --diff origin\/\$\{\{ github.base_ref \}\} > plan-diff.txt/.test(s.run)));
+        // The pack offline over what the program registers, its moves judged against the base revision.
+        const policies = wf.jobs.preview.steps.find((s: any) => s.id === "policies");
+        assert.match(policies.run, /npm run --silent plan -- \$\{\{ matrix.stack \}\} --diff origin\/\$\{\{ github.base_ref \}\} --policies > policies.txt 2>&1\n/);
+        assert.match(policies.run, /^set \+e\n[\s\S]*echo "exit=\$\?" >> "\$GITHUB_OUTPUT"/, "its exit status is recorded, not fatal before the upload");
         const job = wf.jobs.preview;
         assert.strictEqual(job.env.STACK, "${{ matrix.stack }}");
         const preview = job.steps.find((s: any) => s.id === "preview");
@@ -445,7 +449,7 @@ describe("GitHub workflows (.github/workflows)", () => {
             assert.ok(up > i, "the outputs are uploaded after the preview");
             assert.deepStrictEqual(
                 preview.steps[up].with.path.trim().split("\n").map((l: string) => l.trim()),
-                ["plan-diff.txt", "preview.txt", "result.json"],
+                ["plan-diff.txt", "policies.txt", "preview.txt", "result.json"],
             );
             assert.strictEqual(preview.steps[up].with.name, "preview-${{ matrix.stack }}");
         });
@@ -464,6 +468,26 @@ describe("GitHub workflows (.github/workflows)", () => {
             assert.strictEqual(run.failed, false);
         });
 
+        const policiesFail = "Fail on a mandatory policy violation";
+        const policiesFound = (exit: string) => ({ policies: { outcome: "success" as const, outputs: { exit } } });
+
+        it("a mandatory violation of the offline policies: the preview still runs, everything is uploaded, then the job fails", () => {
+            const run = simulate(preview, { stack: "prod", vars: { PROD_RUNNER: "prod-vpc" }, outcomes: { ...planOk, ...policiesFound("1"), preview: { outcome: "failure" } } });
+            assert.ok(run.ran.includes("policies") && run.ran.includes("preview"), run.ran.join(", "));
+            assert.ok(run.ran.includes(upload) && run.ran.includes(policiesFail), run.ran.join(", "));
+            assert.ok(run.ran.indexOf(upload) < run.ran.indexOf(policiesFail), "uploaded first, then the job fails");
+            assert.strictEqual(run.failed, true);
+            // The policy step itself never fails the job: its exit status is an output, read after the upload.
+            const passingPreview = simulate(preview, { stack: "uat", outcomes: { ...planOk, ...policiesFound("1"), preview: { outcome: "success" } } });
+            assert.ok(passingPreview.failed && passingPreview.ran.includes(policiesFail) && !passingPreview.ran.includes("Fail on a failed preview"));
+        });
+
+        it("advisory violations only (exit 0): uploaded, the job passes", () => {
+            const run = simulate(preview, { stack: "staging", outcomes: { ...planOk, ...policiesFound("0"), preview: { outcome: "success" } } });
+            assert.ok(run.ran.includes("policies") && run.ran.includes(upload) && !run.ran.includes(policiesFail));
+            assert.strictEqual(run.failed, false);
+        });
+
         it("a move the plan diff refuses: no preview, the plan diff uploaded, the job fails", () => {
             const run = simulate(preview, { stack: "staging", outcomes: planRefused });
             assert.ok(!run.ran.includes("preview") && !run.ran.includes("Assume the read-only preview role"));
@@ -475,21 +499,26 @@ describe("GitHub workflows (.github/workflows)", () => {
             const noRole = simulate(preview, { stack: "staging", outcomes: { ...planOk, "Assume the read-only preview role": { outcome: "failure" } } });
             assert.ok(!noRole.ran.includes("preview") && noRole.ran.includes(upload) && noRole.failed);
             const noDeps = simulate(preview, { stack: "staging", outcomes: { "npm ci": { outcome: "failure" } } });
-            assert.ok(!noDeps.ran.includes("plan") && noDeps.ran.includes(upload) && noDeps.failed);
+            assert.ok(!noDeps.ran.includes("plan") && !noDeps.ran.includes("policies") && noDeps.ran.includes(upload) && noDeps.failed);
             assert.ok(!noDeps.ran.includes("Refuse an illegal move"), "a plan diff that did not run refuses nothing");
+            assert.ok(!noDeps.ran.includes("Fail on a mandatory policy violation"), "policies that did not run report nothing");
         });
 
-        it("a pull request from a fork: the plan diff only, no credentials, no preview, never the prod runner", () => {
+        it("a pull request from a fork: the plan diff and the offline policies only, no credentials, no preview, never the prod runner", () => {
             for (const [stack, vars] of [["staging", {}], ["prod", {}], ["prod", { PROD_RUNNER: "prod-vpc" }]] as const) {
                 const run = simulate(preview, { stack, fork: true, vars, outcomes: planOk });
                 assert.strictEqual(run.runsOn, "ubuntu-latest", stack);
-                assert.ok(run.ran.includes("plan") && run.ran.includes(upload), stack);
+                assert.ok(run.ran.includes("plan") && run.ran.includes("policies") && run.ran.includes(upload), stack);
                 for (const skipped of ["Install the Pulumi CLI", "Assume the read-only preview role", "preview", "Refuse to preview prod outside its VPC"])
                     assert.ok(!run.ran.includes(skipped), `${stack}: ${skipped}`);
                 assert.strictEqual(run.failed, false, stack);
             }
             const refused = simulate(preview, { stack: "staging", fork: true, outcomes: planRefused });
             assert.ok(refused.failed && refused.ran.includes("Refuse an illegal move"));
+            // The offline policies need no credentials: a fork gets them, and a mandatory violation fails its job too.
+            const violation = simulate(preview, { stack: "prod", fork: true, outcomes: { ...planOk, policies: { outcome: "success", outputs: { exit: "1" } } } });
+            assert.ok(violation.ran.includes("policies") && violation.ran.includes("Upload the outputs for the comment") && !violation.ran.includes("preview"));
+            assert.ok(violation.failed && violation.ran.includes("Fail on a mandatory policy violation"));
         });
 
         it("the comment job runs after every preview, passed or failed, but not when cancelled or when no stack changed", () => {
@@ -506,17 +535,29 @@ describe("GitHub workflows (.github/workflows)", () => {
             assert.strictEqual(comment.env.SAME_REPO, pr.jobs.preview.env.SAME_REPO);
         });
 
-        it("the comment: one per stack, updated in place, with the plan diff, the preview's failures and policy violations", async () => {
+        it("the comment: one per stack, updated in place, with the plan diff, the offline policies, the preview's failures and policy violations", async () => {
             const root = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-comment-"));
             try {
+                const diff = "stack staging: changes against origin/main\ncheckout: stage 2 -> 3, canary 10% -> 90%\n";
                 artifact(root, "staging", {
-                    "plan-diff.txt": "stack staging: changes against origin/main\ncheckout: stage 2 -> 3, canary 10% -> 90%\n",
+                    "plan-diff.txt": diff,
+                    // What `plan --diff --policies` prints: the diff again, then the policy results.
+                    "policies.txt":
+                        diff +
+                        "\npolicy pack on stack staging, offline (the program under mocks, moves judged against origin/main as deployed; levels from policies/config.staging.json)\n" +
+                        "mandatory  no-plaintext-secrets  kubernetes:helm.sh/v3:Release checkout-production: release checkout-production: values.env.DB_PASSWORD is passed in plain text\n" +
+                        "advisory   eks-control-plane-logging  aws:eks/cluster:Cluster cluster-eks: EKS cluster cluster-eks: control-plane logging is missing api\n" +
+                        "policies: 1 mandatory, 1 advisory violation(s) (10 rules; disabled: node-groups-multi-az)\n",
                     "preview.txt": "Previewing update (staging)\n~ serviceStages\nPolicies:\n    \x1b[31mstagehand-guardrails@v0.0.1\x1b[0m\n        - [mandatory]  no-latest-tag  (kubernetes:helm.sh/v3:Release: checkout-canary)\n          image tag \"latest\" cannot be reviewed or rolled back\nerror: preview failed\n",
-                    "result.json": '{"stack":"staging","plan":"0","preview":"failure"}\n',
+                    "result.json": '{"stack":"staging","plan":"0","policies":"1","preview":"failure"}\n',
                 });
                 artifact(root, "uat", {
                     "plan-diff.txt": "REFUSED stack uat, service payments, field stage: cannot move from stage 3 to 5\n",
-                    "result.json": '{"stack":"uat","plan":"1","preview":""}\n',
+                    "policies.txt":
+                        "stack uat: changes against origin/main\nREFUSED stack uat, service payments, field stage: cannot move from stage 3 to 5\n\n" +
+                        "policy pack on stack uat, offline (the program under mocks, moves judged against origin/main as deployed; levels from policies/config.uat.json)\n" +
+                        "policies: not run: the program stops before registering anything:\nillegal stage move in stack uat:\n  - stack uat, service payments, field stage: cannot move from stage 3 to 5\n",
+                    "result.json": '{"stack":"uat","plan":"1","policies":"1","preview":""}\n',
                 });
                 const ours = { id: 11, user: { login: "github-actions[bot]" }, body: "<!-- stagehand preview: staging -->\nold" };
                 const someoneElses = { id: 12, user: { login: "octocat" }, body: "<!-- stagehand preview: uat -->\nquoted" };
@@ -529,6 +570,11 @@ describe("GitHub workflows (.github/workflows)", () => {
                 assert.match(staging, /\*\*failed\*\*/);
                 assert.match(staging, /no-latest-tag[\s\S]*error: preview failed/);
                 assert.ok(!staging.includes("\x1b["), "colour codes are stripped");
+                assert.match(staging, /\*\*Policy pack, offline\*\* \(the program under mocks, `policies\/config.staging.json`\): \*\*1 mandatory violation\(s\)\*\*/);
+                assert.match(staging, /^mandatory  no-plaintext-secrets  kubernetes:helm.sh\/v3:Release checkout-production: /m);
+                assert.match(staging, /^policies: 1 mandatory, 1 advisory violation\(s\)/m);
+                assert.strictEqual(staging.split("checkout: stage 2 -> 3").length - 1, 1, "the plan diff is shown once, not again above the policy results");
+                assert.ok(staging.indexOf("Plan diff") < staging.indexOf("Policy pack, offline") && staging.indexOf("Policy pack, offline") < staging.indexOf("pulumi preview"));
 
                 assert.strictEqual(calls.create.length, 1, "uat gets a new comment: the matching one is not the bot's");
                 const uat = calls.create[0].body as string;
@@ -537,6 +583,8 @@ describe("GitHub workflows (.github/workflows)", () => {
                 assert.match(uat, /refused a move/);
                 assert.match(uat, /REFUSED stack uat, service payments/);
                 assert.match(uat, /not run: the plan diff refused a move/);
+                assert.match(uat, /\*\*Policy pack, offline\*\* [^\n]*\*\*failed\*\* \(exit 1\): the program did not run/);
+                assert.match(uat, /policies: not run: the program stops before registering anything:\nillegal stage move in stack uat/);
                 assert.ok(summary.includes(staging) && summary.includes(uat), "both are in the run's summary too");
             } finally {
                 fs.rmSync(root, { recursive: true, force: true });
@@ -548,25 +596,37 @@ describe("GitHub workflows (.github/workflows)", () => {
             try {
                 const long = "FIRST-LINE\n" + "  ~ kubernetes:helm.sh/v3:Release checkout-canary ```values```\n".repeat(6000) + "Policies:\n    - [mandatory] canary-weights\nLAST-LINE\n";
                 assert.ok(long.length > 300000);
-                artifact(root, "prod", { "plan-diff.txt": "PLAN-DIFF-TEXT\n", "preview.txt": long, "result.json": '{"stack":"prod","plan":"0","preview":"failure"}' });
+                const policies = "policy pack on stack prod, offline (...)\nmandatory  POLICY-LINE\npolicies: 1 mandatory, 0 advisory violation(s) (11 rules)\n";
+                artifact(root, "prod", {
+                    "plan-diff.txt": "PLAN-DIFF-TEXT\n",
+                    "policies.txt": policies,
+                    "preview.txt": long,
+                    "result.json": '{"stack":"prod","plan":"0","policies":"1","preview":"failure"}',
+                });
                 const { calls } = await runCommentScript({ sameRepo: true, dir: root });
                 const body = calls.create[0].body as string;
                 assert.ok(body.length <= 65536, `${body.length} characters`);
                 assert.ok(body.length > 60000, "uses the room it has");
-                for (const part of ["PLAN-DIFF-TEXT", "FIRST-LINE", "canary-weights", "LAST-LINE", "characters cut"]) assert.ok(body.includes(part), part);
+                for (const part of ["PLAN-DIFF-TEXT", "POLICY-LINE", "policies: 1 mandatory", "FIRST-LINE", "canary-weights", "LAST-LINE", "characters cut"]) assert.ok(body.includes(part), part);
                 assert.match(body, /^````text$/m, "a fence longer than the backticks in the output");
             } finally {
                 fs.rmSync(root, { recursive: true, force: true });
             }
         });
 
-        it("a pull request from a fork: nothing posted with its read-only token, the plan diff in the run's summary", async () => {
+        it("a pull request from a fork: nothing posted with its read-only token, the plan diff and the offline policies in the run's summary", async () => {
             const root = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-comment-"));
             try {
-                artifact(root, "staging", { "plan-diff.txt": "checkout: stage 2 -> 3\n", "result.json": '{"stack":"staging","plan":"0","preview":""}' });
+                artifact(root, "staging", {
+                    "plan-diff.txt": "checkout: stage 2 -> 3\n",
+                    "policies.txt": "checkout: stage 2 -> 3\n\npolicy pack on stack staging, offline (...)\nadvisory   eks-api-endpoint-restricted  aws:eks/cluster:Cluster cluster-eks: open\npolicies: 0 mandatory, 1 advisory violation(s) (10 rules)\n",
+                    "result.json": '{"stack":"staging","plan":"0","policies":"0","preview":""}',
+                });
                 const { calls, summary, notices } = await runCommentScript({ sameRepo: false, dir: root });
                 assert.deepStrictEqual([calls.list, calls.create.length, calls.update.length], [0, 0, 0]);
                 assert.match(summary, /checkout: stage 2 -> 3/);
+                assert.match(summary, /\*\*Policy pack, offline\*\* [^\n]*: passed, with 1 advisory violation\(s\)/);
+                assert.match(summary, /^advisory   eks-api-endpoint-restricted  aws:eks\/cluster:Cluster cluster-eks: open$/m);
                 assert.match(summary, /not run: this pull request comes from a fork/);
                 assert.ok(notices.some((n) => /fork/.test(n)));
             } finally {

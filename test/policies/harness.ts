@@ -1,9 +1,10 @@
-// Calls a rule of the pack the way the analyzer server does: props behind @pulumi/policy's unknown-checking
-// proxy, violations and `notApplicable` recorded. The pack itself is never constructed in the tests:
-// `new PolicyPack` starts a gRPC server (see policies/smoke.ts).
-import { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy, unknownCheckingProxy } from "@pulumi/policy";
+// Calls a rule of the pack the way the analyzer server does, through policies/offline.ts (the same code
+// `npm run plan -- <stack> --policies` runs): props behind @pulumi/policy's unknown-checking proxy, violations and
+// `notApplicable` recorded. The pack itself is never constructed in the tests: `new PolicyPack` starts a gRPC server
+// (see policies/smoke.ts).
 import * as assert from "assert";
 import * as path from "path";
+import { OfflineResource, RuleRun, runResourceRule, runStackRule } from "../../policies/offline";
 import { Rule } from "../../policies/rules";
 
 export const ROOT = path.resolve(__dirname, "../..");
@@ -27,26 +28,16 @@ export interface Outcome {
     notApplicable?: string;
 }
 
-class NotApplicable extends Error {}
-
 export const urnOf = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::stagehand::${type}::${name}`;
 
-function recorder(): { outcome: Outcome; report: ReportViolation } {
-    const outcome: Outcome = { messages: [], urns: [] };
-    const report: ReportViolation = (message: string, urn?: string) => {
-        outcome.messages.push(message);
-        outcome.urns.push(urn);
-    };
-    return { outcome, report };
-}
-
-async function settle(outcome: Outcome, run: () => Promise<void> | void): Promise<Outcome> {
-    try {
-        await run();
-    } catch (e) {
-        if (!(e instanceof NotApplicable)) throw e;
-        outcome.notApplicable = e.message;
-    }
+/**
+ * A rule run as the tests read it. A rule that reads a value unknown at preview (the server would report an
+ * advisory "can't run during preview") fails the test: the rules read such values with `known()`.
+ */
+function outcomeOf(rule: Rule, run: RuleRun): Outcome {
+    if (run.unknown !== undefined) throw new Error(`${rule.name}: ${run.unknown}`);
+    const outcome: Outcome = { messages: run.reports.map((r) => r.message), urns: run.reports.map((r) => r.urn) };
+    if (run.notApplicable !== undefined) outcome.notApplicable = run.notApplicable;
     return outcome;
 }
 
@@ -59,28 +50,9 @@ export interface Res {
 
 /** Runs a resource rule on one resource; props go through the same unknown-checking proxy as in the server. */
 export async function checkResource(rule: Rule, res: Res, config: Record<string, unknown> = {}): Promise<Outcome> {
-    const policy = rule as ResourceValidationPolicy;
-    assert.ok(policy.validateResource, `${rule.name} is a resource rule`);
-    const { outcome, report } = recorder();
-    const props = unknownCheckingProxy(res.props);
-    const args: ResourceValidationArgs = {
-        type: res.type,
-        name: res.name,
-        urn: urnOf(res.stack ?? "prod", res.type, res.name),
-        props,
-        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
-        stackTags: new Map(),
-        isType: () => false,
-        asType: () => undefined,
-        getConfig: <T extends object>() => config as T,
-        notApplicable: (reason?: string): never => {
-            throw new NotApplicable(reason);
-        },
-    };
-    const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource!];
-    return settle(outcome, async () => {
-        for (const v of validations) await v(args, report);
-    });
+    assert.ok("validateResource" in rule && rule.validateResource, `${rule.name} is a resource rule`);
+    const resource: OfflineResource = { type: res.type, name: res.name, urn: urnOf(res.stack ?? "prod", res.type, res.name), props: res.props };
+    return outcomeOf(rule, await runResourceRule(rule, resource, config));
 }
 
 export interface StackRes extends Res {
@@ -88,42 +60,19 @@ export interface StackRes extends Res {
     deps?: Record<string, string[]>;
 }
 
-function policyResources(stack: string, resources: StackRes[]): PolicyResource[] {
-    const built = resources.map((r) => ({
-        type: r.type,
-        name: r.name,
-        urn: urnOf(stack, r.type, r.name),
-        props: unknownCheckingProxy(r.props),
-        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
-        dependencies: [] as PolicyResource[],
-        propertyDependencies: {} as Record<string, PolicyResource[]>,
-        isType: () => false,
-        asType: () => undefined,
-    }));
-    const byName = new Map(built.map((b) => [b.name, b as PolicyResource]));
-    resources.forEach((r, i) => {
-        for (const [prop, names] of Object.entries(r.deps ?? {})) {
-            built[i].propertyDependencies[prop] = names.map((n) => byName.get(n)!);
-            built[i].dependencies.push(...built[i].propertyDependencies[prop]);
-        }
+function offlineResources(stack: string, resources: StackRes[]): OfflineResource[] {
+    const urnByName = new Map(resources.map((r) => [r.name, urnOf(stack, r.type, r.name)]));
+    return resources.map((r) => {
+        const propertyDependencies = Object.fromEntries(Object.entries(r.deps ?? {}).map(([prop, names]) => [prop, names.map((n) => urnByName.get(n)!)]));
+        return { type: r.type, name: r.name, urn: urnOf(stack, r.type, r.name), props: r.props, propertyDependencies, dependencies: Object.values(propertyDependencies).flat() };
     });
-    return built as PolicyResource[];
 }
 
 /** Runs a stack rule on a stack of resources (a `pulumi:pulumi:Stack` resource is added, as in a real stack). */
 export async function checkStack(rule: Rule, stack: string, resources: StackRes[], config: Record<string, unknown> = {}): Promise<Outcome> {
-    const policy = rule as StackValidationPolicy;
-    assert.ok(policy.validateStack, `${rule.name} is a stack rule`);
-    const { outcome, report } = recorder();
-    const args: StackValidationArgs = {
-        resources: policyResources(stack, [{ type: "pulumi:pulumi:Stack", name: `stagehand-${stack}`, props: {} }, ...resources]),
-        stackTags: new Map(),
-        getConfig: <T extends object>() => config as T,
-        notApplicable: (reason?: string): never => {
-            throw new NotApplicable(reason);
-        },
-    };
-    return settle(outcome, () => policy.validateStack(args, report));
+    assert.ok("validateStack" in rule && rule.validateStack, `${rule.name} is a stack rule`);
+    const all = offlineResources(stack, [{ type: "pulumi:pulumi:Stack", name: `stagehand-${stack}`, props: {} }, ...resources]);
+    return outcomeOf(rule, await runStackRule(rule, all, config));
 }
 
 export function passes(outcome: Outcome): void {

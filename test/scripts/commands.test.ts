@@ -29,7 +29,7 @@ describe("commands refuse what they don't understand (scripts/args.ts)", () => {
         const r = await captured(() => plan(["staging", "--policy"]));
         assert.strictEqual(r.code, 2);
         assert.strictEqual(r.stdout, "", "no plan is printed");
-        assert.strictEqual(r.stderr, "plan: Unknown option '--policy'\nusage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]]\n");
+        assert.strictEqual(r.stderr, "plan: Unknown option '--policy'\nusage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies]\n");
     });
 
     it("plan: a missing stack, a stray argument, --service without a name, --manifests with --diff", async () => {
@@ -56,7 +56,7 @@ describe("commands refuse what they don't understand (scripts/args.ts)", () => {
 
     it("plan: --help prints the usage and exits 0", async () => {
         const r = await captured(() => plan(["--help"]));
-        assert.deepStrictEqual([r.code, r.stdout], [0, "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]]\n"]);
+        assert.deepStrictEqual([r.code, r.stdout], [0, "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies]\n"]);
     });
 
     it("verdict: an unknown flag or a missing service exits 4 with the usage", async () => {

@@ -1,0 +1,141 @@
+// The program's offline mode: index.ts run under the Pulumi SDK's own mocks (pulumi.runtime.setMocks), with a
+// stack's config and the stack's previous outputs, recording every resource it registers with its inputs, parent
+// and dependencies. No Pulumi CLI, no engine, no cloud: the mocks echo each resource's inputs back as its state and
+// add the few outputs real providers compute. `npm run plan -- <stack> --policies` runs the pack over what it records.
+//
+// This module loads the Pulumi SDK: scripts/policies.ts requires it lazily, only when `--policies` is given.
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+
+export interface RegisteredResource {
+    type: string;
+    name: string;
+    urn: string;
+    inputs: Record<string, any>;
+    custom: boolean;
+    /** URN of the parent resource. */
+    parent?: string;
+    /** URNs of the resources it waits for, as the SDK sends them to the engine (explicit dependsOn and input sources). */
+    dependencies: string[];
+    /** Property name → URNs of the resources the property's value comes from. */
+    propertyDependencies: Record<string, string[]>;
+}
+
+export interface OfflineRun {
+    resources: RegisteredResource[];
+    /** The program's stack outputs, resolved. */
+    outputs: Record<string, any>;
+}
+
+/** The organization the mocks give the program (its StackReference to itself reads `<org>/<project>/<stack>`). */
+export const MOCK_ORGANIZATION = "organization";
+const PROJECT = "stagehand";
+const programPath = path.resolve(__dirname, "../index.ts");
+
+const settings = require("@pulumi/pulumi/runtime/settings");
+
+/** Mock state for a resource: its inputs echoed back, plus a few outputs that real providers compute. */
+function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
+    const state: Record<string, any> = { ...args.inputs };
+    if (args.type === "aws:eks/cluster:Cluster") {
+        state.endpoint = `https://${args.name}.eks.example.com`;
+        state.certificateAuthority = { data: "Y2VydA==" };
+        state.arn = `arn:aws:eks:us-east-1:123456789012:cluster/${args.name}`;
+        state.vpcConfig = { ...args.inputs.vpcConfig, clusterSecurityGroupId: `sg-${args.name}` };
+    }
+    // A Helm release that applied cleanly.
+    if (args.type === "kubernetes:helm.sh/v3:Release") state.status = { status: "deployed", name: args.inputs.name, namespace: args.inputs.namespace };
+    if (args.type.startsWith("aws:")) state.arn = state.arn ?? `arn:aws:mock:::${args.name}`;
+    return state;
+}
+
+type RequestFacts = Pick<RegisteredResource, "urn" | "parent" | "dependencies" | "propertyDependencies">;
+
+function mocks(resources: RegisteredResource[], requests: Map<string, RequestFacts>, stack: string, previousOutputs: Record<string, unknown>): pulumi.runtime.Mocks {
+    return {
+        newResource(args) {
+            // The program reads its own previous outputs: a read, not a registration.
+            if (args.type === "pulumi:pulumi:StackReference") {
+                return { id: args.inputs.name, state: { name: args.inputs.name, outputs: previousOutputs, secretOutputNames: [] } };
+            }
+            const key = `${args.type}::${args.name}`;
+            const facts = requests.get(key) ?? { urn: `urn:pulumi:${stack}::${PROJECT}::${args.type}::${args.name}`, dependencies: [], propertyDependencies: {} };
+            requests.delete(key);
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: !!args.custom, ...facts });
+            return { id: args.custom ? `${args.name}-id` : undefined, state: mockState(args) };
+        },
+        call(args) {
+            if (args.token === "aws:index/getAvailabilityZones:getAvailabilityZones") {
+                const letters = ["a", "b", "c", "d", "e", "f"];
+                return { names: letters.map((l) => `us-east-1${l}`), zoneIds: letters.map((_, i) => `use1-az${i + 1}`) };
+            }
+            if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/offline", userId: "offline" };
+            if (args.token === "aws:index/getRegion:getRegion") return { name: "us-east-1", region: "us-east-1" };
+            if (args.token === "aws:iam/getPolicyDocument:getPolicyDocument") return { json: JSON.stringify(args.inputs) };
+            return args.inputs;
+        },
+    };
+}
+
+/** The URN the mock monitor gives a resource (runtime/mocks.js `newUrn`), so dependencies name it the same way. */
+function urnOf(stack: string, type: string, name: string, parent: string | undefined): string {
+    const qualified = parent ? `${parent.split("::")[2].split("$").pop()}$${type}` : type;
+    return `urn:pulumi:${stack}::${PROJECT}::${qualified}::${name}`;
+}
+
+/** Deeply resolves Outputs in a plain structure of exports. */
+async function resolveOutputs(value: any): Promise<any> {
+    if (pulumi.Output.isInstance(value)) return resolveOutputs(await (value as any).promise());
+    if (Array.isArray(value)) return Promise.all(value.map(resolveOutputs));
+    if (value && typeof value === "object" && !(value instanceof pulumi.Resource)) {
+        const out: Record<string, any> = {};
+        for (const [k, v] of Object.entries(value)) out[k] = await resolveOutputs(v);
+        return out;
+    }
+    return value;
+}
+
+/**
+ * Runs index.ts as stack `stack` with its `stagehand:*` config (keys without the prefix, as in the stack file) and
+ * the stack's previous outputs (`serviceStages`, as the program reads them back; `{}` for a first deployment).
+ * Rejects with the program's own error (a config error, a refused move) when it stops.
+ */
+export async function runProgramOffline(stack: string, config: Record<string, unknown>, previousOutputs: Record<string, unknown> = {}): Promise<OfflineRun> {
+    const resources: RegisteredResource[] = [];
+    const requests = new Map<string, RequestFacts>();
+    // Stack config as Pulumi passes it: keys `stagehand:<name>`, values JSON strings.
+    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`stagehand:${k}`, typeof v === "string" ? v : JSON.stringify(v)])));
+    await pulumi.runtime.setMocks(mocks(resources, requests, stack, previousOutputs), PROJECT, stack, false, MOCK_ORGANIZATION);
+    // The mock monitor hands `newResource` no parent and no dependencies: note them from each request first.
+    const monitor = settings.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) => {
+        const parent = req.getParent() || undefined;
+        const propertyDependencies: Record<string, string[]> = {};
+        for (const [prop, deps] of req.getPropertydependenciesMap().entries()) propertyDependencies[prop] = deps.getUrnsList();
+        requests.set(`${req.getType()}::${req.getName()}`, {
+            urn: urnOf(stack, req.getType(), req.getName(), parent),
+            parent,
+            dependencies: req.getDependenciesList(),
+            propertyDependencies,
+        });
+        return register(req, callback);
+    };
+    let outputs: Record<string, any> = {};
+    let failure: unknown;
+    try {
+        await pulumi.runtime.runInPulumiStack(async () => {
+            delete require.cache[require.resolve(programPath)];
+            const program = require(programPath);
+            // index.ts exports an async function that Pulumi runs and whose result it exports.
+            outputs = await resolveOutputs(typeof program === "function" ? await program() : program);
+            return {};
+        });
+    } catch (e) {
+        failure = e;
+    }
+    // Resource registrations are asynchronous: wait for every outstanding RPC before reading them.
+    await settings.waitForRPCs();
+    if (failure) throw failure;
+    return { resources, outputs };
+}
