@@ -25,6 +25,7 @@ export = async () => {
         services: configValue(config.get("services")),
         cluster: configValue(config.get("cluster")),
         allowSkip: configValue(config.get("allowSkip")),
+        settleSeconds: configValue(config.get("settleSeconds")),
         observability: configValue(config.get("observability")),
     });
     // Every service's move from the stage it was last deployed at; an illegal one throws, still before any

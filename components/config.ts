@@ -4,9 +4,10 @@ import { z } from "zod";
 import { ObservabilityConfig, parseObservability } from "./observability/config";
 import { ClusterConfig, parseCluster } from "./platform/config";
 import { chartValuesProblems } from "./service/chart-schema";
-import { parseServices, ServiceConfig } from "./service/config";
+import { DEFAULT_SETTLE_SECONDS, parseServices, ServiceConfig } from "./service/config";
 import { PlannedService, planProblems, planServices } from "./service/stages";
 import { ConfigError, describeIssues } from "./shared/errors";
+import { wholeNumber } from "./shared/schema";
 
 /**
  * A config value as Pulumi hands it over (a string: JSON for objects, lists, numbers and booleans) → the
@@ -23,6 +24,7 @@ export function configValue(text: string | undefined): unknown {
 
 /** Every `stagehand:*` setting of a stack, validated. */
 export interface StackConfig {
+    /** Every service, `stagehand:settleSeconds` resolved into its `settleSeconds`. */
     services: Record<string, ServiceConfig>;
     /** Every service with its stage plans, sorted by name. */
     planned: PlannedService[];
@@ -34,6 +36,7 @@ export interface StackConfig {
 }
 
 const stackAllowSkipSchema = z.boolean({ error: "true or false" }).default(false);
+const stackSettleSchema = wholeNumber("the settle time in seconds", 0, 600).default(DEFAULT_SETTLE_SECONDS);
 
 /**
  * Validates a stack's config: `raw` holds the `stagehand:*` keys without the prefix ({services, cluster, …}).
@@ -50,7 +53,9 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
             return undefined;
         }
     };
-    const services = attempt(() => parseServices(stack, raw.services));
+    const settle = stackSettleSchema.safeParse(raw.settleSeconds, { reportInput: true });
+    if (!settle.success) problems.push(...describeIssues(stack, "stagehand:settleSeconds", settle.error.issues));
+    const services = attempt(() => parseServices(stack, raw.services, { settleSeconds: settle.success ? settle.data : DEFAULT_SETTLE_SECONDS }));
     // Each service's stage plans, computed once: the chart check here, the move check, the releases and `plan`
     // all read them.
     const planned = services && planServices(services);

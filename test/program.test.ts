@@ -68,7 +68,10 @@ describe("program (index.ts) under Pulumi mocks", () => {
     }
 
     it("staging: the Release values carry the plan of each service's stage", async () => {
-        const { resources, outputs } = await runProgram("staging", readStackConfig("staging"));
+        // A first deployment knows nothing of the past: it takes the cautious order and holds a partly sized canary at
+        // full size (below). The next update knows what was deployed and applies the plan exactly.
+        const first = await runProgram("staging", readStackConfig("staging"));
+        const { resources, outputs } = await runProgram("staging", readStackConfig("staging"), first.outputs);
         const releases = serviceReleases(resources);
         const tracks = serviceTracks(resources);
         assert.deepStrictEqual(tracks.checkout, {
@@ -93,32 +96,40 @@ describe("program (index.ts) under Pulumi mocks", () => {
         assert.deepStrictEqual(releases.catalog.inputs.values.probes, { readiness: { path: "/ready" }, liveness: { path: "/healthz" } });
         assert.deepStrictEqual(releases.payments.inputs.values.env, { LOG_LEVEL: "debug" });
         assert.strictEqual(releases.payments.inputs.values.port, 9000);
-        assert.deepStrictEqual(outputs.serviceStages.checkout, {
+        assert.deepStrictEqual(first.outputs.serviceStages.checkout, {
             version: 1,
             stage: 2,
             stageCount: 6,
             stageName: "canary 10%",
             strategy: "canary",
             description: "stage 2/6 canary 10%: 90% -> 1.4.2 (production x2), 10% -> 1.5.0 (canary x1); strategy canary",
-            tracks: { production: { tag: "1.4.2", replicas: 2, weight: 90 }, canary: { tag: "1.5.0", replicas: 1, weight: 10 } },
+            // What was applied: the canary held at full size, since the cluster might have held anything.
+            tracks: { production: { tag: "1.4.2", replicas: 2, weight: 90 }, canary: { tag: "1.5.0", replicas: 2, weight: 10 } },
             mirrorPercent: 0,
             testRoutes: false,
             stable: "1.4.2",
             canary: "1.5.0",
             steps: [10, 90, 100],
-            move: "first deployment at stage 2 (canary 10%)",
+            move: "first deployment at stage 2 (canary 10%) (previous stage unknown: cautious order; canary held at x2 (planned x1) until the next update)",
             next: "stay at 2, 3 (canary 90%), or 1 (rollback)",
             allowSkip: false,
             completed: true,
+            settle: { count: 1, seconds: 5 },
             drain: { count: 0, seconds: 0 },
         });
+        // The next update shrinks the held canary to its plan: a stay, its traffic unchanged, so no drain.
+        assert.deepStrictEqual(outputs.serviceStages.checkout.tracks.canary, { tag: "1.5.0", replicas: 1, weight: 10 });
+        assert.strictEqual(outputs.serviceStages.checkout.move, "stay at stage 2 (canary 10%)");
+        assert.deepStrictEqual([outputs.serviceStages.checkout.settle, outputs.serviceStages.checkout.drain], [{ count: 1, seconds: 5 }, { count: 0, seconds: 0 }]);
     });
 
     it("a stage change in one service changes that service's inputs and no other resource's", async () => {
         const config = readStackConfig("staging") as { services: Record<string, any> };
-        const before = await runProgram("staging", config);
+        // Both from the same deployed state: the stack as deployed once.
+        const deployed = (await runProgram("staging", config)).outputs;
+        const before = await runProgram("staging", config, deployed);
         const changed = { ...config, services: { ...config.services, checkout: { ...config.services.checkout, stage: 3 } } };
-        const after = await runProgram("staging", changed);
+        const after = await runProgram("staging", changed, deployed);
 
         const key = (r: Registered) => `${r.type}::${r.name}`;
         const beforeByKey = new Map(before.resources.map((r) => [key(r), r]));

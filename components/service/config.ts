@@ -203,6 +203,9 @@ const serviceFields = {
         // Seconds between taking traffic away from pods and removing them (Argo Rollouts' default
         // scaleDownDelaySeconds): Envoy sidecars learn route changes eventually, not at once.
         drainSeconds: wholeNumber("the drain delay in seconds", 0, 3600).default(30),
+        // Seconds between new pods being ready and the weights moving onto them: Envoy sidecars learn a track's
+        // endpoints asynchronously, after Kubernetes reports the pods ready. Absent: the stack's settleSeconds.
+        settleSeconds: wholeNumber("the settle time in seconds", 0, 600).optional(),
         // Forward moves may skip stages (and `stable` may change directly at stage 1). Shown in the preview.
         allowSkip: z.boolean({ error: "true or false" }).optional(),
         verdict: verdictSchema.optional(),
@@ -239,8 +242,16 @@ export const serviceSchema = z
     });
 
 type ParsedService = z.output<typeof serviceSchema>;
-/** A service's config with every default resolved: its namespace, its strategy and its steps. */
-export type ServiceConfig = Omit<ParsedService, "steps" | "strategy"> & { namespace: string; strategy: Strategy; steps: number[] };
+/** A service's config with every default resolved: its namespace, its strategy, its steps and its settle time. */
+export type ServiceConfig = Omit<ParsedService, "steps" | "strategy" | "settleSeconds"> & { namespace: string; strategy: Strategy; steps: number[]; settleSeconds: number };
+
+/** How long new pods settle before weights move onto them, unless the stack or the service says otherwise. */
+export const DEFAULT_SETTLE_SECONDS = 5;
+
+/** Stack-wide defaults a service's own fields override. */
+export interface ServiceDefaults {
+    settleSeconds: number;
+}
 export type ServiceInput = z.input<typeof serviceSchema>;
 export type TestRoute = z.output<typeof testRouteSchema>;
 
@@ -253,7 +264,7 @@ function strategyOfConfig(svc: { strategy?: "canary" | "bluegreen"; steps?: numb
  * Validates `stagehand:services` of one stack. Returns every service's config with defaults filled in,
  * or throws a ConfigError listing every problem of every service.
  */
-export function parseServices(stack: string, raw: unknown): Record<string, ServiceConfig> {
+export function parseServices(stack: string, raw: unknown, defaults: ServiceDefaults = { settleSeconds: DEFAULT_SETTLE_SECONDS }): Record<string, ServiceConfig> {
     const problems: string[] = [];
     const services: Record<string, ServiceConfig> = {};
     if (raw === undefined || raw === null) {
@@ -281,7 +292,13 @@ export function parseServices(stack: string, raw: unknown): Record<string, Servi
             );
             continue;
         }
-        services[name] = { ...parsed.data, namespace, strategy: strategyOfConfig(parsed.data), steps: stepsOf(parsed.data) };
+        services[name] = {
+            ...parsed.data,
+            namespace,
+            strategy: strategyOfConfig(parsed.data),
+            steps: stepsOf(parsed.data),
+            settleSeconds: parsed.data.settleSeconds ?? defaults.settleSeconds,
+        };
     }
     if (problems.length > 0) throw new ConfigError(stack, problems);
     return services;

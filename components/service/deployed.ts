@@ -4,7 +4,8 @@
 // older one wrote.
 import { Track } from "../shared/tracks";
 import { allowedNext, JudgedMove } from "./moves";
-import { Drain } from "./order";
+import { StackProblemsError } from "../shared/errors";
+import { Wait } from "./order";
 import { StagePlan, TrackPlan, Traffic } from "./stages";
 
 /** The name of the stack output every service's state is exported under. */
@@ -33,8 +34,9 @@ export interface DeployedService {
     mirrorPercent: number;
     /** Whether test-user routes sent matching requests to the canary at that stage. */
     testRoutes?: boolean;
-    /** The drain the service's Sleep held (absent in outputs written before drains were counted). */
-    drain?: Drain;
+    /** The waits the service's Sleeps held (absent in outputs written before waits were counted). */
+    drain?: Wait;
+    settle?: Wait;
 }
 
 /** The stack output of one service (`serviceStages.<service>`): the deployed state, and the words around it. */
@@ -57,8 +59,9 @@ export interface ServiceStageSummary {
     next: string;
     allowSkip: boolean;
     completed: boolean;
-    /** The drain the service's Sleep holds after this update. */
-    drain: Drain;
+    /** The waits the service's Sleeps hold after this update: settle before the routing, drain after it. */
+    settle: Wait;
+    drain: Wait;
 }
 
 /** What a service looks like once `plan` (its configured stage) is applied: the state the next move starts from. */
@@ -91,8 +94,10 @@ export function stageSummary(
     plan: StagePlan,
     completed: boolean,
     move?: JudgedMove,
-    drain: Drain = { count: 0, seconds: 0 },
+    extras: { waits?: { settle: Wait; drain: Wait }; notes?: string[] } = {},
 ): ServiceStageSummary {
+    const none = { count: 0, seconds: 0 };
+    const words = move?.check.words ?? `deployed at stage ${plan.stage} (${plan.name})`;
     const allowSkip = move?.allowSkip ?? false;
     const summary: ServiceStageSummary = {
         version: DEPLOYED_STATE_VERSION,
@@ -106,11 +111,12 @@ export function stageSummary(
         testRoutes: plan.testRoutes,
         stable: service.stable,
         steps: [...service.steps],
-        move: move?.check.words ?? `deployed at stage ${plan.stage} (${plan.name})`,
+        move: extras.notes?.length ? `${words} (${extras.notes.join("; ")})` : words,
         next: allowedNext(deployedState(service, plan, completed), allowSkip),
         allowSkip,
         completed,
-        drain: { ...drain },
+        settle: { ...(extras.waits?.settle ?? none) },
+        drain: { ...(extras.waits?.drain ?? none) },
     };
     // Pulumi drops undefined outputs; leaving the keys out keeps the preview diff clean.
     if (service.canary !== undefined) summary.canary = service.canary;
@@ -126,17 +132,51 @@ function isTrack(v: any): v is TrackPlan {
 /** Versions this release reads: 1, and the unversioned shape written before it (same fields). */
 const READABLE_VERSIONS = new Set<unknown>([undefined, DEPLOYED_STATE_VERSION]);
 
+/** The stack's previous outputs hold an entry this stagehand cannot read: one problem per service. */
+export class DeployedStateError extends StackProblemsError {
+    constructor(stack: string, problems: string[]) {
+        super(`unreadable deployed state in stack ${stack}`, stack, problems);
+        this.name = "DeployedStateError";
+    }
+}
+
+const isWait = (w: any): w is Wait => Number.isInteger(w?.count) && Number.isInteger(w?.seconds);
+
+/** Why an entry of `serviceStages` is not a deployed state this version reads, or undefined when it is. */
+function unreadable(v: any): string | undefined {
+    if (!v || typeof v !== "object" || Array.isArray(v)) return `expected a deployed-state object, found ${JSON.stringify(v)}`;
+    if (!READABLE_VERSIONS.has(v.version)) {
+        return `expected a deployed state of version ${DEPLOYED_STATE_VERSION} (or one written before versions), found version ${JSON.stringify(v.version)}: it was written by another stagehand; deploy with that one, or a newer one that reads it`;
+    }
+    const missing = [
+        !Number.isInteger(v.stage) && "stage",
+        typeof v.stable !== "string" && "stable",
+        !Array.isArray(v.steps) && "steps",
+        !isTrack(v.tracks?.production) && "tracks.production",
+        !isTrack(v.tracks?.canary) && "tracks.canary",
+    ].filter(Boolean);
+    return missing.length > 0 ? `expected a deployed state with ${missing.join(", ")}, found ${JSON.stringify(v)}` : undefined;
+}
+
 /**
- * Reads the services back from the stack's previous outputs (`serviceStages`). Entries that do not have a
- * shape this version reads (a newer stagehand, a hand-edited state) are left out: they count as first
- * deployments rather than as a stage they may not be at.
+ * Reads the services back from the stack's previous outputs (`serviceStages`). A service with no entry has no
+ * trustworthy previous state (a first deployment, or outputs lost): the program then takes the cautious order.
+ * An entry this version cannot read is never dropped silently: it throws, naming the service, before anything
+ * is registered — treating a live service as new could route traffic to pods that are not there.
  */
-export function readDeployedServices(serviceStages: unknown): Record<string, DeployedService> {
+export function readDeployedServices(stack: string, serviceStages: unknown): Record<string, DeployedService> {
     const out: Record<string, DeployedService> = {};
-    if (!serviceStages || typeof serviceStages !== "object") return out;
+    if (serviceStages === undefined || serviceStages === null) return out;
+    if (typeof serviceStages !== "object" || Array.isArray(serviceStages)) {
+        throw new DeployedStateError(stack, [`stack ${stack}, output serviceStages: expected a map of service name to deployed state, found ${JSON.stringify(serviceStages)}`]);
+    }
+    const problems: string[] = [];
     for (const [name, v] of Object.entries(serviceStages as Record<string, any>)) {
-        if (!v || !READABLE_VERSIONS.has(v.version)) continue;
-        if (!Number.isInteger(v.stage) || typeof v.stable !== "string" || !Array.isArray(v.steps) || !isTrack(v.tracks?.production) || !isTrack(v.tracks?.canary)) continue;
+        const problem = unreadable(v);
+        if (problem) {
+            problems.push(`stack ${stack}, service ${name}, output serviceStages.${name}: ${problem}`);
+            continue;
+        }
         out[name] = {
             stage: v.stage,
             stable: v.stable,
@@ -147,8 +187,10 @@ export function readDeployedServices(serviceStages: unknown): Record<string, Dep
             tracks: { production: v.tracks.production, canary: v.tracks.canary },
             mirrorPercent: Number.isFinite(v.mirrorPercent) ? v.mirrorPercent : 0,
             testRoutes: v.testRoutes === true,
-            drain: Number.isInteger(v.drain?.count) && Number.isInteger(v.drain?.seconds) ? { count: v.drain.count, seconds: v.drain.seconds } : undefined,
+            drain: isWait(v.drain) ? { count: v.drain.count, seconds: v.drain.seconds } : undefined,
+            settle: isWait(v.settle) ? { count: v.settle.count, seconds: v.settle.seconds } : undefined,
         };
     }
+    if (problems.length > 0) throw new DeployedStateError(stack, problems);
     return out;
 }

@@ -1,56 +1,130 @@
-// Pure: make before break — in what order one move touches a service's workloads and routing.
-// Used by ServiceRelease to order its Helm releases, and replayed in the ordering tests.
+// Pure: make before break — in what order one move touches a service's workloads and routing, and the waits
+// between them. Used by ServiceRelease to order its Helm releases, and replayed in the ordering tests.
 import { Track, TRACKS } from "../shared/tracks";
 import { Traffic } from "./stages";
 
+/** What a move does to one track's pods: more pods or new ones (a new tag), the same ones, or fewer. */
+export type TrackChange = "grows" | "keeps" | "shrinks";
+
 /**
- * The order in which one move touches a service. Workload releases in `make` (scale up, new tag) are
- * applied and ready before the routing changes; workload releases in `break` (scale down) only after
- * the routing has taken their traffic away and `drainSeconds` have passed, because Envoy sidecars learn
- * route changes eventually, not at once.
+ * The order in which one move touches a service:
+ * 1. `make`: workload releases whose pods must be in place before the routing relies on them (a track that
+ *    grows or rolls to a new tag, and one that shrinks while keeping its share of traffic), applied and ready;
+ * 2. `settleSeconds`: a wait, when the routing is about to send more traffic to pods just made ready, for every
+ *    sidecar to learn their endpoints (Envoy learns them asynchronously, after Kubernetes reports them ready);
+ * 3. the routing release;
+ * 4. `drainSeconds`: a wait, when pods that carried traffic are about to go, for every sidecar to learn the new
+ *    routes (route changes reach the proxies eventually, not at once);
+ * 5. `break`: workload releases that take pods away from a track losing traffic.
  */
 export interface OperationOrder {
     make: Track[];
     break: Track[];
+    /** Seconds between the routing and the break releases; 0 when no pod that carried traffic goes. */
     drainSeconds: number;
+    /** Seconds between the make releases and the routing; 0 when no track gains traffic onto new pods. */
+    settleSeconds: number;
+    /** What the move does to each track's pods. */
+    changes: Record<Track, TrackChange>;
+    /**
+     * True when the previous state is unknown (no trustworthy record of what was deployed): the order is the one
+     * that is safe whatever the cluster holds — grow, settle, route, drain, shrink.
+     */
+    cautious: boolean;
 }
 
-/** Classifies each track's change and says how long to wait between routing and scale-down. */
-export function operationOrder(prev: Traffic | undefined, next: Traffic, drainSeconds: number): OperationOrder {
-    const order: OperationOrder = { make: [], break: [], drainSeconds: 0 };
+/** The waits of a service: how long to let proxies catch up before routing moves, and after. */
+export interface Timing {
+    drainSeconds: number;
+    settleSeconds: number;
+}
+
+/** What a move does to a track's pods. A new tag replaces every pod (a rolling update): that grows new pods. */
+export function trackChange(before: Traffic[Track] | undefined, after: Traffic[Track]): TrackChange {
+    if (!before) return after.replicas > 0 ? "grows" : "keeps";
+    if (after.replicas < before.replicas) return "shrinks";
+    if (after.replicas > before.replicas || (after.tag !== before.tag && after.replicas > 0)) return "grows";
+    return "keeps";
+}
+
+/** The traffic a track carries: its weight, and for the canary the mirror and the test users' requests. */
+function carries(t: Traffic | undefined, track: Track): { weight: number; side: boolean } {
+    if (!t) return { weight: 0, side: false };
+    return { weight: t[track].weight, side: track === "canary" && ((t.mirrorPercent ?? 0) > 0 || t.testRoutes === true) };
+}
+
+/**
+ * Orders each track by what it really does. `prev` undefined means the previous state is unknown: then every
+ * track is assumed to have carried traffic (the cautious order), and the caller holds tracks at a size that is
+ * safe whatever was deployed (`heldForUnknownPast`).
+ */
+export function operationOrder(prev: Traffic | undefined, next: Traffic, timing: Timing): OperationOrder {
+    const cautious = prev === undefined;
+    const order: OperationOrder = { make: [], break: [], drainSeconds: 0, settleSeconds: 0, changes: {} as Record<Track, TrackChange>, cautious };
     for (const track of TRACKS) {
-        const before = prev?.[track];
         const after = next[track];
-        // Scaling to fewer pods (to 0 included, whatever the tag) takes capacity away: break.
-        // Anything else — more pods, a new tag, no change — must be in place before routing relies on it.
-        const shrinks = before !== undefined && after.replicas < before.replicas && (after.replicas === 0 || after.tag === before.tag);
-        if (shrinks) {
+        const change = cautious ? (after.replicas > 0 ? "grows" : "shrinks") : trackChange(prev[track], after);
+        order.changes[track] = change;
+        const was = cautious ? { weight: 100, side: true } : carries(prev, track);
+        const now = carries(next, track);
+        const losesTraffic = now.weight < was.weight || (was.side && !now.side);
+        const servesNow = now.weight > 0 || now.side;
+        if (change === "shrinks" && (losesTraffic || !servesNow)) {
+            // Pods go from a track whose traffic moves away (or that carries none): after the routing, and after the
+            // drain when they carried any. A track that shrinks but keeps serving its share (a stay with fewer
+            // replicas) needs no route change and so no drain: it goes with the make releases.
             order.break.push(track);
-            // Only pods that were receiving traffic (weighted, mirrored or test users') need the drain delay.
-            const sideTraffic = track === "canary" && ((prev?.mirrorPercent ?? 0) > 0 || prev?.testRoutes === true);
-            if (before.weight > 0 || sideTraffic) order.drainSeconds = drainSeconds;
+            if (was.weight > 0 || was.side) order.drainSeconds = timing.drainSeconds;
         } else {
+            // Pods that must be ready before the routing relies on them — and a track that shrinks but keeps its
+            // share, whose remaining pods the plan sizes for that share.
             order.make.push(track);
+            const gainsTraffic = now.weight > was.weight || (now.side && !was.side) || (cautious && (now.weight > 0 || now.side));
+            if (change === "grows" && gainsTraffic) order.settleSeconds = timing.settleSeconds;
         }
     }
     return order;
 }
 
+/**
+ * With the previous state unknown, a track the plan gives some pods but not its full size might have been
+ * carrying more traffic than the plan now gives it, and a release is applied once per update: so it is applied
+ * at full size (enough for any share), and shrinks to its planned size on the next update, when what was
+ * deployed is known again (it is exported as applied). Returns the plan to apply.
+ */
+export function holdForUnknownPast<P extends Traffic>(plan: P, fullReplicas: number): P {
+    const held = { ...plan };
+    for (const track of TRACKS) {
+        if (plan[track].replicas > 0 && plan[track].replicas < fullReplicas) held[track] = { ...plan[track], replicas: fullReplicas };
+    }
+    return held;
+}
+
+/** The tracks a cautious update holds above their plan, in words for the preview ("canary held at x4"). */
+export function heldWords(plan: Traffic, applied: Traffic): string[] {
+    return TRACKS.filter((t) => applied[t].replicas !== plan[t].replicas).map((t) => `${t} held at x${applied[t].replicas} (planned x${plan[t].replicas}) until the next update`);
+}
 
 /**
- * The drain wait of a service, as its Sleep resource holds it. The Sleep waits when it is created, so it is
- * replaced — and waits — only by a move that removes pods that carried traffic: then `count` goes up by one
- * (two such moves in a row both wait). Any other move keeps the previous drain as it was, and the preview
- * shows no change to it.
+ * A wait of a service, as its Sleep resource holds it. A Sleep waits when it is created, so it is replaced —
+ * and waits — only by a move that needs the wait: then `count` goes up by one (two such moves in a row both
+ * wait). Any other move keeps the previous one as it was, and the preview shows no change to it.
  */
-export interface Drain {
-    /** How many drains the service has waited so far. */
+export interface Wait {
+    /** How many times the service has waited so far. */
     count: number;
     /** How long the last one waited. */
     seconds: number;
 }
+/** The drain wait: after the routing, before pods that carried traffic go. */
+export type Drain = Wait;
 
-export function nextDrain(previous: Drain | undefined, order: OperationOrder): Drain {
-    if (order.drainSeconds > 0) return { count: (previous?.count ?? 0) + 1, seconds: order.drainSeconds };
+export function nextWait(previous: Wait | undefined, seconds: number): Wait {
+    if (seconds > 0) return { count: (previous?.count ?? 0) + 1, seconds };
     return previous ?? { count: 0, seconds: 0 };
+}
+
+/** The drain a move leaves: a new wait when it removes pods that carried traffic, else the previous one. */
+export function nextDrain(previous: Drain | undefined, order: Pick<OperationOrder, "drainSeconds">): Drain {
+    return nextWait(previous, order.drainSeconds);
 }

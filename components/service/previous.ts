@@ -1,5 +1,5 @@
 // Reads what the last `pulumi up` of this stack deployed, from the stack's own outputs: a StackReference
-// to itself. The first deployment of a stack has no outputs, so every service counts as new.
+// to itself. The first deployment of a stack has no outputs: every service's previous state is unknown.
 import * as pulumi from "@pulumi/pulumi";
 import { DeployedService, readDeployedServices, SERVICE_STAGES_OUTPUT } from "./deployed";
 
@@ -9,5 +9,5 @@ export async function previousDeployment(): Promise<Record<string, DeployedServi
         name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
     });
     const details = await self.getOutputDetails(SERVICE_STAGES_OUTPUT);
-    return readDeployedServices(details.value ?? details.secretValue);
+    return readDeployedServices(pulumi.getStack(), details.value ?? details.secretValue);
 }

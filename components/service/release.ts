@@ -8,7 +8,7 @@ import { helmRelease } from "../shared/helm-release";
 import { Part, Track, TRACKS } from "../shared/tracks";
 import { ServiceStageSummary, stageSummary, trafficOf } from "./deployed";
 import { JudgedMove } from "./moves";
-import { Drain, nextDrain, operationOrder, OperationOrder } from "./order";
+import { heldWords, holdForUnknownPast, nextWait, operationOrder, OperationOrder, Wait } from "./order";
 import { PlannedService, Traffic } from "./stages";
 import { serviceReleaseSpecs } from "./values";
 
@@ -36,14 +36,16 @@ export class ServiceRelease extends pulumi.ComponentResource {
      * next update to judge its move (components/service/deployed.ts).
      */
     public readonly summary: pulumi.Output<ServiceStageSummary>;
-    /** The order this update follows (make, routing, drain, break). */
+    /** The order this update follows (make, settle, routing, drain, break). */
     public readonly order: OperationOrder;
     public readonly namespaceResource?: k8s.core.v1.Namespace;
     public readonly workloads: Record<Track, k8s.helm.v3.Release>;
     public readonly routing: k8s.helm.v3.Release;
+    /** Waits between the make releases and the routing (settle), and between the routing and the break (drain). */
+    public readonly settle: time.Sleep;
     public readonly drain: time.Sleep;
-    /** What the drain Sleep holds after this move (components/service/order.ts `nextDrain`). */
-    public readonly drainState: Drain;
+    /** What the wait Sleeps hold after this move (components/service/order.ts `nextWait`). */
+    public readonly waits: { settle: Wait; drain: Wait };
 
     constructor(name: string, args: ServiceReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stagehand:index:ServiceRelease", name, {}, opts);
@@ -70,31 +72,35 @@ export class ServiceRelease extends pulumi.ComponentResource {
             (r): r is pulumi.Input<pulumi.Resource> => r !== undefined,
         );
 
-        const specs = serviceReleaseSpecs(args.planned);
-        const release = (part: Part, dependsOn: pulumi.Input<pulumi.Resource>[]) => helmRelease(`${name}-${part}`, specs[part], { ...childOpts, dependsOn });
+        // What is applied: the plan, with tracks held at full size when the previous state is unknown.
         const previous = args.move.previous && trafficOf(args.move.previous);
+        const applied = previous ? plan : holdForUnknownPast(plan, service.replicas);
+        const specs = serviceReleaseSpecs({ name: args.planned.name, service, plan: applied });
+        const release = (part: Part, dependsOn: pulumi.Input<pulumi.Resource>[]) => helmRelease(`${name}-${part}`, specs[part], { ...childOpts, dependsOn });
 
-        // Make before break: workloads that gain pods or change tag are applied (Helm waits for readiness)
-        // before the routing; the routing before the drain delay; the drain before any scale-down.
-        this.order = operationOrder(previous, plan, service.drainSeconds);
+        // Make before break: workloads whose pods the routing will rely on are applied (Helm waits for readiness),
+        // then the settle wait, then the routing, then the drain wait, then the workloads that lose pods.
+        this.order = operationOrder(previous, applied, { drainSeconds: service.drainSeconds, settleSeconds: service.settleSeconds });
         const made = Object.fromEntries(this.order.make.map((t) => [t, release(t, ready)])) as Partial<Record<Track, k8s.helm.v3.Release>>;
-        this.routing = release("routing", [...ready, ...Object.values(made)]);
-        this.drainState = nextDrain(args.move.previous?.drain, this.order);
-        this.drain = new time.Sleep(
-            `${name}-drain`,
-            {
-                createDuration: `${this.drainState.seconds}s`,
-                // Replaced (and so waiting again) only when this move removes pods that carried traffic.
-                triggers: { drains: String(this.drainState.count) },
-            },
-            { parent: this, dependsOn: [this.routing] },
-        );
+        // Each wait is a Sleep, replaced (and so waiting) only by a move that needs it; otherwise unchanged.
+        this.waits = { settle: nextWait(args.move.previous?.settle, this.order.settleSeconds), drain: nextWait(args.move.previous?.drain, this.order.drainSeconds) };
+        const sleep = (wait: "settle" | "drain", dependsOn: pulumi.Input<pulumi.Resource>[]) =>
+            new time.Sleep(
+                `${name}-${wait}`,
+                { createDuration: `${this.waits[wait].seconds}s`, triggers: { [`${wait}s`]: String(this.waits[wait].count) } },
+                { parent: this, dependsOn },
+            );
+        this.settle = sleep("settle", [...ready, ...Object.values(made)]);
+        this.routing = release("routing", [...ready, ...Object.values(made), this.settle]);
+        this.drain = sleep("drain", [this.routing]);
         const broken = Object.fromEntries(this.order.break.map((t) => [t, release(t, [...ready, this.drain])]));
         this.workloads = { ...made, ...broken } as Record<Track, k8s.helm.v3.Release>;
 
         const all = [...TRACKS.map((t) => this.workloads[t]), this.routing];
         this.completed = pulumi.all(all.map((r) => r.status)).apply((statuses) => statuses.every((s) => s?.status === "deployed"));
-        this.summary = this.completed.apply((completed) => stageSummary(service, plan, completed, args.move, this.drainState));
+                // A cautious update says so in the move, with the tracks it held above their plan.
+        const notes = this.order.cautious ? ["previous stage unknown: cautious order", ...heldWords(plan, applied)] : [];
+        this.summary = this.completed.apply((completed) => stageSummary(service, applied, completed, args.move, { waits: this.waits, notes }));
         this.registerOutputs({ completed: this.completed, summary: this.summary });
     }
 }

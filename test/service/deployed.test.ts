@@ -1,7 +1,7 @@
 // The deployed state that crosses runs: what one update exports under `serviceStages` and the next reads back.
 import * as assert from "assert";
 import { parseServices } from "../../components/service/config";
-import { DEPLOYED_STATE_VERSION, readDeployedServices, SERVICE_STAGES_OUTPUT, stageSummary } from "../../components/service/deployed";
+import { DEPLOYED_STATE_VERSION, DeployedStateError, readDeployedServices, SERVICE_STAGES_OUTPUT, stageSummary } from "../../components/service/deployed";
 import { checkMove } from "../../components/service/moves";
 import { planServices } from "../../components/service/stages";
 import { runProgram } from "../helpers/mocks";
@@ -26,7 +26,7 @@ describe("deployed state (components/service/deployed.ts)", () => {
 
     it("reads back exactly what it wrote, as the state the next move starts from", () => {
         const written = JSON.parse(JSON.stringify({ checkout: stageSummary(planned.service, planned.plan, true) }));
-        assert.deepStrictEqual(readDeployedServices(written), {
+        assert.deepStrictEqual(readDeployedServices("test", written), {
             checkout: {
                 stage: 3,
                 stable: "01",
@@ -38,6 +38,7 @@ describe("deployed state (components/service/deployed.ts)", () => {
                 mirrorPercent: 0,
                 testRoutes: true,
                 drain: { count: 0, seconds: 0 },
+                settle: { count: 0, seconds: 0 },
             },
         });
     });
@@ -46,22 +47,37 @@ describe("deployed state (components/service/deployed.ts)", () => {
         const { version, ...unversioned } = stageSummary(planned.service, planned.plan, false);
         assert.strictEqual(version, 1);
         const old = { ...unversioned, weights: { production: 90, canary: 10 } };
-        const read = readDeployedServices({ checkout: old });
+        const read = readDeployedServices("test", { checkout: old });
         assert.strictEqual(read.checkout.stage, 3);
         assert.strictEqual(read.checkout.completed, false);
         assert.deepStrictEqual(read.checkout.tracks.canary, { tag: "02", replicas: 1, weight: 10 });
     });
 
-    it("leaves out entries of a shape it does not know: a newer version, or missing fields", () => {
+    it("never drops an entry it cannot read: a newer version or missing fields is an error naming the service", () => {
         const summary = stageSummary(planned.service, planned.plan, true);
-        assert.deepStrictEqual(readDeployedServices({ checkout: { ...summary, version: 2 } }), {});
-        assert.deepStrictEqual(readDeployedServices({ checkout: { ...summary, tracks: { production: summary.tracks.production } } }), {});
-        assert.deepStrictEqual(readDeployedServices({ checkout: null, cart: "stage 2" }), {});
-        assert.deepStrictEqual(readDeployedServices(undefined), {});
+        const problemsOf = (outputs: unknown) => {
+            try {
+                readDeployedServices("prod", outputs);
+            } catch (e) {
+                assert.ok(e instanceof DeployedStateError, String(e));
+                assert.match(e.message, /^unreadable deployed state in stack prod:\n/);
+                return e.problems;
+            }
+            return assert.fail("read without complaint");
+        };
+        assert.deepStrictEqual(problemsOf({ checkout: { ...summary, version: 2 } }), [
+            "stack prod, service checkout, output serviceStages.checkout: expected a deployed state of version 1 (or one written before versions), found version 2: it was written by another stagehand; deploy with that one, or a newer one that reads it",
+        ]);
+        assert.match(problemsOf({ checkout: { ...summary, tracks: { production: summary.tracks.production } } })[0], /^stack prod, service checkout, output serviceStages\.checkout: expected a deployed state with tracks\.canary, found \{/);
+        assert.deepStrictEqual(problemsOf({ checkout: null, cart: "stage 2" }), [
+            "stack prod, service checkout, output serviceStages.checkout: expected a deployed-state object, found null",
+            'stack prod, service cart, output serviceStages.cart: expected a deployed-state object, found "stage 2"',
+        ]);
+        assert.deepStrictEqual(readDeployedServices("prod", undefined), {}, "no outputs at all: every service's past is unknown");
     });
 
     it("says the judged move as it is: its words, the stage it came from, what may come next", () => {
-        const previous = readDeployedServices({ checkout: { ...stageSummary(planned.service, planned.plan, true), stage: 2, tracks: { production: { tag: "01", replicas: 4, weight: 100 }, canary: { tag: "02", replicas: 1, weight: 0 } }, mirrorPercent: 20 } }).checkout;
+        const previous = readDeployedServices("test", { checkout: { ...stageSummary(planned.service, planned.plan, true), stage: 2, tracks: { production: { tag: "01", replicas: 4, weight: 100 }, canary: { tag: "02", replicas: 1, weight: 0 } }, mirrorPercent: 20 } }).checkout;
         const check = checkMove(previous, { ...planned.service, allowSkip: false });
         if (!check.ok) assert.fail(check.reason);
         const summary = stageSummary(planned.service, planned.plan, true, { previous, check, allowSkip: false });

@@ -1,24 +1,98 @@
 import * as assert from "assert";
-import { operationOrder } from "../../components/service/order";
+import { heldWords, holdForUnknownPast, nextWait, operationOrder, trackChange } from "../../components/service/order";
 import { stagePlans } from "../../components/service/stages";
+
+const timing = { drainSeconds: 30, settleSeconds: 5 };
 
 describe("make before break (operationOrder)", () => {
     const plans = stagePlans({ stable: "01", canary: "02", replicas: 3, steps: [10, 90, 100] });
     const tracks = (s: number) => ({ production: plans[s - 1].production, canary: plans[s - 1].canary });
 
-    it("scales the canary up before routing moves forward, with nothing to drain", () => {
-        assert.deepStrictEqual(operationOrder(tracks(1), tracks(2), 30), { make: ["production", "canary"], break: [], drainSeconds: 0 });
+    it("scales the canary up before routing moves forward, and lets it settle before weight moves onto it", () => {
+        assert.deepStrictEqual(operationOrder(tracks(1), tracks(2), timing), {
+            make: ["production", "canary"],
+            break: [],
+            drainSeconds: 0,
+            settleSeconds: 5,
+            changes: { production: "keeps", canary: "grows" },
+            cautious: false,
+        });
     });
-    it("rolls production to the new tag before routing at promote", () => {
-        assert.deepStrictEqual(operationOrder(tracks(4), tracks(5), 30), { make: ["production", "canary"], break: [], drainSeconds: 0 });
+    it("rolls production to the new tag before routing at promote; no settle, production gains no traffic", () => {
+        assert.deepStrictEqual(operationOrder(tracks(4), tracks(5), timing), {
+            make: ["production", "canary"],
+            break: [],
+            drainSeconds: 0,
+            settleSeconds: 0,
+            changes: { production: "grows", canary: "keeps" },
+            cautious: false,
+        });
     });
     it("on rollback, scales the canary down after routing and a drain delay", () => {
-        assert.deepStrictEqual(operationOrder(tracks(3), tracks(1), 30), { make: ["production"], break: ["canary"], drainSeconds: 30 });
+        const order = operationOrder(tracks(3), tracks(1), timing);
+        assert.deepStrictEqual([order.make, order.break, order.drainSeconds, order.settleSeconds], [["production"], ["canary"], 30, 0]);
+        assert.deepStrictEqual(order.changes, { production: "keeps", canary: "shrinks" });
     });
     it("needs no drain when the pods scaled down carried no traffic", () => {
-        assert.deepStrictEqual(operationOrder(tracks(6), tracks(1), 30), { make: ["production"], break: ["canary"], drainSeconds: 0 });
+        const order = operationOrder(tracks(6), tracks(1), timing);
+        assert.deepStrictEqual([order.make, order.break, order.drainSeconds], [["production"], ["canary"], 0]);
     });
-    it("on the first deployment, makes everything", () => {
-        assert.deepStrictEqual(operationOrder(undefined, tracks(2), 30), { make: ["production", "canary"], break: [], drainSeconds: 0 });
+    it("a track that changes tag and loses pods while losing traffic shrinks: after routing and drain", () => {
+        const prev = { production: { tag: "01", replicas: 4, weight: 10 }, canary: { tag: "02", replicas: 4, weight: 90 } };
+        const next = { production: { tag: "03", replicas: 2, weight: 100 }, canary: { tag: "03", replicas: 0, weight: 0 } };
+        // production: fewer pods but more traffic — the plan sizes its 2 pods for 100%: ready before the routing.
+        const order = operationOrder(prev, next, timing);
+        assert.deepStrictEqual(order.changes, { production: "shrinks", canary: "shrinks" });
+        assert.deepStrictEqual([order.make, order.break, order.drainSeconds], [["production"], ["canary"], 30]);
+        const lose = operationOrder(
+            { production: { tag: "01", replicas: 4, weight: 90 }, canary: { tag: "02", replicas: 1, weight: 10 } },
+            { production: { tag: "02", replicas: 2, weight: 10 }, canary: { tag: "02", replicas: 4, weight: 90 } },
+            timing,
+        );
+        assert.deepStrictEqual([lose.changes.production, lose.break, lose.drainSeconds], ["shrinks", ["production"], 30], "a new tag with fewer pods is no growth");
+    });
+    it("a stay that lowers replicas on a track keeping its traffic needs no route change and no drain", () => {
+        const prev = { production: { tag: "01", replicas: 5, weight: 100 }, canary: { tag: "01", replicas: 0, weight: 0 } };
+        const next = { production: { tag: "01", replicas: 3, weight: 100 }, canary: { tag: "01", replicas: 0, weight: 0 } };
+        const order = operationOrder(prev, next, timing);
+        assert.deepStrictEqual([order.changes.production, order.make, order.break, order.drainSeconds, order.settleSeconds], ["shrinks", ["production", "canary"], [], 0, 0]);
+    });
+    it("with the previous state unknown, takes the cautious order: grow and settle, route, drain, shrink", () => {
+        const first = operationOrder(undefined, tracks(2), timing);
+        assert.deepStrictEqual(first, {
+            make: ["production", "canary"],
+            break: [],
+            drainSeconds: 0,
+            settleSeconds: 5,
+            changes: { production: "grows", canary: "grows" },
+            cautious: true,
+        });
+        const idle = operationOrder(undefined, tracks(1), timing);
+        // The canary might have carried traffic: it goes after the routing and a full drain.
+        assert.deepStrictEqual([idle.make, idle.break, idle.drainSeconds, idle.cautious], [["production"], ["canary"], 30, true]);
+    });
+    it("holds a partly sized track at full size when the past is unknown, and says so", () => {
+        const plan = stagePlans({ stable: "01", canary: "02", replicas: 5, steps: [10, 90, 100] })[1];
+        const held = holdForUnknownPast(plan, 5);
+        assert.deepStrictEqual([held.production.replicas, held.canary.replicas, held.canary.weight], [5, 5, 10]);
+        assert.deepStrictEqual(heldWords(plan, held), ["canary held at x5 (planned x1) until the next update"]);
+        assert.deepStrictEqual(holdForUnknownPast(stagePlans({ stable: "01", replicas: 5, steps: [10, 90, 100] })[0], 5).canary.replicas, 0, "an idle canary stays at 0");
+    });
+    it("classifies each track by what it really does", () => {
+        const t = (tag: string, replicas: number) => ({ tag, replicas, weight: 0 });
+        assert.deepStrictEqual(
+            [trackChange(t("1", 2), t("1", 3)), trackChange(t("1", 2), t("2", 2)), trackChange(t("1", 2), t("1", 2)), trackChange(t("1", 3), t("2", 2)), trackChange(undefined, t("1", 2)), trackChange(t("1", 0), t("2", 0))],
+            ["grows", "grows", "keeps", "shrinks", "grows", "keeps"],
+        );
+    });
+    it("waits are replaced only when needed, and two in a row both wait", () => {
+        const first = nextWait(undefined, 30);
+        const second = nextWait(first, 30);
+        assert.deepStrictEqual([first, second, nextWait(second, 0), nextWait(undefined, 0)], [
+            { count: 1, seconds: 30 },
+            { count: 2, seconds: 30 },
+            { count: 2, seconds: 30 },
+            { count: 0, seconds: 0 },
+        ]);
     });
 });

@@ -92,7 +92,7 @@ for (const { title, config } of strategies) {
                     return carried && afterPlan[t].replicas < beforePlan![t].replicas;
                 });
                 const prevDrain = { count: 3, seconds: 30 };
-                const drain = nextDrain(prevDrain, operationOrder({ ...beforePlan! }, afterPlan, after.drainSeconds));
+                const drain = nextDrain(prevDrain, operationOrder({ ...beforePlan! }, afterPlan, after));
                 assert.strictEqual(JSON.stringify(drain) !== JSON.stringify(prevDrain), removesServingPods, `drain replaced: ${JSON.stringify(drain)}`);
             });
         }
