@@ -76,12 +76,12 @@ describe("program (index.ts) under Pulumi mocks", () => {
         const tracks = serviceTracks(resources);
         assert.deepStrictEqual(tracks.checkout, {
             production: { tag: "1.4.2", replicas: 2, weight: 90 },
-            canary: { tag: "1.5.0", replicas: 1, weight: 10 },
+            canary: { tag: "1.5.0", replicas: 2, weight: 10 },
         });
         // Each release carries only its own part: a track its tag and pods, the routing the weights.
         const byName = Object.fromEntries(ofType(resources, RELEASE).map((r) => [r.name, r.inputs.values]));
         assert.deepStrictEqual(byName["checkout-production"].tracks, { production: { tag: "1.4.2", replicas: 2 }, canary: {} });
-        assert.deepStrictEqual(byName["checkout-canary"].tracks, { production: {}, canary: { tag: "1.5.0", replicas: 1 } });
+        assert.deepStrictEqual(byName["checkout-canary"].tracks, { production: {}, canary: { tag: "1.5.0", replicas: 2 } });
         assert.deepStrictEqual(byName["checkout-routing"].tracks, { production: { weight: 90 }, canary: { weight: 10 } });
         assert.strictEqual(byName["checkout-production"].stagehand, undefined, "no stage on a track's release");
         assert.strictEqual(byName["checkout-routing"].stagehand.stage, 2);
@@ -91,7 +91,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
         });
         assert.deepStrictEqual(tracks.payments, {
             production: { tag: "0.9.7", replicas: 2, weight: 75 },
-            canary: { tag: "0.10.0", replicas: 1, weight: 25 },
+            canary: { tag: "0.10.0", replicas: 2, weight: 25 },
         });
         assert.deepStrictEqual(releases.catalog.inputs.values.probes, { readiness: { path: "/ready" }, liveness: { path: "/healthz" } });
         assert.deepStrictEqual(releases.payments.inputs.values.env, { LOG_LEVEL: "debug" });
@@ -102,25 +102,48 @@ describe("program (index.ts) under Pulumi mocks", () => {
             stageCount: 6,
             stageName: "canary 10%",
             strategy: "canary",
-            description: "stage 2/6 canary 10%: 90% -> 1.4.2 (production x2), 10% -> 1.5.0 (canary x1); strategy canary",
-            // What was applied: the canary held at full size, since the cluster might have held anything.
+            description: "stage 2/6 canary 10%: 90% -> 1.4.2 (production x2), 10% -> 1.5.0 (canary x2); strategy canary",
             tracks: { production: { tag: "1.4.2", replicas: 2, weight: 90 }, canary: { tag: "1.5.0", replicas: 2, weight: 10 } },
             mirrorPercent: 0,
             testRoutes: false,
             stable: "1.4.2",
             canary: "1.5.0",
             steps: [10, 90, 100],
-            move: "first deployment at stage 2 (canary 10%) (previous stage unknown: cautious order; canary held at x2 (planned x1) until the next update)",
+            move: "first deployment at stage 2 (canary 10%) (previous stage unknown: cautious order)",
             next: "stay at 2, 3 (canary 90%), or 1 (rollback)",
             allowSkip: false,
             completed: true,
             settle: { count: 1, seconds: 5 },
             drain: { count: 0, seconds: 0 },
         });
-        // The next update shrinks the held canary to its plan: a stay, its traffic unchanged, so no drain.
-        assert.deepStrictEqual(outputs.serviceStages.checkout.tracks.canary, { tag: "1.5.0", replicas: 1, weight: 10 });
         assert.strictEqual(outputs.serviceStages.checkout.move, "stay at stage 2 (canary 10%)");
-        assert.deepStrictEqual([outputs.serviceStages.checkout.settle, outputs.serviceStages.checkout.drain], [{ count: 1, seconds: 5 }, { count: 0, seconds: 0 }]);
+        assert.deepStrictEqual([outputs.serviceStages.checkout.settle, outputs.serviceStages.checkout.drain], [{ count: 1, seconds: 5 }, { count: 0, seconds: 0 }], "a stay waits for nothing");
+    });
+
+    it("with the previous stage unknown, holds a partly sized canary at full size, says so, and shrinks it on the next update", async () => {
+        const config = { cluster: { kind: "existing" }, services: { checkout: { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 5 } } };
+        const first = await runProgram("uat", config);
+        const summary = first.outputs.serviceStages.checkout;
+        assert.strictEqual(summary.move, "first deployment at stage 2 (canary 10%) (previous stage unknown: cautious order; canary held at x5 (planned x2) until the next update)");
+        assert.deepStrictEqual(summary.tracks.canary, { tag: "02", replicas: 5, weight: 10 });
+        const canaryRelease = (run: typeof first) => ofType(run.resources, RELEASE).find((r) => r.name === "checkout-canary")!.inputs.values.tracks.canary;
+        assert.deepStrictEqual(canaryRelease(first), { tag: "02", replicas: 5 });
+        // Known again: the canary shrinks to its plan. Its share of traffic stays, so no route change and no drain.
+        const second = await runProgram("uat", config, first.outputs);
+        assert.deepStrictEqual(canaryRelease(second), { tag: "02", replicas: 2 });
+        assert.strictEqual(second.outputs.serviceStages.checkout.move, "stay at stage 2 (canary 10%)");
+        assert.deepStrictEqual(second.outputs.serviceStages.checkout.drain, first.outputs.serviceStages.checkout.drain);
+    });
+
+    it("refuses to run on outputs it cannot read, naming the service, and registers nothing", async () => {
+        const config = { cluster: { kind: "existing" }, services: { checkout: { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 5 } } };
+        const first = await runProgram("uat", config);
+        const newer = { serviceStages: { checkout: { ...first.outputs.serviceStages.checkout, version: 2 } } };
+        await assert.rejects(runProgram("uat", config, newer), (e: any) => {
+            assert.match(e.message, /^unreadable deployed state in stack uat:\n {2}- stack uat, service checkout, output serviceStages\.checkout: expected a deployed state of version 1/);
+            assert.deepStrictEqual(e.registered, [], "no resource registered");
+            return true;
+        });
     });
 
     it("a stage change in one service changes that service's inputs and no other resource's", async () => {
@@ -137,8 +160,9 @@ describe("program (index.ts) under Pulumi mocks", () => {
         const differing = after.resources.filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(beforeByKey.get(key(r))!.inputs)).map(key);
         assert.ok(differing.length > 0);
         for (const k of differing) assert.match(k, /::checkout(-|$)/, `${k} changed, but only checkout's stage changed`);
-        // 2 -> 3: the canary grows and the routing moves; production, the namespace and the drain stay as they are.
-        assert.deepStrictEqual(differing.sort(), [`${RELEASE}::checkout-canary`, `${RELEASE}::checkout-routing`]);
+        // 2 -> 3 with 2 replicas: the canary already has its 2 pods, so only the routing moves; production, the
+        // canary, the namespace and the waits stay as they are.
+        assert.deepStrictEqual(differing.sort(), [`${RELEASE}::checkout-routing`]);
         assert.deepStrictEqual(serviceTracks(after.resources).checkout.canary, { tag: "1.5.0", replicas: 2, weight: 90 });
     });
 

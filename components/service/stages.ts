@@ -80,11 +80,18 @@ export type PlanInput = Pick<ServiceConfig, "stable" | "canary" | "replicas" | "
 
 const STRATEGY_WORDS: Record<Strategy, string> = { canary: "canary", bluegreen: "blue/green", custom: "custom steps" };
 
-/** Canary pods follow the share of traffic they carry: at least 1 while live, full size at 100%. */
-export function canaryReplicas(fullReplicas: number, canaryWeight: number): number {
+/**
+ * Pods a track serving users' requests keeps at the least (when the service has that many): node drains, spot
+ * interruptions and cluster upgrades evict pods one at a time (the PodDisruptionBudget allows one), so a track of
+ * two keeps serving through them, where a track of one would be down until its pod is rescheduled and ready.
+ */
+export const MIN_SERVING_REPLICAS = 2;
+
+/** Canary pods follow the share of traffic they carry: at least `minimum` while live, full size at 100%. */
+export function canaryReplicas(fullReplicas: number, canaryWeight: number, minimum = 1): number {
     if (canaryWeight <= 0) return 0;
     if (canaryWeight >= 100) return fullReplicas;
-    return Math.max(1, Math.ceil((fullReplicas * canaryWeight) / 100));
+    return Math.min(fullReplicas, Math.max(minimum, Math.ceil((fullReplicas * canaryWeight) / 100)));
 }
 
 function describe(p: Omit<StagePlan, "description">, stableTag: string, testRouteCount: number): string {
@@ -137,7 +144,8 @@ export function stagePlans(service: PlanInput): StagePlan[] {
             kind: "canary",
             // Production stays at full size through every weight step: it is the instant rollback.
             production: { tag: stable, replicas, weight: 100 - weight },
-            canary: { tag: canaryTag, replicas: canaryReplicas(replicas, weight), weight },
+            // A canary serving a share of users keeps two pods through evictions (a mirror's copies need one).
+            canary: { tag: canaryTag, replicas: canaryReplicas(replicas, weight, MIN_SERVING_REPLICAS), weight },
         });
     }
     drafts.push({

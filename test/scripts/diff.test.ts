@@ -20,7 +20,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
             [
                 "added: new service, stage 1/6 idle: 100% -> 01 (production x3), 0% -> 02 (canary x0); strategy canary",
                 "cart: stage 3 -> 1 (rollback), canary 90% -> 0%, canary replicas 3 -> 0",
-                "checkout: stage 2 -> 3, canary 10% -> 90%, canary replicas 1 -> 3",
+                "checkout: stage 2 -> 3, canary 10% -> 90%, canary replicas 2 -> 3",
                 "gone: removed (its Helm releases are deleted; the namespace too if it owns it)",
             ],
         );
@@ -45,7 +45,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
 
     it("honours the stack-wide allowSkip", () => {
         const [d] = diffStack("staging", { services: { checkout: svc() } }, { allowSkip: true, services: { checkout: svc({ stage: 4 }) } });
-        assert.deepStrictEqual(d, { service: "checkout", ok: true, line: "checkout: stage 2 -> 4 (skip, allowSkip), canary 10% -> 100%, canary replicas 1 -> 3" });
+        assert.deepStrictEqual(d, { service: "checkout", ok: true, line: "checkout: stage 2 -> 4 (skip, allowSkip), canary 10% -> 100%, canary replicas 2 -> 3" });
     });
 
     describe("against a git revision", () => {
@@ -67,7 +67,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
             const lines: string[] = [];
             const current = stackConfigFromText(fs.readFileSync(path.join(repo, "Pulumi.staging.yaml"), "utf8"), "x");
             assert.strictEqual(printDiff("staging", "HEAD", current, (l) => lines.push(l), repo), 0);
-            assert.deepStrictEqual(lines, ["stack staging: changes against HEAD", "checkout: stage 2 -> 3, canary 10% -> 90%, canary replicas 1 -> 3"]);
+            assert.deepStrictEqual(lines, ["stack staging: changes against HEAD", "checkout: stage 2 -> 3, canary 10% -> 90%, canary replicas 2 -> 3"]);
             write({ checkout: svc({ stage: 5 }) });
             const refused: string[] = [];
             const skipped = stackConfigFromText(fs.readFileSync(path.join(repo, "Pulumi.staging.yaml"), "utf8"), "x");

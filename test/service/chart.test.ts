@@ -122,7 +122,7 @@ describe("charts/service", () => {
             replicas: 3,
             rows: [
                 { stage: 1, production: ["01", 3, 100], canary: ["02", 0, 0] },
-                { stage: 2, production: ["01", 3, 90], canary: ["02", 1, 10] },
+                { stage: 2, production: ["01", 3, 90], canary: ["02", 2, 10] },
                 { stage: 3, production: ["01", 3, 10], canary: ["02", 3, 90] },
                 { stage: 4, production: ["01", 3, 0], canary: ["02", 3, 100] },
                 { stage: 5, production: ["02", 3, 0], canary: ["02", 3, 100] },
@@ -135,8 +135,8 @@ describe("charts/service", () => {
             replicas: 4,
             rows: [
                 { stage: 1, production: ["01", 4, 100], canary: ["02", 0, 0] },
-                { stage: 2, production: ["01", 4, 90], canary: ["02", 1, 10] },
-                { stage: 3, production: ["01", 4, 75], canary: ["02", 1, 25] },
+                { stage: 2, production: ["01", 4, 90], canary: ["02", 2, 10] },
+                { stage: 3, production: ["01", 4, 75], canary: ["02", 2, 25] },
                 { stage: 4, production: ["01", 4, 50], canary: ["02", 2, 50] },
                 { stage: 5, production: ["01", 4, 25], canary: ["02", 3, 75] },
                 { stage: 6, production: ["01", 4, 0], canary: ["02", 4, 100] },

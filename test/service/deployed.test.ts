@@ -19,7 +19,7 @@ describe("deployed state (components/service/deployed.ts)", () => {
         assert.ok(!("weights" in summary), "weights repeat tracks.*.weight");
         assert.deepStrictEqual(summary.tracks, {
             production: { tag: "01", replicas: 4, weight: 90 },
-            canary: { tag: "02", replicas: 1, weight: 10 },
+            canary: { tag: "02", replicas: 2, weight: 10 },
         });
         assert.strictEqual(SERVICE_STAGES_OUTPUT, "serviceStages");
     });
@@ -34,7 +34,7 @@ describe("deployed state (components/service/deployed.ts)", () => {
                 steps: [10, 90, 100],
                 shadow: { percent: 20 },
                 completed: true,
-                tracks: { production: { tag: "01", replicas: 4, weight: 90 }, canary: { tag: "02", replicas: 1, weight: 10 } },
+                tracks: { production: { tag: "01", replicas: 4, weight: 90 }, canary: { tag: "02", replicas: 2, weight: 10 } },
                 mirrorPercent: 0,
                 testRoutes: true,
                 drain: { count: 0, seconds: 0 },
@@ -50,7 +50,7 @@ describe("deployed state (components/service/deployed.ts)", () => {
         const read = readDeployedServices("test", { checkout: old });
         assert.strictEqual(read.checkout.stage, 3);
         assert.strictEqual(read.checkout.completed, false);
-        assert.deepStrictEqual(read.checkout.tracks.canary, { tag: "02", replicas: 1, weight: 10 });
+        assert.deepStrictEqual(read.checkout.tracks.canary, { tag: "02", replicas: 2, weight: 10 });
     });
 
     it("never drops an entry it cannot read: a newer version or missing fields is an error naming the service", () => {

@@ -71,7 +71,7 @@ describe("service features: stage plans", () => {
         assertRows(stagePlans(service({ shadow: { percent: 20 } })), [
             [1, "idle", "01", 4, 100, "02", 0, 0, 0, false],
             [2, "shadow", "01", 4, 100, "02", 1, 0, 20, false],
-            [3, "canary", "01", 4, 90, "02", 1, 10, 0, false],
+            [3, "canary", "01", 4, 90, "02", 2, 10, 0, false],
             [4, "canary", "01", 4, 10, "02", 4, 90, 0, false],
             [5, "canary", "01", 4, 0, "02", 4, 100, 0, false],
             [6, "promote", "02", 4, 0, "02", 4, 100, 0, false],
@@ -83,7 +83,7 @@ describe("service features: stage plans", () => {
         assertRows(stagePlans(service({ shadow: { percent: 20 }, testRoutes: [HEADER_ROUTE] })), [
             [1, "idle", "01", 4, 100, "02", 0, 0, 0, false],
             [2, "shadow", "01", 4, 100, "02", 1, 0, 20, true],
-            [3, "canary", "01", 4, 90, "02", 1, 10, 0, true],
+            [3, "canary", "01", 4, 90, "02", 2, 10, 0, true],
             [4, "canary", "01", 4, 10, "02", 4, 90, 0, true],
             [5, "canary", "01", 4, 0, "02", 4, 100, 0, true],
             [6, "promote", "02", 4, 0, "02", 4, 100, 0, true],
@@ -119,7 +119,7 @@ describe("service features: stage plans", () => {
             shadow[1].description,
             "stage 2/7 shadow 20%: 100% -> 01 (production x4), 0% -> 02 (canary x1), 20% mirrored -> 02 (canary); strategy canary",
         );
-        assert.strictEqual(shadow[2].description, "stage 3/7 canary 10%: 90% -> 01 (production x4), 10% -> 02 (canary x1); strategy canary");
+        assert.strictEqual(shadow[2].description, "stage 3/7 canary 10%: 90% -> 01 (production x4), 10% -> 02 (canary x2); strategy canary");
 
         const blueGreen = stagePlans(service({ strategy: "bluegreen", testRoutes: [HEADER_ROUTE] }));
         assert.strictEqual(blueGreen[0].description, "stage 1/4 idle: 100% -> 01 (production x4), 0% -> 02 (canary x0); strategy blue/green");
@@ -296,7 +296,7 @@ const cases: { title: string; config: Values; strategy: string; strategyWords: s
         stages: [
             stage(["01", 4, 100], ["02", 0, 0]),
             stage(["01", 4, 100], ["02", 1, 0], 20),
-            stage(["01", 4, 90], ["02", 1, 10]),
+            stage(["01", 4, 90], ["02", 2, 10]),
             stage(["01", 4, 10], ["02", 4, 90]),
             stage(["01", 4, 0], ["02", 4, 100]),
             stage(["02", 4, 0], ["02", 4, 100]),
@@ -311,7 +311,7 @@ const cases: { title: string; config: Values; strategy: string; strategyWords: s
         matches: [HEADER_MATCH, COOKIE_MATCH],
         stages: [
             stage(["01", 4, 100], ["02", 0, 0]),
-            stage(["01", 4, 90], ["02", 1, 10], 0, true),
+            stage(["01", 4, 90], ["02", 2, 10], 0, true),
             stage(["01", 4, 10], ["02", 4, 90], 0, true),
             stage(["01", 4, 0], ["02", 4, 100], 0, true),
             stage(["02", 4, 0], ["02", 4, 100], 0, true),
@@ -327,8 +327,8 @@ const cases: { title: string; config: Values; strategy: string; strategyWords: s
         stages: [
             stage(["01", 4, 100], ["02", 0, 0]),
             stage(["01", 4, 100], ["02", 1, 0], 20, true),
-            stage(["01", 4, 90], ["02", 1, 10], 0, true),
-            stage(["01", 4, 75], ["02", 1, 25], 0, true),
+            stage(["01", 4, 90], ["02", 2, 10], 0, true),
+            stage(["01", 4, 75], ["02", 2, 25], 0, true),
             stage(["01", 4, 50], ["02", 2, 50], 0, true),
             stage(["01", 4, 25], ["02", 3, 75], 0, true),
             stage(["01", 4, 0], ["02", 4, 100], 0, true),

@@ -75,7 +75,7 @@ describe("make before break (operationOrder)", () => {
         const plan = stagePlans({ stable: "01", canary: "02", replicas: 5, steps: [10, 90, 100] })[1];
         const held = holdForUnknownPast(plan, 5);
         assert.deepStrictEqual([held.production.replicas, held.canary.replicas, held.canary.weight], [5, 5, 10]);
-        assert.deepStrictEqual(heldWords(plan, held), ["canary held at x5 (planned x1) until the next update"]);
+        assert.deepStrictEqual(heldWords(plan, held), ["canary held at x5 (planned x2) until the next update"]);
         assert.deepStrictEqual(holdForUnknownPast(stagePlans({ stable: "01", replicas: 5, steps: [10, 90, 100] })[0], 5).canary.replicas, 0, "an idle canary stays at 0");
     });
     it("classifies each track by what it really does", () => {

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { canaryReplicas, stagePlan, stagePlans, strategyOf } from "../../components/service/stages";
+import { canaryReplicas, MIN_SERVING_REPLICAS, stagePlan, stagePlans, strategyOf } from "../../components/service/stages";
 
 const checkout = { stable: "01", canary: "02", replicas: 3, steps: [10, 90, 100] };
 
@@ -22,7 +22,7 @@ describe("stage plan (components/service/stages.ts)", () => {
     it("follows the design's table for the default steps [10, 90, 100]", () => {
         assertPlans([
             [1, "idle", "01", 3, 100, "02", 0, 0],
-            [2, "canary", "01", 3, 90, "02", 1, 10],
+            [2, "canary", "01", 3, 90, "02", 2, 10],
             [3, "canary", "01", 3, 10, "02", 3, 90],
             [4, "canary", "01", 3, 0, "02", 3, 100],
             [5, "promote", "02", 3, 0, "02", 3, 100],
@@ -34,8 +34,8 @@ describe("stage plan (components/service/stages.ts)", () => {
         assertPlans(
             [
                 [1, "idle", "01", 4, 100, "02", 0, 0],
-                [2, "canary", "01", 4, 90, "02", 1, 10],
-                [3, "canary", "01", 4, 75, "02", 1, 25],
+                [2, "canary", "01", 4, 90, "02", 2, 10],
+                [3, "canary", "01", 4, 75, "02", 2, 25],
                 [4, "canary", "01", 4, 50, "02", 2, 50],
                 [5, "canary", "01", 4, 25, "02", 3, 75],
                 [6, "canary", "01", 4, 0, "02", 4, 100],
@@ -79,10 +79,23 @@ describe("stage plan (components/service/stages.ts)", () => {
         assert.strictEqual(canaryReplicas(10, 0), 0);
     });
 
+    it("keeps two canary pods while it serves a share of users, so an eviction never leaves it without one", () => {
+        assert.strictEqual(canaryReplicas(10, 1, MIN_SERVING_REPLICAS), 2);
+        assert.strictEqual(canaryReplicas(10, 25, MIN_SERVING_REPLICAS), 3);
+        assert.strictEqual(canaryReplicas(1, 10, MIN_SERVING_REPLICAS), 1, "never more than the service's full size");
+        for (const replicas of [2, 3, 7]) {
+            for (const p of stagePlans({ ...checkout, replicas, steps: [1, 10, 50, 100] })) {
+                for (const track of [p.production, p.canary]) if (track.weight > 0) assert.ok(track.replicas >= 2, p.description);
+            }
+        }
+        // A mirror's copies are not users' requests: the shadow stage sizes the canary for its share alone.
+        assert.strictEqual(stagePlans({ ...checkout, replicas: 4, shadow: { percent: 20 } })[1].canary.replicas, 1);
+    });
+
     it("describes each stage in one line a reviewer reads", () => {
         const plans = stagePlans(checkout);
         assert.strictEqual(plans[0].description, "stage 1/6 idle: 100% -> 01 (production x3), 0% -> 02 (canary x0); strategy canary");
-        assert.strictEqual(plans[1].description, "stage 2/6 canary 10%: 90% -> 01 (production x3), 10% -> 02 (canary x1); strategy canary");
+        assert.strictEqual(plans[1].description, "stage 2/6 canary 10%: 90% -> 01 (production x3), 10% -> 02 (canary x2); strategy canary");
         assert.strictEqual(plans[4].description, "stage 5/6 promote: 0% -> 02 (production x3, rolling from 01), 100% -> 02 (canary x3); strategy canary");
         assert.strictEqual(plans[5].description, "stage 6/6 switch back: 100% -> 02 (production x3), 0% -> 02 (canary x3, draining); strategy canary");
     });

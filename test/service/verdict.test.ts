@@ -288,7 +288,7 @@ describe("npm run verdict (scripts/verdict.ts) against a recorded Prometheus", f
             stdout,
             [
                 `service checkout of stack test (namespace checkout), last 10m, Prometheus ${prometheus}`,
-                "stage 2/6 canary 10%: 90% -> 1.4.2 (production x2), 10% -> 1.5.0 (canary x1); strategy canary",
+                "stage 2/6 canary 10%: 90% -> 1.4.2 (production x2), 10% -> 1.5.0 (canary x2); strategy canary",
                 "",
                 "             PRODUCTION  CANARY",
                 "requests     12000       1300",
@@ -340,7 +340,7 @@ describe("npm run verdict (scripts/verdict.ts) against a recorded Prometheus", f
             stack: "test",
             service: "checkout",
             namespace: "checkout",
-            stage: { stage: 2, stageCount: 6, name: "canary 10%", description: "stage 2/6 canary 10%: 90% -> 1.4.2 (production x2), 10% -> 1.5.0 (canary x1); strategy canary" },
+            stage: { stage: 2, stageCount: 6, name: "canary 10%", description: "stage 2/6 canary 10%: 90% -> 1.4.2 (production x2), 10% -> 1.5.0 (canary x2); strategy canary" },
             window: "10m",
             prometheus,
             thresholds: { window: "10m", minRequests: 100, maxErrorRate: 0.01, maxP95LatencyMs: 500 },
