@@ -15,8 +15,11 @@ export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "contro
 export const GATEWAY_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
 /** Kubernetes version of new EKS clusters: supported by Istio 1.29, 1.30 and 1.31. */
 export const DEFAULT_KUBERNETES_VERSION = "1.35";
-/** Istio release used when a stack does not pin one (the stack files all pin theirs). */
-export const DEFAULT_ISTIO_VERSION = "1.30.5";
+/**
+ * Istio release used when a stack does not pin one (the stack files all pin theirs): the newest 1.30 release whose
+ * charts are in ../shared/charts, so what is deployed is what the tests render (test/platform/upstream-charts.test.ts).
+ */
+export const DEFAULT_ISTIO_VERSION = "1.30.3";
 /** EKS needs subnets in at least two availability zones for its control plane. */
 export const MIN_AVAILABILITY_ZONES = 2;
 export const MAX_AVAILABILITY_ZONES = 6;
@@ -201,10 +204,10 @@ const iamPrincipals = z
     })
     .default([]);
 
-const ISTIO_VERSION_WORDS = "a pinned Istio release such as \"1.30.5\" (major.minor.patch: no range, no \"latest\")";
+const ISTIO_VERSION_WORDS = "a pinned Istio release such as \"1.30.3\" (major.minor.patch: no range, no \"latest\")";
 const istioVersion = z.string({ error: ISTIO_VERSION_WORDS }).regex(/^1\.\d+\.\d+$/, { error: ISTIO_VERSION_WORDS });
 
-/** Minor version of "1.30.5": 30. */
+/** Minor version of "1.30.3": 30. */
 export function istioMinor(version: string): number {
     return Number(version.split(".")[1]);
 }

@@ -30,6 +30,14 @@ import { Namespace } from "kubernetes-models/v1/Namespace";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+import { PersistentVolumeClaim } from "kubernetes-models/v1/PersistentVolumeClaim";
+import { CustomResourceDefinition } from "kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition";
+import { MutatingWebhookConfiguration } from "kubernetes-models/admissionregistration.k8s.io/v1/MutatingWebhookConfiguration";
+import { ValidatingWebhookConfiguration } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration";
+import { APIService } from "kubernetes-models/apiregistration.k8s.io/v1/APIService";
+import { StorageClass } from "kubernetes-models/storage.k8s.io/v1/StorageClass";
+import { PriorityClass } from "kubernetes-models/scheduling.k8s.io/v1/PriorityClass";
+import { IngressClass } from "kubernetes-models/networking.k8s.io/v1/IngressClass";
 
 /** The Istio CRD schemas; CI clones the repo with shared/ beside it. */
 export const ISTIO_SCHEMAS_PATH = path.resolve(__dirname, "../../../shared/istio/istio-v1-crd-schemas.json");
@@ -44,6 +52,14 @@ const KUBERNETES_MODELS: Record<string, (obj: AnyObject) => Model> = {
     "v1/Secret": (o) => new Secret(o as any),
     "v1/Service": (o) => new Service(o as any),
     "v1/ServiceAccount": (o) => new ServiceAccount(o as any),
+    "v1/PersistentVolumeClaim": (o) => new PersistentVolumeClaim(o as any),
+    "apiextensions.k8s.io/v1/CustomResourceDefinition": (o) => new CustomResourceDefinition(o as any),
+    "admissionregistration.k8s.io/v1/MutatingWebhookConfiguration": (o) => new MutatingWebhookConfiguration(o as any),
+    "admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration": (o) => new ValidatingWebhookConfiguration(o as any),
+    "apiregistration.k8s.io/v1/APIService": (o) => new APIService(o as any),
+    "storage.k8s.io/v1/StorageClass": (o) => new StorageClass(o as any),
+    "scheduling.k8s.io/v1/PriorityClass": (o) => new PriorityClass(o as any),
+    "networking.k8s.io/v1/IngressClass": (o) => new IngressClass(o as any),
     "apps/v1/DaemonSet": (o) => new DaemonSet(o as any),
     "apps/v1/Deployment": (o) => new Deployment(o as any),
     "apps/v1/StatefulSet": (o) => new StatefulSet(o as any),
@@ -60,7 +76,18 @@ const KUBERNETES_MODELS: Record<string, (obj: AnyObject) => Model> = {
 };
 
 /** Cluster-scoped kinds: the only ones that may (and must) go without a namespace. */
-const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding"]);
+const CLUSTER_SCOPED = new Set([
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "APIService",
+    "StorageClass",
+    "PriorityClass",
+    "IngressClass",
+]);
 
 /** Kinds whose name must be a DNS-1035 label (it becomes a DNS name). Others take a DNS-1123 subdomain. */
 const DNS1035_NAMED = new Set(["Service"]);

@@ -225,7 +225,7 @@ describe("cluster config (stagehand:cluster)", () => {
         ["an unknown kind", { kind: "gke" }, /field cluster\.kind: expected a cluster kind, eks \(created on AWS\) or existing.*found "gke"/],
         ["an unknown field", { nodepools: [] }, /field cluster\.nodepools: unknown field; did you mean nodePools\?$/m],
         ["EKS fields on an existing cluster", { kind: "existing", nodePools: [] }, /field cluster\.nodePools: unknown field; the fields here are kind, kubeconfig, context, istio$/m],
-        ["an unpinned Istio", { istio: { version: "1.30" } }, /field cluster\.istio\.version: expected a pinned Istio release such as "1\.30\.5".*found "1\.30"/],
+        ["an unpinned Istio", { istio: { version: "1.30" } }, /field cluster\.istio\.version: expected a pinned Istio release such as "1\.30\.3".*found "1\.30"/],
         ["an unquoted Kubernetes version", { kubernetesVersion: 1.3 }, /field cluster\.kubernetesVersion: expected a Kubernetes minor version supported by EKS, such as "1\.35" \(quote it in YAML\), found 1\.3/],
         ["a canary Istio two minors ahead", { istio: { version: "1.29.3", canaryVersion: "1.31.0" } }, /field cluster\.istio\.canaryVersion: expected a canaryVersion at most one minor release above/],
         ["a gateway maxReplicas below replicas", { istio: { gateway: { replicas: 3, maxReplicas: 2 } } }, /field cluster\.istio\.gateway\.maxReplicas: expected a maxReplicas of at least replicas \(3\), found 2/],
@@ -525,7 +525,7 @@ describe("program wiring of the cluster (index.ts)", () => {
         assert.strictEqual(outputs.clusterName, "stagehand-staging");
         assert.strictEqual(JSON.parse(outputs.kubeconfig)["current-context"], "stagehand-staging");
         assert.strictEqual(outputs.monthlyCost.total, 128.63);
-        assert.strictEqual(outputs.istioVersion, "1.30.5");
+        assert.strictEqual(outputs.istioVersion, "1.30.3");
     });
 
     it("kind existing: no AWS resource at all, and still Istio and every service, through a provider on the given context", async () => {

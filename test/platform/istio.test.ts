@@ -68,8 +68,8 @@ describe("Istio releases (pure)", () => {
         assert.strictEqual(ISTIO_CHART_REPO, "https://blob.istio.io/istio-release/charts");
         assert.deepStrictEqual(
             ["staging", "uat", "prod"].map((s) => istioOf(s).version),
-            ["1.30.5", "1.30.5", "1.30.4"],
-            "each stack pins its own release",
+            ["1.30.3", "1.30.3", "1.30.3"],
+            "each stack pins the release the tests render (../shared/charts)",
         );
     });
 
@@ -107,14 +107,14 @@ describe("Istio releases (pure)", () => {
     });
 
     it("canaryVersion: a second istiod with revision `canary` beside the first; CRDs (base) at the newer version", () => {
-        const releases = istioReleases(istioFrom({ version: "1.30.5", canaryVersion: "1.31.0" }), "eks");
+        const releases = istioReleases(istioFrom({ version: "1.29.6", canaryVersion: "1.30.3" }), "eks");
         assert.deepStrictEqual(
             releases.map((r) => [r.key, r.name, r.version, r.after]),
             [
-                ["base", "istio-base", "1.31.0", []],
-                ["istiod", "istiod", "1.30.5", ["base"]],
-                ["istiod-canary", "istiod-canary", "1.31.0", ["base"]],
-                ["gateway", "istio-ingress", "1.30.5", ["istiod"]],
+                ["base", "istio-base", "1.30.3", []],
+                ["istiod", "istiod", "1.29.6", ["base"]],
+                ["istiod-canary", "istiod-canary", "1.30.3", ["base"]],
+                ["gateway", "istio-ingress", "1.29.6", ["istiod"]],
             ],
         );
         assert.strictEqual((releases[2].values as any).revision, CANARY_REVISION);
@@ -157,7 +157,7 @@ describe("Istio component under Pulumi mocks", () => {
             ["istio-gateway", "gateway", "istio-ingress"],
         ]) {
             const r = registered[name];
-            assert.deepStrictEqual([r.chart, r.version, r.repositoryOpts, r.namespace], [chart, "1.30.5", { repo: "https://blob.istio.io/istio-release/charts" }, namespace], name);
+            assert.deepStrictEqual([r.chart, r.version, r.repositoryOpts, r.namespace], [chart, "1.30.3", { repo: "https://blob.istio.io/istio-release/charts" }, namespace], name);
             assert.strictEqual(r.atomic, true);
         }
         assert.deepStrictEqual(ofType(resources, "kubernetes:core/v1:Namespace").map((n) => n.inputs.metadata.name).sort(), ["istio-ingress", "istio-system"]);
@@ -184,10 +184,10 @@ describe("Istio component under Pulumi mocks", () => {
     });
 
     it("a canary control plane installs after base, beside istiod", async () => {
-        const { resources, captured } = await runIstio(istioFrom({ version: "1.30.5", canaryVersion: "1.31.0" }));
+        const { resources, captured } = await runIstio(istioFrom({ version: "1.29.6", canaryVersion: "1.30.3" }));
         assert.deepStrictEqual(captured.find((c) => c.name === "istio-istiod-canary")!.dependsOn, ["istio-system", "istio-base"]);
         const canary = ofType(resources, RELEASE).find((r) => r.name === "istio-istiod-canary")!.inputs;
-        assert.deepStrictEqual([canary.name, canary.version, canary.values.revision], ["istiod-canary", "1.31.0", "canary"]);
+        assert.deepStrictEqual([canary.name, canary.version, canary.values.revision], ["istiod-canary", "1.30.3", "canary"]);
     });
 });
 

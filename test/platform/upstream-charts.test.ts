@@ -1,0 +1,134 @@
+// Every third-party Helm release the program installs, rendered by the real helm with its real upstream chart
+// (../shared/charts, exact released versions) and the program's own values for each stack: helm accepts them (the
+// chart's values.schema.json included), every object is schema-valid, and the objects are what the stack asks for.
+// The platform's charts here; the observability addons' in test/observability/upstream-charts.test.ts.
+import * as assert from "assert";
+import { IstioConfig, parseCluster } from "../../components/platform/config";
+import { istioReleases } from "../../components/platform/istio";
+import { PlatformReleaseSpec } from "../../components/shared/helm";
+import { readStackConfig } from "../../scripts/stack-file";
+import { containersOf, imagePinned, kind, one, programReleases, ProgramRelease, renderRelease, vendoredArchive, vendoredArchives } from "../helpers/charts";
+import { validateAll } from "../helpers/schemas";
+
+const STACKS = ["staging", "uat", "prod"];
+const istioOf = (stack: string): IstioConfig => parseCluster(stack, readStackConfig(stack).cluster).istio;
+
+/** The program's release of a chart in a stack (exactly one). */
+async function releaseOf(stack: string, resource: string): Promise<{ release: ProgramRelease; objects: any[] }> {
+    const { releases, kubernetesVersion } = await programReleases(stack);
+    const found = releases.filter((r) => r.resource === resource);
+    assert.strictEqual(found.length, 1, `${stack} installs ${resource} once (it installs: ${releases.map((r) => r.resource).join(", ")})`);
+    return { release: found[0], objects: renderRelease(found[0], kubernetesVersion) };
+}
+
+const renderSpec = (spec: PlatformReleaseSpec<string>) => renderRelease({ chart: spec.chart, version: spec.version, name: spec.name, namespace: spec.namespace, values: spec.values });
+
+describe("upstream charts: the version deployed is the version tested", () => {
+    for (const stack of STACKS) {
+        it(`${stack}: every third-party chart the program installs has its exact version in ../shared/charts, and renders`, async function () {
+            this.timeout(120_000);
+            const { releases, kubernetesVersion } = await programReleases(stack);
+            assert.ok(releases.length >= 3, `${stack} installs third-party charts: ${releases.map((r) => r.resource).join(", ")}`);
+            for (const r of releases) {
+                vendoredArchive(r.chart, r.version);
+                const objects = renderRelease(r, kubernetesVersion);
+                assert.ok(objects.length > 0, `${r.resource} renders objects`);
+                validateAll(objects);
+            }
+        });
+    }
+
+    it("a version with no archive fails, naming the versions that are there", () => {
+        assert.throws(() => vendoredArchive("istiod", "1.30.5"), /chart istiod 1\.30\.5 has no archive in .*\(there: (1\.29\.6, 1\.30\.3|1\.30\.3, 1\.29\.6)\)/);
+        assert.throws(() => vendoredArchive("no-such-chart", "1.0.0"), /none of that chart/);
+        assert.ok(vendoredArchives().some((a) => a.chart === "karpenter-crd" && a.version === "1.14.1"), "names with dashes are read whole");
+    });
+
+    it("a value the chart's schema refuses makes helm, and so the render, fail", () => {
+        const base = istioReleases(istioOf("staging"), "eks").find((r) => r.key === "gateway")!;
+        assert.throws(() => renderSpec({ ...base, values: { ...base.values, service: { type: "LoadBalancer", ports: "80" } } }), /exited 1/);
+    });
+});
+
+describe("upstream charts: Istio 1.30.3 (base, istiod, gateway) with each stack's values", () => {
+    for (const stack of STACKS) {
+        it(`${stack}: istiod replicas, autoscaler and PodDisruptionBudget as configured; pilot image pinned to the release`, async () => {
+            const config = istioOf(stack);
+            const { replicas, maxReplicas, cpu, memory } = config.istiod;
+            const { release, objects } = await releaseOf(stack, "istio-istiod");
+            assert.strictEqual(release.version, "1.30.3");
+            const deployment = one(objects, "Deployment", "istiod");
+            const hpa = kind(objects, "HorizontalPodAutoscaler");
+            if (maxReplicas > replicas) {
+                assert.deepStrictEqual(hpa.map((h) => [h.metadata.name, h.spec.minReplicas, h.spec.maxReplicas, h.spec.scaleTargetRef.name]), [["istiod", replicas, maxReplicas, "istiod"]]);
+            } else {
+                assert.deepStrictEqual(hpa, []);
+                assert.strictEqual(deployment.spec.replicas, replicas);
+            }
+            const pdb = kind(objects, "PodDisruptionBudget");
+            assert.deepStrictEqual(pdb.map((p) => p.spec.minAvailable), replicas > 1 ? [1] : [], "a PDB only with several replicas");
+            const [discovery] = containersOf(deployment).filter((c) => c.name === "discovery");
+            assert.strictEqual(discovery.image, "registry.istio.io/release/pilot:1.30.3");
+            assert.deepStrictEqual(discovery.resources.requests, { cpu, memory });
+            assert.ok(kind(objects, "ServiceAccount").some((sa) => sa.metadata.name === deployment.spec.template.spec.serviceAccountName));
+        });
+
+        it(`${stack}: the gateway's replicas, autoscaler, PodDisruptionBudget, zone spread and Service`, async () => {
+            const { replicas, maxReplicas, serviceType } = istioOf(stack).gateway;
+            const { objects } = await releaseOf(stack, "istio-gateway");
+            const deployment = one(objects, "Deployment", "istio-ingress");
+            const hpa = kind(objects, "HorizontalPodAutoscaler");
+            if (maxReplicas > replicas) {
+                assert.deepStrictEqual(hpa.map((h) => [h.spec.minReplicas, h.spec.maxReplicas]), [[replicas, maxReplicas]]);
+            } else {
+                assert.deepStrictEqual(hpa, []);
+                assert.strictEqual(deployment.spec.replicas, replicas);
+            }
+            assert.deepStrictEqual(kind(objects, "PodDisruptionBudget").map((p) => p.spec.minAvailable), replicas > 1 ? [1] : []);
+            const spread = deployment.spec.template.spec.topologySpreadConstraints ?? [];
+            assert.deepStrictEqual(spread.map((s: any) => s.topologyKey), replicas > 1 ? ["topology.kubernetes.io/zone"] : []);
+            // The spread selects the gateway's own pods.
+            for (const s of spread) for (const [k, v] of Object.entries(s.labelSelector.matchLabels)) assert.strictEqual(deployment.spec.template.metadata.labels[k], v);
+            const service = one(objects, "Service", "istio-ingress");
+            assert.strictEqual(service.spec.type, serviceType);
+            // `image: auto`: istiod's injector puts its own proxy image (pinned with istiod) in the gateway pods.
+            assert.deepStrictEqual(containersOf(deployment).map((c) => c.image), ["auto"]);
+            assert.strictEqual(one(objects, "ServiceAccount").metadata.name, deployment.spec.template.spec.serviceAccountName);
+        });
+
+        it(`${stack}: base installs Istio's CRDs and the default revision's validating webhook`, async () => {
+            const { objects } = await releaseOf(stack, "istio-base");
+            const crds = kind(objects, "CustomResourceDefinition").map((c) => c.metadata.name);
+            for (const crd of ["virtualservices.networking.istio.io", "destinationrules.networking.istio.io", "gateways.networking.istio.io", "peerauthentications.security.istio.io"]) {
+                assert.ok(crds.includes(crd), crd);
+            }
+            assert.strictEqual(one(objects, "ValidatingWebhookConfiguration").metadata.name, "istiod-default-validator");
+        });
+    }
+
+    it("a canary control plane (1.29.6 → 1.30.3): the second istiod renders as revision `canary`, beside the first", () => {
+        const releases = istioReleases(parseCluster("uat", { istio: { version: "1.29.6", canaryVersion: "1.30.3" } }).istio, "eks");
+        const canary = renderSpec(releases.find((r) => r.key === "istiod-canary")!);
+        validateAll(canary);
+        assert.strictEqual(one(canary, "Deployment").metadata.name, "istiod-canary");
+        assert.strictEqual(one(canary, "MutatingWebhookConfiguration").metadata.name, "istio-sidecar-injector-canary");
+        assert.ok(containersOf(one(canary, "Deployment")).every((c) => c.image === "registry.istio.io/release/pilot:1.30.3"));
+        const first = renderSpec(releases.find((r) => r.key === "istiod")!);
+        validateAll(first);
+        assert.ok(containersOf(one(first, "Deployment")).every((c) => c.image === "docker.io/istio/pilot:1.29.6"));
+        validateAll(renderSpec(releases.find((r) => r.key === "base")!));
+        validateAll(renderSpec(releases.find((r) => r.key === "gateway")!));
+    });
+
+    it("every image the platform's Istio renders is pinned", async () => {
+        for (const stack of STACKS) {
+            for (const resource of ["istio-istiod", "istio-gateway"]) {
+                const { objects } = await releaseOf(stack, resource);
+                for (const w of objects.filter((o) => ["Deployment", "DaemonSet", "StatefulSet"].includes(o.kind))) {
+                    for (const c of containersOf(w)) assert.ok(c.image === "auto" || imagePinned(c.image), `${stack} ${resource} ${c.name}: ${c.image}`);
+                }
+            }
+        }
+        assert.deepStrictEqual(["a/b", "a/b:latest", "registry:5000/a/b", "a/b:1.2", `a/b@sha256:${"0".repeat(64)}`].map(imagePinned), [false, false, false, true, true]);
+    });
+});
