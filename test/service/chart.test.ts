@@ -350,7 +350,7 @@ describe("charts/service", () => {
             assert.strictEqual(canary.spec.replicas, 0);
         });
 
-        it("renders an HPA only when enabled and the track has replicas, and then omits the Deployment's replicas", () => {
+        it("renders an HPA only when enabled and the track has replicas, and keeps the Deployment's planned replicas", () => {
             const objects = renderValid(
                 merge(liveCanaryValues(), {
                     tracks: { production: { replicas: 12 } },
@@ -362,7 +362,8 @@ describe("charts/service", () => {
             assert.strictEqual(hpa.spec.minReplicas, 12);
             assert.strictEqual(hpa.spec.maxReplicas, 12, "maxReplicas = max(maxReplicas, replicas)");
             assert.strictEqual(hpa.spec.metrics[0].resource.target.averageUtilization, 70);
-            assert.ok(!("replicas" in one(objects, "Deployment", "checkout-production").spec), "no replicas with an HPA");
+            // Helm waits for the planned pods before weight moves; the field never goes (Kubernetes would reset it to 1).
+            assert.strictEqual(one(objects, "Deployment", "checkout-production").spec.replicas, 12, "the planned replicas, HPA or not");
             assert.strictEqual(one(objects, "Deployment", "checkout-canary").spec.replicas, 1, "canary HPA disabled");
             assert.strictEqual(ofKind(objects, "HorizontalPodAutoscaler").length, 1);
 
@@ -374,11 +375,12 @@ describe("charts/service", () => {
             assert.strictEqual(one(idle, "Deployment", "checkout-canary").spec.replicas, 0);
         });
 
-        it("renders a PDB per track only with replicas >= 2, selecting only that track's pods", () => {
+        it("renders a PDB per track that can have two pods or more (planned, or by its HPA), selecting only that track's pods", () => {
             const objects = renderValid(liveCanaryValues()); // production x3, canary x1
             assert.deepStrictEqual(names(ofKind(objects, "PodDisruptionBudget")), ["PodDisruptionBudget/checkout-production"]);
             const pdb = one(objects, "PodDisruptionBudget", "checkout-production");
             assert.strictEqual(pdb.spec.maxUnavailable, 1);
+            assert.strictEqual(pdb.spec.unhealthyPodEvictionPolicy, "AlwaysAllow", "a pod that is not ready never holds a drain");
             const selected = ofKind(objects, "Deployment").filter((d) => selects(pdb.spec.selector.matchLabels, d.spec.template.metadata.labels));
             assert.deepStrictEqual(selected.map((d) => d.metadata.name), ["checkout-production"]);
 
@@ -386,6 +388,13 @@ describe("charts/service", () => {
             assert.strictEqual(ofKind(two, "PodDisruptionBudget").length, 2);
             const off = renderValid(merge(liveCanaryValues(), { podDisruptionBudget: { enabled: false } }));
             assert.strictEqual(ofKind(off, "PodDisruptionBudget").length, 0);
+            // One planned pod that its HPA may scale out: the budget (maxUnavailable 1) follows the live count.
+            const scaled = renderValid(merge(liveCanaryValues(), { autoscaling: { canary: { enabled: true, maxReplicas: 4 } } }));
+            assert.strictEqual(one(scaled, "PodDisruptionBudget", "checkout-canary").spec.maxUnavailable, 1);
+            const single = renderValid(merge(liveCanaryValues(), { autoscaling: { canary: { enabled: true, maxReplicas: 1 } } }));
+            assert.deepStrictEqual(names(ofKind(single, "PodDisruptionBudget")), ["PodDisruptionBudget/checkout-production"], "one pod at most: no budget");
+            const idle = renderValid(merge(idleValues(), { autoscaling: { canary: { enabled: true, maxReplicas: 4 } } }));
+            assert.deepStrictEqual(names(ofKind(idle, "PodDisruptionBudget")), ["PodDisruptionBudget/checkout-production"], "no pods: no budget");
         });
 
         it("rolls out with zero downtime: maxUnavailable 0, readiness on http, a preStop sleep of drainSeconds", () => {

@@ -1,19 +1,32 @@
-// The real order of operations of every legal move, captured under Pulumi mocks and replayed.
+// The real order of operations of every legal move, captured under Pulumi mocks and replayed against what the
+// real chart renders.
 //
 // dependsOn is not passed to mocks, so a per-resource `transformations` hook records each child's
 // dependencies. Pulumi may run any two resources that are not ordered by dependencies in parallel, so the
 // test replays EVERY order the captured graph allows and checks, after each single operation, that:
-//  - no route sends traffic to a track with too few pods for its share (make before break), and
-//  - pods that carried traffic are removed only after the routing took it away and the drain delay ran.
+//  - every weighted, mirrored or header-matched route goes to a track with at least the ready pods its share
+//    needs (make before break) — the pods a track has are those its rendered Deployment asks for, as Helm's wait
+//    sees them: with no `replicas` field (an HPA) only the pods already there, or 1 for a new Deployment;
+//  - pods that carried traffic are removed only after the routing took it away and the drain ran;
+//  - weight moves onto pods made in this move only after the settle wait ran.
+// Variants: default steps, 5 steps, blue/green, shadow, test routes; 1, 4 and 5 replicas; autoscaling on and
+// off; first deployments, stays, forward moves, rollbacks, finishes — and, with the previous state unknown, every
+// stage the cluster could really be at.
 import * as assert from "assert";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { parseServices } from "../../components/service/config";
+import { parseServices, ServiceConfig } from "../../components/service/config";
 import { DeployedService } from "../../components/service/deployed";
 import { checkMove, JudgedMove } from "../../components/service/moves";
 import { ServiceRelease } from "../../components/service/release";
-import { planServices, stagePlans } from "../../components/service/stages";
+import { planServices, StagePlan, stagePlans } from "../../components/service/stages";
 import { Track, TRACKS } from "../../components/shared/tracks";
+import { helmTemplate } from "../../scripts/helm";
 import { runMocked } from "../helpers/mocks";
+
+const CHART = path.resolve(__dirname, "../../charts/service");
+const DRAIN = 30;
+const SETTLE = 5;
 
 interface Captured {
     name: string;
@@ -22,7 +35,7 @@ interface Captured {
     dependsOn: string[];
 }
 
-async function captureRelease(service: Record<string, unknown>, previous: DeployedService | undefined, check: JudgedMove["check"]): Promise<Map<string, Captured>> {
+async function captureRelease(service: ServiceConfig, previous: DeployedService | undefined, check: JudgedMove["check"]): Promise<Map<string, Captured>> {
     const captured = new Map<string, Captured>();
     const names = new Map<pulumi.Resource, string>();
     const capture: pulumi.ResourceTransformation = (args) => {
@@ -31,11 +44,20 @@ async function captureRelease(service: Record<string, unknown>, previous: Deploy
         captured.set(args.name, { name: args.name, type: args.type, props: args.props, dependsOn: deps.map((d) => names.get(d) ?? "?") });
         return undefined;
     };
-    const [planned] = planServices(parseServices("test", { checkout: service }));
+    const [planned] = planServices({ checkout: service });
     await runMocked("test", {}, () => {
         new ServiceRelease("checkout", { planned, move: { previous, check, allowSkip: false }, ownsNamespace: true }, { transformations: [capture] });
     });
     return captured;
+}
+
+const rendered = new Map<string, any[]>();
+/** The pods a track's release asks for, as rendered by the real chart: its Deployment's `replicas`, if it has one. */
+function deploymentReplicas(values: any, track: Track): number | undefined {
+    const key = JSON.stringify(values);
+    if (!rendered.has(key)) rendered.set(key, helmTemplate(CHART, { releaseName: `checkout-${track}`, namespace: "checkout", values }));
+    const deployment = rendered.get(key)!.find((o) => o.kind === "Deployment" && o.metadata.name === `checkout-${track}`);
+    return deployment.spec.replicas;
 }
 
 /** Every order of `nodes` that respects `deps` (node -> nodes it waits for). */
@@ -51,30 +73,8 @@ function linearExtensions(nodes: string[], deps: Record<string, string[]>): stri
 
 const needed = (full: number, weight: number) => (weight === 0 ? 0 : Math.max(1, Math.ceil((full * weight) / 100)));
 
-function replay(order: string[], ops: Record<string, (s: State) => void>, full: number, start: State, drainSeconds: number) {
-    const s: State = JSON.parse(JSON.stringify(start));
-    for (const op of order) {
-        const before: State = JSON.parse(JSON.stringify(s));
-        ops[op](s);
-        assert.ok(s.mirror === 0 || s.pods.canary.replicas >= 1, `after ${op} in order [${order}]: ${s.mirror}% mirrored to a canary with no pods`);
-        assert.ok(!s.testRoutes || s.pods.canary.replicas >= 1, `after ${op} in order [${order}]: test routes to a canary with no pods`);
-        for (const t of TRACKS) {
-            assert.ok(
-                s.pods[t].replicas >= needed(full, s.weights[t]),
-                `after ${op} in order [${order}]: ${s.weights[t]}% routed to ${t} with ${s.pods[t].replicas} pod(s)`,
-            );
-            const carried = start.weights[t] > 0 || (t === "canary" && (start.mirror > 0 || start.testRoutes));
-            if (s.pods[t].replicas < before.pods[t].replicas && carried) {
-                assert.ok(s.routed, `after ${op} in order [${order}]: ${t} scaled down before routing moved its traffic`);
-                assert.ok(s.drainedFor >= drainSeconds && drainSeconds > 0, `after ${op} in order [${order}]: ${t} scaled down without a drain delay`);
-            }
-        }
-    }
-    return s;
-}
-
 interface State {
-    pods: Record<Track, { tag: string; replicas: number }>;
+    pods: Record<Track, { tag: string; replicas: number; pinned: boolean }>;
     weights: Record<Track, number>;
     /** Percent of requests mirrored to the canary. */
     mirror: number;
@@ -82,12 +82,50 @@ interface State {
     testRoutes: boolean;
     routed: boolean;
     drainedFor: number;
+    /** Tracks whose pods this move made and that no settle wait has covered yet. */
+    unsettled: Track[];
+}
+
+interface Target {
+    weights: Record<Track, number>;
+    mirror: number;
+    testRoutes: boolean;
+}
+
+function replay(order: string[], ops: Record<string, (s: State) => void>, full: number, start: State, target: Target) {
+    const s: State = JSON.parse(JSON.stringify(start));
+    for (const op of order) {
+        const before: State = JSON.parse(JSON.stringify(s));
+        ops[op](s);
+        const where = `after ${op} in order [${order}]`;
+        assert.ok(s.mirror === 0 || s.pods.canary.replicas >= 1, `${where}: ${s.mirror}% mirrored to a canary with no pods`);
+        assert.ok(!s.testRoutes || s.pods.canary.replicas >= 1, `${where}: test routes to a canary with no pods`);
+        for (const t of TRACKS) {
+            assert.ok(s.pods[t].replicas >= needed(full, s.weights[t]), `${where}: ${s.weights[t]}% routed to ${t} with ${s.pods[t].replicas} ready pod(s)`);
+            const side = (x: { mirror: number; testRoutes: boolean }) => t === "canary" && (x.mirror > 0 || x.testRoutes);
+            const carried = start.weights[t] > 0 || side(start);
+            // A track that keeps (or gains) its share may shrink at any time: the plan sizes what is left for that
+            // share (checked above). A track losing traffic keeps its pods until the routing moved and the drain ran.
+            const losesTraffic = target.weights[t] < start.weights[t] || (side(start) && !side(target));
+            if (s.pods[t].replicas < before.pods[t].replicas && carried && losesTraffic) {
+                assert.ok(s.routed, `${where}: ${t} scaled down before routing moved its traffic`);
+                assert.ok(s.drainedFor >= DRAIN, `${where}: ${t} scaled down without a drain delay`);
+            }
+        }
+        if (op === "checkout-routing") {
+            for (const t of TRACKS) {
+                const gains = s.weights[t] > before.weights[t] || (t === "canary" && ((s.mirror > 0 && before.mirror === 0) || (s.testRoutes && !before.testRoutes)));
+                assert.ok(!(gains && before.unsettled.includes(t)), `${where}: traffic moved onto ${t}'s new pods before they settled`);
+            }
+        }
+    }
+    return s;
 }
 
 type Move = { from: number | undefined; to: number; finish?: boolean };
 
 function legalMoves(stageCount: number): Move[] {
-    const moves: Move[] = [{ from: undefined, to: 1 }];
+    const moves: Move[] = [{ from: undefined, to: 1 }, { from: undefined, to: 2 }];
     for (let s = 1; s <= stageCount; s++) {
         moves.push({ from: s, to: s });
         if (s < stageCount) moves.push({ from: s, to: s + 1 });
@@ -98,82 +136,122 @@ function legalMoves(stageCount: number): Move[] {
 }
 
 const testRoutes = [{ header: "x-canary", exact: "true" }];
-const variants: { steps: number[]; shadow?: { percent: number }; testRoutes?: typeof testRoutes }[] = [
-    { steps: [10, 90, 100] },
-    { steps: [10, 25, 50, 75, 100] },
-    { steps: [10, 90, 100], shadow: { percent: 20 }, testRoutes },
+const autoscaling = { production: { enabled: true, maxReplicas: 10 }, canary: { enabled: true, maxReplicas: 10 } };
+const variants: { title: string; config: Record<string, unknown>; full: number }[] = [
+    { title: "steps [10, 90, 100]", config: { steps: [10, 90, 100] }, full: 4 },
+    { title: "steps [10, 25, 50, 75, 100], 5 replicas, autoscaling", config: { steps: [10, 25, 50, 75, 100], values: { autoscaling } }, full: 5 },
+    { title: "steps [10, 90, 100], 5 replicas, autoscaling", config: { steps: [10, 90, 100], values: { autoscaling } }, full: 5 },
+    { title: "blue/green, 5 replicas, autoscaling", config: { strategy: "bluegreen", values: { autoscaling } }, full: 5 },
+    { title: "shadow 20% and test routes", config: { steps: [10, 90, 100], shadow: { percent: 20 }, testRoutes }, full: 4 },
+    { title: "one replica", config: { steps: [10, 90, 100] }, full: 1 },
 ];
-for (const { steps, shadow, testRoutes } of variants) {
-    describe(`order of operations of every legal move, steps [${steps.join(", ")}]${shadow ? `, shadow ${shadow.percent}%` : ""}${testRoutes ? ", test routes" : ""}`, () => {
-        const full = 4;
-        const base = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", replicas: full, steps, drainSeconds: 30, ...(shadow ? { shadow } : {}), ...(testRoutes ? { testRoutes } : {}) };
+
+function serviceOf(config: Record<string, unknown>, full: number, over: Record<string, unknown>): ServiceConfig {
+    return parseServices("test", { checkout: { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", replicas: full, drainSeconds: DRAIN, settleSeconds: SETTLE, stage: 1, ...config, ...over } }).checkout;
+}
+
+function deployed(service: ServiceConfig, plan: StagePlan): DeployedService {
+    return { stage: plan.stage, stable: service.stable, canary: service.canary, steps: service.steps, shadow: service.shadow, completed: true, tracks: { production: plan.production, canary: plan.canary }, mirrorPercent: plan.mirrorPercent, testRoutes: plan.testRoutes };
+}
+
+/** What each captured operation does to the state, read from the captured inputs and the rendered chart — not from the plan. */
+function operations(captured: Map<string, Captured>) {
+    const ids = { production: "checkout-production", canary: "checkout-canary", routing: "checkout-routing", settle: "checkout-settle", drain: "checkout-drain" };
+    for (const id of Object.values(ids)) assert.ok(captured.has(id), `${id} registered`);
+    const ops: Record<string, (s: State) => void> = {};
+    for (const t of TRACKS) {
+        ops[ids[t]] = (s) => {
+            const values = captured.get(ids[t])!.props.values;
+            const asked = deploymentReplicas(values, t);
+            const tag = values.tracks[t].tag;
+            // No `replicas` field: Helm's wait sees only the pods already there (an HPA raises them later), and a
+            // field that disappears resets the Deployment to 1.
+            const replicas = asked ?? (s.pods[t].pinned ? 1 : s.pods[t].replicas || 1);
+            if (replicas !== s.pods[t].replicas || tag !== s.pods[t].tag) s.unsettled = [...s.unsettled.filter((x) => x !== t), t];
+            s.pods[t] = { tag, replicas, pinned: asked !== undefined };
+        };
+    }
+    ops[ids.settle] = (s) => {
+        const props = captured.get(ids.settle)!.props;
+        if (props.triggers.settles !== "0" && parseInt(props.createDuration, 10) >= SETTLE) s.unsettled = [];
+    };
+    ops[ids.routing] = (s) => {
+        const { tracks, routing } = captured.get(ids.routing)!.props.values;
+        s.weights = { production: tracks.production.weight, canary: tracks.canary.weight };
+        s.mirror = routing.mirrorPercent;
+        s.testRoutes = routing.canaryMatches.length > 0;
+        s.routed = true;
+    };
+    ops[ids.drain] = (s) => {
+        const props = captured.get(ids.drain)!.props;
+        if (s.routed && props.triggers.drains !== "0") s.drainedFor = parseInt(props.createDuration, 10);
+    };
+    const deps: Record<string, string[]> = {};
+    for (const id of Object.values(ids)) deps[id] = captured.get(id)!.dependsOn.filter((d) => Object.values(ids).includes(d));
+    const orders = linearExtensions(Object.values(ids), deps);
+    assert.ok(orders.length > 0, "the dependency graph has no cycle");
+    return { ops, orders, ids };
+}
+
+const stateOf = (plan: StagePlan): State => ({
+    pods: { production: { ...plan.production, pinned: true }, canary: { ...plan.canary, pinned: true } },
+    weights: { production: plan.production.weight, canary: plan.canary.weight },
+    mirror: plan.mirrorPercent,
+    testRoutes: plan.testRoutes,
+    routed: false,
+    drainedFor: 0,
+    unsettled: [],
+});
+const EMPTY: State = { pods: { production: { tag: "", replicas: 0, pinned: false }, canary: { tag: "", replicas: 0, pinned: false } }, weights: { production: 0, canary: 0 }, mirror: 0, testRoutes: false, routed: false, drainedFor: 0, unsettled: [] };
+
+for (const { title, config, full } of variants) {
+    describe(`order of operations of every legal move, ${title}`, () => {
+        const base = serviceOf(config, full, {});
         const plans = stagePlans(base);
         for (const move of legalMoves(plans.length)) {
-            const title = move.from === undefined ? `first deployment at stage ${move.to}` : move.finish ? `finish after stage ${move.from}` : `stage ${move.from} -> ${move.to}`;
-            it(title, async () => {
-                const next = move.finish ? { ...base, stable: "02", stage: 1 } : { ...base, stage: move.to };
+            const name = move.from === undefined ? `first deployment at stage ${move.to}` : move.finish ? `finish after stage ${move.from}` : `stage ${move.from} -> ${move.to}`;
+            it(name, async () => {
+                const next = move.finish ? serviceOf(config, full, { stable: "02", canary: undefined, stage: 1 }) : serviceOf(config, full, { stage: move.to });
                 const prevPlan = move.from === undefined ? undefined : plans[move.from - 1];
-                const prev: DeployedService | undefined = prevPlan && {
-                    stage: prevPlan.stage,
-                    stable: "01",
-                    canary: "02",
-                    steps,
-                    shadow,
-                    completed: true,
-                    tracks: { production: prevPlan.production, canary: prevPlan.canary },
-                    mirrorPercent: prevPlan.mirrorPercent,
-                    testRoutes: prevPlan.testRoutes,
-                };
+                const prev = prevPlan && deployed(base, prevPlan);
                 const check = checkMove(prev, { ...next, allowSkip: false });
                 if (!check.ok) assert.fail(`the move must be legal: ${JSON.stringify(check)}`);
-
                 const nextPlan = stagePlans(next)[next.stage - 1];
-                const captured = await captureRelease(next, prev, check);
-                const ids = { production: "checkout-production", canary: "checkout-canary", routing: "checkout-routing", drain: "checkout-drain" };
-                for (const id of Object.values(ids)) assert.ok(captured.has(id), `${id} registered`);
-
-                // What each operation does, read from the captured inputs — not from the plan.
-                const ops: Record<string, (s: State) => void> = {};
-                for (const t of TRACKS) {
-                    ops[ids[t]] = (s) => {
-                        s.pods[t] = { tag: captured.get(ids[t])!.props.values.tracks[t].tag, replicas: captured.get(ids[t])!.props.values.tracks[t].replicas };
-                    };
-                }
-                ops[ids.routing] = (s) => {
-                    const { tracks, routing } = captured.get(ids.routing)!.props.values;
-                    s.weights = { production: tracks.production.weight, canary: tracks.canary.weight };
-                    s.mirror = routing.mirrorPercent;
-                    s.testRoutes = routing.canaryMatches.length > 0;
-                    s.routed = true;
-                };
-                ops[ids.drain] = (s) => {
-                    if (s.routed) s.drainedFor = parseInt(captured.get(ids.drain)!.props.createDuration, 10);
-                };
-                const deps: Record<string, string[]> = {};
-                for (const id of Object.values(ids)) deps[id] = captured.get(id)!.dependsOn.filter((d) => Object.values(ids).includes(d));
-
-                const start: State = prevPlan
-                    ? {
-                          pods: { production: { ...prevPlan.production }, canary: { ...prevPlan.canary } },
-                          weights: { production: prevPlan.production.weight, canary: prevPlan.canary.weight },
-                          mirror: prevPlan.mirrorPercent,
-                          testRoutes: prevPlan.testRoutes,
-                          routed: false,
-                          drainedFor: 0,
-                      }
-                    : { pods: { production: { tag: "", replicas: 0 }, canary: { tag: "", replicas: 0 } }, weights: { production: 0, canary: 0 }, mirror: 0, testRoutes: false, routed: false, drainedFor: 0 };
-                const orders = linearExtensions(Object.values(ids), deps);
-                assert.ok(orders.length > 0, "the dependency graph has no cycle");
+                const { ops, orders, ids } = operations(await captureRelease(next, prev, check));
                 for (const order of orders) {
-                    const end = replay(order, ops, full, start, 30);
+                    const target = { weights: { production: nextPlan.production.weight, canary: nextPlan.canary.weight }, mirror: nextPlan.mirrorPercent, testRoutes: nextPlan.testRoutes };
+                    const end = replay(order, ops, full, prevPlan ? stateOf(prevPlan) : EMPTY, target);
                     assert.deepStrictEqual(end.weights, { production: nextPlan.production.weight, canary: nextPlan.canary.weight });
                     assert.strictEqual(end.mirror, nextPlan.mirrorPercent);
                     assert.strictEqual(end.testRoutes, nextPlan.testRoutes);
-                    for (const t of TRACKS) assert.deepStrictEqual(end.pods[t], { tag: nextPlan[t].tag, replicas: nextPlan[t].replicas });
+                    for (const t of TRACKS) {
+                        assert.strictEqual(end.pods[t].tag, nextPlan[t].tag);
+                        // A first deployment holds a partly sized track at full size until the next update.
+                        const expected = prev || nextPlan[t].replicas === 0 ? nextPlan[t].replicas : Math.max(nextPlan[t].replicas, full);
+                        assert.strictEqual(end.pods[t].replicas, expected, `${t} replicas`);
+                    }
                 }
                 // The routing release holds the DestinationRule with both subsets: the route never names a missing one.
+                const captured = await captureRelease(next, prev, check);
                 assert.deepStrictEqual(captured.get(ids.routing)!.props.values.parts, { production: false, canary: false, routing: true });
             });
         }
+
+        // Outputs lost, a stack re-created or imported: the program sees no previous state, whatever the cluster runs.
+        describe("with the previous state unknown: safe whatever stage the cluster is really at", () => {
+            for (let to = 1; to <= plans.length; to++) {
+                it(`configured at stage ${to}, live at any stage`, async () => {
+                    const next = serviceOf(config, full, { stage: to });
+                    const check = checkMove(undefined, { ...next, allowSkip: false });
+                    if (!check.ok) assert.fail("a first deployment is always legal");
+                    const { ops, orders } = operations(await captureRelease(next, undefined, check));
+                    const plan = plans[to - 1];
+                    const target = { weights: { production: plan.production.weight, canary: plan.canary.weight }, mirror: plan.mirrorPercent, testRoutes: plan.testRoutes };
+                    for (const live of [EMPTY, ...plans.map(stateOf)]) {
+                        for (const order of orders) replay(order, ops, full, live, target);
+                    }
+                });
+            }
+        });
     });
 }
