@@ -1,5 +1,5 @@
-// Wiring only: stack config → Cluster → Istio → observability addons → one ServiceRelease per service. Logic lives
-// in components/.
+// Wiring only: stack config → Cluster → ClusterAddons → Istio → observability addons → one ServiceRelease per service.
+// Logic lives in components/.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { configValue, parseStackConfig } from "./components/config";
@@ -7,6 +7,7 @@ import { estimateMonthlyCost } from "./components/cost/cost";
 import { Observability } from "./components/observability/observability";
 import { anyAddonOn, observabilityAccess } from "./components/observability/values";
 import { Cluster, existingClusterProvider } from "./components/platform/cluster";
+import { ClusterAddons } from "./components/platform/cluster-addons";
 import { Istio } from "./components/platform/istio";
 import { namespaceOwners } from "./components/service/config";
 import { SERVICE_STAGES_OUTPUT } from "./components/service/deployed";
@@ -34,10 +35,13 @@ export = async () => {
 
     // The cluster: created on AWS (`kind: eks`), or one already in the kubeconfig (`kind: existing`).
     let cluster: Cluster | undefined;
+    let clusterAddons: ClusterAddons | undefined;
     let provider: k8s.Provider;
     if (clusterConfig.kind === "eks") {
         cluster = new Cluster("cluster", { config: clusterConfig, tags: { "stagehand:stack": stack } });
         provider = cluster.provider;
+        // The platform's own pieces on the cluster (storage), before anything else is installed on it.
+        clusterAddons = new ClusterAddons("cluster-addons", { provider, waitFor: Object.values(cluster.addons) });
     } else {
         provider = existingClusterProvider("existing-cluster", clusterConfig);
     }
@@ -48,11 +52,10 @@ export = async () => {
     if (anyAddonOn(observabilityConfig)) {
         new Observability("observability", {
             config: observabilityConfig,
-            platform: clusterConfig.kind,
             provider,
-            cluster,
-            waitFor: [istio],
-            tags: { "stagehand:stack": stack },
+            // On EKS the platform's encrypted gp3 class; elsewhere the cluster's default class.
+            storageClassName: clusterAddons?.storageClassName,
+            waitFor: [istio, ...(clusterAddons ? [clusterAddons.storageClass] : [])],
         });
     }
 

@@ -64,12 +64,6 @@ export const ISTIO_DASHBOARD_REVISION = "latest";
 /** The Grafana data source the dashboards are bound to. */
 export const GRAFANA_DATASOURCE = "Prometheus";
 
-/** StorageClass for Prometheus's volume on EKS: gp3 through the EBS CSI driver (EKS ships no default class). */
-export const EBS_STORAGE_CLASS = "stagehand-gp3";
-/** The EBS CSI driver's controller ServiceAccount (the add-on creates it in kube-system). */
-export const EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa";
-export const EBS_CSI_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
-
 /** Pods of the addons stay out of the mesh: Prometheus scrapes sidecars in plain HTTP on their metrics port. */
 const NO_SIDECAR = { "sidecar.istio.io/inject": "false" };
 
@@ -264,24 +258,3 @@ export function observabilityAccess(config: ObservabilityConfig): Record<string,
             : { enabled: false },
     };
 }
-
-/** The trust policy that lets the EBS CSI driver's ServiceAccount assume its role through EKS Pod Identity. */
-export function podIdentityTrustPolicy(): string {
-    return JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
-    });
-}
-
-/** The gp3 StorageClass of Prometheus's volume: encrypted, created in the zone of the pod that first mounts it. */
-export function ebsStorageClass(): Record<string, any> {
-    return {
-        metadata: { name: EBS_STORAGE_CLASS },
-        provisioner: "ebs.csi.aws.com",
-        parameters: { type: "gp3", encrypted: "true" },
-        volumeBindingMode: "WaitForFirstConsumer",
-        reclaimPolicy: "Delete",
-        allowVolumeExpansion: true,
-    };
-}
-

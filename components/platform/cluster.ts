@@ -1,7 +1,9 @@
 // Cluster: one stack's EKS cluster — VPC and subnets (tagged for EKS load balancers), NAT gateways when the
-// nodes are private, IAM roles, the EKS control plane (API authentication; an API endpoint that is public,
-// public to listed CIDR blocks, and/or private to the VPC), access entries for `admins` (cluster admin) and
-// `viewers` (view), managed node groups and a `kubernetes.Provider` that authenticates with `aws eks get-token`. `kind: existing` clusters create none of this:
+// nodes are private, IAM roles, the control-plane log group with its retention, the EKS control plane (API
+// authentication; an API endpoint that is public, public to listed CIDR blocks, and/or private to the VPC), access
+// entries for `admins` (cluster admin) and `viewers` (view), managed node groups, the EKS add-ons the platform
+// needs (the Pod Identity agent, the EBS CSI driver with its own role) and a `kubernetes.Provider` that
+// authenticates with `aws eks get-token`. `kind: existing` clusters create none of this:
 // `existingClusterProvider` points a provider at a kubeconfig already on the machine.
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
@@ -9,6 +11,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as os from "os";
 import * as path from "path";
 import { ApiEndpointConfig, azCount, EksClusterConfig, ExistingClusterConfig, natGatewayCount } from "./config";
+import { podIdentityTrustPolicy } from "./iam";
+import { EBS_CSI_POLICY_ARN, EBS_CSI_SERVICE_ACCOUNT } from "./storage";
 
 /** The VPC's address range. Subnets are carved from it by `subnetLayout`. */
 export const VPC_CIDR = "10.0.0.0/16";
@@ -25,6 +29,11 @@ export const NODE_ROLE_POLICIES = [
 export const CLUSTER_ADMIN_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 /** EKS access policy given to `viewers`: get, list and watch most objects, cluster-wide, but not Secrets. */
 export const VIEW_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
+/** The log group EKS writes the control-plane logs of cluster `name` to (created by the stack, with a retention). */
+export function controlPlaneLogGroupName(clusterName: string): string {
+    return `/aws/eks/${clusterName}/cluster`;
+}
+
 /** AMI of the managed nodes (the instance types of components/cost/prices.ts are all x86_64). */
 export const NODE_AMI_TYPE = "AL2023_x86_64_STANDARD";
 
@@ -135,6 +144,10 @@ export class Cluster extends pulumi.ComponentResource {
     /** HTTPS from the VPC to the private API endpoint (when private access is on). */
     public readonly apiFromVpc?: aws.vpc.SecurityGroupIngressRule;
     public readonly nodeGroups: aws.eks.NodeGroup[];
+    /** The control-plane log group, created before the cluster so EKS writes into it (and keeps its retention). */
+    public readonly logGroup: aws.cloudwatch.LogGroup;
+    /** The EKS add-ons, by add-on name. */
+    public readonly addons: Record<string, aws.eks.Addon>;
     public readonly clusterName: pulumi.Output<string>;
     /** kubeconfig of the cluster (a secret): authenticates with `aws eks get-token`. */
     public readonly kubeconfig: pulumi.Output<string>;
@@ -235,6 +248,13 @@ export class Cluster extends pulumi.ComponentResource {
         );
 
         // ---- control plane
+        // EKS creates /aws/eks/<name>/cluster without a retention (kept forever) the first time a log type is on;
+        // created here first, it has one, and enabling logs later changes nothing.
+        this.logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-control-plane-logs`,
+            { name: controlPlaneLogGroupName(config.name), retentionInDays: config.logRetentionDays, tags: tagged(controlPlaneLogGroupName(config.name)) },
+            parent,
+        );
         this.eksCluster = new aws.eks.Cluster(
             `${name}-eks`,
             {
@@ -250,7 +270,7 @@ export class Cluster extends pulumi.ComponentResource {
                 enabledClusterLogTypes: config.logging,
                 tags: tagged(config.name),
             },
-            { ...parent, dependsOn: clusterPolicies },
+            { ...parent, dependsOn: [...clusterPolicies, this.logGroup] },
         );
         this.clusterName = this.eksCluster.name;
 
@@ -309,6 +329,37 @@ export class Cluster extends pulumi.ComponentResource {
                     { ...parent, dependsOn: [...nodePolicies, ...nodeNetworkReady] },
                 ),
         );
+
+        // ---- EKS add-ons on the nodes: the Pod Identity agent (credentials of the controllers' own roles), the EBS CSI
+        // driver (volumes, through the encrypted gp3 StorageClass), its controller with its own role.
+        // Before they moved here, prod's driver and agent were children of the Observability component: the aliases
+        // adopt them, so they are not replaced.
+        const formerly = (resourceName: string): pulumi.CustomResourceOptions => ({
+            aliases: [{ name: resourceName, parent: pulumi.createUrn("observability", "stagehand:index:Observability") }],
+        });
+        const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs>, dependsOn: pulumi.Input<pulumi.Resource>[]) =>
+            new aws.eks.Addon(
+                `${name}-${addonName}`,
+                { clusterName: this.eksCluster.name, addonName, ...extra, tags: args.tags },
+                { ...parent, dependsOn, ...formerly(`observability-${addonName.replace(/^aws-|^eks-/, "")}`) },
+            );
+        const podIdentityAgent = addon("eks-pod-identity-agent", {}, this.nodeGroups);
+        const ebsCsiRole = new aws.iam.Role(
+            `${name}-ebs-csi`,
+            { assumeRolePolicy: podIdentityTrustPolicy(), tags: tagged(`${config.name}-ebs-csi`) },
+            { ...parent, ...formerly("observability-ebs-csi") },
+        );
+        const ebsCsiPolicy = new aws.iam.RolePolicyAttachment(
+            `${name}-ebs-csi`,
+            { role: ebsCsiRole.name, policyArn: EBS_CSI_POLICY_ARN },
+            { ...parent, ...formerly("observability-ebs-csi") },
+        );
+        const ebsCsiDriver = addon(
+            "aws-ebs-csi-driver",
+            { podIdentityAssociations: [{ roleArn: ebsCsiRole.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }] },
+            [...this.nodeGroups, podIdentityAgent, ebsCsiPolicy],
+        );
+        this.addons = { "eks-pod-identity-agent": podIdentityAgent, "aws-ebs-csi-driver": ebsCsiDriver };
 
         const region = aws.getRegionOutput({}, parent).region;
         this.kubeconfig = pulumi.secret(

@@ -13,6 +13,10 @@ export const CAPACITY_TYPES = ["SPOT", "ON_DEMAND"] as const;
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
 /** Service types of the Istio ingress gateway. `LoadBalancer` on EKS is an internet-facing NLB. */
 export const GATEWAY_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
+/** The retentions CloudWatch Logs accepts, in days (0, "never expire", is left out on purpose). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+/** How long the control-plane logs are kept: a quarter, enough to trace who changed what after an incident. */
+export const DEFAULT_LOG_RETENTION_DAYS = 90;
 /** Kubernetes version of new EKS clusters: supported by Istio 1.29, 1.30 and 1.31. */
 export const DEFAULT_KUBERNETES_VERSION = "1.35";
 /**
@@ -270,6 +274,8 @@ const istioSchema = z
         }
     });
 
+const LOG_RETENTION_WORDS = `a CloudWatch Logs retention in days, one of ${LOG_RETENTION_DAYS.join(", ")}`;
+
 const eksClusterSchema = z
     .strictObject({
         kind: z.literal("eks"),
@@ -290,6 +296,11 @@ const eksClusterSchema = z
                 error: `a list of control-plane log types (${CONTROL_PLANE_LOG_TYPES.join(", ")})`,
             })
             .default([]),
+        // Retention of the control-plane log group /aws/eks/<name>/cluster (kept whether or not `logging` is on).
+        logRetentionDays: z
+            .number({ error: LOG_RETENTION_WORDS })
+            .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), { error: LOG_RETENTION_WORDS })
+            .default(DEFAULT_LOG_RETENTION_DAYS),
         admins: iamPrincipals,
         // Read-only principals (AmazonEKSViewPolicy), such as CI's preview role.
         viewers: iamPrincipals,

@@ -7,9 +7,8 @@ import { OBSERVABILITY_OFF, ObservabilityConfig, ObservabilityInput, parseObserv
 import { parseCluster } from "../../components/platform/config";
 import { ConfigError } from "../../components/shared/errors";
 import { cpuCores, memoryGiB } from "../../components/shared/quantity";
+import { EBS_STORAGE_CLASS } from "../../components/platform/storage";
 import {
-    EBS_CSI_POLICY_ARN,
-    EBS_STORAGE_CLASS,
     grafanaValues,
     ISTIO_DASHBOARDS,
     kialiValues,
@@ -23,7 +22,6 @@ import { readStackConfig } from "../../scripts/stack-file";
 import { dependencyNames, ofType, Registered, runProgram } from "../helpers/mocks";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-const ADDON = "aws:eks/addon:Addon";
 const STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass";
 const ISTIO_RELEASES = ["istio-base", "istio-istiod", "istio-gateway"];
 
@@ -232,7 +230,7 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
         );
         assert.strictEqual(releases["observability-kiali"].inputs.values.external_services.prometheus.url, "http://prometheus.istio-system:9090");
         // An existing cluster: no AWS, and Prometheus's volume (if any) from the cluster's default class.
-        assert.deepStrictEqual([ofType(resources, ADDON).length, ofType(resources, STORAGE_CLASS).length], [0, 0]);
+        assert.deepStrictEqual([resources.filter((r) => r.type.startsWith("aws:")).length, ofType(resources, STORAGE_CLASS).length], [0, 0]);
         assert.deepStrictEqual(outputs.observability.kiali.portForward, "kubectl -n istio-system port-forward svc/kiali 20001:20001");
         assert.deepStrictEqual(outputs.observability.grafana.open, "http://127.0.0.1:3000");
         // Istio waits for none of it.
@@ -264,46 +262,30 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
         });
     });
 
-    it("the stack files: staging has none; uat has the three releases on emptyDir and no EBS driver", async () => {
+    it("the stack files: staging has none; uat has the three releases on emptyDir; the component owns no AWS resource and no StorageClass", async () => {
         const staging = await runProgram("staging", readStackConfig("staging"));
         assert.deepStrictEqual(Object.keys(observabilityReleasesOf(staging.resources)), []);
-        assert.deepStrictEqual(ofType(staging.resources, ADDON), []);
         const uat = await runProgram("uat", readStackConfig("uat"));
         const releases = observabilityReleasesOf(uat.resources);
         assert.deepStrictEqual(Object.keys(releases).sort(), ["observability-grafana", "observability-kiali", "observability-prometheus"]);
         assert.deepStrictEqual(releases["observability-prometheus"].inputs.values.server.persistentVolume, { enabled: false });
-        assert.deepStrictEqual([ofType(uat.resources, ADDON).length, ofType(uat.resources, STORAGE_CLASS).length], [0, 0]);
         assert.deepStrictEqual(uat.outputs.observability.prometheus.retention, "7d");
+        // Storage is the platform's (components/platform/storage.ts): nothing of it is a child of Observability.
+        for (const { resources } of [staging, uat]) {
+            const children = resources.filter((r) => r.parent?.endsWith("stagehand:index:Observability::observability"));
+            assert.deepStrictEqual(children.filter((r) => r.type !== RELEASE).map((r) => r.type), []);
+        }
     });
 
-    it("prod: a 50 GiB gp3 volume, through the EBS CSI driver (Pod Identity) and its StorageClass, before Prometheus", async () => {
+    it("prod: a 50 GiB volume of the platform's encrypted gp3 StorageClass, which Prometheus waits for", async () => {
         const { resources, outputs } = await runProgram("prod", readStackConfig("prod"));
-        const addons: Record<string, Registered> = Object.fromEntries(ofType(resources, ADDON).map((a) => [a.inputs.addonName, a]));
-        assert.deepStrictEqual(Object.keys(addons).sort(), ["aws-ebs-csi-driver", "eks-pod-identity-agent"]);
-        const driver = addons["aws-ebs-csi-driver"];
-        assert.strictEqual(driver.inputs.clusterName, "stagehand-prod");
-        assert.deepStrictEqual(driver.inputs.podIdentityAssociations.map((a: any) => a.serviceAccount), ["ebs-csi-controller-sa"]);
-        // Both add-ons wait for the nodes (an add-on without nodes never becomes active); the driver for its role too.
-        const nodeGroups = ofType(resources, "aws:eks/nodeGroup:NodeGroup").map((n) => n.name);
-        assert.ok(nodeGroups.length > 0);
-        for (const a of Object.values(addons)) for (const ng of nodeGroups) assert.ok(dependencyNames(a).includes(ng), `${a.inputs.addonName} waits for ${ng}`);
-        assert.ok(dependencyNames(driver).includes("observability-pod-identity-agent"));
-        const role = ofType(resources, "aws:iam/role:Role").find((r) => r.name === "observability-ebs-csi")!;
-        assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal, { Service: "pods.eks.amazonaws.com" });
-        const attachment = ofType(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").find((r) => r.name === "observability-ebs-csi")!;
-        assert.strictEqual(attachment.inputs.policyArn, EBS_CSI_POLICY_ARN);
-
-        const [sc] = ofType(resources, STORAGE_CLASS);
-        assert.deepStrictEqual([sc.inputs.metadata.name, sc.inputs.provisioner, sc.inputs.parameters, sc.inputs.volumeBindingMode], [
-            "stagehand-gp3",
-            "ebs.csi.aws.com",
-            { type: "gp3", encrypted: "true" },
-            "WaitForFirstConsumer",
-        ]);
-        assert.ok(dependencyNames(sc).includes("observability-ebs-csi-driver"));
         const prometheus = observabilityReleasesOf(resources)["observability-prometheus"];
-        assert.ok(dependencyNames(prometheus).includes("observability-gp3"), "Prometheus waits for its StorageClass");
-        assert.deepStrictEqual(prometheus.inputs.values.server.persistentVolume, { enabled: true, size: "50Gi", storageClass: "stagehand-gp3" });
+        assert.deepStrictEqual(prometheus.inputs.values.server.persistentVolume, { enabled: true, size: "50Gi", storageClass: EBS_STORAGE_CLASS });
+        const [sc] = ofType(resources, STORAGE_CLASS);
+        assert.strictEqual(sc.inputs.metadata.name, EBS_STORAGE_CLASS);
+        assert.deepStrictEqual(sc.inputs.parameters, { type: "gp3", encrypted: "true" });
+        assert.ok(dependencyNames(prometheus).includes(sc.name), "Prometheus waits for its StorageClass");
+        assert.ok(!sc.parent?.includes("Observability"), "the StorageClass is the platform's");
         assert.deepStrictEqual(prometheus.inputs.values.server.retention, "30d");
         assert.deepStrictEqual(outputs.observability.prometheus.storage, "50Gi persistent volume");
         // The exported estimate carries the addons' lines.

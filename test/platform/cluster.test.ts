@@ -7,6 +7,7 @@ import {
     kubeconfigFor,
     natRouting,
     subnetLayout,
+    controlPlaneLogGroupName,
     CLUSTER_ADMIN_ACCESS_POLICY,
     CLUSTER_ROLE_POLICIES,
     NODE_ROLE_POLICIES,
@@ -14,10 +15,12 @@ import {
     VPC_CIDR,
 } from "../../components/platform/cluster";
 import { parseStackConfig } from "../../components/config";
-import { ClusterInput, EksClusterConfig, ipv4CidrProblem, parseCluster } from "../../components/platform/config";
+import { ClusterInput, DEFAULT_LOG_RETENTION_DAYS, EksClusterConfig, ipv4CidrProblem, LOG_RETENTION_DAYS, parseCluster } from "../../components/platform/config";
+import { EBS_CSI_POLICY_ARN, ebsStorageClass } from "../../components/platform/storage";
 import { ConfigError } from "../../components/shared/errors";
 import { readStackConfig } from "../../scripts/stack-file";
 import { dependencyNames, ofType, Registered, runMocked, runProgram, urnName } from "../helpers/mocks";
+import { validateObject } from "../helpers/schemas";
 
 const T = {
     subnet: "aws:ec2/subnet:Subnet",
@@ -388,8 +391,9 @@ describe("Cluster component under Pulumi mocks", () => {
         assert.deepStrictEqual(eks.accessConfig, { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true });
         assert.deepStrictEqual(eks.enabledClusterLogTypes, []);
         assert.strictEqual(eks.vpcConfig.subnetIds.length, 2);
-        const attached = ofType(resources, T.attachment).map((a) => a.inputs.policyArn).sort();
-        assert.deepStrictEqual(attached, [...CLUSTER_ROLE_POLICIES, ...NODE_ROLE_POLICIES].sort());
+        const attachedTo = (role: string) => ofType(resources, T.attachment).filter((a) => a.name.startsWith(`${role}-`)).map((a) => a.inputs.policyArn).sort();
+        assert.deepStrictEqual(attachedTo("cluster-cluster"), [...CLUSTER_ROLE_POLICIES].sort());
+        assert.deepStrictEqual(attachedTo("cluster-node"), [...NODE_ROLE_POLICIES].sort());
         const trust = (name: string) => JSON.parse(ofType(resources, T.role).find((r) => r.name === name)!.inputs.assumeRolePolicy).Statement[0].Principal.Service;
         assert.deepStrictEqual([trust("cluster-cluster"), trust("cluster-node")], ["eks.amazonaws.com", "ec2.amazonaws.com"]);
         // Subnets carry the cluster tag that lets EKS place load balancers in them.
@@ -540,5 +544,76 @@ describe("program wiring of the cluster (index.ts)", () => {
         for (const service of ["catalog", "checkout", "payments"]) assert.ok(releases.some((r) => r.inputs.values?.fullnameOverride === service), service);
         for (const r of resources.filter((x) => x.type.startsWith("kubernetes:"))) assert.match(r.provider ?? "", /::existing-cluster::/, r.name);
         assert.deepStrictEqual([outputs.monthlyCost.total, outputs.kubeconfig, outputs.clusterName], [0, undefined, undefined]);
+    });
+});
+
+describe("platform pieces of the cluster: control-plane log retention, EBS CSI driver, Pod Identity agent, gp3 StorageClass", () => {
+    it("logRetentionDays: 90 by default; a CloudWatch retention is kept, anything else refused in exact words", () => {
+        assert.strictEqual((parseCluster("prod", {}) as EksClusterConfig).logRetentionDays, DEFAULT_LOG_RETENTION_DAYS);
+        assert.strictEqual(DEFAULT_LOG_RETENTION_DAYS, 90);
+        assert.strictEqual((parseCluster("prod", { logRetentionDays: 365 }) as EksClusterConfig).logRetentionDays, 365);
+        const words = `a CloudWatch Logs retention in days, one of ${LOG_RETENTION_DAYS.join(", ")}`;
+        rejectsWith("prod", { logRetentionDays: 100 }, new RegExp(`field cluster\\.logRetentionDays: expected ${words.replace(/[.,]/g, "\\$&")}, found 100$`, "m"));
+        rejectsWith("prod", { logRetentionDays: 0 }, /field cluster\.logRetentionDays: expected a CloudWatch Logs retention in days, one of 1, 3, .*, found 0/);
+        rejectsWith("prod", { logRetentionDays: "90" }, /field cluster\.logRetentionDays: expected a CloudWatch Logs retention in days.*found "90"/);
+    });
+
+    it("the control-plane log group /aws/eks/<name>/cluster is created with its retention before the cluster", async () => {
+        const { resources } = await runCluster("prod", { ...(readStackConfig("prod").cluster as object), logRetentionDays: 30 });
+        const groups = ofType(resources, "aws:cloudwatch/logGroup:LogGroup");
+        assert.deepStrictEqual(groups.map((g) => [g.inputs.name, g.inputs.retentionInDays]), [[controlPlaneLogGroupName("stagehand-prod"), 30]]);
+        assert.strictEqual(controlPlaneLogGroupName("stagehand-prod"), "/aws/eks/stagehand-prod/cluster");
+        assert.ok(dependencyNames(ofType(resources, T.eks)[0]).includes(groups[0].name), "EKS writes into the stack's group, not one it creates without a retention");
+        // Also without control-plane logs, so turning them on later keeps the retention.
+        const staging = await runCluster("staging", readStackConfig("staging").cluster);
+        assert.deepStrictEqual(ofType(staging.resources, "aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs.retentionInDays), [90]);
+    });
+
+    for (const stack of ["staging", "uat", "prod"]) {
+        it(`${stack}: the EBS CSI driver and the Pod Identity agent are EKS add-ons of the cluster; the driver's controller has its own role through Pod Identity`, async () => {
+            const { resources } = await runCluster(stack, readStackConfig(stack).cluster);
+            const addons: Record<string, Registered> = Object.fromEntries(ofType(resources, "aws:eks/addon:Addon").map((a) => [a.inputs.addonName, a]));
+            for (const name of ["aws-ebs-csi-driver", "eks-pod-identity-agent"]) {
+                assert.ok(addons[name], `${stack} has ${name}`);
+                assert.strictEqual(addons[name].inputs.clusterName, `stagehand-${stack}`);
+                assert.match(addons[name].parent ?? "", /stagehand:index:Cluster::cluster$/);
+            }
+            const driver = addons["aws-ebs-csi-driver"];
+            assert.deepStrictEqual(driver.inputs.podIdentityAssociations.map((a: any) => [a.serviceAccount, a.roleArn]), [["ebs-csi-controller-sa", "arn:aws:mock:::cluster-ebs-csi"]]);
+            const role = ofType(resources, T.role).find((r) => r.name === "cluster-ebs-csi")!;
+            assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement.map((st: any) => st.Principal), [{ Service: "pods.eks.amazonaws.com" }]);
+            assert.strictEqual(ofType(resources, T.attachment).find((a) => a.name === "cluster-ebs-csi")!.inputs.policyArn, EBS_CSI_POLICY_ARN);
+            for (const dep of ["eks-pod-identity-agent", "ebs-csi"]) assert.ok(dependencyNames(driver).includes(`cluster-${dep}`), `the driver waits for cluster-${dep}`);
+        });
+    }
+
+    it("the driver, agent and role formerly of the Observability component keep their identity (aliases), so prod's are not replaced", async () => {
+        const aliases = new Map<string, unknown[]>();
+        const capture: pulumi.ResourceTransformation = (args) => {
+            aliases.set(args.name, (args.opts.aliases ?? []) as unknown[]);
+            return undefined;
+        };
+        const config = parseCluster("prod", readStackConfig("prod").cluster) as EksClusterConfig;
+        await runMocked("prod", {}, () => new Cluster("cluster", { config }, { transformations: [capture] }));
+        const names = (resource: string) => (aliases.get(resource) ?? []).map((a: any) => a.name);
+        assert.deepStrictEqual(
+            ["cluster-aws-ebs-csi-driver", "cluster-eks-pod-identity-agent", "cluster-ebs-csi"].map(names),
+            [["observability-ebs-csi-driver"], ["observability-pod-identity-agent"], ["observability-ebs-csi"]],
+        );
+    });
+
+    it("the gp3 StorageClass: the cluster's default, encrypted, in its pod's zone; after the EBS CSI driver; valid", async () => {
+        const { resources } = await runProgram("staging", readStackConfig("staging"));
+        const classes = ofType(resources, "kubernetes:storage.k8s.io/v1:StorageClass");
+        assert.strictEqual(classes.length, 1);
+        const sc = classes[0];
+        assert.deepStrictEqual(
+            [sc.inputs.metadata, sc.inputs.provisioner, sc.inputs.parameters, sc.inputs.volumeBindingMode, sc.inputs.reclaimPolicy],
+            [{ name: "stagehand-gp3", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } }, "ebs.csi.aws.com", { type: "gp3", encrypted: "true" }, "WaitForFirstConsumer", "Delete"],
+        );
+        assert.ok(dependencyNames(sc).includes("cluster-aws-ebs-csi-driver"));
+        assert.match(sc.parent ?? "", /stagehand:index:ClusterAddons::cluster-addons$/);
+        validateObject({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", ...ebsStorageClass() });
+        assert.throws(() => validateObject({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", ...ebsStorageClass(), reclaimPolicy: 7 }));
     });
 });
