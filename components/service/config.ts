@@ -99,6 +99,55 @@ const chartRef = z
         }
     });
 
+// How the mesh treats a service's requests: a second line of defence for requests caught between a proxy and a pod
+// that is going away, and for a pod of a track that fails. Defaults are safe for any service: retries only for
+// failures before the request reached the app, a bounded request time, and ejection of a pod that keeps failing.
+const ISTIO_DURATION_WORDS = "a duration such as \"15s\", \"500ms\" or \"1m\" (a number and ms, s, m or h)";
+const istioDuration = z.string({ error: ISTIO_DURATION_WORDS }).regex(/^[0-9]+(\.[0-9]+)?(ms|s|m|h)$/, { error: ISTIO_DURATION_WORDS });
+
+/** Retried: the connection failed, the stream was refused, or it was reset before the request was sent. */
+export const SAFE_RETRY_ON = "connect-failure,refused-stream,reset-before-request";
+export const DEFAULT_MESH = {
+    timeout: "15s",
+    retries: { attempts: 2 },
+    idempotent: true,
+    outlierDetection: { consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s", maxEjectionPercent: 50 },
+} as const;
+
+const meshSchema = z.strictObject(
+    {
+        // The request's whole time, retries included ("0s": none). Envoy's own default; Istio turns it off.
+        timeout: istioDuration.default(DEFAULT_MESH.timeout),
+        retries: z
+            .strictObject(
+                {
+                    attempts: wholeNumber("the retries of a request that never reached the app", 0, 10).default(DEFAULT_MESH.retries.attempts),
+                    perTryTimeout: istioDuration.optional(),
+                },
+                { error: "an object with `attempts` and optionally `perTryTimeout`" },
+            )
+            .prefault({}),
+        // false: the service's calls must never be sent twice; no retries at all (Istio's own default retries 503s).
+        idempotent: z.boolean({ error: "true or false" }).default(DEFAULT_MESH.idempotent),
+        outlierDetection: z
+            .union(
+                [
+                    z.literal(false),
+                    z.strictObject({
+                        consecutive5xxErrors: wholeNumber("the 5xx answers in a row that eject a pod", 1, 1000).default(DEFAULT_MESH.outlierDetection.consecutive5xxErrors),
+                        interval: istioDuration.default(DEFAULT_MESH.outlierDetection.interval),
+                        baseEjectionTime: istioDuration.default(DEFAULT_MESH.outlierDetection.baseEjectionTime),
+                        maxEjectionPercent: wholeNumber("the largest share of a track's pods ejected at once, in percent", 1, 100).default(DEFAULT_MESH.outlierDetection.maxEjectionPercent),
+                    }),
+                ],
+                { error: "false, or an object with `consecutive5xxErrors`, `interval`, `baseEjectionTime` and `maxEjectionPercent`" },
+            )
+            .prefault({}),
+    },
+    { error: "an object with `timeout`, `retries`, `idempotent` and `outlierDetection`" },
+);
+export type MeshConfig = z.output<typeof meshSchema>;
+
 /** Values keys the platform sets from the stage; a team's `values` may not override them. */
 export const PLATFORM_VALUE_KEYS = ["fullnameOverride", "image", "stagehand", "tracks", "routing", "parts"] as const;
 
@@ -114,6 +163,12 @@ const extraValues = z
                     message: `no \`${key}\` (stagehand sets it from the stage; change image/stable/canary/stage instead)`,
                 });
             }
+        }
+        // One place for how the mesh treats requests: the service's `mesh` field.
+        const istio = values.istio as Record<string, any> | undefined;
+        for (const [key, path] of [["timeout", ["istio", "timeout"]], ["retries", ["istio", "retries"]], ["outlierDetection", ["istio", "trafficPolicy", "outlierDetection"]]] as const) {
+            const value = path.slice(1).reduce((o: any, k) => (o && typeof o === "object" ? o[k] : undefined), istio);
+            if (value !== undefined) ctx.addIssue({ code: "custom", path: [...path], input: value, message: `no \`${path.join(".")}\` (set \`mesh.${key}\` instead: stagehand writes it from there)` });
         }
     });
 
@@ -206,6 +261,7 @@ const serviceFields = {
         // Seconds between new pods being ready and the weights moving onto them: Envoy sidecars learn a track's
         // endpoints asynchronously, after Kubernetes reports the pods ready. Absent: the stack's settleSeconds.
         settleSeconds: wholeNumber("the settle time in seconds", 0, 600).optional(),
+        mesh: meshSchema.prefault({}),
         // Forward moves may skip stages (and `stable` may change directly at stage 1). Shown in the preview.
         allowSkip: z.boolean({ error: "true or false" }).optional(),
         verdict: verdictSchema.optional(),

@@ -3,7 +3,7 @@
 // stage plan.
 import { ChartSource, ReleaseSpec } from "../shared/helm";
 import { Part, TRACKS } from "../shared/tracks";
-import { ServiceConfig, TestRoute } from "./config";
+import { MeshConfig, SAFE_RETRY_ON, ServiceConfig, TestRoute } from "./config";
 import { StagePlan } from "./stages";
 
 /** Which objects one Helm release of the chart renders. */
@@ -58,6 +58,19 @@ export function istioMatches(routes: TestRoute[]): Record<string, unknown>[] {
     });
 }
 
+/** The service's `mesh` as the chart's `istio.*`: the routes' timeout and retries, the DestinationRule's outlier detection. */
+export function meshValues(mesh: MeshConfig): Record<string, unknown> {
+    const retries = mesh.idempotent && mesh.retries.attempts > 0
+        ? { attempts: mesh.retries.attempts, retryOn: SAFE_RETRY_ON, ...(mesh.retries.perTryTimeout ? { perTryTimeout: mesh.retries.perTryTimeout } : {}) }
+        : // Explicitly none: without it Istio retries 503s twice, which sends a request that reached the app again.
+          { attempts: 0 };
+    return {
+        timeout: mesh.timeout,
+        retries,
+        trafficPolicy: mesh.outlierDetection === false ? {} : { outlierDetection: { ...mesh.outlierDetection } },
+    };
+}
+
 /**
  * The values of one Helm release of a service. Each release carries only what its parts render, so that a
  * move changes a release's inputs only when the objects it renders change in what runs or routes:
@@ -75,6 +88,7 @@ export function chartValues(name: string, service: ServiceConfig, plan: StagePla
             liveness: { path: service.probes.liveness },
         },
         env: service.env,
+        istio: meshValues(service.mesh),
     };
     const tracks: Record<string, Record<string, unknown>> = {};
     for (const track of TRACKS) {
