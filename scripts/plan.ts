@@ -34,7 +34,11 @@ export function formatPlan(stack: string, planned: PlannedService[]): string {
         ]);
     }
     const lines = [`stack ${stack}: ${planned.length} service${planned.length === 1 ? "" : "s"}`, "", table(rows), ""];
-    for (const { name, plan } of planned) lines.push(`${name}: ${plan.description}`);
+    for (const { name, service, plan } of planned) {
+        lines.push(`${name}: ${plan.description}`);
+        // The make-before-break waits a move may take (README "Zero downtime"): each only when the move needs it.
+        lines.push(`  waits: settle ${service.settleSeconds}s before weight moves onto new pods, drain ${service.drainSeconds}s before pods that carried traffic go`);
+    }
     return lines.join("\n");
 }
 

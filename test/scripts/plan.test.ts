@@ -1,0 +1,22 @@
+import * as assert from "assert";
+import { parseStackConfig } from "../../components/config";
+import { formatPlan } from "../../scripts/plan";
+
+describe("npm run plan: the table and each service's words (scripts/plan.ts)", () => {
+    it("says each service's stage in words and the waits a move may take, from the stack's and the service's settings", () => {
+        const base = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 4 };
+        const config = parseStackConfig("uat", { cluster: { kind: "existing" }, settleSeconds: 8, services: { checkout: base, cart: { ...base, image: "ghcr.io/acme/cart", settleSeconds: 2, drainSeconds: 45 } } });
+        const text = formatPlan("uat", config.planned);
+        assert.deepStrictEqual(text.split("\n").slice(-4), [
+            "cart: stage 2/6 canary 10%: 90% -> 01 (production x4), 10% -> 02 (canary x2); strategy canary",
+            "  waits: settle 2s before weight moves onto new pods, drain 45s before pods that carried traffic go",
+            "checkout: stage 2/6 canary 10%: 90% -> 01 (production x4), 10% -> 02 (canary x2); strategy canary",
+            "  waits: settle 8s before weight moves onto new pods, drain 30s before pods that carried traffic go",
+        ]);
+        assert.match(text, /^stack uat: 2 services\n\nSERVICE +NAMESPACE +STAGE +TRAFFIC prod\/canary +PRODUCTION tag x replicas +CANARY tag x replicas\ncart +cart +2\/6 canary 10% +90 \/ 10 +01 x4 +02 x2\n/);
+    });
+
+    it("refuses a bad stack-wide settle time with the usual words", () => {
+        assert.throws(() => parseStackConfig("uat", { cluster: { kind: "existing" }, settleSeconds: -1, services: {} }), /stack uat, stagehand:settleSeconds: expected the settle time in seconds, a whole number from 0 to 600, found -1/);
+    });
+});
