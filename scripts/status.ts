@@ -1,0 +1,166 @@
+// `npm run status [-- --service <name>] [--json]`: every service in every stack, from the stack files alone:
+// the stage, the tags production and the canary run, the traffic split, and where the release stands —
+// releasing, switched back (finish next), or finished and ready to promote to the next environment.
+import { StackConfig } from "../components/config";
+import { StackProblemsError } from "../components/shared/errors";
+import { parseCommandLine, UsageError } from "./args";
+import { loadStack, planPromotion, PROMOTION_CHAIN, ReleaseState, releaseState, stacksInOrder, stageWords } from "./releases";
+import { projectRoot } from "./stack-file";
+
+export const USAGE = `usage: npm run status [-- --service <name>] [--json]
+  every service in every stack (${PROMOTION_CHAIN.join(" -> ")}): stage, tags, traffic and where its release stands
+  --service  one service only
+  --json     one JSON object instead of the table
+exit codes: 0 shown, 1 a stack file is invalid (the others are shown), 2 usage`;
+
+export interface StatusCell {
+    stage: number;
+    stageCount: number;
+    stageName: string;
+    stable: string;
+    canary?: string;
+    tracks: {
+        production: { tag: string; replicas: number; weight: number };
+        canary: { tag: string; replicas: number; weight: number };
+    };
+    mirrorPercent: number;
+    release: ReleaseState;
+    /** The next environment, when `npm run promote -- <service> --to <it>` would start the finished tag there. */
+    readyFor?: string;
+}
+
+export interface Status {
+    stacks: string[];
+    /** service -> stack -> its state there; null when the stack has no such service (or its file is invalid). */
+    services: Record<string, Record<string, StatusCell | null>>;
+    /** Stacks whose file the program would refuse, with every problem. */
+    invalid: Record<string, string[]>;
+}
+
+/** The status of every service (or one) across the stacks of `root`. */
+export function collectStatus(root = projectRoot, only?: string): Status {
+    const stacks = stacksInOrder(root);
+    const loaded: Record<string, { text: string; config: StackConfig }> = {};
+    const invalid: Record<string, string[]> = {};
+    for (const stack of stacks) {
+        try {
+            loaded[stack] = loadStack(stack, root);
+        } catch (e: any) {
+            invalid[stack] = e instanceof StackProblemsError ? e.problems : [e.message];
+        }
+    }
+    const names = [...new Set(Object.values(loaded).flatMap((s) => s.config.planned.map((p) => p.name)))].sort();
+    const services: Status["services"] = {};
+    for (const name of names) {
+        if (only !== undefined && name !== only) continue;
+        services[name] = {};
+        for (const stack of stacks) {
+            const planned = loaded[stack]?.config.planned.find((p) => p.name === name);
+            if (!planned) {
+                services[name][stack] = null;
+                continue;
+            }
+            const { service, plan } = planned;
+            const cell: StatusCell = {
+                stage: plan.stage,
+                stageCount: plan.stageCount,
+                stageName: plan.name,
+                stable: service.stable,
+                ...(service.canary !== undefined ? { canary: service.canary } : {}),
+                tracks: { production: { ...plan.production }, canary: { ...plan.canary } },
+                mirrorPercent: plan.mirrorPercent,
+                release: releaseState(planned),
+            };
+            const next = PROMOTION_CHAIN[(PROMOTION_CHAIN as readonly string[]).indexOf(stack) + 1];
+            if (next && loaded[next] && (PROMOTION_CHAIN as readonly string[]).includes(stack)) {
+                if (planPromotion(name, next, { from: loaded[stack], to: loaded[next] }).ok) cell.readyFor = next;
+            }
+            services[name][stack] = cell;
+        }
+    }
+    return { stacks, services, invalid };
+}
+
+function releaseWords(cell: StatusCell): string {
+    const r = cell.release;
+    if (r.state === "releasing") return `releasing ${r.tag}`;
+    if (r.state === "switched back") return `releasing ${r.tag}, finish next`;
+    return cell.readyFor ? `finished ${r.finished}, ready for ${cell.readyFor}` : `on ${r.finished}`;
+}
+
+function table(rows: string[][]): string[] {
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
+}
+
+/** The table: one row per service and stack, the service named on its first row. */
+export function formatStatus(status: Status): string[] {
+    const rows: string[][] = [["SERVICE", "STACK", "STAGE", "TAGS production / canary", "TRAFFIC production / canary", "RELEASE"]];
+    for (const [name, byStack] of Object.entries(status.services)) {
+        status.stacks.forEach((stack, i) => {
+            const cell = byStack[stack];
+            const first = i === 0 ? name : "";
+            if (!cell) {
+                rows.push([first, stack, "-", "-", "-", status.invalid[stack] ? "invalid stack file" : "not in this stack"]);
+                return;
+            }
+            const canaryTag = cell.tracks.canary.replicas > 0 ? cell.tracks.canary.tag : "-";
+            const mirror = cell.mirrorPercent > 0 ? `, ${cell.mirrorPercent}% mirrored` : "";
+            rows.push([
+                first,
+                stack,
+                stageWords({ stage: cell.stage, stageCount: cell.stageCount, name: cell.stageName }),
+                `${cell.tracks.production.tag} / ${canaryTag}`,
+                `${cell.tracks.production.weight} / ${cell.tracks.canary.weight}${mirror}`,
+                releaseWords(cell),
+            ]);
+        });
+    }
+    const lines = [`releases go ${PROMOTION_CHAIN.join(" -> ")}; stacks here: ${status.stacks.join(", ") || "none"}`, ""];
+    if (Object.keys(status.services).length > 0) lines.push(...table(rows));
+    else lines.push("no services");
+    for (const [stack, problems] of Object.entries(status.invalid)) {
+        lines.push("", `stack ${stack}: Pulumi.${stack}.yaml is not valid:`, ...problems.map((p) => `  - ${p}`));
+    }
+    return lines;
+}
+
+export interface StatusOptions {
+    out?: (line: string) => void;
+    err?: (line: string) => void;
+    root?: string;
+}
+
+export function main(argv: string[], options: StatusOptions = {}): number {
+    const out = options.out ?? ((s: string) => console.log(s));
+    const err = options.err ?? ((s: string) => console.error(s));
+    const root = options.root ?? projectRoot;
+    let parsed;
+    try {
+        parsed = parseCommandLine(argv, {
+            options: { service: { type: "string" }, json: { type: "boolean" } },
+            positionals: { min: 0, max: 0, names: "no arguments (flags only)" },
+            usage: USAGE,
+        });
+    } catch (e: any) {
+        if (!(e instanceof UsageError)) throw e;
+        err(`status: ${e.message}`);
+        return 2;
+    }
+    if (parsed.help) {
+        out(USAGE);
+        return 0;
+    }
+    const only = parsed.values.service;
+    const status = collectStatus(root, only);
+    if (only !== undefined && !status.services[only]) {
+        const all = Object.keys(collectStatus(root).services);
+        err(`status: no service ${JSON.stringify(only)} in any stack (services: ${all.join(", ") || "none"})`);
+        return 2;
+    }
+    if (parsed.values.json) out(JSON.stringify(status, null, 2));
+    else for (const line of formatStatus(status)) out(line);
+    return Object.keys(status.invalid).length > 0 ? 1 : 0;
+}
+
+if (require.main === module) process.exit(main(process.argv.slice(2)));
