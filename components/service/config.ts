@@ -148,6 +148,28 @@ const meshSchema = z.strictObject(
 );
 export type MeshConfig = z.output<typeof meshSchema>;
 
+// HTTP header names as Istio matches them: lower case.
+const headerName = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+
+// Sticky sessions: during the weight steps, the mesh marks each user with the track (and tag) that served them —
+// a cookie, or a response header the client sends back — and routes them there again while that track has weight.
+const cookieName = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+export const DEFAULT_STICKY_MAX_AGE_SECONDS = 7 * 24 * 3600;
+const stickySchema = z
+    .union(
+        [
+            z.strictObject({
+                cookie: z.string({ error: "a cookie name" }).regex(cookieName, { error: "a cookie name (letters, digits and !#$%&'*+.^_`|~-)" }),
+                maxAgeSeconds: wholeNumber("the cookie's lifetime in seconds", 60, 31536000).default(DEFAULT_STICKY_MAX_AGE_SECONDS),
+            }),
+            z.strictObject({
+                header: z.string({ error: "a lower-case HTTP header name, e.g. x-checkout-track" }).regex(headerName, { error: "a lower-case HTTP header name, e.g. x-checkout-track" }),
+            }),
+        ],
+        { error: "{cookie: <name>, maxAgeSeconds?} or {header: <name>}" },
+    );
+export type StickyConfig = z.output<typeof stickySchema>;
+
 /** Values keys the platform sets from the stage; a team's `values` may not override them. */
 export const PLATFORM_VALUE_KEYS = ["fullnameOverride", "image", "stagehand", "tracks", "routing", "parts"] as const;
 
@@ -193,7 +215,6 @@ export function re2Problem(regex: string): string | undefined {
 }
 
 // Test-user routes: requests that match always reach the canary while it is live, whatever the weights.
-const headerName = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 const testRouteSchema = z.union(
     [
         z.strictObject({
@@ -262,6 +283,7 @@ const serviceFields = {
         // endpoints asynchronously, after Kubernetes reports the pods ready. Absent: the stack's settleSeconds.
         settleSeconds: wholeNumber("the settle time in seconds", 0, 600).optional(),
         mesh: meshSchema.prefault({}),
+        sticky: stickySchema.optional(),
         // Forward moves may skip stages (and `stable` may change directly at stage 1). Shown in the preview.
         allowSkip: z.boolean({ error: "true or false" }).optional(),
         verdict: verdictSchema.optional(),

@@ -3,7 +3,7 @@
 // stage plan.
 import { ChartSource, ReleaseSpec } from "../shared/helm";
 import { Part, TRACKS } from "../shared/tracks";
-import { MeshConfig, SAFE_RETRY_ON, ServiceConfig, TestRoute } from "./config";
+import { MeshConfig, SAFE_RETRY_ON, ServiceConfig, StickyConfig, TestRoute } from "./config";
 import { StagePlan } from "./stages";
 
 /** Which objects one Helm release of the chart renders. */
@@ -56,6 +56,30 @@ export function istioMatches(routes: TestRoute[]): Record<string, unknown>[] {
         // One cookie among others in the Cookie header: "a=1; canary=always; b=2".
         return { headers: { cookie: { regex: `^(.*?;\\s*)?${escapeRegex(r.cookie)}=${escapeRegex(r.value)}(;.*)?$` } } };
     });
+}
+
+/**
+ * Sticky sessions as the chart's `routing.sticky`: during the weight steps, each track with weight marks its users
+ * (a cookie or a response header carrying `<track>-<tag>`) and a route before the weighted one sends a marked user
+ * back to that track while it keeps weight. A mark names the tag, so a later release never reuses it.
+ */
+export function stickyValues(sticky: StickyConfig | undefined, plan: StagePlan): { routes: Record<string, unknown>[]; responseHeaders: Record<string, Record<string, string>> } {
+    const none = { routes: [], responseHeaders: {} };
+    if (!sticky || plan.kind !== "canary") return none;
+    const routes: Record<string, unknown>[] = [];
+    const responseHeaders: Record<string, Record<string, string>> = {};
+    for (const track of ["canary", "production"] as const) {
+        if (plan[track].weight === 0) continue;
+        const mark = `${track}-${plan[track].tag}`;
+        if ("cookie" in sticky) {
+            routes.push({ track, match: [{ headers: { cookie: { regex: `^(.*?;\\s*)?${escapeRegex(sticky.cookie)}=${escapeRegex(mark)}(;.*)?$` } } }] });
+            responseHeaders[track] = { "set-cookie": `${sticky.cookie}=${mark}; Max-Age=${sticky.maxAgeSeconds}; Path=/; HttpOnly; SameSite=Lax` };
+        } else {
+            routes.push({ track, match: [{ headers: { [sticky.header]: { exact: mark } } }] });
+            responseHeaders[track] = { [sticky.header]: mark };
+        }
+    }
+    return { routes, responseHeaders };
 }
 
 /** The service's `mesh` as the chart's `istio.*`: the routes' timeout and retries, the DestinationRule's outlier detection. */
@@ -113,6 +137,7 @@ export function chartValues(name: string, service: ServiceConfig, plan: StagePla
                   routing: {
                       mirrorPercent: plan.mirrorPercent,
                       canaryMatches: plan.testRoutes ? istioMatches(service.testRoutes) : [],
+                      sticky: stickyValues(service.sticky, plan),
                   },
               }
             : {}),
