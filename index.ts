@@ -40,13 +40,14 @@ export = async () => {
     if (clusterConfig.kind === "eks") {
         cluster = new Cluster("cluster", { config: clusterConfig, tags: { "stagehand:stack": stack } });
         provider = cluster.provider;
-        // The platform's own pieces on the cluster (storage), before anything else is installed on it.
+        // The platform's own pieces on the cluster, once every EKS add-on is up, before anything else is installed on it.
         clusterAddons = new ClusterAddons("cluster-addons", { provider, waitFor: Object.values(cluster.addons) });
     } else {
         provider = existingClusterProvider("existing-cluster", clusterConfig);
     }
 
-    const istio = new Istio("istio", { config: clusterConfig.istio, platform: clusterConfig.kind, provider });
+    // On EKS, Istio waits for the platform on the cluster: DNS, storage, and the controllers its gateway needs.
+    const istio = new Istio("istio", { config: clusterConfig.istio, platform: clusterConfig.kind, provider, waitFor: clusterAddons ? [clusterAddons] : [] });
 
     // Prometheus, Grafana and Kiali where the stack turns them on (uat, prod); none of the services waits for them.
     if (anyAddonOn(observabilityConfig)) {

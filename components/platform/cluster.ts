@@ -1,9 +1,10 @@
 // Cluster: one stack's EKS cluster — VPC and subnets (tagged for EKS load balancers), NAT gateways when the
 // nodes are private, IAM roles, the control-plane log group with its retention, the EKS control plane (API
 // authentication; an API endpoint that is public, public to listed CIDR blocks, and/or private to the VPC), access
-// entries for `admins` (cluster admin) and `viewers` (view), managed node groups, the EKS add-ons the platform
-// needs (the Pod Identity agent, the EBS CSI driver with its own role) and a `kubernetes.Provider` that
-// authenticates with `aws eks get-token`. `kind: existing` clusters create none of this:
+// entries for `admins` (cluster admin) and `viewers` (view), managed node groups (each with a launch template:
+// IMDSv2 with one hop, an encrypted gp3 root volume), the core EKS add-ons as managed add-ons at the versions of
+// `cluster.addons` (no self-managed bootstrap; the CNI and the EBS CSI driver with roles of their own through EKS Pod
+// Identity) and a `kubernetes.Provider` that authenticates with `aws eks get-token`. `kind: existing` clusters create none of this:
 // `existingClusterProvider` points a provider at a kubeconfig already on the machine.
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
@@ -11,7 +12,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as os from "os";
 import * as path from "path";
 import { ApiEndpointConfig, azCount, EksClusterConfig, ExistingClusterConfig, natGatewayCount } from "./config";
+import { ADDONS_BEFORE_NODES, EKS_ADDONS, EksAddonName } from "./addons";
 import { podIdentityTrustPolicy } from "./iam";
+import { nodeLaunchTemplate } from "./nodes";
 import { EBS_CSI_POLICY_ARN, EBS_CSI_SERVICE_ACCOUNT } from "./storage";
 
 /** The VPC's address range. Subnets are carved from it by `subnetLayout`. */
@@ -19,12 +22,15 @@ export const VPC_CIDR = "10.0.0.0/16";
 
 /** Managed policies the EKS control plane role needs. */
 export const CLUSTER_ROLE_POLICIES = ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"];
-/** Managed policies the node role needs: join the cluster, run the VPC CNI, pull images from ECR. */
-export const NODE_ROLE_POLICIES = [
-    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-];
+/**
+ * Managed policies the node role needs: join the cluster, pull images from ECR. Not the VPC CNI's policy: the CNI has
+ * its own role through EKS Pod Identity (CNI_POLICY_ARN), so nothing on a node can use those permissions.
+ */
+export const NODE_ROLE_POLICIES = ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy", "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"];
+/** The VPC CNI's policy (ENIs and IP addresses), on the CNI's own role. */
+export const CNI_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy";
+/** The VPC CNI's ServiceAccount (the `aws-node` DaemonSet in kube-system). */
+export const CNI_SERVICE_ACCOUNT = "aws-node";
 /** EKS access policy given to `admins`. */
 export const CLUSTER_ADMIN_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 /** EKS access policy given to `viewers`: get, list and watch most objects, cluster-wide, but not Secrets. */
@@ -146,8 +152,10 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly nodeGroups: aws.eks.NodeGroup[];
     /** The control-plane log group, created before the cluster so EKS writes into it (and keeps its retention). */
     public readonly logGroup: aws.cloudwatch.LogGroup;
-    /** The EKS add-ons, by add-on name. */
-    public readonly addons: Record<string, aws.eks.Addon>;
+    /** The launch template of each pool's nodes, by pool name. */
+    public readonly launchTemplates: Record<string, aws.ec2.LaunchTemplate>;
+    /** The managed EKS add-ons, by add-on name. */
+    public readonly addons: Record<EksAddonName, aws.eks.Addon>;
     public readonly clusterName: pulumi.Output<string>;
     /** kubeconfig of the cluster (a secret): authenticates with `aws eks get-token`. */
     public readonly kubeconfig: pulumi.Output<string>;
@@ -267,10 +275,14 @@ export class Cluster extends pulumi.ComponentResource {
                 },
                 // Access entries only (no aws-auth ConfigMap); whoever runs `pulumi up` becomes cluster admin.
                 accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+                // No self-managed vpc-cni, kube-proxy and CoreDNS, which would never upgrade: the managed add-ons below.
+                bootstrapSelfManagedAddons: false,
                 enabledClusterLogTypes: config.logging,
                 tags: tagged(config.name),
             },
-            { ...parent, dependsOn: [...clusterPolicies, this.logGroup] },
+            // Changing bootstrapSelfManagedAddons replaces a cluster: one created before keeps its value, and the managed
+            // add-ons take over its self-managed copies (resolveConflictsOnCreate: OVERWRITE).
+            { ...parent, dependsOn: [...clusterPolicies, this.logGroup], ignoreChanges: ["bootstrapSelfManagedAddons"] },
         );
         this.clusterName = this.eksCluster.name;
 
@@ -308,58 +320,88 @@ export class Cluster extends pulumi.ComponentResource {
         // The provider does not wait for these: whoever runs `pulumi up` is an admin, not a viewer.
         grantAccess("viewer", config.viewers, VIEW_ACCESS_POLICY);
 
-        // ---- nodes (EKS gives managed node groups' role its access entry by itself)
-        this.nodeGroups = config.nodePools.map(
-            (pool) =>
-                new aws.eks.NodeGroup(
-                    `${name}-${pool.name}`,
-                    {
-                        clusterName: this.eksCluster.name,
-                        nodeRoleArn: nodeRole.arn,
-                        subnetIds: nodeSubnets.map((s) => s.id),
-                        capacityType: pool.capacityType,
-                        instanceTypes: pool.instanceTypes,
-                        amiType: NODE_AMI_TYPE,
-                        diskSize: pool.diskSize,
-                        scalingConfig: { minSize: pool.minSize, desiredSize: pool.desiredSize, maxSize: pool.maxSize },
-                        updateConfig: { maxUnavailable: 1 },
-                        labels: { "stagehand.io/pool": pool.name, "stagehand.io/capacity-type": pool.capacityType },
-                        tags: tagged(`${config.name}-${pool.name}`),
-                    },
-                    { ...parent, dependsOn: [...nodePolicies, ...nodeNetworkReady] },
-                ),
-        );
-
-        // ---- EKS add-ons on the nodes: the Pod Identity agent (credentials of the controllers' own roles), the EBS CSI
-        // driver (volumes, through the encrypted gp3 StorageClass), its controller with its own role.
-        // Before they moved here, prod's driver and agent were children of the Observability component: the aliases
-        // adopt them, so they are not replaced.
-        const formerly = (resourceName: string): pulumi.CustomResourceOptions => ({
-            aliases: [{ name: resourceName, parent: pulumi.createUrn("observability", "stagehand:index:Observability") }],
-        });
-        const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs>, dependsOn: pulumi.Input<pulumi.Resource>[]) =>
-            new aws.eks.Addon(
+        // ---- managed EKS add-ons, at the versions of `cluster.addons`. Roles of their own through EKS Pod Identity:
+        // the VPC CNI's (ENIs and addresses) and the EBS CSI driver's controller's (volumes).
+        // Before they moved here, prod's EBS CSI driver, Pod Identity agent and the driver's role were children of the
+        // Observability component: the aliases adopt them, so they are not replaced.
+        const formerly = (resourceName: string | undefined): pulumi.CustomResourceOptions =>
+            resourceName ? { aliases: [{ name: resourceName, parent: pulumi.createUrn("observability", "stagehand:index:Observability") }] } : {};
+        const FORMER_NAMES: Partial<Record<EksAddonName, string>> = { "eks-pod-identity-agent": "observability-pod-identity-agent", "aws-ebs-csi-driver": "observability-ebs-csi-driver" };
+        const podIdentityRole = (key: string, policyArn: string, former?: string) => {
+            const role = new aws.iam.Role(`${name}-${key}`, { assumeRolePolicy: podIdentityTrustPolicy(), tags: tagged(`${config.name}-${key}`) }, { ...parent, ...formerly(former) });
+            const attachment = new aws.iam.RolePolicyAttachment(`${name}-${key}`, { role: role.name, policyArn }, { ...parent, ...formerly(former) });
+            return { role, attachment };
+        };
+        const cni = podIdentityRole("vpc-cni", CNI_POLICY_ARN);
+        const ebsCsi = podIdentityRole("ebs-csi", EBS_CSI_POLICY_ARN, "observability-ebs-csi");
+        const addonArgs: Record<EksAddonName, { extra: Partial<aws.eks.AddonArgs>; dependsOn: pulumi.Resource[] }> = {
+            "eks-pod-identity-agent": { extra: {}, dependsOn: [] },
+            "vpc-cni": { extra: { podIdentityAssociations: [{ roleArn: cni.role.arn, serviceAccount: CNI_SERVICE_ACCOUNT }] }, dependsOn: [cni.attachment] },
+            "kube-proxy": { extra: {}, dependsOn: [] },
+            coredns: { extra: {}, dependsOn: [] },
+            "aws-ebs-csi-driver": { extra: { podIdentityAssociations: [{ roleArn: ebsCsi.role.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }] }, dependsOn: [ebsCsi.attachment] },
+        };
+        const addons: Partial<Record<EksAddonName, aws.eks.Addon>> = {};
+        const installAddon = (addonName: EksAddonName, after: pulumi.Resource[]) => {
+            const { extra, dependsOn } = addonArgs[addonName];
+            addons[addonName] = new aws.eks.Addon(
                 `${name}-${addonName}`,
-                { clusterName: this.eksCluster.name, addonName, ...extra, tags: args.tags },
-                { ...parent, dependsOn, ...formerly(`observability-${addonName.replace(/^aws-|^eks-/, "")}`) },
+                {
+                    clusterName: this.eksCluster.name,
+                    addonName,
+                    addonVersion: config.addons[addonName],
+                    // Take over what a cluster bootstrapped before runs, and keep the add-on as the stack says.
+                    resolveConflictsOnCreate: "OVERWRITE",
+                    resolveConflictsOnUpdate: "OVERWRITE",
+                    ...extra,
+                    tags: args.tags,
+                },
+                { ...parent, dependsOn: [...dependsOn, ...after], ...formerly(FORMER_NAMES[addonName]) },
             );
-        const podIdentityAgent = addon("eks-pod-identity-agent", {}, this.nodeGroups);
-        const ebsCsiRole = new aws.iam.Role(
-            `${name}-ebs-csi`,
-            { assumeRolePolicy: podIdentityTrustPolicy(), tags: tagged(`${config.name}-ebs-csi`) },
-            { ...parent, ...formerly("observability-ebs-csi") },
-        );
-        const ebsCsiPolicy = new aws.iam.RolePolicyAttachment(
-            `${name}-ebs-csi`,
-            { role: ebsCsiRole.name, policyArn: EBS_CSI_POLICY_ARN },
-            { ...parent, ...formerly("observability-ebs-csi") },
-        );
-        const ebsCsiDriver = addon(
-            "aws-ebs-csi-driver",
-            { podIdentityAssociations: [{ roleArn: ebsCsiRole.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }] },
-            [...this.nodeGroups, podIdentityAgent, ebsCsiPolicy],
-        );
-        this.addons = { "eks-pod-identity-agent": podIdentityAgent, "aws-ebs-csi-driver": ebsCsiDriver };
+        };
+        // What a node needs to become Ready comes first: the Pod Identity agent (the CNI's credentials), the CNI, kube-proxy.
+        installAddon("eks-pod-identity-agent", []);
+        for (const a of ADDONS_BEFORE_NODES.filter((x) => x !== "eks-pod-identity-agent")) installAddon(a, [addons["eks-pod-identity-agent"]!]);
+        const beforeNodes = ADDONS_BEFORE_NODES.map((a) => addons[a]!);
+
+        // ---- nodes (EKS gives managed node groups' role its access entry by itself), each pool with its launch template
+        this.launchTemplates = {};
+        this.nodeGroups = config.nodePools.map((pool) => {
+            const template = new aws.ec2.LaunchTemplate(
+                `${name}-${pool.name}`,
+                {
+                    description: `nodes of pool ${pool.name} of ${config.name}: IMDSv2 with one hop, an encrypted gp3 root volume`,
+                    ...nodeLaunchTemplate(pool, tagged(`${config.name}-${pool.name}`)),
+                    updateDefaultVersion: true,
+                    tags: tagged(`${config.name}-${pool.name}`),
+                },
+                parent,
+            );
+            this.launchTemplates[pool.name] = template;
+            return new aws.eks.NodeGroup(
+                `${name}-${pool.name}`,
+                {
+                    clusterName: this.eksCluster.name,
+                    nodeRoleArn: nodeRole.arn,
+                    subnetIds: nodeSubnets.map((s) => s.id),
+                    capacityType: pool.capacityType,
+                    instanceTypes: pool.instanceTypes,
+                    amiType: NODE_AMI_TYPE,
+                    // The root volume's size is the launch template's (EKS refuses diskSize with a launch template).
+                    launchTemplate: { id: template.id, version: template.latestVersion.apply((v) => String(v)) },
+                    scalingConfig: { minSize: pool.minSize, desiredSize: pool.desiredSize, maxSize: pool.maxSize },
+                    updateConfig: { maxUnavailable: 1 },
+                    labels: { "stagehand.io/pool": pool.name, "stagehand.io/capacity-type": pool.capacityType },
+                    tags: tagged(`${config.name}-${pool.name}`),
+                },
+                // The autoscaler changes desiredSize within minSize..maxSize: the stack does not set it back.
+                { ...parent, dependsOn: [...nodePolicies, ...nodeNetworkReady, ...beforeNodes], ignoreChanges: ["scalingConfig.desiredSize"] },
+            );
+        });
+
+        // What runs as a Deployment needs nodes: CoreDNS and the EBS CSI driver's controller.
+        for (const a of EKS_ADDONS.filter((x) => !ADDONS_BEFORE_NODES.includes(x))) installAddon(a, [...this.nodeGroups, addons["eks-pod-identity-agent"]!]);
+        this.addons = addons as Record<EksAddonName, aws.eks.Addon>;
 
         const region = aws.getRegionOutput({}, parent).region;
         this.kubeconfig = pulumi.secret(

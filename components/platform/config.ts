@@ -4,6 +4,7 @@
 // nothing on AWS. Pure: used by the program, `npm run plan`, the cost model and the policies.
 import { z } from "zod";
 import { INSTANCE_HOURLY_USD } from "../cost/prices";
+import { AUTOSCALER_TAG, AddonVersions, DEFAULT_ADDON_VERSIONS, whereToFindVersions, EKS_ADDON_VERSION, FOLLOWS_KUBERNETES_MINOR, VERSIONED_ADDONS, VersionedAddon } from "./addons";
 import { ConfigError, describeIssues } from "../shared/errors";
 import { dnsLabel, quantity, wholeNumber } from "../shared/schema";
 
@@ -274,6 +275,26 @@ const istioSchema = z
         }
     });
 
+const ADDON_VERSION_WORDS = "an EKS add-on version such as \"v1.22.1-eksbuild.2\"";
+const AUTOSCALER_TAG_WORDS = "a cluster-autoscaler image tag such as \"v1.35.0\"";
+// Versions that follow the Kubernetes version (components/platform/addons.ts); each one left out takes its default.
+const addonVersionsSchema = z.strictObject(
+    Object.fromEntries(
+        VERSIONED_ADDONS.map((a) => [
+            a,
+            a === "cluster-autoscaler"
+                ? z.string({ error: AUTOSCALER_TAG_WORDS }).regex(AUTOSCALER_TAG, { error: AUTOSCALER_TAG_WORDS }).optional()
+                : z.string({ error: ADDON_VERSION_WORDS }).regex(EKS_ADDON_VERSION, { error: ADDON_VERSION_WORDS }).optional(),
+        ]),
+    ) as Record<VersionedAddon, z.ZodOptional<z.ZodString>>,
+    { error: `an object of versions by add-on: ${VERSIONED_ADDONS.join(", ")}` },
+);
+
+/** The minor version of "v1.35.3-eksbuild.11" or "v1.35.0": "1.35". */
+function minorOf(version: string): string {
+    return version.replace(/^v/, "").split(".").slice(0, 2).join(".");
+}
+
 const LOG_RETENTION_WORDS = `a CloudWatch Logs retention in days, one of ${LOG_RETENTION_DAYS.join(", ")}`;
 
 const eksClusterSchema = z
@@ -291,6 +312,7 @@ const eksClusterSchema = z
             .array(nodePoolSchema, { error: "a list of node pools" })
             .min(1, { error: "at least one node pool" })
             .prefault([{}]),
+        addons: addonVersionsSchema.prefault({}),
         logging: z
             .array(z.enum(CONTROL_PLANE_LOG_TYPES, { error: `a control-plane log type: ${CONTROL_PLANE_LOG_TYPES.join(", ")}` }), {
                 error: `a list of control-plane log types (${CONTROL_PLANE_LOG_TYPES.join(", ")})`,
@@ -324,6 +346,25 @@ const eksClusterSchema = z
                 message: "none with nodeSubnets: public (public nodes do not use a NAT gateway, and each one costs about $33 a month)",
             });
         }
+        const defaults: Partial<AddonVersions> = DEFAULT_ADDON_VERSIONS[c.kubernetesVersion] ?? {};
+        for (const a of VERSIONED_ADDONS) {
+            const version = c.addons[a] ?? defaults[a];
+            if (version === undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["addons", a],
+                    input: undefined,
+                    message: `a version of ${a} for Kubernetes ${c.kubernetesVersion}, which has no defaults (defaults exist for ${Object.keys(DEFAULT_ADDON_VERSIONS).join(", ")}; ${whereToFindVersions(a, c.kubernetesVersion)})`,
+                });
+            } else if (FOLLOWS_KUBERNETES_MINOR.includes(a) && minorOf(version) !== c.kubernetesVersion) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["addons", a],
+                    input: version,
+                    message: `a version of ${a} for Kubernetes ${c.kubernetesVersion} (its minor version must be the cluster's)`,
+                });
+            }
+        }
         const names = c.nodePools.map((p) => p.name);
         names.forEach((n, i) => {
             if (names.indexOf(n) !== i) ctx.addIssue({ code: "custom", path: ["nodePools", i, "name"], input: n, message: "a node pool name used once" });
@@ -338,7 +379,9 @@ const eksClusterSchema = z
                 });
             }
         });
-    });
+    })
+    // Resolved: every versioned add-on, from the stack's `addons` or the defaults of its Kubernetes version.
+    .transform((c) => ({ ...c, addons: Object.fromEntries(VERSIONED_ADDONS.map((a) => [a, c.addons[a] ?? DEFAULT_ADDON_VERSIONS[c.kubernetesVersion]?.[a]])) as AddonVersions }));
 
 const existingClusterSchema = z.strictObject({
     kind: z.literal("existing"),

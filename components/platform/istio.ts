@@ -115,6 +115,8 @@ export interface IstioArgs {
     /** Where it runs: on EKS the ingress is an NLB. */
     platform: "eks" | "existing";
     provider?: k8s.Provider;
+    /** What Istio's releases wait for: on EKS, the platform's add-ons on the cluster (components/platform/cluster-addons.ts). */
+    waitFor?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class Istio extends pulumi.ComponentResource {
@@ -134,7 +136,8 @@ export class Istio extends pulumi.ComponentResource {
             [INGRESS_NAMESPACE]: new k8s.core.v1.Namespace(`${name}-ingress`, { metadata: { name: INGRESS_NAMESPACE } }, childOpts),
         };
 
-        this.releases = platformReleases(name, istioReleases(args.config, args.platform), childOpts, (spec) => [namespaces[spec.namespace]]);
+        const waitFor = args.waitFor ?? [];
+        this.releases = platformReleases(name, istioReleases(args.config, args.platform), childOpts, (spec) => [namespaces[spec.namespace], ...waitFor]);
 
         // Both need istiod: its CRDs come with base, its validating webhook with istiod.
         const mtls = meshMtls();

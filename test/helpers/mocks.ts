@@ -45,6 +45,8 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
         // The security group EKS creates for the control plane's network interfaces and the managed nodes.
         state.vpcConfig = { ...args.inputs.vpcConfig, clusterSecurityGroupId: `sg-${args.name}` };
     }
+    // A launch template's first version.
+    if (args.type === "aws:ec2/launchTemplate:LaunchTemplate") state.latestVersion = 1;
     // A Helm release that applied cleanly.
     if (args.type === "kubernetes:helm.sh/v3:Release") state.status = { status: "deployed", name: args.inputs.name, namespace: args.inputs.namespace };
     if (args.type.startsWith("aws:")) state.arn = state.arn ?? `arn:aws:mock:::${args.name}`;

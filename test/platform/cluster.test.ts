@@ -9,6 +9,7 @@ import {
     subnetLayout,
     controlPlaneLogGroupName,
     CLUSTER_ADMIN_ACCESS_POLICY,
+    CNI_POLICY_ARN,
     CLUSTER_ROLE_POLICIES,
     NODE_ROLE_POLICIES,
     VIEW_ACCESS_POLICY,
@@ -17,6 +18,8 @@ import {
 import { parseStackConfig } from "../../components/config";
 import { ClusterInput, DEFAULT_LOG_RETENTION_DAYS, EksClusterConfig, ipv4CidrProblem, LOG_RETENTION_DAYS, parseCluster } from "../../components/platform/config";
 import { EBS_CSI_POLICY_ARN, ebsStorageClass } from "../../components/platform/storage";
+import { DEFAULT_ADDON_VERSIONS, EKS_ADDONS, EksAddonName, formatAddonVersions, VERSIONED_ADDONS } from "../../components/platform/addons";
+import { IMDS_HOP_LIMIT, nodeLaunchTemplate } from "../../components/platform/nodes";
 import { ConfigError } from "../../components/shared/errors";
 import { readStackConfig } from "../../scripts/stack-file";
 import { dependencyNames, ofType, Registered, runMocked, runProgram, urnName } from "../helpers/mocks";
@@ -69,6 +72,19 @@ function defaultRoute(resources: Registered[], table: Registered): string {
     const route = table.inputs.routes.find((r: any) => r.cidrBlock === "0.0.0.0/0");
     return route.gatewayId ? "igw" : byId(resources, T.nat, route.natGatewayId).name;
 }
+
+/**
+ * Versions for Kubernetes 1.34, which has no defaults: a stack on it lists them all (as of the EKS user guide's tables
+ * for 1.34; the test needs only their shape).
+ */
+const ADDONS_134 = {
+    "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
+    "vpc-cni": "v1.20.1-eksbuild.3",
+    "kube-proxy": "v1.34.1-eksbuild.2",
+    coredns: "v1.12.4-eksbuild.1",
+    "aws-ebs-csi-driver": "v1.61.1-eksbuild.1",
+    "cluster-autoscaler": "v1.34.0",
+};
 
 function rejectsWith(stack: string, raw: unknown, pattern: RegExp) {
     assert.throws(
@@ -384,7 +400,7 @@ describe("Cluster component under Pulumi mocks", () => {
     });
 
     it("the EKS cluster: API authentication, the pinned version, subnets of every zone; IAM roles with EKS's managed policies", async () => {
-        const { resources } = await runCluster("staging", { kubernetesVersion: "1.34" });
+        const { resources } = await runCluster("staging", { kubernetesVersion: "1.34", addons: ADDONS_134 });
         const eks = ofType(resources, T.eks)[0].inputs;
         assert.strictEqual(eks.name, "stagehand-staging");
         assert.strictEqual(eks.version, "1.34");
@@ -616,4 +632,134 @@ describe("platform pieces of the cluster: control-plane log retention, EBS CSI d
         validateObject({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", ...ebsStorageClass() });
         assert.throws(() => validateObject({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", ...ebsStorageClass(), reclaimPolicy: 7 }));
     });
+});
+
+describe("core add-ons managed by EKS, at versions that follow the Kubernetes version", () => {
+    it("every stack takes the defaults of its Kubernetes version; one add-on pinned in cluster.addons wins", () => {
+        for (const stack of ["staging", "uat", "prod"]) {
+            const c = parseCluster(stack, readStackConfig(stack).cluster) as EksClusterConfig;
+            assert.deepStrictEqual(c.addons, DEFAULT_ADDON_VERSIONS[c.kubernetesVersion], stack);
+        }
+        const pinned = parseCluster("prod", { addons: { "vpc-cni": "v1.20.1-eksbuild.3" } }) as EksClusterConfig;
+        assert.deepStrictEqual(pinned.addons, { ...DEFAULT_ADDON_VERSIONS["1.35"], "vpc-cni": "v1.20.1-eksbuild.3" });
+        assert.deepStrictEqual(Object.keys(DEFAULT_ADDON_VERSIONS["1.35"]).sort(), [...VERSIONED_ADDONS].sort());
+        for (const [addon, version] of Object.entries(DEFAULT_ADDON_VERSIONS["1.35"])) {
+            assert.match(version, addon === "cluster-autoscaler" ? /^v1\.35\.\d+$/ : /^v\d+\.\d+\.\d+-eksbuild\.\d+$/, addon);
+        }
+        assert.match(DEFAULT_ADDON_VERSIONS["1.35"]["kube-proxy"], /^v1\.35\./, "kube-proxy's minor is the cluster's");
+    });
+
+    it("a Kubernetes version without defaults needs every version written out, and says where to find them", () => {
+        const problems = (raw: unknown): string[] => {
+            try {
+                parseCluster("prod", raw);
+            } catch (e) {
+                assert.ok(e instanceof ConfigError, String(e));
+                return e.problems;
+            }
+            assert.fail(`${JSON.stringify(raw)} was accepted`);
+        };
+        const found = problems({ kubernetesVersion: "1.36", addons: { "kube-proxy": "v1.36.0-eksbuild.1", "eks-pod-identity-agent": "v1.3.10-eksbuild.3", "aws-ebs-csi-driver": "v1.61.1-eksbuild.1", coredns: "v1.14.3-eksbuild.2", "cluster-autoscaler": "v1.36.0" } });
+        assert.deepStrictEqual(found, [
+            "stack prod, field cluster.addons.vpc-cni: expected a version of vpc-cni for Kubernetes 1.36, which has no defaults (defaults exist for 1.35; list them with aws eks describe-addon-versions --kubernetes-version 1.36 --addon-name vpc-cni --query 'addons[].addonVersions[].addonVersion' --output text), found nothing (the field is missing)",
+        ]);
+        assert.strictEqual(problems({ kubernetesVersion: "1.34" }).length, VERSIONED_ADDONS.length);
+        assert.deepStrictEqual((parseCluster("prod", { kubernetesVersion: "1.34", addons: ADDONS_134 }) as EksClusterConfig).addons, ADDONS_134);
+        assert.deepStrictEqual(problems({ addons: { "kube-proxy": "v1.34.1-eksbuild.2", "cluster-autoscaler": "v1.34.0", "vpc-cni": "1.20", corends: "v1.14.3-eksbuild.2" } }), [
+            'stack prod, field cluster.addons.vpc-cni: expected an EKS add-on version such as "v1.22.1-eksbuild.2", found "1.20"',
+            "stack prod, field cluster.addons.corends: unknown field; did you mean coredns?",
+            'stack prod, field cluster.addons.kube-proxy: expected a version of kube-proxy for Kubernetes 1.35 (its minor version must be the cluster\'s), found "v1.34.1-eksbuild.2"',
+            'stack prod, field cluster.addons.cluster-autoscaler: expected a version of cluster-autoscaler for Kubernetes 1.35 (its minor version must be the cluster\'s), found "v1.34.0"',
+        ]);
+    });
+
+    it("formatAddonVersions: what `npm run plan` shows, each version with where it comes from", () => {
+        assert.deepStrictEqual(formatAddonVersions(parseCluster("prod", { addons: { "vpc-cni": "v1.20.1-eksbuild.3" } })), [
+            "cluster add-ons of Kubernetes 1.35 (EKS add-ons; the cluster-autoscaler image):",
+            "  eks-pod-identity-agent  v1.3.10-eksbuild.3   default for Kubernetes 1.35",
+            "  vpc-cni                 v1.20.1-eksbuild.3   cluster.addons",
+            "  kube-proxy              v1.35.3-eksbuild.11  default for Kubernetes 1.35",
+            "  coredns                 v1.14.3-eksbuild.2   default for Kubernetes 1.35",
+            "  aws-ebs-csi-driver      v1.61.1-eksbuild.1   default for Kubernetes 1.35",
+            "  cluster-autoscaler      v1.35.0              default for Kubernetes 1.35",
+        ]);
+        assert.deepStrictEqual(formatAddonVersions(parseCluster("dev", { kind: "existing" })), ["cluster add-ons: none managed (kind: existing, the cluster's own)"]);
+    });
+
+    it("no self-managed bootstrap; the five add-ons are managed at the configured versions and take over what runs", async () => {
+        const ignored = new Map<string, string[]>();
+        const capture: pulumi.ResourceTransformation = (a) => {
+            ignored.set(a.name, (a.opts.ignoreChanges ?? []) as string[]);
+            return undefined;
+        };
+        const config = parseCluster("staging", { kubernetesVersion: "1.34", addons: ADDONS_134 }) as EksClusterConfig;
+        const { resources } = await runMocked("staging", {}, () => new Cluster("cluster", { config }, { transformations: [capture] }));
+        assert.strictEqual(ofType(resources, T.eks)[0].inputs.bootstrapSelfManagedAddons, false);
+        assert.deepStrictEqual(ignored.get("cluster-eks"), ["bootstrapSelfManagedAddons"], "an existing cluster is not replaced for it");
+        const addons = ofType(resources, "aws:eks/addon:Addon");
+        assert.deepStrictEqual(addons.map((a) => a.inputs.addonName).sort(), [...EKS_ADDONS].sort());
+        for (const a of addons) {
+            assert.strictEqual(a.inputs.addonVersion, (ADDONS_134 as Record<string, string>)[a.inputs.addonName], a.inputs.addonName);
+            assert.deepStrictEqual([a.inputs.resolveConflictsOnCreate, a.inputs.resolveConflictsOnUpdate], ["OVERWRITE", "OVERWRITE"], a.inputs.addonName);
+        }
+        // A cluster upgrade moves every add-on with it: the same stack on 1.35 takes 1.35's versions.
+        const upgraded = await runCluster("staging", {});
+        for (const a of ofType(upgraded.resources, "aws:eks/addon:Addon")) assert.strictEqual(a.inputs.addonVersion, DEFAULT_ADDON_VERSIONS["1.35"][a.inputs.addonName as EksAddonName]);
+    });
+
+    it("the VPC CNI gets its permissions through Pod Identity (aws-node), not from the node role", async () => {
+        const { resources } = await runCluster("prod", readStackConfig("prod").cluster);
+        const cni = ofType(resources, "aws:eks/addon:Addon").find((a) => a.inputs.addonName === "vpc-cni")!;
+        assert.deepStrictEqual(cni.inputs.podIdentityAssociations, [{ serviceAccount: "aws-node", roleArn: "arn:aws:mock:::cluster-vpc-cni" }]);
+        const role = ofType(resources, T.role).find((r) => r.name === "cluster-vpc-cni")!;
+        assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal, { Service: "pods.eks.amazonaws.com" });
+        assert.strictEqual(ofType(resources, T.attachment).find((a) => a.name === "cluster-vpc-cni")!.inputs.policyArn, CNI_POLICY_ARN);
+        const nodePolicies = ofType(resources, T.attachment).filter((a) => a.name.startsWith("cluster-node-")).map((a) => a.inputs.policyArn);
+        assert.ok(!nodePolicies.includes(CNI_POLICY_ARN), nodePolicies.join());
+        assert.ok(!NODE_ROLE_POLICIES.includes(CNI_POLICY_ARN));
+    });
+
+    it("order: the agent, then the CNI and kube-proxy, then the nodes; CoreDNS and the EBS CSI driver once nodes exist", async () => {
+        const { resources } = await runCluster("prod", readStackConfig("prod").cluster);
+        const addon = (n: string) => ofType(resources, "aws:eks/addon:Addon").find((a) => a.inputs.addonName === n)!;
+        const waitsFor = (r: Registered, n: string) => dependencyNames(r).includes(n);
+        for (const n of ["vpc-cni", "kube-proxy"]) assert.ok(waitsFor(addon(n), "cluster-eks-pod-identity-agent"), `${n} after the agent`);
+        assert.ok(waitsFor(addon("vpc-cni"), "cluster-vpc-cni"), "the CNI after its role's policy");
+        for (const g of ofType(resources, T.nodeGroup)) {
+            for (const n of ["eks-pod-identity-agent", "vpc-cni", "kube-proxy"]) assert.ok(waitsFor(g, `cluster-${n}`), `${g.name} waits for ${n}`);
+            for (const n of ["coredns", "aws-ebs-csi-driver"]) {
+                assert.ok(waitsFor(addon(n), g.name), `${n} waits for ${g.name}`);
+                assert.ok(!waitsFor(g, `cluster-${n}`));
+            }
+        }
+    });
+});
+
+describe("nodes: a launch template per pool — IMDSv2 with one hop, an encrypted gp3 root volume", () => {
+    it("nodeLaunchTemplate: metadata options and the root volume", () => {
+        const t = nodeLaunchTemplate({ diskSize: 50 }, { Name: "x" });
+        assert.deepStrictEqual(t.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" });
+        assert.deepStrictEqual(t.blockDeviceMappings, [{ deviceName: "/dev/xvda", ebs: { volumeSize: 50, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }]);
+        assert.strictEqual(IMDS_HOP_LIMIT, 1);
+    });
+
+    for (const stack of ["staging", "uat", "prod"]) {
+        it(`${stack}: every node group runs its pool's launch template, with the pool's disk size, and sets no disk of its own`, async () => {
+            const { resources } = await runCluster(stack, readStackConfig(stack).cluster);
+            const pools = (parseCluster(stack, readStackConfig(stack).cluster) as EksClusterConfig).nodePools;
+            const templates = ofType(resources, "aws:ec2/launchTemplate:LaunchTemplate");
+            assert.strictEqual(templates.length, pools.length);
+            for (const pool of pools) {
+                const group = ofType(resources, T.nodeGroup).find((g) => g.name === `cluster-${pool.name}`)!;
+                const template = byId(resources, "aws:ec2/launchTemplate:LaunchTemplate", group.inputs.launchTemplate.id);
+                assert.strictEqual(group.inputs.launchTemplate.version, "1");
+                assert.strictEqual(group.inputs.diskSize, undefined);
+                assert.deepStrictEqual(template.inputs.metadataOptions, nodeLaunchTemplate(pool, {}).metadataOptions);
+                assert.deepStrictEqual(template.inputs.blockDeviceMappings, [{ deviceName: "/dev/xvda", ebs: { volumeSize: pool.diskSize, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }]);
+                assert.strictEqual(template.inputs.updateDefaultVersion, true);
+                // The template sets no AMI, instance type or security group: EKS's own for managed nodes.
+                for (const field of ["imageId", "instanceType", "vpcSecurityGroupIds", "networkInterfaces", "userData"]) assert.strictEqual(template.inputs[field], undefined, field);
+            }
+        });
+    }
 });

@@ -204,9 +204,10 @@ describe("program: services wait for Istio", () => {
                 const deps = dependencyNames(r);
                 for (const part of istioParts) assert.ok(deps.includes(part), `${r.name} waits for ${part} (it waits for: ${deps.join(", ")})`);
             }
-            // And Istio itself waits for nothing of the services.
+            // And Istio itself waits for nothing of the services: only for itself and the platform on the cluster.
             for (const r of ofType(resources, RELEASE).filter((x) => istioParts.includes(x.name))) {
-                assert.ok(dependencyNames(r).every((d) => d.startsWith("istio-")), `${r.name}: ${dependencyNames(r).join()}`);
+                assert.ok(dependencyNames(r).every((d) => d.startsWith("istio-") || d.startsWith("cluster-addons-")), `${r.name}: ${dependencyNames(r).join()}`);
+                assert.ok(dependencyNames(r).includes("cluster-addons-gp3"), `${r.name} waits for the platform's add-ons`);
             }
         });
     }
