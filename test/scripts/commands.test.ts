@@ -7,22 +7,10 @@ import { main as bench } from "../../scripts/bench";
 import { main as changedStacks } from "../../scripts/changed-stacks";
 import { main as plan, parsePlanArgs } from "../../scripts/plan";
 import { main as verdict } from "../../scripts/verdict";
+import { captured } from "../helpers/console";
 
 const ROOT = path.resolve(__dirname, "../..");
 
-/** Runs `fn` with console.error and console.log captured. */
-async function captured(fn: () => number | Promise<number>): Promise<{ code: number; stderr: string; stdout: string }> {
-    const { error, log } = console;
-    let stderr = "";
-    let stdout = "";
-    console.error = (...a: unknown[]) => void (stderr += `${a.join(" ")}\n`);
-    console.log = (...a: unknown[]) => void (stdout += `${a.join(" ")}\n`);
-    try {
-        return { code: await fn(), stderr, stdout };
-    } finally {
-        Object.assign(console, { error, log });
-    }
-}
 
 describe("commands refuse what they don't understand (scripts/args.ts)", () => {
     it("plan: an unknown flag is refused with the usage, not ignored", async () => {

@@ -14,22 +14,10 @@ import { main as plan, parsePlanArgs } from "../../scripts/plan";
 import { checkPolicies, formatPackRun } from "../../scripts/policies";
 import { readStackConfig } from "../../scripts/stack-file";
 import { NODE_GROUP, UNKNOWN, urnOf } from "../policies/harness";
+import { captured } from "../helpers/console";
 
 const ROOT = path.resolve(__dirname, "../..");
 
-/** Runs `fn` with console.error and console.log captured. */
-async function captured(fn: () => number | Promise<number>): Promise<{ code: number; stderr: string; stdout: string }> {
-    const { error, log } = console;
-    let stderr = "";
-    let stdout = "";
-    console.error = (...a: unknown[]) => void (stderr += `${a.join(" ")}\n`);
-    console.log = (...a: unknown[]) => void (stdout += `${a.join(" ")}\n`);
-    try {
-        return { code: await fn(), stderr, stdout };
-    } finally {
-        Object.assign(console, { error, log });
-    }
-}
 
 /** The policy section of plan's output: from its header line to the summary. */
 function policySection(stdout: string): string[] {

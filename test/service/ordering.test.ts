@@ -23,6 +23,7 @@ import { planServices, StagePlan, stagePlans } from "../../components/service/st
 import { Track, TRACKS } from "../../components/shared/tracks";
 import { helmTemplate } from "../../scripts/helm";
 import { runMocked } from "../helpers/mocks";
+import { legalMoves } from "../helpers/moves";
 
 const CHART = path.resolve(__dirname, "../../charts/service");
 const DRAIN = 30;
@@ -122,18 +123,6 @@ function replay(order: string[], ops: Record<string, (s: State) => void>, full: 
     return s;
 }
 
-type Move = { from: number | undefined; to: number; finish?: boolean };
-
-function legalMoves(stageCount: number): Move[] {
-    const moves: Move[] = [{ from: undefined, to: 1 }, { from: undefined, to: 2 }];
-    for (let s = 1; s <= stageCount; s++) {
-        moves.push({ from: s, to: s });
-        if (s < stageCount) moves.push({ from: s, to: s + 1 });
-        if (s > 1) moves.push({ from: s, to: 1 });
-    }
-    moves.push({ from: stageCount, to: 1, finish: true });
-    return moves;
-}
 
 const testRoutes = [{ header: "x-canary", exact: "true" }];
 const autoscaling = { production: { enabled: true, maxReplicas: 10 }, canary: { enabled: true, maxReplicas: 10 } };
@@ -208,7 +197,7 @@ for (const { title, config, full } of variants) {
     describe(`order of operations of every legal move, ${title}`, () => {
         const base = serviceOf(config, full, {});
         const plans = stagePlans(base);
-        for (const move of legalMoves(plans.length)) {
+        for (const move of legalMoves(plans.length, [1, 2])) {
             const name = move.from === undefined ? `first deployment at stage ${move.to}` : move.finish ? `finish after stage ${move.from}` : `stage ${move.from} -> ${move.to}`;
             it(name, async () => {
                 const next = move.finish ? serviceOf(config, full, { stable: "02", canary: undefined, stage: 1 }) : serviceOf(config, full, { stage: move.to });

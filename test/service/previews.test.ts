@@ -12,6 +12,7 @@ import { stagePlans } from "../../components/service/stages";
 import { serviceReleaseSpecs } from "../../components/service/values";
 import { Part, PARTS, TRACKS } from "../../components/shared/tracks";
 import { helmTemplate } from "../../scripts/helm";
+import { legalMoves } from "../helpers/moves";
 
 const CHART = path.resolve(__dirname, "../../charts/service");
 type Obj = Record<string, any>;
@@ -34,17 +35,6 @@ function whatRunsOrRoutes(objects: Obj[]): string {
     );
 }
 
-type Move = { from?: number; to: number; finish?: boolean };
-function legalMoves(stageCount: number): Move[] {
-    const moves: Move[] = [{ to: 1 }];
-    for (let s = 1; s <= stageCount; s++) {
-        moves.push({ from: s, to: s });
-        if (s < stageCount) moves.push({ from: s, to: s + 1 });
-        if (s > 1) moves.push({ from: s, to: 1 });
-    }
-    moves.push({ from: stageCount, to: 1, finish: true });
-    return moves;
-}
 
 const strategies: { title: string; config: Obj }[] = [
     { title: "canary [10, 90, 100]", config: {} },
