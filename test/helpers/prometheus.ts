@@ -60,8 +60,24 @@ export async function ensurePrometheus(): Promise<PrometheusBinaries> {
     if (!apt) throw new Error("prometheus and promtool are not on PATH and there is no apt-get to install Debian's prometheus package: install Prometheus 2.x");
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     const lock = ["-o", "DPkg::Lock::Timeout=60"];
-    await run(apt, ["update", "-q", ...lock], APT_UPDATE_TIMEOUT_MS, env);
-    await run(apt, ["install", "-y", "-q", "--no-install-recommends", ...lock, "prometheus"], APT_INSTALL_TIMEOUT_MS, env);
+    // The package's init script would start a Prometheus on :9090 of every interface where nothing forbids it:
+    // a policy-rc.d answering 101 ("action forbidden") keeps it from starting, for the length of the install.
+    const policy = "/usr/sbin/policy-rc.d";
+    let placedPolicy = false;
+    if (!fs.existsSync(policy)) {
+        try {
+            fs.writeFileSync(policy, "#!/bin/sh\n# placed by stagehand's tests while they install prometheus: start no service\nexit 101\n", { mode: 0o755 });
+            placedPolicy = true;
+        } catch {
+            // not root: apt-get will say so
+        }
+    }
+    try {
+        await run(apt, ["update", "-q", ...lock], APT_UPDATE_TIMEOUT_MS, env);
+        await run(apt, ["install", "-y", "-q", "--no-install-recommends", ...lock, "prometheus"], APT_INSTALL_TIMEOUT_MS, env);
+    } finally {
+        if (placedPolicy) fs.rmSync(policy, { force: true });
+    }
     ({ prometheus, promtool } = found());
     if (!prometheus || !promtool) throw new Error("apt-get installed the prometheus package, but prometheus and promtool are still not on PATH");
     return { prometheus, promtool, installed: true };
