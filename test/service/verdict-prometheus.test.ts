@@ -1,5 +1,5 @@
 // `npm run verdict` against a real Prometheus (Debian's 2.42 package; installed by the setup when absent) that
-// scrapes a small exporter of Istio's standard metrics for a production and a canary workload of six services
+// scrapes a small exporter of Istio's standard metrics for the production and canary workloads of seven services
 // with known traffic. Nothing here is canned: the verdict's PromQL runs on Prometheus's own engine, over samples
 // Prometheus scraped, so a wrong selector, label, function or aggregation gives wrong numbers and fails.
 //
