@@ -3,24 +3,16 @@
 // the policies or the dependencies touches every stack.
 import { execFileSync } from "child_process";
 import { parseCommandLine } from "./args";
-import { knownStacks, projectRoot } from "./stack-file";
+import { byPromotionOrder, knownStacks, projectRoot } from "./stack-file";
 
 /** Paths whose change affects every stack's preview. */
 const SHARED = [/^index\.ts$/, /^Pulumi\.yaml$/, /^components\//, /^charts\//, /^policies\//, /^package(-lock)?\.json$/];
-
-/** Stacks in the order a change is promoted through them: staging, uat, prod, then any other by name. */
-const PROMOTION_ORDER = ["staging", "uat", "prod"];
-
-function promotionRank(stack: string): number {
-    const i = PROMOTION_ORDER.indexOf(stack);
-    return i < 0 ? PROMOTION_ORDER.length : i;
-}
 
 export function changedStacks(files: string[], stacks: string[]): string[] {
     const all = files.some((f) => SHARED.some((re) => re.test(f)));
     return stacks
         .filter((s) => all || files.includes(`Pulumi.${s}.yaml`))
-        .sort((a, b) => promotionRank(a) - promotionRank(b) || a.localeCompare(b));
+        .sort(byPromotionOrder);
 }
 
 const USAGE = "usage: npm run --silent changed-stacks -- <base-ref> [head-ref]";

@@ -3,8 +3,8 @@
 // `stage`, nothing else, comments and layout kept — for the team to open as a pull request like any stage change.
 import * as fs from "fs";
 import { parseCommandLine, UsageError } from "./args";
-import { loadStack, planPromotion, previousStack, PROMOTION_CHAIN } from "./releases";
-import { projectRoot } from "./stack-file";
+import { loadStack, planPromotion, previousStack } from "./releases";
+import { projectRoot, PROMOTION_CHAIN } from "./stack-file";
 
 export const USAGE = `usage: npm run promote -- <service> --to <stack> [--dry-run]
   starts in <stack> the release of the tag <service> finished in the environment before it

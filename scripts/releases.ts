@@ -8,11 +8,8 @@ import { ServiceConfig } from "../components/service/config";
 import { deployedState } from "../components/service/deployed";
 import { checkMove, moveError } from "../components/service/moves";
 import { PlannedService, StagePlan, stagePlans } from "../components/service/stages";
-import { knownStacks, projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
+import { byPromotionOrder, knownStacks, projectRoot, PROMOTION_CHAIN, stackConfigFromText, stackFilePath } from "./stack-file";
 import { setServiceFields } from "./stack-edit";
-
-/** The environments a release goes through, in order. */
-export const PROMOTION_CHAIN = ["staging", "uat", "prod"] as const;
 
 /** The environment a release must have finished in before it starts in `stack`; undefined for the first. */
 export function previousStack(stack: string): string | undefined {
@@ -22,11 +19,7 @@ export function previousStack(stack: string): string | undefined {
 
 /** The stacks of the project: the chain's first, in its order, then any other by name. */
 export function stacksInOrder(root = projectRoot): string[] {
-    const rank = (s: string) => {
-        const i = (PROMOTION_CHAIN as readonly string[]).indexOf(s);
-        return i < 0 ? PROMOTION_CHAIN.length : i;
-    };
-    return knownStacks(root).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+    return knownStacks(root).sort(byPromotionOrder);
 }
 
 /** Reads and validates a stack file as the program does; the text too, for editing. */

@@ -10,6 +10,18 @@ export function stackFilePath(stack: string, root = projectRoot): string {
     return path.join(root, `Pulumi.${stack}.yaml`);
 }
 
+/** The environments a release goes through, in order: what staging finished starts in uat, then in prod. */
+export const PROMOTION_CHAIN = ["staging", "uat", "prod"] as const;
+
+/** Orders stacks as a change is promoted through them: the chain's, in its order, then any other by name. */
+export function byPromotionOrder(a: string, b: string): number {
+    const rank = (s: string) => {
+        const i = (PROMOTION_CHAIN as readonly string[]).indexOf(s);
+        return i < 0 ? PROMOTION_CHAIN.length : i;
+    };
+    return rank(a) - rank(b) || a.localeCompare(b);
+}
+
 /** The stacks that have a Pulumi.<stack>.yaml in the project. */
 export function knownStacks(root = projectRoot): string[] {
     return fs

@@ -4,8 +4,8 @@
 import { StackConfig } from "../components/config";
 import { StackProblemsError } from "../components/shared/errors";
 import { parseCommandLine, UsageError } from "./args";
-import { loadStack, planPromotion, PROMOTION_CHAIN, ReleaseState, releaseState, stacksInOrder, stageWords } from "./releases";
-import { projectRoot } from "./stack-file";
+import { loadStack, planPromotion, ReleaseState, releaseState, stacksInOrder, stageWords } from "./releases";
+import { projectRoot, PROMOTION_CHAIN } from "./stack-file";
 
 export const USAGE = `usage: npm run status [-- --service <name>] [--json]
   every service in every stack (${PROMOTION_CHAIN.join(" -> ")}): stage, tags, traffic and where its release stands
