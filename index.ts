@@ -41,7 +41,14 @@ export = async () => {
         cluster = new Cluster("cluster", { config: clusterConfig, tags: { "stagehand:stack": stack } });
         provider = cluster.provider;
         // The platform's own pieces on the cluster, once every EKS add-on is up, before anything else is installed on it.
-        clusterAddons = new ClusterAddons("cluster-addons", { provider, waitFor: Object.values(cluster.addons) });
+        clusterAddons = new ClusterAddons("cluster-addons", {
+            config: clusterConfig,
+            provider,
+            clusterName: cluster.clusterName,
+            region: cluster.region,
+            waitFor: Object.values(cluster.addons),
+            tags: { "stagehand:stack": stack },
+        });
     } else {
         provider = existingClusterProvider("existing-cluster", clusterConfig);
     }

@@ -3,6 +3,8 @@
 // named in `excluded`.
 import { OBSERVABILITY_OFF, ObservabilityConfig } from "../observability/config";
 import { addonRequests, prometheusPersistent } from "../observability/values";
+import { EKS_ADDONS } from "../platform/addons";
+import { platformChartRequests } from "../platform/charts";
 import { azCount, ClusterConfig, EksClusterConfig, NodePoolConfig, natGatewayCount } from "../platform/config";
 import { cpuCores, memoryGiB } from "../shared/quantity";
 import {
@@ -42,6 +44,11 @@ export interface CostEstimate {
     lines: CostLine[];
     /** Sum of the lines, rounded to cents. */
     total: number;
+    /**
+     * The most the cluster-autoscaler can make it cost: the total with every node pool at its maxSize (nodes, their
+     * disks and public addresses), the other lines as they are. Equal to `total` for an existing cluster.
+     */
+    ceiling: number;
     /** Costs that depend on usage and are not in the total. */
     excluded: string[];
 }
@@ -124,34 +131,45 @@ export function addonNode(cluster: EksClusterConfig): { instanceType: string; vc
 
 const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
 
+/** A line for pods' requests (`replicas` of them) as the share of a node they need, at that node's price. */
+function nodeShareLine(cluster: EksClusterConfig, item: string, r: { cpu: string; memory: string; replicas?: number }): CostLine {
+    const node = addonNode(cluster);
+    const replicas = r.replicas ?? 1;
+    const cpu = (replicas * cpuCores(r.cpu)) / node.vcpu;
+    const mem = (replicas * memoryGiB(r.memory)) / node.memoryGiB;
+    const share = Math.round(Math.max(cpu, mem) * 1000) / 1000;
+    const each = replicas === 1 ? "" : `${replicas} × `;
+    return line(
+        item,
+        share,
+        "node",
+        hourly(node.hourly),
+        `requests ${each}${r.cpu} CPU / ${r.memory} of a ${node.instanceType} (${node.vcpu} vCPU, ${node.memoryGiB} GiB): ${cpu >= mem ? "CPU" : "memory"} share ${percent(share)}`,
+    );
+}
+
 /**
  * Lines of the observability addons on an EKS cluster: each addon's requests as a share of a node (the larger of
  * its CPU and memory share, so the node capacity it needs) at that node's price, and Prometheus's volume.
  */
 export function observabilityLines(cluster: EksClusterConfig, observability: ObservabilityConfig): CostLine[] {
-    const lines: CostLine[] = [];
-    const requests = addonRequests(observability);
-    if (requests.length > 0) {
-        const node = addonNode(cluster);
-        for (const r of requests) {
-            const cpu = cpuCores(r.cpu) / node.vcpu;
-            const mem = memoryGiB(r.memory) / node.memoryGiB;
-            const share = Math.round(Math.max(cpu, mem) * 1000) / 1000;
-            lines.push(
-                line(
-                    `${r.addon} (share of a node)`,
-                    share,
-                    "node",
-                    hourly(node.hourly),
-                    `requests ${r.cpu} CPU / ${r.memory} of a ${node.instanceType} (${node.vcpu} vCPU, ${node.memoryGiB} GiB): ${cpu >= mem ? "CPU" : "memory"} share ${percent(share)}`,
-                ),
-            );
-        }
-    }
+    const lines = addonRequests(observability).map((r) => nodeShareLine(cluster, `${r.addon} (share of a node)`, r));
     if (prometheusPersistent(observability)) {
         lines.push(line("Prometheus volume (EBS gp3)", observability.prometheus.storageGi, "GiB", EBS_GP3_GB_MONTH_USD, `${rate(EBS_GP3_GB_MONTH_USD)}/GiB-month`));
     }
     return lines;
+}
+
+/**
+ * Lines of the platform on an EKS cluster: its controllers' requests as a share of a node (metrics-server, the
+ * cluster-autoscaler, ...), and the EKS add-ons, which AWS does not charge for (their pods run in the nodes'
+ * capacity at EKS's own requests, not priced here).
+ */
+export function platformLines(cluster: EksClusterConfig): CostLine[] {
+    return [
+        ...platformChartRequests(cluster).map((r) => nodeShareLine(cluster, `${r.addon} (share of a node)`, r)),
+        line("EKS add-ons", EKS_ADDONS.length, "add-on", 0, `no charge for ${EKS_ADDONS.join(", ")}; their pods run in the nodes' capacity`),
+    ];
 }
 
 const EXCLUDED_EKS = [
@@ -176,7 +194,12 @@ export interface CostExtras {
  */
 export function estimateMonthlyCost(cluster: ClusterConfig, extras: CostExtras = {}): CostEstimate {
     const observability = extras.observability ?? OBSERVABILITY_OFF;
-    const lines = [...(cluster.kind === "eks" ? [...eksLines(cluster), ...observabilityLines(cluster, observability)] : []), ...(extras.addons ?? [])];
+    const onTop = (eks: EksClusterConfig) => [...platformLines(eks), ...observabilityLines(eks, observability)];
+    const lines = [...(cluster.kind === "eks" ? [...eksLines(cluster), ...onTop(cluster)] : []), ...(extras.addons ?? [])];
+    const total = cents(lines.reduce((sum, l) => sum + l.monthly, 0));
+    // The autoscaler's bound: the same cluster with every pool at maxSize (the other lines priced the same node).
+    const atMax = cluster.kind === "eks" ? { ...cluster, nodePools: cluster.nodePools.map((p) => ({ ...p, desiredSize: p.maxSize })) } : undefined;
+    const ceilingLines = atMax ? [...eksLines(atMax), ...onTop(atMax), ...(extras.addons ?? [])] : lines;
     return {
         currency: "USD",
         region: PRICE_REGION,
@@ -184,7 +207,8 @@ export function estimateMonthlyCost(cluster: ClusterConfig, extras: CostExtras =
         hoursPerMonth: HOURS_PER_MONTH,
         spotDiscount: SPOT_DISCOUNT,
         lines,
-        total: cents(lines.reduce((sum, l) => sum + l.monthly, 0)),
+        total,
+        ceiling: cents(ceilingLines.reduce((sum, l) => sum + l.monthly, 0)),
         excluded: cluster.kind === "eks" ? [...EXCLUDED_EKS] : ["the existing cluster itself (not created by this stack), and its nodes' and volumes' share of any addons"],
     };
 }
@@ -201,6 +225,7 @@ export function formatCost(stack: string, estimate: CostEstimate): string {
     const rows = [["ITEM", "QTY", "UNIT/MONTH", "MONTHLY", "BASIS"]];
     for (const l of estimate.lines) rows.push([l.item, `${l.quantity} ${plural(l.unit, l.quantity)}`, money(l.unitMonthly), money(l.monthly), l.basis]);
     rows.push(["total", "", "", money(estimate.total), ""]);
+    if (estimate.ceiling !== estimate.total) rows.push(["ceiling: every pool at maxSize", "", "", money(estimate.ceiling), "as far as the cluster-autoscaler may scale the nodes"]);
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     const table = rows.map((r) => r.map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd());
     return [

@@ -64,6 +64,9 @@ export const ISTIO_DASHBOARD_REVISION = "latest";
 /** The Grafana data source the dashboards are bound to. */
 export const GRAFANA_DATASOURCE = "Prometheus";
 
+/** The cluster-autoscaler's annotation: "false" keeps it from draining the pod's node to scale down. */
+export const SAFE_TO_EVICT = "cluster-autoscaler.kubernetes.io/safe-to-evict";
+
 /** Pods of the addons stay out of the mesh: Prometheus scrapes sidecars in plain HTTP on their metrics port. */
 const NO_SIDECAR = { "sidecar.istio.io/inject": "false" };
 
@@ -95,6 +98,8 @@ export function prometheusValues(config: ObservabilityConfig, storageClass?: str
                 storageGi > 0 ? { enabled: true, size: `${storageGi}Gi`, ...(storageClass ? { storageClass } : {}) } : { enabled: false },
             resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
             podLabels: { ...NO_SIDECAR },
+            // Data on the node's emptyDir: the cluster-autoscaler does not remove the node from under it.
+            ...(storageGi > 0 ? {} : { podAnnotations: { [SAFE_TO_EVICT]: "false" } }),
         },
         alertmanager: { enabled: false },
         "prometheus-pushgateway": { enabled: false },

@@ -1,23 +1,37 @@
 // ClusterAddons: what the platform installs on an EKS cluster once its nodes and EKS add-ons are up, before Istio and
-// anything else: the encrypted gp3 StorageClass (the cluster's default). Everything here is the platform's, not a
+// anything else: the encrypted gp3 StorageClass (the cluster's default), metrics-server and the cluster-autoscaler
+// (./charts.ts) with the autoscaler's IAM role through EKS Pod Identity. Everything here is the platform's, not a
 // service's or an observability addon's.
+import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { platformReleases } from "../shared/helm-release";
+import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, clusterAutoscalerPolicy, PLATFORM_NAMESPACE, PlatformChartKey, platformChartReleases } from "./charts";
+import { EksClusterConfig } from "./config";
+import { podIdentityTrustPolicy } from "./iam";
 import { EBS_STORAGE_CLASS, ebsStorageClass } from "./storage";
 
 export interface ClusterAddonsArgs {
+    /** The stack's validated `stagehand:cluster` (kind eks). */
+    config: EksClusterConfig;
     provider: k8s.Provider;
-    /** What the addons wait for: the EBS CSI driver (the StorageClass's provisioner). */
+    /** The EKS cluster's name and region, for the controllers (given, never read from the instance metadata). */
+    clusterName: pulumi.Input<string>;
+    region: pulumi.Input<string>;
+    /** What the addons wait for: the EKS add-ons (the StorageClass's provisioner, DNS, the Pod Identity agent). */
     waitFor: pulumi.Input<pulumi.Resource>[];
+    tags?: Record<string, string>;
 }
 
 export class ClusterAddons extends pulumi.ComponentResource {
     public readonly storageClass: k8s.storage.v1.StorageClass;
     /** The name of the cluster's default StorageClass. */
     public readonly storageClassName = EBS_STORAGE_CLASS;
+    public readonly releases: Partial<Record<PlatformChartKey, k8s.helm.v3.Release>>;
 
     constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stagehand:index:ClusterAddons", name, {}, opts);
+        const parent = { parent: this };
         const k8sOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
         // Formerly `observability-gp3`, a child of the Observability component (prod): adopted, not replaced.
         this.storageClass = new k8s.storage.v1.StorageClass(`${name}-gp3`, ebsStorageClass(), {
@@ -25,6 +39,24 @@ export class ClusterAddons extends pulumi.ComponentResource {
             dependsOn: args.waitFor,
             aliases: [{ name: "observability-gp3", parent: pulumi.createUrn("observability", "stagehand:index:Observability") }],
         });
+
+        // The cluster-autoscaler's own role, for its ServiceAccount only: it may resize only this cluster's node groups.
+        const autoscalerRole = new aws.iam.Role(`${name}-cluster-autoscaler`, { assumeRolePolicy: podIdentityTrustPolicy(), tags: args.tags }, parent);
+        const autoscalerPolicy = new aws.iam.RolePolicy(
+            `${name}-cluster-autoscaler`,
+            { role: autoscalerRole.id, policy: pulumi.output(args.clusterName).apply(clusterAutoscalerPolicy) },
+            parent,
+        );
+        const autoscalerIdentity = new aws.eks.PodIdentityAssociation(
+            `${name}-cluster-autoscaler`,
+            { clusterName: args.clusterName, namespace: PLATFORM_NAMESPACE, serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, roleArn: autoscalerRole.arn, tags: args.tags },
+            { ...parent, dependsOn: [autoscalerPolicy] },
+        );
+
+        const facts = { clusterName: args.clusterName, region: args.region };
+        this.releases = platformReleases(name, platformChartReleases(args.config, facts), k8sOpts, (spec) =>
+            spec.key === "cluster-autoscaler" ? [...args.waitFor, autoscalerIdentity] : args.waitFor,
+        );
         this.registerOutputs({ storageClassName: this.storageClassName });
     }
 }

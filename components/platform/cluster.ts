@@ -157,6 +157,8 @@ export class Cluster extends pulumi.ComponentResource {
     /** The managed EKS add-ons, by add-on name. */
     public readonly addons: Record<EksAddonName, aws.eks.Addon>;
     public readonly clusterName: pulumi.Output<string>;
+    /** The region the cluster is in (for controllers, which must not read it from the instance metadata). */
+    public readonly region: pulumi.Output<string>;
     /** kubeconfig of the cluster (a secret): authenticates with `aws eks get-token`. */
     public readonly kubeconfig: pulumi.Output<string>;
     /** Kubernetes provider for everything installed on the cluster; ready once the node groups exist. */
@@ -404,6 +406,7 @@ export class Cluster extends pulumi.ComponentResource {
         this.addons = addons as Record<EksAddonName, aws.eks.Addon>;
 
         const region = aws.getRegionOutput({}, parent).region;
+        this.region = region;
         this.kubeconfig = pulumi.secret(
             pulumi
                 .all([this.eksCluster.name, this.eksCluster.endpoint, this.eksCluster.certificateAuthority.data, region])

@@ -3,7 +3,7 @@
 // field never costs money by surprise. `kind: existing` uses a cluster already in your kubeconfig and creates
 // nothing on AWS. Pure: used by the program, `npm run plan`, the cost model and the policies.
 import { z } from "zod";
-import { INSTANCE_HOURLY_USD } from "../cost/prices";
+import { INSTANCE_CAPACITY, INSTANCE_HOURLY_USD } from "../cost/prices";
 import { AUTOSCALER_TAG, AddonVersions, DEFAULT_ADDON_VERSIONS, whereToFindVersions, EKS_ADDON_VERSION, FOLLOWS_KUBERNETES_MINOR, VERSIONED_ADDONS, VersionedAddon } from "./addons";
 import { ConfigError, describeIssues } from "../shared/errors";
 import { dnsLabel, quantity, wholeNumber } from "../shared/schema";
@@ -77,6 +77,19 @@ const nodePoolSchema = z
                 path: ["instanceTypes"],
                 input: pool.instanceTypes,
                 message: `at least ${MIN_SPOT_INSTANCE_TYPES} instance types for a SPOT pool, so spot capacity is found (e.g. [t3.medium, t3a.medium, t2.medium])`,
+            });
+        }
+        // The cluster-autoscaler builds one node template per node group, from one of its instance types: types of
+        // different sizes would be scaled for the wrong capacity (its AWS provider asks for equal vCPUs and memory).
+        const sized = pool.instanceTypes.filter((t) => INSTANCE_CAPACITY[t]);
+        const shape = (t: string) => `${INSTANCE_CAPACITY[t].vcpu} vCPU / ${INSTANCE_CAPACITY[t].memoryGiB} GiB`;
+        const odd = sized.find((t) => shape(t) !== shape(sized[0]));
+        if (odd) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["instanceTypes"],
+                input: pool.instanceTypes,
+                message: `instance types of one size (the cluster-autoscaler sizes a node group by one of them): ${sized[0]} has ${shape(sized[0])}, ${odd} ${shape(odd)}`,
             });
         }
         const seen = new Set<string>();

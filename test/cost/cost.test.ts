@@ -42,9 +42,13 @@ describe("cost model (components/cost/cost.ts)", () => {
                 ["load balancer (NLB, Istio ingress)", 1, 16.43, 16.43],
                 // 2 public nodes + the NLB's address in each of the 2 zones
                 ["public IPv4 addresses", 4, 3.65, 14.6],
+                // The platform's controllers as a share of a t3.medium (2 vCPU, 4 GiB) at the spot price.
+                ["metrics-server (share of a node)", 0.05, 10.7, 0.54],
+                ["cluster-autoscaler (share of a node)", 0.073, 10.7, 0.78],
+                ["EKS add-ons", 5, 0, 0],
             ],
         );
-        assert.strictEqual(estimate.total, 128.63);
+        assert.strictEqual(estimate.total, 129.95);
     });
 
     it("a private, 3-zone on-demand cluster: a NAT gateway and an address per zone", () => {
@@ -59,7 +63,7 @@ describe("cost model (components/cost/cost.ts)", () => {
         assert.deepStrictEqual(lines["node disks (EBS gp3)"].monthly, 12);
         assert.deepStrictEqual([lines["NAT gateways"].quantity, lines["NAT gateways"].monthly], [3, 98.55]); // 3 × 0.045 × 730
         assert.deepStrictEqual(lines["public IPv4 addresses"].quantity, 6); // 3 NAT EIPs + 3 NLB addresses, private nodes have none
-        assert.strictEqual(estimateMonthlyCost(cluster).total, 432.12);
+        assert.strictEqual(estimateMonthlyCost(cluster).total, 439.12);
     });
 
     it("uat and prod stack files: one NAT gateway, and one per zone", () => {
@@ -67,8 +71,8 @@ describe("cost model (components/cost/cost.ts)", () => {
         const prod = estimateMonthlyCost(stackCluster("prod"));
         assert.strictEqual(byItem(uat.lines)["NAT gateways"].quantity, 1);
         assert.strictEqual(byItem(prod.lines)["NAT gateways"].quantity, 3);
-        assert.strictEqual(uat.total, 350.67);
-        assert.strictEqual(prod.total, 654.36);
+        assert.strictEqual(uat.total, 361.18);
+        assert.strictEqual(prod.total, 664.87);
     });
 
     it("with the stack files' configs (observability included), staging costs at most 40% of prod (and less than uat)", () => {
@@ -89,6 +93,29 @@ describe("cost model (components/cost/cost.ts)", () => {
         assert.strictEqual(byItem(lines)["public IPv4 addresses"].quantity, 2); // just the 2 public nodes
     });
 
+    it("the cluster-autoscaler's ceiling: the same stack with every pool at maxSize (nodes, their disks and public addresses)", () => {
+        const staging = stackEstimate("staging");
+        // 2 more spot nodes ($10.70 each), 40 GiB more disk ($0.08), 2 more public addresses ($3.65).
+        assert.strictEqual(staging.ceiling, Math.round((staging.total + 2 * 10.7 + 40 * 0.08 + 2 * 3.65) * 100) / 100);
+        assert.strictEqual(staging.ceiling, 161.85);
+        assert.ok(stackEstimate("prod").ceiling > stackEstimate("prod").total);
+        const fixed = estimateMonthlyCost(parseCluster("t", { nodePools: [{ minSize: 2, desiredSize: 2, maxSize: 2 }] }));
+        assert.strictEqual(fixed.ceiling, fixed.total, "a pool at its maxSize cannot grow");
+        const existing = estimateMonthlyCost(parseCluster("dev", { kind: "existing" }));
+        assert.deepStrictEqual([existing.total, existing.ceiling], [0, 0]);
+        assert.match(formatCost("staging", staging), /^ceiling: every pool at maxSize\s+\$161\.85\s+as far as the cluster-autoscaler may scale the nodes$/m);
+        assert.ok(!/ceiling/.test(formatCost("t", fixed)));
+    });
+
+    it("the platform's controllers are priced as the node share their requests need; EKS add-ons cost nothing", () => {
+        const uat = byItem(stackEstimate("uat").lines);
+        // Two metrics-server replicas of 100m on a 2-vCPU m6i.large: 10% of a node.
+        assert.deepStrictEqual([uat["metrics-server (share of a node)"].quantity, uat["metrics-server (share of a node)"].monthly], [0.1, 7.01]);
+        assert.match(uat["metrics-server (share of a node)"].basis, /requests 2 × 100m CPU \/ 200Mi of a m6i\.large/);
+        assert.deepStrictEqual([uat["cluster-autoscaler (share of a node)"].quantity, uat["EKS add-ons"].monthly], [0.05, 0]);
+        assert.match(uat["EKS add-ons"].basis, /eks-pod-identity-agent, vpc-cni, kube-proxy, coredns, aws-ebs-csi-driver/);
+    });
+
     it("an existing cluster costs nothing here, and says why", () => {
         const estimate = estimateMonthlyCost(parseCluster("dev", { kind: "existing" }));
         assert.deepStrictEqual([estimate.lines, estimate.total], [[], 0]);
@@ -105,9 +132,9 @@ describe("cost model (components/cost/cost.ts)", () => {
 
     it("formatCost prints every line, the total and the assumptions", () => {
         const text = formatCost("staging", estimateMonthlyCost(stackCluster("staging")));
-        assert.match(text, /estimated monthly cost of stack staging: \$128\.63 \(us-east-1 prices of \d{4}-\d{2}, 730 h\/month, spot assumed 65% off on-demand\)/);
+        assert.match(text, /estimated monthly cost of stack staging: \$129\.95 \(us-east-1 prices of \d{4}-\d{2}, 730 h\/month, spot assumed 65% off on-demand\)/);
         assert.match(text, /nodes, pool spot \(SPOT\)\s+2 nodes\s+\$10\.70\s+\$21\.40/);
-        assert.match(text, /^total\s+\$128\.63$/m);
+        assert.match(text, /^total\s+\$129\.95$/m);
         assert.match(text, /not included: data transfer/);
     });
 });
@@ -125,8 +152,8 @@ describe("npm run plan shows the estimate", () => {
         }
         const text = printed.join("\n");
         assert.ok(text.indexOf("SERVICE") < text.indexOf("estimated monthly cost"), text);
-        assert.match(text, /estimated monthly cost of stack staging: \$128\.63/);
-        assert.match(text, /^total\s+\$128\.63$/m);
+        assert.match(text, /estimated monthly cost of stack staging: \$129\.95/);
+        assert.match(text, /^total\s+\$129\.95$/m);
     });
 });
 
@@ -148,19 +175,25 @@ describe("README's cost table", () => {
         assert.deepStrictEqual(row("load balancer (NLB)"), estimates.map((e) => money(e["load balancer (NLB, Istio ingress)"])));
         const nodes = (e: Record<string, CostLine>) => Object.values(e).filter((l) => l.item.startsWith("nodes")).reduce((sum, l) => sum + l.monthly, 0).toFixed(2);
         assert.deepStrictEqual(row("nodes"), estimates.map(nodes));
-        // The observability addons' node share (Prometheus, Grafana, Kiali together), "—" where they are off.
-        const addons = (e: Record<string, CostLine>) => {
-            const shares = Object.values(e).filter((l) => l.item.endsWith("(share of a node)"));
-            return shares.length === 0 ? "—" : shares.reduce((sum, l) => sum + l.monthly, 0).toFixed(2);
+        // Node shares: the platform's controllers together, the observability addons together ("—" where they are off).
+        const shares = (e: Record<string, CostLine>, observability: boolean) => {
+            const found = Object.values(e).filter((l) => l.item.endsWith("(share of a node)") && /^(Prometheus|Grafana|Kiali) /.test(l.item) === observability);
+            return found.length === 0 ? "—" : found.reduce((sum, l) => sum + l.monthly, 0).toFixed(2);
         };
-        assert.deepStrictEqual(row("observability (node share)"), estimates.map(addons));
+        assert.deepStrictEqual(row("platform controllers (node share)"), estimates.map((e) => shares(e, false)));
+        assert.deepStrictEqual(row("EKS add-ons"), estimates.map((e) => money(e["EKS add-ons"])));
+        assert.deepStrictEqual(row("observability (node share)"), estimates.map((e) => shares(e, true)));
         assert.deepStrictEqual(row("Prometheus volume (EBS gp3)"), estimates.map((e) => money(e["Prometheus volume (EBS gp3)"])));
         assert.deepStrictEqual(
             row("**total**"),
             ["staging", "uat", "prod"].map((s) => stackEstimate(s).total.toFixed(2)),
         );
+        assert.deepStrictEqual(
+            row("ceiling: every pool at maxSize"),
+            ["staging", "uat", "prod"].map((s) => stackEstimate(s).ceiling.toFixed(2)),
+        );
         // Every line of every stack is in one of the rows above.
-        const rowed = /^(EKS control plane|nodes, |node disks|NAT gateways|load balancer|public IPv4|.* \(share of a node\)$|Prometheus volume)/;
+        const rowed = /^(EKS control plane|nodes, |node disks|NAT gateways|load balancer|public IPv4|.* \(share of a node\)$|EKS add-ons$|Prometheus volume)/;
         for (const e of estimates) for (const item of Object.keys(e)) assert.match(item, rowed);
     });
 });

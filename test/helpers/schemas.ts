@@ -91,6 +91,8 @@ const CLUSTER_SCOPED = new Set([
 
 /** Kinds whose name must be a DNS-1035 label (it becomes a DNS name). Others take a DNS-1123 subdomain. */
 const DNS1035_NAMED = new Set(["Service"]);
+/** RBAC kinds: the API server checks their names as path segments only (`system:metrics-server` is valid). */
+const PATH_SEGMENT_NAMED = new Set(["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]);
 /** Kinds whose name must be a DNS-1123 label. */
 const DNS1123_LABEL_NAMED = new Set(["Namespace"]);
 
@@ -219,6 +221,8 @@ function metadataProblems(obj: AnyObject, problems: string[]): void {
         problems.push("metadata.name is required");
     } else if (DNS1035_NAMED.has(obj.kind)) {
         if (!(name.length <= 63 && DNS1035_LABEL.test(name))) problems.push(`metadata.name ${JSON.stringify(name)} is not a DNS-1035 label`);
+    } else if (PATH_SEGMENT_NAMED.has(obj.kind)) {
+        if (name === "." || name === ".." || /[/%]/.test(name)) problems.push(`metadata.name ${JSON.stringify(name)} is not a valid path segment`);
     } else if (DNS1123_LABEL_NAMED.has(obj.kind)) {
         if (!(name.length <= 63 && DNS1123_LABEL.test(name))) problems.push(`metadata.name ${JSON.stringify(name)} is not a DNS-1123 label`);
     } else if (!(name.length <= 253 && DNS1123_SUBDOMAIN.test(name))) {

@@ -46,6 +46,9 @@ describe("upstream charts: observability addons with each stack's values", () =>
                 assert.deepStrictEqual(claims, []);
                 assert.ok(server.spec.template.spec.volumes.some((v: any) => v.name === "storage-volume" && v.emptyDir));
             }
+            // Data on the node's emptyDir: the cluster-autoscaler may not drain that node to scale down.
+            const annotations = server.spec.template.metadata.annotations ?? {};
+            assert.strictEqual(annotations["cluster-autoscaler.kubernetes.io/safe-to-evict"], config.storageGi > 0 ? undefined : "false");
             // Istio's pods are scraped through the chart's kubernetes-pods job, every 15 s.
             const scrape = parseYaml(one(objects, "ConfigMap", "prometheus").data["prometheus.yml"]);
             assert.strictEqual(scrape.global.scrape_interval, "15s");

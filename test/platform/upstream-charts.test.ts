@@ -3,7 +3,7 @@
 // chart's values.schema.json included), every object is schema-valid, and the objects are what the stack asks for.
 // The platform's charts here; the observability addons' in test/observability/upstream-charts.test.ts.
 import * as assert from "assert";
-import { IstioConfig, parseCluster } from "../../components/platform/config";
+import { EksClusterConfig, IstioConfig, parseCluster } from "../../components/platform/config";
 import { istioReleases } from "../../components/platform/istio";
 import { PlatformReleaseSpec } from "../../components/shared/helm";
 import { readStackConfig } from "../../scripts/stack-file";
@@ -131,4 +131,65 @@ describe("upstream charts: Istio 1.30.3 (base, istiod, gateway) with each stack'
         }
         assert.deepStrictEqual(["a/b", "a/b:latest", "registry:5000/a/b", "a/b:1.2", `a/b@sha256:${"0".repeat(64)}`].map(imagePinned), [false, false, false, true, true]);
     });
+});
+
+describe("upstream charts: metrics-server 3.13.1 and cluster-autoscaler 9.59.0 with each stack's values", () => {
+    const platformReplicasOf = (stack: string) => (istioOf(stack).gateway.replicas > 1 ? 2 : 1);
+
+    for (const stack of STACKS) {
+        it(`${stack}: metrics-server serves metrics.k8s.io, replicated with a PodDisruptionBudget where the platform is highly available`, async () => {
+            const { release, objects } = await releaseOf(stack, "cluster-addons-metrics-server");
+            assert.deepStrictEqual([release.chart, release.version, release.namespace], ["metrics-server", "3.13.1", "kube-system"]);
+            const api = one(objects, "APIService", "v1beta1.metrics.k8s.io");
+            assert.deepStrictEqual([api.spec.service.name, api.spec.service.namespace], ["metrics-server", "kube-system"]);
+            const deployment = one(objects, "Deployment", "metrics-server");
+            const replicas = platformReplicasOf(stack);
+            assert.strictEqual(deployment.spec.replicas, replicas);
+            assert.deepStrictEqual(kind(objects, "PodDisruptionBudget").map((p) => p.spec.minAvailable), replicas > 1 ? [1] : []);
+            assert.deepStrictEqual((deployment.spec.template.spec.topologySpreadConstraints ?? []).map((t: any) => t.topologyKey), replicas > 1 ? ["topology.kubernetes.io/zone"] : []);
+            const [server] = containersOf(deployment);
+            assert.strictEqual(server.image, "registry.k8s.io/metrics-server/metrics-server:v0.8.1");
+            assert.deepStrictEqual(server.resources.requests, { cpu: "100m", memory: "200Mi" });
+            assert.strictEqual(deployment.spec.template.spec.priorityClassName, "system-cluster-critical");
+            assert.strictEqual(one(objects, "ServiceAccount").metadata.name, deployment.spec.template.spec.serviceAccountName);
+        });
+
+        it(`${stack}: the cluster-autoscaler discovers this cluster's node groups, in its region, with the image of the cluster's Kubernetes minor`, async () => {
+            const { release, objects } = await releaseOf(stack, "cluster-addons-cluster-autoscaler");
+            assert.deepStrictEqual([release.chart, release.version, release.namespace], ["cluster-autoscaler", "9.59.0", "kube-system"]);
+            const deployment = one(objects, "Deployment", "cluster-autoscaler");
+            assert.strictEqual(deployment.spec.replicas, 1);
+            const [autoscaler] = containersOf(deployment);
+            assert.strictEqual(autoscaler.image, `registry.k8s.io/autoscaling/cluster-autoscaler:${(parseCluster(stack, readStackConfig(stack).cluster) as EksClusterConfig).addons["cluster-autoscaler"]}`);
+            assert.strictEqual((parseCluster(stack, readStackConfig(stack).cluster) as EksClusterConfig).kubernetesVersion, "1.35");
+            const args: string[] = autoscaler.command;
+            for (const arg of [
+                "--cloud-provider=aws",
+                `--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/stagehand-${stack}`,
+                "--balance-similar-node-groups=true",
+                // Meshed pods all have emptyDir volumes (the sidecar's): with the default, no such node would be removed.
+                "--skip-nodes-with-local-storage=false",
+            ]) {
+                assert.ok(args.includes(arg), `${arg} in ${args.join(" ")}`);
+            }
+            assert.deepStrictEqual(autoscaler.env.find((e: any) => e.name === "AWS_REGION"), { name: "AWS_REGION", value: "us-east-1" });
+            // No access keys: its credentials come through EKS Pod Identity, for this ServiceAccount.
+            assert.ok(!autoscaler.env.some((e: any) => /AWS_ACCESS_KEY|AWS_SECRET/.test(e.name)));
+            assert.deepStrictEqual(kind(objects, "Secret"), []);
+            assert.strictEqual(deployment.spec.template.spec.serviceAccountName, "cluster-autoscaler");
+            assert.strictEqual(one(objects, "ServiceAccount").metadata.name, "cluster-autoscaler");
+            assert.deepStrictEqual(autoscaler.resources.requests, { cpu: "100m", memory: "300Mi" });
+            assert.ok(imagePinned(autoscaler.image));
+        });
+
+        it(`${stack}: every HorizontalPodAutoscaler the platform renders reads resource metrics, which metrics-server serves`, async () => {
+            const { releases, kubernetesVersion } = await programReleases(stack);
+            const hpas = releases.flatMap((r) => kind(renderRelease(r, kubernetesVersion), "HorizontalPodAutoscaler"));
+            const served = releases.flatMap((r) => kind(renderRelease(r, kubernetesVersion), "APIService")).map((a) => a.metadata.name);
+            for (const hpa of hpas) {
+                for (const m of hpa.spec.metrics) assert.strictEqual(m.type, "Resource", `${hpa.metadata.name}: ${m.type} metrics need another adapter`);
+            }
+            assert.deepStrictEqual(served, ["v1beta1.metrics.k8s.io"], `${stack}: ${hpas.length} HPAs, resource metrics served`);
+        });
+    }
 });
