@@ -6,7 +6,7 @@ import * as path from "path";
 import { parseStackConfig } from "../components/config";
 import { parseServices, ServiceConfig } from "../components/service/config";
 import { deployedState } from "../components/service/deployed";
-import { checkMove, moveError } from "../components/service/moves";
+import { checkMove, MoveKind, moveError } from "../components/service/moves";
 import { StagePlan, stagePlan } from "../components/service/stages";
 import { projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
 
@@ -26,6 +26,11 @@ export interface ServiceDiff {
     service: string;
     ok: boolean;
     line: string;
+    /**
+     * The legal move of a service in both revisions (absent for a removed service and a refused move): its kind
+     * and the stages it goes between (`from` absent for a new service). Read by scripts/verdict-gate.ts.
+     */
+    move?: { kind: MoveKind; from?: number; to: number };
 }
 
 function changes(before: StagePlan, after: StagePlan): string[] {
@@ -60,7 +65,7 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
         }
         const after = stagePlan(b);
         if (!a) {
-            out.push({ service: name, ok: true, line: `${name}: new service, ${after.description}` });
+            out.push({ service: name, ok: true, line: `${name}: new service, ${after.description}`, move: { kind: "first", to: b.stage } });
             continue;
         }
         if (JSON.stringify(a) === JSON.stringify(b)) continue;
@@ -73,7 +78,12 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
         }
         const stage = a.stage === b.stage ? `stage ${b.stage} (unchanged)` : `stage ${a.stage} -> ${b.stage}${KIND_WORDS[check.kind] ?? ""}`;
         const moved = changes(before, after);
-        out.push({ service: name, ok: true, line: `${name}: ${[stage, ...(moved.length ? moved : ["no change to traffic, tags or replicas"])].join(", ")}` });
+        out.push({
+            service: name,
+            ok: true,
+            line: `${name}: ${[stage, ...(moved.length ? moved : ["no change to traffic, tags or replicas"])].join(", ")}`,
+            move: { kind: check.kind, from: a.stage, to: b.stage },
+        });
     }
     return out;
 }

@@ -2,9 +2,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
+import { execFileSync } from "child_process";
+import { Document, parse, parseDocument } from "yaml";
 import { parseCluster } from "../components/platform/config";
 import { changedStacks } from "../scripts/changed-stacks";
+import { main as gateMain } from "../scripts/verdict-gate";
 import { knownStacks, projectRoot, readStackConfig } from "../scripts/stack-file";
 
 const workflowsDir = path.join(projectRoot, ".github", "workflows");
@@ -27,7 +29,7 @@ function npmScripts(workflow: any): string[] {
 
 // ---- GitHub Actions expressions, the subset the workflows use: enough to run a job's `if:`s and `runs-on`
 // the way GitHub does (a step's `if` without a status function means `success() && (...)`; `==` is loose and
-// case-insensitive on strings; `&&` and `||` return an operand).
+// case-insensitive on strings; `&&` and `||` return an operand; `contains()`; `a.*.b` filters an array's elements).
 
 interface JobStatus {
     failed: boolean;
@@ -47,7 +49,7 @@ function looseEquals(a: any, b: any): boolean {
 
 function evaluate(expression: string, ctx: Record<string, any>, status: JobStatus = { failed: false }): any {
     const tokens: { op?: string; str?: string; num?: number; ident?: string }[] = [];
-    const lexer = /\s*(?:(&&|\|\||==|!=|!|\(|\))|'((?:[^']|'')*)'|([A-Za-z_][\w-]*(?:\.[\w-]+)*)|(\d+))\s*/y;
+    const lexer = /\s*(?:(&&|\|\||==|!=|!|\(|\)|,)|'((?:[^']|'')*)'|([A-Za-z_][\w-]*(?:\.(?:[\w-]+|\*))*)|(\d+))\s*/y;
     while (lexer.lastIndex < expression.length) {
         const start = lexer.lastIndex;
         const m = lexer.exec(expression);
@@ -63,7 +65,13 @@ function evaluate(expression: string, ctx: Record<string, any>, status: JobStatu
         if (tokens[i]?.op !== op) throw new Error(`expected ${op} in ${JSON.stringify(expression)}`);
         i++;
     };
-    const call = (name: string): boolean => {
+    const call = (name: string, args: any[]): boolean => {
+        if (name === "contains") {
+            const [search, item] = args;
+            if (Array.isArray(search)) return search.some((e) => looseEquals(e, item));
+            return String(search ?? "").toLowerCase().includes(String(item ?? "").toLowerCase());
+        }
+        if (args.length > 0) throw new Error(`${name}() takes no arguments here`);
         switch (name) {
             case "always":
                 return true;
@@ -77,7 +85,19 @@ function evaluate(expression: string, ctx: Record<string, any>, status: JobStatu
                 throw new Error(`function ${name}() is not supported here`);
         }
     };
-    const lookup = (p: string) => p.split(".").reduce((v: any, k) => (v === null || v === undefined ? null : v[k] ?? null), ctx);
+    const lookup = (p: string) => {
+        let v: any = ctx;
+        let filtered = false;
+        for (const k of p.split(".")) {
+            if (k === "*") {
+                v = v === null || typeof v !== "object" ? [] : Array.isArray(v) ? v : Object.values(v);
+                filtered = true;
+            } else if (filtered) {
+                v = (v as any[]).map((e) => (e === null || typeof e !== "object" ? null : e[k] ?? null)).filter((e) => e !== null);
+            } else v = v === null || v === undefined ? null : v[k] ?? null;
+        }
+        return v;
+    };
     const primary = (): any => {
         const t = tokens[i++];
         if (!t) throw new Error(`unexpected end of ${JSON.stringify(expression)}`);
@@ -91,8 +111,16 @@ function evaluate(expression: string, ctx: Record<string, any>, status: JobStatu
         if (t.ident !== undefined) {
             if (peek()?.op === "(") {
                 i++;
+                const args: any[] = [];
+                if (peek()?.op !== ")") {
+                    args.push(or());
+                    while (peek()?.op === ",") {
+                        i++;
+                        args.push(or());
+                    }
+                }
                 expect(")");
-                return call(t.ident);
+                return call(t.ident, args);
             }
             return lookup(t.ident);
         }
@@ -157,6 +185,8 @@ interface PullRequest {
     stack: string;
     fork?: boolean;
     vars?: Record<string, string>;
+    /** The pull request's labels. */
+    labels?: string[];
     /** The outcome (and outputs) of a step, by id, name or command; any other step succeeds, a bare `exit 1` fails. */
     outcomes?: Record<string, { outcome: "success" | "failure"; outputs?: Record<string, string> }>;
 }
@@ -166,7 +196,13 @@ function pullRequestContext(pr: PullRequest): Record<string, any> {
         github: {
             repository: "acme/stagehand",
             base_ref: "main",
-            event: { pull_request: { number: 7, head: { repo: { full_name: pr.fork ? "someone/stagehand" : "acme/stagehand" } } } },
+            event: {
+                pull_request: {
+                    number: 7,
+                    head: { repo: { full_name: pr.fork ? "someone/stagehand" : "acme/stagehand" } },
+                    labels: (pr.labels ?? []).map((name, i) => ({ id: i + 1, name, color: "ededed" })),
+                },
+            },
         },
         matrix: { stack: pr.stack },
         vars: pr.vars ?? {},
@@ -449,7 +485,7 @@ describe("GitHub workflows (.github/workflows)", () => {
             assert.ok(up > i, "the outputs are uploaded after the preview");
             assert.deepStrictEqual(
                 preview.steps[up].with.path.trim().split("\n").map((l: string) => l.trim()),
-                ["plan-diff.txt", "policies.txt", "preview.txt", "result.json"],
+                ["plan-diff.txt", "policies.txt", "preview.txt", "verdict-gate.json", "verdict.txt", "result.json"],
             );
             assert.strictEqual(preview.steps[up].with.name, "preview-${{ matrix.stack }}");
         });
@@ -597,17 +633,22 @@ describe("GitHub workflows (.github/workflows)", () => {
                 const long = "FIRST-LINE\n" + "  ~ kubernetes:helm.sh/v3:Release checkout-canary ```values```\n".repeat(6000) + "Policies:\n    - [mandatory] canary-weights\nLAST-LINE\n";
                 assert.ok(long.length > 300000);
                 const policies = "policy pack on stack prod, offline (...)\nmandatory  POLICY-LINE\npolicies: 1 mandatory, 0 advisory violation(s) (11 rules)\n";
+                const verdict = "VERDICT-FIRST\n" + "  - canary p95 latency 900 ms is above 500 ms\n".repeat(2000) + "VERDICT-LAST\n";
                 artifact(root, "prod", {
                     "plan-diff.txt": "PLAN-DIFF-TEXT\n",
                     "policies.txt": policies,
                     "preview.txt": long,
-                    "result.json": '{"stack":"prod","plan":"0","policies":"1","preview":"failure"}',
+                    "verdict-gate.json": JSON.stringify({ stack: "prod", prometheus: true, judge: [{ service: "checkout", stage: 2, stageCount: 6, stageName: "canary 10%" }], skip: [] }),
+                    "verdict.txt": verdict,
+                    "result.json": '{"stack":"prod","plan":"0","policies":"1","preview":"failure","verdict":"1","override":"false"}',
                 });
                 const { calls } = await runCommentScript({ sameRepo: true, dir: root });
                 const body = calls.create[0].body as string;
                 assert.ok(body.length <= 65536, `${body.length} characters`);
                 assert.ok(body.length > 60000, "uses the room it has");
-                for (const part of ["PLAN-DIFF-TEXT", "POLICY-LINE", "policies: 1 mandatory", "FIRST-LINE", "canary-weights", "LAST-LINE", "characters cut"]) assert.ok(body.includes(part), part);
+                for (const part of ["PLAN-DIFF-TEXT", "POLICY-LINE", "policies: 1 mandatory", "FIRST-LINE", "canary-weights", "LAST-LINE", "characters cut", "VERDICT-FIRST", "VERDICT-LAST"])
+                    assert.ok(body.includes(part), part);
+                assert.ok(verdict.length > 65536 / 4 && body.split("characters cut").length - 1 === 2, "a long verdict is cut too, to a quarter of the room");
                 assert.match(body, /^````text$/m, "a fence longer than the backticks in the output");
             } finally {
                 fs.rmSync(root, { recursive: true, force: true });
@@ -635,6 +676,225 @@ describe("GitHub workflows (.github/workflows)", () => {
         });
     });
 
+    describe("the metrics verdict on the PR: the canaries a pull request moves on are judged where they are now", () => {
+        const pr = load("pull-request.yml");
+        const preview = pr.jobs.preview;
+        const LABEL = "stagehand/override-verdict";
+        const planOk = { plan: { outcome: "success" as const, outputs: { exit: "0" } } };
+        const upload = "Upload the outputs for the comment";
+        const failVerdict = "Fail on a failing verdict";
+        const warnVerdict = "Warn on an inconclusive or overridden verdict";
+        const gate = (judge: string, prometheus = "true") => ({ gate: { outcome: "success" as const, outputs: { judge, prometheus, cluster: "stagehand-uat", region: "us-east-1" } } });
+        const judged = (exit: string) => ({ ...planOk, preview: { outcome: "success" as const }, ...gate("checkout"), verdict: { outcome: "success" as const, outputs: { exit } } });
+        const step = (id: string) => preview.steps.find((s: any) => s.id === id || s.name === id);
+        const at = (id: string) => preview.steps.indexOf(step(id));
+
+        /**
+         * What the gate step hands the verdict step for `stack`: the real Pulumi.<stack>.yaml committed as the base
+         * revision, `edit` applied to the working tree, the gate's real `--list`, then the step's own node snippet.
+         */
+        async function gateOutputs(stack: string, edit: (doc: Document) => void): Promise<Record<string, string>> {
+            const repo = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-gate-step-"));
+            try {
+                const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, stdio: "pipe" });
+                const file = path.join(repo, `Pulumi.${stack}.yaml`);
+                const text = fs.readFileSync(path.join(projectRoot, `Pulumi.${stack}.yaml`), "utf8");
+                fs.writeFileSync(file, text);
+                git("init", "-q");
+                git("add", ".");
+                git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base");
+                const doc = parseDocument(text);
+                edit(doc);
+                fs.writeFileSync(file, doc.toString());
+                let list = "";
+                const code = await gateMain([stack, "HEAD", "--list"], {}, { root: repo, out: (t) => (list += t), err: (t) => assert.fail(t) });
+                assert.strictEqual(code, 0);
+                fs.writeFileSync(path.join(repo, "verdict-gate.json"), list);
+                const snippet = /node -e '\n([\s\S]*?)\n\s*' >> "\$GITHUB_OUTPUT"/.exec(step("gate").run)?.[1];
+                assert.ok(snippet, "the gate step turns the list into step outputs with node");
+                const printed = execFileSync(process.execPath, ["-e", snippet], { cwd: repo, encoding: "utf8" });
+                return Object.fromEntries(printed.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+            } finally {
+                fs.rmSync(repo, { recursive: true, force: true });
+            }
+        }
+        const setStage = (service: string, stage: number) => (doc: Document) => doc.setIn(["config", "stagehand:services", service, "stage"], stage);
+
+        it("a change of the override label runs the checks again (a job reads the labels of the event that started it)", () => {
+            assert.deepStrictEqual([...pr.on.pull_request.types].sort(), ["labeled", "opened", "reopened", "synchronize", "unlabeled"]);
+            assert.strictEqual(preview.env.OVERRIDE_VERDICT, `\${{ contains(github.event.pull_request.labels.*.name, '${LABEL}') }}`);
+        });
+
+        it("in the preview job, after the preview and before the upload: the gate lists the canaries offline, the verdict judges them through a port-forward", () => {
+            assert.ok(at("preview") >= 0 && at("preview") < at("gate") && at("gate") < at("verdict"), "gate and verdict after the preview");
+            assert.ok(at("verdict") < at("Record the outcome for the comment") && at("Record the outcome for the comment") < at(upload) && at(upload) < at(failVerdict));
+            assert.ok(at("Assume the read-only preview role") < at("verdict"), "with the preview role's credentials");
+            assert.match(step("gate").run, /^npm run --silent verdict-gate -- \$\{\{ matrix.stack \}\} origin\/\$\{\{ github.base_ref \}\} --list > verdict-gate.json\n/);
+            const run: string = step("verdict").run;
+            assert.match(run, /^set \+e\n/, "its exit status is recorded, not fatal before the upload");
+            assert.match(run, /aws eks update-kubeconfig --name "\$CLUSTER" --region "\$\{REGION:-\$AWS_REGION\}"/);
+            const forward = run.indexOf("kubectl -n istio-system port-forward svc/prometheus 9090:9090 > port-forward.log 2>&1 &\nforward=$!");
+            const ready = run.indexOf("http://127.0.0.1:9090/-/ready");
+            const judge = run.indexOf('npm run --silent verdict-gate -- ${{ matrix.stack }} origin/${{ github.base_ref }} > verdict.txt 2>&1\ncode=$?\necho "exit=$code" >> "$GITHUB_OUTPUT"');
+            const kill = run.indexOf('kill "$forward"');
+            assert.ok(forward >= 0 && forward < ready && ready < judge && judge < kill, "port-forward, wait until Prometheus answers, judge, then stop the port-forward");
+            assert.match(run, /kill -0 "\$forward" 2> \/dev\/null \|\| break/, "stops waiting when the port-forward ends (no access, no Prometheus)");
+            assert.strictEqual(step("verdict").env.CLUSTER, "${{ steps.gate.outputs.cluster }}");
+        });
+
+        it("runs only when the pull request moves a canary on, from the real stack files: uat judges payments 2 -> 3; a rollback or 1 -> 2 needs none", async () => {
+            const forward = await gateOutputs("uat", setStage("payments", 3));
+            assert.deepStrictEqual(forward, { judge: "payments", prometheus: "true", cluster: "stagehand-uat", region: "us-east-1" });
+            const run = simulate(preview, { stack: "uat", outcomes: { ...planOk, preview: { outcome: "success" }, gate: { outcome: "success", outputs: forward } } });
+            assert.ok(run.ran.includes("gate") && run.ran.includes("verdict"), run.ran.join(", "));
+            assert.ok(run.ran.indexOf("preview") < run.ran.indexOf("verdict"));
+            assert.strictEqual(run.failed, false);
+
+            const startRelease = (doc: Document) => {
+                doc.setIn(["config", "stagehand:services", "checkout", "canary"], "1.5.0");
+                setStage("checkout", 2)(doc);
+            };
+            for (const edit of [setStage("payments", 1), startRelease]) {
+                const none = await gateOutputs("uat", edit);
+                assert.strictEqual(none.judge, "");
+                const quiet = simulate(preview, { stack: "uat", outcomes: { ...planOk, preview: { outcome: "success" }, gate: { outcome: "success", outputs: none } } });
+                assert.ok(quiet.ran.includes("gate") && !quiet.ran.includes("verdict"), quiet.ran.join(", "));
+                assert.strictEqual(quiet.failed, false);
+            }
+        });
+
+        it("staging has no Prometheus: the canary is listed, no verdict runs, and nothing fails", async () => {
+            const outputs = await gateOutputs("staging", setStage("checkout", 3));
+            assert.deepStrictEqual([outputs.judge, outputs.prometheus], ["checkout", "false"]);
+            const run = simulate(preview, { stack: "staging", outcomes: { ...planOk, preview: { outcome: "success" }, gate: { outcome: "success", outputs } } });
+            assert.ok(run.ran.includes("gate") && !run.ran.includes("verdict") && run.ran.includes(upload), run.ran.join(", "));
+            assert.ok(!run.ran.includes(failVerdict) && !run.ran.includes(warnVerdict));
+            assert.strictEqual(run.failed, false);
+        });
+
+        it("a failing verdict: uploaded for the comment, then the job fails", () => {
+            const run = simulate(preview, { stack: "uat", outcomes: judged("1") });
+            assert.ok(run.ran.includes("verdict") && run.ran.includes(upload) && run.ran.includes(failVerdict), run.ran.join(", "));
+            assert.ok(run.ran.indexOf(upload) < run.ran.indexOf(failVerdict), "uploaded first, then the job fails");
+            assert.strictEqual(run.failed, true);
+            const otherLabel = simulate(preview, { stack: "uat", labels: ["documentation"], outcomes: judged("1") });
+            assert.ok(otherLabel.failed && otherLabel.ran.includes(failVerdict), "only the override label overrides");
+        });
+
+        it("the override label lets a failing or unjudged verdict pass, with a warning", () => {
+            for (const exit of ["1", "3", "4"]) {
+                const run = simulate(preview, { stack: "uat", labels: ["documentation", LABEL], outcomes: judged(exit) });
+                assert.ok(!run.ran.includes(failVerdict) && run.ran.includes(warnVerdict) && run.ran.includes(upload), `exit ${exit}: ${run.ran.join(", ")}`);
+                assert.strictEqual(run.failed, false, `exit ${exit}`);
+            }
+        });
+
+        it("Prometheus not reached (3) or the gate unable to run (4) fails like a failing verdict; not enough traffic (2) passes with a warning; healthy (0) passes", () => {
+            for (const exit of ["3", "4"]) {
+                const run = simulate(preview, { stack: "prod", vars: { PROD_RUNNER: "prod-vpc" }, outcomes: judged(exit) });
+                assert.ok(run.failed && run.ran.includes(failVerdict), `exit ${exit}`);
+            }
+            const quiet = simulate(preview, { stack: "uat", outcomes: judged("2") });
+            assert.ok(!quiet.failed && quiet.ran.includes(warnVerdict) && !quiet.ran.includes(failVerdict), quiet.ran.join(", "));
+            const healthy = simulate(preview, { stack: "uat", outcomes: judged("0") });
+            assert.ok(!healthy.failed && !healthy.ran.includes(warnVerdict) && !healthy.ran.includes(failVerdict), healthy.ran.join(", "));
+        });
+
+        it("no verdict for a fork (no credentials), after a refused move, or when a step before it failed", () => {
+            const fork = simulate(preview, { stack: "uat", fork: true, outcomes: { ...planOk, ...gate("checkout") } });
+            assert.ok(fork.ran.includes("gate") && !fork.ran.includes("verdict") && !fork.failed, fork.ran.join(", "));
+            const refused = simulate(preview, { stack: "uat", outcomes: { plan: { outcome: "success", outputs: { exit: "1" } }, ...gate("checkout") } });
+            assert.ok(!refused.ran.includes("gate") && !refused.ran.includes("verdict"));
+            const noRole = simulate(preview, { stack: "uat", outcomes: { ...planOk, ...gate("checkout"), "Assume the read-only preview role": { outcome: "failure" } } });
+            assert.ok(!noRole.ran.includes("verdict") && !noRole.ran.includes(failVerdict) && noRole.ran.includes(upload) && noRole.failed);
+        });
+
+        describe("the comment carries the verdict", () => {
+            /** result.json as the record step writes it: its own shell lines, run with the step's environment. */
+            function recordResult(dir: string, env: Record<string, string>): string {
+                const record = step("Record the outcome for the comment");
+                assert.strictEqual(record.env.VERDICT_EXIT, "${{ steps.verdict.outputs.exit }}");
+                assert.ok(preview.env.OVERRIDE_VERDICT, "the job's environment has the label's presence");
+                execFileSync("bash", ["-e", "-c", record.run], { cwd: dir, stdio: "pipe", env: { ...process.env, STACK: "uat", PLAN_EXIT: "0", POLICIES_EXIT: "0", PREVIEW_OUTCOME: "success", ...env } });
+                return fs.readFileSync(path.join(dir, "result.json"), "utf8");
+            }
+            const list = (stack: string, prometheus: boolean) =>
+                JSON.stringify({
+                    stack,
+                    base: "origin/main",
+                    prometheus,
+                    cluster: `stagehand-${stack}`,
+                    region: "us-east-1",
+                    judge: [{ service: "checkout", namespace: "checkout", stage: 2, stageCount: 6, stageName: "canary 10%", to: 3, kind: "forward", description: "..." }],
+                    skip: [],
+                });
+            const VERDICT =
+                "metrics verdict of stack uat: ...\ncheckout: stage 2/6 canary 10% -> 3: FAILING\ngate: FAILS: a canary is failing\n\n---- checkout\nverdict: failing\n  - canary error rate 5.00% (50 of 1000 requests) is above 1.00%\n";
+            async function comment(stack: string, files: Record<string, string>, sameRepo = true): Promise<string> {
+                const root = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-comment-"));
+                try {
+                    artifact(root, stack, { "plan-diff.txt": "checkout: stage 2 -> 3, canary 10% -> 90%\n", "policies.txt": "policy pack on stack x\npolicies: 0 mandatory, 0 advisory violation(s) (10 rules)\n", ...files });
+                    const { calls, summary } = await runCommentScript({ sameRepo, dir: root });
+                    return sameRepo ? (calls.create[0].body as string) : summary;
+                } finally {
+                    fs.rmSync(root, { recursive: true, force: true });
+                }
+            }
+            const verdictLine = (body: string) => body.split("\n").find((l) => l.startsWith("**Metrics verdict**")) ?? "";
+
+            it("the verdict's output, between the plan diff and the policies, and what it does to the check", async () => {
+                const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-result-"));
+                try {
+                    const failing = await comment("uat", { "verdict-gate.json": list("uat", true), "verdict.txt": VERDICT, "result.json": recordResult(dir, { VERDICT_EXIT: "1", OVERRIDE_VERDICT: "false" }) });
+                    assert.strictEqual(
+                        verdictLine(failing),
+                        "**Metrics verdict** of the canaries this pull request moves on, at the stage deployed now: **failing** (exit 1): this pull request cannot be merged as it is, unless a reviewer who judged the canary adds the label `stagehand/override-verdict`",
+                    );
+                    assert.match(failing, /^checkout: stage 2\/6 canary 10% -> 3: FAILING$/m);
+                    assert.match(failing, /^  - canary error rate 5\.00% \(50 of 1000 requests\) is above 1\.00%$/m);
+                    assert.ok(failing.indexOf("Plan diff") < failing.indexOf("Metrics verdict") && failing.indexOf("Metrics verdict") < failing.indexOf("Policy pack, offline"));
+
+                    const overridden = await comment("uat", { "verdict-gate.json": list("uat", true), "verdict.txt": VERDICT, "result.json": recordResult(dir, { VERDICT_EXIT: "1", OVERRIDE_VERDICT: "true" }) });
+                    assert.match(verdictLine(overridden), /: \*\*failing\*\* \(exit 1\), \*\*overridden\*\* by the label `stagehand\/override-verdict`: the check passes$/);
+                    assert.match(overridden, /gate: FAILS: a canary is failing/, "the verdict is shown all the same");
+
+                    const down = await comment("uat", {
+                        "verdict-gate.json": list("uat", true),
+                        "verdict.txt": "checkout: ...: NOT JUDGED\n\nkubectl port-forward said:\nerror: pods/portforward is forbidden\n",
+                        "result.json": recordResult(dir, { VERDICT_EXIT: "3", OVERRIDE_VERDICT: "false" }),
+                    });
+                    assert.match(verdictLine(down), /: \*\*not judged\*\* \(exit 3\): Prometheus could not be queried, the output below says why: this pull request cannot be merged as it is, unless/);
+                    assert.match(down, /^error: pods\/portforward is forbidden$/m);
+
+                    const quiet = await comment("uat", { "verdict-gate.json": list("uat", true), "verdict.txt": "checkout: ...: not enough traffic\n", "result.json": recordResult(dir, { VERDICT_EXIT: "2", OVERRIDE_VERDICT: "false" }) });
+                    assert.match(verdictLine(quiet), /: \*\*not enough traffic\*\* to judge checkout \(stage 2\/6 canary 10%\) \(exit 2\): no evidence either way, so judge the canary yourself before approving\. The check passes$/);
+
+                    const healthy = await comment("uat", { "verdict-gate.json": list("uat", true), "verdict.txt": "checkout: ...: healthy\n", "result.json": recordResult(dir, { VERDICT_EXIT: "0", OVERRIDE_VERDICT: "false" }) });
+                    assert.match(verdictLine(healthy), /: passed: checkout \(stage 2\/6 canary 10%\) healthy$/);
+                } finally {
+                    fs.rmSync(dir, { recursive: true, force: true });
+                }
+            });
+
+            it("staging (no Prometheus), a fork, and a pull request that moves no canary on: the comment says why there is no verdict", async () => {
+                const unjudged = '{"stack":"uat","plan":"0","policies":"0","preview":"success","verdict":"","override":"false"}';
+                const staging = await comment("staging", { "verdict-gate.json": list("staging", false), "result.json": unjudged });
+                assert.match(
+                    verdictLine(staging),
+                    /: not run for checkout \(stage 2\/6 canary 10%\): stack `staging` has no Prometheus \(`stagehand:observability` leaves it off\), so there is no verdict to ask for: judge the canary yourself before approving\. The check does not fail for it$/,
+                );
+                const fork = await comment("uat", { "verdict-gate.json": list("uat", true), "result.json": unjudged }, false);
+                assert.match(verdictLine(fork), /: not run for checkout \(stage 2\/6 canary 10%\): this pull request comes from a fork, and GitHub gives a fork's workflow no credentials/);
+                const none = await comment("uat", { "verdict-gate.json": JSON.stringify({ stack: "uat", prometheus: true, judge: [], skip: [{ service: "checkout", why: "rollback" }] }), "result.json": unjudged });
+                assert.match(verdictLine(none), /: none needed: no service moves on from a stage where its canary serves traffic/);
+                const refused = await comment("uat", { "result.json": '{"stack":"uat","plan":"1","policies":"1","preview":""}' });
+                assert.match(verdictLine(refused), /: not run: the plan diff refused a move$/);
+                const failedBefore = await comment("uat", { "verdict-gate.json": list("uat", true), "result.json": unjudged });
+                assert.match(verdictLine(failedBefore), /: did not run: a step before it failed/);
+            });
+        });
+    });
+
     describe("the expression reader the tests above rely on", () => {
         it("reads GitHub's operators, defaults and coercions", () => {
             const ctx = { a: "x", n: null, steps: { s: { outputs: { exit: "1" } } } };
@@ -647,6 +907,14 @@ describe("GitHub workflows (.github/workflows)", () => {
             assert.strictEqual(runsIf("${{ !cancelled() && a == 'x' }}", ctx, { failed: true }), true);
             assert.strictEqual(runsIf(undefined, ctx, { failed: false }), true);
             assert.throws(() => evaluate("a[0]", ctx));
+            const labelled = { pr: { labels: [{ name: "docs" }, { name: "Stagehand/Override-Verdict" }], none: [] } };
+            assert.deepStrictEqual(evaluate("pr.labels.*.name", labelled), ["docs", "Stagehand/Override-Verdict"]);
+            assert.strictEqual(evaluate("contains(pr.labels.*.name, 'stagehand/override-verdict')", labelled), true, "case-insensitive, as GitHub compares");
+            assert.strictEqual(evaluate("contains(pr.labels.*.name, 'stagehand/override')", labelled), false, "an element, not a substring of one");
+            assert.strictEqual(evaluate("contains(pr.none.*.name, 'docs')", labelled), false);
+            assert.strictEqual(evaluate("contains(pr.missing.*.name, 'docs')", labelled), false);
+            assert.strictEqual(evaluate("contains('Hello', 'ell')", labelled), true, "a string: a substring");
+            assert.throws(() => evaluate("success('x')", ctx));
         });
     });
 });

@@ -45,7 +45,12 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
 
     it("honours the stack-wide allowSkip", () => {
         const [d] = diffStack("staging", { services: { checkout: svc() } }, { allowSkip: true, services: { checkout: svc({ stage: 4 }) } });
-        assert.deepStrictEqual(d, { service: "checkout", ok: true, line: "checkout: stage 2 -> 4 (skip, allowSkip), canary 10% -> 100%, canary replicas 2 -> 3" });
+        assert.deepStrictEqual(d, {
+            service: "checkout",
+            ok: true,
+            line: "checkout: stage 2 -> 4 (skip, allowSkip), canary 10% -> 100%, canary replicas 2 -> 3",
+            move: { kind: "skip", from: 2, to: 4 },
+        });
     });
 
     describe("against a git revision", () => {
