@@ -46,6 +46,7 @@ export = async () => {
             provider,
             clusterName: cluster.clusterName,
             region: cluster.region,
+            vpcId: cluster.vpc.id,
             waitFor: Object.values(cluster.addons),
             tags: { "stagehand:stack": stack },
         });

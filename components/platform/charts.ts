@@ -2,26 +2,32 @@
 // - metrics-server, the resource metrics API every HorizontalPodAutoscaler reads (services', istiod's, the gateway's);
 // - cluster-autoscaler with auto-discovery: it adds and removes nodes of each managed node group within the pool's
 //   minSize..maxSize (EKS tags each group's Auto Scaling group `k8s.io/cluster-autoscaler/enabled` and
-//   `k8s.io/cluster-autoscaler/<cluster>`, which is what it discovers). Why not Karpenter: README "Node autoscaling".
+//   `k8s.io/cluster-autoscaler/<cluster>`, which is what it discovers). Why not Karpenter: README "Autoscaling";
+// - the AWS Load Balancer Controller, which turns the ingress gateway's LoadBalancer Service into an NLB with IP
+//   targets (the gateway's pods themselves), in place of Kubernetes' legacy in-tree controller.
 // The versions are pinned to the archives in ../shared/charts that the tests render (test/platform/upstream-charts.test.ts).
 import { PlatformReleaseSpec } from "../shared/helm";
 import type { EksClusterConfig } from "./config";
 
 export const METRICS_SERVER_CHART = { chart: "metrics-server", repo: "https://kubernetes-sigs.github.io/metrics-server/", version: "3.13.1" } as const;
 export const CLUSTER_AUTOSCALER_CHART = { chart: "cluster-autoscaler", repo: "https://kubernetes.github.io/autoscaler", version: "9.59.0" } as const;
+export const LOAD_BALANCER_CONTROLLER_CHART = { chart: "aws-load-balancer-controller", repo: "https://aws.github.io/eks-charts", version: "3.5.0" } as const;
 
 /** Where the platform's controllers run. */
 export const PLATFORM_NAMESPACE = "kube-system";
 /** The cluster-autoscaler's ServiceAccount (and Deployment name); its IAM role is associated with it through Pod Identity. */
 export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
+/** The AWS Load Balancer Controller's ServiceAccount (and Deployment name); its IAM role comes through Pod Identity. */
+export const LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-controller";
 /** Tag EKS puts on a managed node group's Auto Scaling group, naming the cluster it belongs to. */
 export const autoscalerOwnershipTag = (clusterName: string) => `k8s.io/cluster-autoscaler/${clusterName}`;
 
 /** Requests of each controller's container (the cost estimate prices them as a share of a node). */
 export const METRICS_SERVER_RESOURCES = { requests: { cpu: "100m", memory: "200Mi" }, limits: { memory: "400Mi" } } as const;
 export const CLUSTER_AUTOSCALER_RESOURCES = { requests: { cpu: "100m", memory: "300Mi" }, limits: { memory: "600Mi" } } as const;
+export const LOAD_BALANCER_CONTROLLER_RESOURCES = { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } } as const;
 
-export type PlatformChartKey = "metrics-server" | "cluster-autoscaler";
+export type PlatformChartKey = "metrics-server" | "cluster-autoscaler" | "aws-load-balancer-controller";
 export type PlatformChartSpec = PlatformReleaseSpec<PlatformChartKey>;
 
 /**
@@ -32,6 +38,7 @@ export type PlatformChartSpec = PlatformReleaseSpec<PlatformChartKey>;
 export interface ClusterFacts<T = string> {
     clusterName: T;
     region: T;
+    vpcId: T;
 }
 
 /**
@@ -91,6 +98,40 @@ export function clusterAutoscalerValues<T>(cluster: EksClusterConfig, facts: Clu
     };
 }
 
+/**
+ * The AWS Load Balancer Controller: the cluster, region and VPC given (pods cannot ask the metadata service); IP
+ * targets by default; no ALB IngressClass (the platform's ingress is the Istio gateway behind an NLB); its webhook
+ * certificate kept across upgrades; replicated like the rest of the platform.
+ */
+export function loadBalancerControllerValues<T>(cluster: EksClusterConfig, facts: ClusterFacts<T>): Record<string, unknown> {
+    const replicas = platformReplicas(cluster);
+    return {
+        fullnameOverride: LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
+        clusterName: facts.clusterName,
+        region: facts.region,
+        vpcId: facts.vpcId,
+        replicaCount: replicas,
+        serviceAccount: { create: true, name: LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT },
+        defaultTargetType: "ip",
+        createIngressClassResource: false,
+        keepTLSSecret: true,
+        resources: { requests: { ...LOAD_BALANCER_CONTROLLER_RESOURCES.requests }, limits: { ...LOAD_BALANCER_CONTROLLER_RESOURCES.limits } },
+        ...(replicas > 1
+            ? {
+                  podDisruptionBudget: { minAvailable: 1 },
+                  topologySpreadConstraints: [
+                      {
+                          maxSkew: 1,
+                          topologyKey: "topology.kubernetes.io/zone",
+                          whenUnsatisfiable: "ScheduleAnyway",
+                          labelSelector: { matchLabels: { "app.kubernetes.io/name": LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, "app.kubernetes.io/instance": LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT } },
+                      },
+                  ],
+              }
+            : {}),
+    };
+}
+
 const describe = (c: { chart: string; version: string }) => `${c.chart} ${c.version} (stagehand platform)`;
 
 /** The platform's Helm releases on an EKS cluster, in install order. */
@@ -105,6 +146,15 @@ export function platformChartReleases<T>(cluster: EksClusterConfig, facts: Clust
             values: clusterAutoscalerValues(cluster, facts),
             after: [],
             description: describe(CLUSTER_AUTOSCALER_CHART),
+        },
+        {
+            key: "aws-load-balancer-controller",
+            name: "aws-load-balancer-controller",
+            ...LOAD_BALANCER_CONTROLLER_CHART,
+            namespace: PLATFORM_NAMESPACE,
+            values: loadBalancerControllerValues(cluster, facts),
+            after: [],
+            description: describe(LOAD_BALANCER_CONTROLLER_CHART),
         },
     ];
 }
@@ -149,5 +199,6 @@ export function platformChartRequests(cluster: EksClusterConfig): { addon: strin
     return [
         { addon: "metrics-server", replicas: platformReplicas(cluster), ...METRICS_SERVER_RESOURCES.requests },
         { addon: "cluster-autoscaler", replicas: 1, ...CLUSTER_AUTOSCALER_RESOURCES.requests },
+        { addon: "aws-load-balancer-controller", replicas: platformReplicas(cluster), ...LOAD_BALANCER_CONTROLLER_RESOURCES.requests },
     ];
 }

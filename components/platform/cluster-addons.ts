@@ -1,23 +1,31 @@
 // ClusterAddons: what the platform installs on an EKS cluster once its nodes and EKS add-ons are up, before Istio and
-// anything else: the encrypted gp3 StorageClass (the cluster's default), metrics-server and the cluster-autoscaler
-// (./charts.ts) with the autoscaler's IAM role through EKS Pod Identity. Everything here is the platform's, not a
-// service's or an observability addon's.
+// anything else: the encrypted gp3 StorageClass (the cluster's default), metrics-server, the cluster-autoscaler and
+// the AWS Load Balancer Controller (./charts.ts), the two controllers with their own IAM roles through EKS Pod
+// Identity. Everything here is the platform's, not a service's or an observability addon's.
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { platformReleases } from "../shared/helm-release";
-import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, clusterAutoscalerPolicy, PLATFORM_NAMESPACE, PlatformChartKey, platformChartReleases } from "./charts";
+import {
+    CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+    clusterAutoscalerPolicy,
+    LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
+    PLATFORM_NAMESPACE,
+    PlatformChartKey,
+    platformChartReleases,
+} from "./charts";
 import { EksClusterConfig } from "./config";
-import { podIdentityTrustPolicy } from "./iam";
+import { loadBalancerControllerPolicy, podIdentityTrustPolicy } from "./iam";
 import { EBS_STORAGE_CLASS, ebsStorageClass } from "./storage";
 
 export interface ClusterAddonsArgs {
     /** The stack's validated `stagehand:cluster` (kind eks). */
     config: EksClusterConfig;
     provider: k8s.Provider;
-    /** The EKS cluster's name and region, for the controllers (given, never read from the instance metadata). */
+    /** The EKS cluster's name, region and VPC, for the controllers (given, never read from the instance metadata). */
     clusterName: pulumi.Input<string>;
     region: pulumi.Input<string>;
+    vpcId: pulumi.Input<string>;
     /** What the addons wait for: the EKS add-ons (the StorageClass's provisioner, DNS, the Pod Identity agent). */
     waitFor: pulumi.Input<pulumi.Resource>[];
     tags?: Record<string, string>;
@@ -40,23 +48,27 @@ export class ClusterAddons extends pulumi.ComponentResource {
             aliases: [{ name: "observability-gp3", parent: pulumi.createUrn("observability", "stagehand:index:Observability") }],
         });
 
-        // The cluster-autoscaler's own role, for its ServiceAccount only: it may resize only this cluster's node groups.
-        const autoscalerRole = new aws.iam.Role(`${name}-cluster-autoscaler`, { assumeRolePolicy: podIdentityTrustPolicy(), tags: args.tags }, parent);
-        const autoscalerPolicy = new aws.iam.RolePolicy(
-            `${name}-cluster-autoscaler`,
-            { role: autoscalerRole.id, policy: pulumi.output(args.clusterName).apply(clusterAutoscalerPolicy) },
-            parent,
-        );
-        const autoscalerIdentity = new aws.eks.PodIdentityAssociation(
-            `${name}-cluster-autoscaler`,
-            { clusterName: args.clusterName, namespace: PLATFORM_NAMESPACE, serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, roleArn: autoscalerRole.arn, tags: args.tags },
-            { ...parent, dependsOn: [autoscalerPolicy] },
-        );
+        // Each controller that calls AWS gets its own role, for its ServiceAccount only: the cluster-autoscaler may
+        // resize only this cluster's node groups; the load balancer controller manages only what it tagged.
+        const controllerIdentity = (key: PlatformChartKey, serviceAccount: string, policy: pulumi.Input<string>) => {
+            const role = new aws.iam.Role(`${name}-${key}`, { assumeRolePolicy: podIdentityTrustPolicy(), tags: args.tags }, parent);
+            const rolePolicy = new aws.iam.RolePolicy(`${name}-${key}`, { role: role.id, policy }, parent);
+            return new aws.eks.PodIdentityAssociation(
+                `${name}-${key}`,
+                { clusterName: args.clusterName, namespace: PLATFORM_NAMESPACE, serviceAccount, roleArn: role.arn, tags: args.tags },
+                { ...parent, dependsOn: [rolePolicy] },
+            );
+        };
+        const identities: Partial<Record<PlatformChartKey, aws.eks.PodIdentityAssociation>> = {
+            "cluster-autoscaler": controllerIdentity("cluster-autoscaler", CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, pulumi.output(args.clusterName).apply(clusterAutoscalerPolicy)),
+            "aws-load-balancer-controller": controllerIdentity("aws-load-balancer-controller", LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, loadBalancerControllerPolicy()),
+        };
 
-        const facts = { clusterName: args.clusterName, region: args.region };
-        this.releases = platformReleases(name, platformChartReleases(args.config, facts), k8sOpts, (spec) =>
-            spec.key === "cluster-autoscaler" ? [...args.waitFor, autoscalerIdentity] : args.waitFor,
-        );
+        const facts = { clusterName: args.clusterName, region: args.region, vpcId: args.vpcId };
+        this.releases = platformReleases(name, platformChartReleases(args.config, facts), k8sOpts, (spec) => {
+            const identity = identities[spec.key];
+            return identity ? [...args.waitFor, identity] : args.waitFor;
+        });
         this.registerOutputs({ storageClassName: this.storageClassName });
     }
 }

@@ -23,8 +23,22 @@ export type IstioReleaseKey = "base" | "istiod" | "istiod-canary" | "gateway";
 /** One Helm release of Istio: what it installs and which releases it waits for. */
 export type IstioReleaseSpec = PlatformReleaseSpec<IstioReleaseKey>;
 
-/** `LoadBalancer` Services on EKS become NLBs (the in-tree default is a Classic ELB). */
-export const EKS_LOAD_BALANCER_ANNOTATIONS = { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" };
+/** The ingress gateway's readiness endpoint (the gateway chart's readiness probe): what the NLB health-checks. */
+export const GATEWAY_READINESS = { port: 15021, path: "/healthz/ready" } as const;
+
+/**
+ * On EKS the gateway's `LoadBalancer` Service is the AWS Load Balancer Controller's (components/platform/charts.ts),
+ * never the legacy in-tree controller's (which ignores `type: external`): an internet-facing NLB whose targets are
+ * the gateway pods' own IPs, health-checked on their readiness endpoint, so a pod gets traffic only once it is ready.
+ */
+export const EKS_LOAD_BALANCER_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+    "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol": "http",
+    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": String(GATEWAY_READINESS.port),
+    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": GATEWAY_READINESS.path,
+} as const;
 
 /** istiod values: one small replica, or several with a PodDisruptionBudget and an autoscaler. */
 export function istiodValues(config: IstioConfig, revision = ""): Record<string, unknown> {

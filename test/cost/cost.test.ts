@@ -45,10 +45,11 @@ describe("cost model (components/cost/cost.ts)", () => {
                 // The platform's controllers as a share of a t3.medium (2 vCPU, 4 GiB) at the spot price.
                 ["metrics-server (share of a node)", 0.05, 10.7, 0.54],
                 ["cluster-autoscaler (share of a node)", 0.073, 10.7, 0.78],
+                ["aws-load-balancer-controller (share of a node)", 0.031, 10.7, 0.33],
                 ["EKS add-ons", 5, 0, 0],
             ],
         );
-        assert.strictEqual(estimate.total, 129.95);
+        assert.strictEqual(estimate.total, 130.28);
     });
 
     it("a private, 3-zone on-demand cluster: a NAT gateway and an address per zone", () => {
@@ -63,7 +64,7 @@ describe("cost model (components/cost/cost.ts)", () => {
         assert.deepStrictEqual(lines["node disks (EBS gp3)"].monthly, 12);
         assert.deepStrictEqual([lines["NAT gateways"].quantity, lines["NAT gateways"].monthly], [3, 98.55]); // 3 × 0.045 × 730
         assert.deepStrictEqual(lines["public IPv4 addresses"].quantity, 6); // 3 NAT EIPs + 3 NLB addresses, private nodes have none
-        assert.strictEqual(estimateMonthlyCost(cluster).total, 439.12);
+        assert.strictEqual(estimateMonthlyCost(cluster).total, 440.87);
     });
 
     it("uat and prod stack files: one NAT gateway, and one per zone", () => {
@@ -71,8 +72,8 @@ describe("cost model (components/cost/cost.ts)", () => {
         const prod = estimateMonthlyCost(stackCluster("prod"));
         assert.strictEqual(byItem(uat.lines)["NAT gateways"].quantity, 1);
         assert.strictEqual(byItem(prod.lines)["NAT gateways"].quantity, 3);
-        assert.strictEqual(uat.total, 361.18);
-        assert.strictEqual(prod.total, 664.87);
+        assert.strictEqual(uat.total, 364.68);
+        assert.strictEqual(prod.total, 668.37);
     });
 
     it("with the stack files' configs (observability included), staging costs at most 40% of prod (and less than uat)", () => {
@@ -97,13 +98,13 @@ describe("cost model (components/cost/cost.ts)", () => {
         const staging = stackEstimate("staging");
         // 2 more spot nodes ($10.70 each), 40 GiB more disk ($0.08), 2 more public addresses ($3.65).
         assert.strictEqual(staging.ceiling, Math.round((staging.total + 2 * 10.7 + 40 * 0.08 + 2 * 3.65) * 100) / 100);
-        assert.strictEqual(staging.ceiling, 161.85);
+        assert.strictEqual(staging.ceiling, 162.18);
         assert.ok(stackEstimate("prod").ceiling > stackEstimate("prod").total);
         const fixed = estimateMonthlyCost(parseCluster("t", { nodePools: [{ minSize: 2, desiredSize: 2, maxSize: 2 }] }));
         assert.strictEqual(fixed.ceiling, fixed.total, "a pool at its maxSize cannot grow");
         const existing = estimateMonthlyCost(parseCluster("dev", { kind: "existing" }));
         assert.deepStrictEqual([existing.total, existing.ceiling], [0, 0]);
-        assert.match(formatCost("staging", staging), /^ceiling: every pool at maxSize\s+\$161\.85\s+as far as the cluster-autoscaler may scale the nodes$/m);
+        assert.match(formatCost("staging", staging), /^ceiling: every pool at maxSize\s+\$162\.18\s+as far as the cluster-autoscaler may scale the nodes$/m);
         assert.ok(!/ceiling/.test(formatCost("t", fixed)));
     });
 
@@ -132,9 +133,9 @@ describe("cost model (components/cost/cost.ts)", () => {
 
     it("formatCost prints every line, the total and the assumptions", () => {
         const text = formatCost("staging", estimateMonthlyCost(stackCluster("staging")));
-        assert.match(text, /estimated monthly cost of stack staging: \$129\.95 \(us-east-1 prices of \d{4}-\d{2}, 730 h\/month, spot assumed 65% off on-demand\)/);
+        assert.match(text, /estimated monthly cost of stack staging: \$130\.28 \(us-east-1 prices of \d{4}-\d{2}, 730 h\/month, spot assumed 65% off on-demand\)/);
         assert.match(text, /nodes, pool spot \(SPOT\)\s+2 nodes\s+\$10\.70\s+\$21\.40/);
-        assert.match(text, /^total\s+\$129\.95$/m);
+        assert.match(text, /^total\s+\$130\.28$/m);
         assert.match(text, /not included: data transfer/);
     });
 });
@@ -152,8 +153,8 @@ describe("npm run plan shows the estimate", () => {
         }
         const text = printed.join("\n");
         assert.ok(text.indexOf("SERVICE") < text.indexOf("estimated monthly cost"), text);
-        assert.match(text, /estimated monthly cost of stack staging: \$129\.95/);
-        assert.match(text, /^total\s+\$129\.95$/m);
+        assert.match(text, /estimated monthly cost of stack staging: \$130\.28/);
+        assert.match(text, /^total\s+\$130\.28$/m);
     });
 });
 

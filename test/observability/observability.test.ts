@@ -291,7 +291,7 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
         // The exported estimate carries the addons' lines.
         const items = outputs.monthlyCost.lines.map((l: CostLine) => l.item);
         for (const item of ["Prometheus (share of a node)", "Grafana (share of a node)", "Kiali (share of a node)", "Prometheus volume (EBS gp3)"]) assert.ok(items.includes(item), item);
-        assert.strictEqual(outputs.monthlyCost.total, 689.89);
+        assert.strictEqual(outputs.monthlyCost.total, 693.39);
     });
 });
 
@@ -323,10 +323,10 @@ describe("observability cost (components/cost/cost.ts)", () => {
 
     it("the totals: staging unchanged (off), uat and prod with their addons; staging stays under 40% of prod", () => {
         const totals = ["staging", "uat", "prod"].map((s) => estimateMonthlyCost(stackCluster(s), { observability: stackObs(s) }).total);
-        assert.deepStrictEqual(totals, [129.95, 373.44, 689.89]);
+        assert.deepStrictEqual(totals, [130.28, 376.94, 693.39]);
         assert.deepStrictEqual(
             ["staging", "uat", "prod"].map((s) => estimateMonthlyCost(stackCluster(s)).total),
-            [129.95, 361.18, 664.87],
+            [130.28, 364.68, 668.37],
             "without the addons: the cluster alone",
         );
         assert.ok(totals[0] / totals[2] <= 0.4);

@@ -12,6 +12,7 @@ import {
     platformReplicas,
 } from "../../components/platform/charts";
 import { Cluster } from "../../components/platform/cluster";
+import { loadBalancerControllerPolicy } from "../../components/platform/iam";
 import { EksClusterConfig, parseCluster } from "../../components/platform/config";
 import { ConfigError } from "../../components/shared/errors";
 import { readStackConfig } from "../../scripts/stack-file";
@@ -30,12 +31,13 @@ const waitsFor = (r: Registered, type: string, name: string) => r.dependencies.s
 
 describe("platform charts (pure): metrics-server and the cluster-autoscaler", () => {
     it("pinned charts from their own repositories, into kube-system, in order", () => {
-        const releases = platformChartReleases(eksOf("prod"), { clusterName: "stagehand-prod", region: "us-east-1" });
+        const releases = platformChartReleases(eksOf("prod"), { clusterName: "stagehand-prod", region: "us-east-1", vpcId: "vpc-1" });
         assert.deepStrictEqual(
             releases.map((r) => [r.key, r.name, r.chart, r.repo, r.version, r.namespace]),
             [
                 ["metrics-server", "metrics-server", "metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.13.1", "kube-system"],
                 ["cluster-autoscaler", "cluster-autoscaler", "cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.59.0", "kube-system"],
+                ["aws-load-balancer-controller", "aws-load-balancer-controller", "aws-load-balancer-controller", "https://aws.github.io/eks-charts", "3.5.0", "kube-system"],
             ],
         );
     });
@@ -45,7 +47,7 @@ describe("platform charts (pure): metrics-server and the cluster-autoscaler", ()
     });
 
     it("the cluster-autoscaler is told its cluster and region (never the instance metadata's) and runs the cluster's minor", () => {
-        const values = clusterAutoscalerValues(eksOf("uat"), { clusterName: "stagehand-uat", region: "eu-west-1" }) as any;
+        const values = clusterAutoscalerValues(eksOf("uat"), { clusterName: "stagehand-uat", region: "eu-west-1", vpcId: "vpc-1" }) as any;
         assert.deepStrictEqual([values.autoDiscovery, values.awsRegion, values.image, values.cloudProvider], [{ clusterName: "stagehand-uat" }, "eu-west-1", { tag: "v1.35.0" }, "aws"]);
         assert.deepStrictEqual(values.rbac.serviceAccount, { create: true, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT });
     });
@@ -77,38 +79,63 @@ describe("platform charts (pure): metrics-server and the cluster-autoscaler", ()
 
 describe("ClusterAddons under Pulumi mocks (index.ts)", () => {
     for (const stack of ["staging", "uat", "prod"]) {
-        it(`${stack}: metrics-server and the cluster-autoscaler are atomic releases after every EKS add-on; the autoscaler after its Pod Identity association`, async () => {
+        it(`${stack}: metrics-server, the cluster-autoscaler and the load balancer controller are atomic releases after every EKS add-on; each controller after its own Pod Identity`, async () => {
             const { resources } = await runProgram(stack, readStackConfig(stack));
             const addons = ofType(resources, "aws:eks/addon:Addon").map((a) => a.name);
             assert.strictEqual(addons.length, 5);
-            for (const name of ["cluster-addons-metrics-server", "cluster-addons-cluster-autoscaler"]) {
-                const release = byName(resources, name);
-                assert.strictEqual(release.type, RELEASE);
+            const charts = ["metrics-server", "cluster-autoscaler", "aws-load-balancer-controller"];
+            for (const chart of charts) {
+                const release = byName(resources, `cluster-addons-${chart}`);
                 assert.deepStrictEqual([release.inputs.atomic, release.inputs.namespace], [true, "kube-system"]);
                 assert.match(release.parent ?? "", /stagehand:index:ClusterAddons::cluster-addons$/);
-                for (const a of addons) assert.ok(dependencyNames(release).includes(a), `${name} waits for ${a}`);
+                for (const a of addons) assert.ok(dependencyNames(release).includes(a), `${chart} waits for ${a}`);
                 assert.match(release.provider ?? "", /::cluster-k8s::/);
             }
-            const association = ofType(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+            const associations = ofType(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
             assert.deepStrictEqual(
-                association.map((a) => [a.name, a.inputs.clusterName, a.inputs.namespace, a.inputs.serviceAccount, a.inputs.roleArn]),
-                [["cluster-addons-cluster-autoscaler", `stagehand-${stack}`, "kube-system", "cluster-autoscaler", "arn:aws:mock:::cluster-addons-cluster-autoscaler"]],
+                associations.map((a) => [a.name, a.inputs.clusterName, a.inputs.namespace, a.inputs.serviceAccount, a.inputs.roleArn]).sort((x, y) => String(y[0]).localeCompare(String(x[0]))),
+                [
+                    ["cluster-addons-cluster-autoscaler", `stagehand-${stack}`, "kube-system", "cluster-autoscaler", "arn:aws:mock:::cluster-addons-cluster-autoscaler"],
+                    ["cluster-addons-aws-load-balancer-controller", `stagehand-${stack}`, "kube-system", "aws-load-balancer-controller", "arn:aws:mock:::cluster-addons-aws-load-balancer-controller"],
+                ],
             );
+            const ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation";
             const autoscaler = byName(resources, "cluster-addons-cluster-autoscaler");
-            assert.ok(waitsFor(autoscaler, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "cluster-addons-cluster-autoscaler"), "the release waits for its association");
-            assert.ok(!waitsFor(byName(resources, "cluster-addons-metrics-server"), "aws:eks/podIdentityAssociation:PodIdentityAssociation", "cluster-addons-cluster-autoscaler"));
-            // The association names the ServiceAccount the chart creates.
-            assert.strictEqual(autoscaler.inputs.values.rbac.serviceAccount.name, association[0].inputs.serviceAccount);
-            const role = ofType(resources, "aws:iam/role:Role").find((r) => r.name === "cluster-addons-cluster-autoscaler")!;
-            assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal, { Service: "pods.eks.amazonaws.com" });
-            const policy = ofType(resources, "aws:iam/rolePolicy:RolePolicy").find((r) => r.name === "cluster-addons-cluster-autoscaler")!;
-            assert.strictEqual(policy.inputs.policy, clusterAutoscalerPolicy(`stagehand-${stack}`));
+            const controller = byName(resources, "cluster-addons-aws-load-balancer-controller");
+            assert.ok(waitsFor(autoscaler, ASSOCIATION, "cluster-addons-cluster-autoscaler"), "the autoscaler waits for its association");
+            assert.ok(waitsFor(controller, ASSOCIATION, "cluster-addons-aws-load-balancer-controller"), "the controller waits for its association");
+            assert.ok(!waitsFor(byName(resources, "cluster-addons-metrics-server"), ASSOCIATION, "cluster-addons-cluster-autoscaler"));
+            // Each association names the ServiceAccount its chart creates.
+            assert.strictEqual(autoscaler.inputs.values.rbac.serviceAccount.name, "cluster-autoscaler");
+            assert.strictEqual(controller.inputs.values.serviceAccount.name, "aws-load-balancer-controller");
+            for (const key of ["cluster-autoscaler", "aws-load-balancer-controller"]) {
+                const role = ofType(resources, "aws:iam/role:Role").find((r) => r.name === `cluster-addons-${key}`)!;
+                assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal, { Service: "pods.eks.amazonaws.com" });
+            }
+            const policy = (key: string) => ofType(resources, "aws:iam/rolePolicy:RolePolicy").find((r) => r.name === `cluster-addons-${key}`)!.inputs.policy;
+            assert.strictEqual(policy("cluster-autoscaler"), clusterAutoscalerPolicy(`stagehand-${stack}`));
+            assert.strictEqual(policy("aws-load-balancer-controller"), loadBalancerControllerPolicy());
             assert.strictEqual(autoscaler.inputs.values.autoDiscovery.clusterName, `stagehand-${stack}`);
-            // Istio waits for the platform, including the autoscaler and metrics-server.
-            const istiod = byName(resources, "istio-istiod");
-            for (const dep of ["cluster-addons-metrics-server", "cluster-addons-cluster-autoscaler"]) assert.ok(dependencyNames(istiod).includes(dep), `istiod waits for ${dep}`);
+            // The controller is told its cluster, region and VPC (the stack's VPC), never left to the metadata service.
+            assert.deepStrictEqual([controller.inputs.values.clusterName, controller.inputs.values.region, controller.inputs.values.vpcId], [`stagehand-${stack}`, "us-east-1", "cluster-vpc-id"]);
+            // Istio, whose gateway Service the controller serves, waits for the whole platform.
+            for (const name of ["istio-istiod", "istio-gateway"]) {
+                for (const chart of charts) assert.ok(dependencyNames(byName(resources, name)).includes(`cluster-addons-${chart}`), `${name} waits for ${chart}`);
+            }
         });
     }
+
+    it("the load balancer controller's policy changes and deletes only what it tagged as a controller's", () => {
+        const statements = JSON.parse(loadBalancerControllerPolicy()).Statement;
+        const allowing = (action: string) => statements.filter((st: any) => st.Action.includes(action));
+        for (const action of ["elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:DeleteTargetGroup", "ec2:DeleteSecurityGroup", "elasticloadbalancing:ModifyLoadBalancerAttributes"]) {
+            const found = allowing(action);
+            assert.ok(found.length > 0, action);
+            for (const st of found) assert.deepStrictEqual(st.Condition, { Null: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } }, action);
+        }
+        for (const st of allowing("elasticloadbalancing:CreateLoadBalancer")) assert.deepStrictEqual(st.Condition, { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } });
+        assert.deepStrictEqual(allowing("iam:CreateServiceLinkedRole")[0].Condition, { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } });
+    });
 
     it("node groups keep their bounds from the stack; the autoscaler owns their size in between (desiredSize is not set back)", async () => {
         const ignored = new Map<string, string[]>();

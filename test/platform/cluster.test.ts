@@ -544,7 +544,7 @@ describe("program wiring of the cluster (index.ts)", () => {
         for (const r of k8sResources) assert.match(r.provider ?? "", /::cluster-k8s::/, `${r.type} ${r.name}`);
         assert.strictEqual(outputs.clusterName, "stagehand-staging");
         assert.strictEqual(JSON.parse(outputs.kubeconfig)["current-context"], "stagehand-staging");
-        assert.strictEqual(outputs.monthlyCost.total, 129.95);
+        assert.strictEqual(outputs.monthlyCost.total, 130.28);
         assert.strictEqual(outputs.istioVersion, "1.30.3");
     });
 

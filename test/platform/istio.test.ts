@@ -97,11 +97,18 @@ describe("Istio releases (pure)", () => {
         assert.deepStrictEqual(gw.topologySpreadConstraints[0].labelSelector.matchLabels, { app: "istio-ingress", istio: "ingress" });
     });
 
-    it("the ingress is an NLB on EKS; an existing cluster gets the Service type it asks for, unannotated", () => {
-        assert.deepStrictEqual((gatewayValues(istioFrom({}), "eks") as any).service, {
-            type: "LoadBalancer",
-            annotations: { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" },
+    it("the ingress is an NLB of the AWS Load Balancer Controller on EKS; an existing cluster gets the Service type it asks for, unannotated", () => {
+        assert.deepStrictEqual((gatewayValues(istioFrom({}), "eks") as any).service.annotations, {
+            "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+            "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+            "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+            "service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol": "http",
+            "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": "15021",
+            "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": "/healthz/ready",
         });
+        assert.strictEqual((gatewayValues(istioFrom({}), "eks") as any).service.type, "LoadBalancer");
+        // A NodePort gateway on EKS gets no load balancer, so no annotations either.
+        assert.deepStrictEqual((gatewayValues(istioFrom({ gateway: { serviceType: "NodePort" } }), "eks") as any).service.annotations, {});
         assert.deepStrictEqual((gatewayValues(istioFrom({ gateway: { serviceType: "NodePort" } }), "existing") as any).service, { type: "NodePort", annotations: {} });
         assert.deepStrictEqual((gatewayValues(istioFrom({}), "existing") as any).service.annotations, {});
     });

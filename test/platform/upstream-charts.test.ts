@@ -3,6 +3,7 @@
 // chart's values.schema.json included), every object is schema-valid, and the objects are what the stack asks for.
 // The platform's charts here; the observability addons' in test/observability/upstream-charts.test.ts.
 import * as assert from "assert";
+import { parse as parseYaml } from "yaml";
 import { EksClusterConfig, IstioConfig, parseCluster } from "../../components/platform/config";
 import { istioReleases } from "../../components/platform/istio";
 import { PlatformReleaseSpec } from "../../components/shared/helm";
@@ -190,6 +191,59 @@ describe("upstream charts: metrics-server 3.13.1 and cluster-autoscaler 9.59.0 w
                 for (const m of hpa.spec.metrics) assert.strictEqual(m.type, "Resource", `${hpa.metadata.name}: ${m.type} metrics need another adapter`);
             }
             assert.deepStrictEqual(served, ["v1beta1.metrics.k8s.io"], `${stack}: ${hpas.length} HPAs, resource metrics served`);
+        });
+    }
+});
+
+describe("upstream charts: the ingress NLB through the AWS Load Balancer Controller 3.5.0", () => {
+    const platformReplicasOf = (stack: string) => (istioOf(stack).gateway.replicas > 1 ? 2 : 1);
+
+    /** The readiness probe istiod's injector gives gateway pods (the gateway chart's `image: auto`). */
+    async function gatewayReadiness(stack: string): Promise<{ path: string; port: number }> {
+        const { objects } = await releaseOf(stack, "istio-istiod");
+        const template: string = parseYaml(one(objects, "ConfigMap", "istio-sidecar-injector").data.config).templates.gateway;
+        const probe = template.slice(template.indexOf("readinessProbe:")).split("\n").slice(0, 5).join("\n");
+        const path = /path: (\S+)/.exec(probe)?.[1];
+        const port = Number(/port: (\d+)/.exec(probe)?.[1]);
+        assert.ok(path && port, `a readiness probe in the gateway injection template: ${probe}`);
+        return { path: path!, port };
+    }
+
+    for (const stack of STACKS) {
+        it(`${stack}: the controller knows its cluster, region and VPC, targets IPs by default, creates no ALB IngressClass`, async () => {
+            const { release, objects } = await releaseOf(stack, "cluster-addons-aws-load-balancer-controller");
+            assert.deepStrictEqual([release.chart, release.version, release.namespace], ["aws-load-balancer-controller", "3.5.0", "kube-system"]);
+            const deployment = one(objects, "Deployment", "aws-load-balancer-controller");
+            const replicas = platformReplicasOf(stack);
+            assert.strictEqual(deployment.spec.replicas, replicas);
+            assert.deepStrictEqual(kind(objects, "PodDisruptionBudget").map((p) => p.spec.minAvailable), replicas > 1 ? [1] : []);
+            const [controller] = containersOf(deployment);
+            assert.strictEqual(controller.image, "public.ecr.aws/eks/aws-load-balancer-controller:v3.5.0");
+            for (const arg of [`--cluster-name=stagehand-${stack}`, "--aws-region=us-east-1", "--aws-vpc-id=cluster-vpc-id", "--default-target-type=ip"]) {
+                assert.ok(controller.args.includes(arg), `${arg} in ${controller.args.join(" ")}`);
+            }
+            assert.strictEqual(deployment.spec.template.spec.serviceAccountName, "aws-load-balancer-controller");
+            assert.strictEqual(one(objects, "ServiceAccount").metadata.name, "aws-load-balancer-controller");
+            assert.deepStrictEqual(kind(objects, "IngressClass"), []);
+            // Its webhook takes new LoadBalancer Services (and the pods' readiness gates) for the controller.
+            assert.ok(one(objects, "MutatingWebhookConfiguration").webhooks.some((w: any) => w.name === "mservice.elbv2.k8s.aws"));
+            assert.deepStrictEqual(controller.resources.requests, { cpu: "50m", memory: "128Mi" });
+        });
+
+        it(`${stack}: the gateway's Service is the controller's internet-facing NLB with IP targets, health-checked on the gateway pods' readiness endpoint`, async () => {
+            const { objects } = await releaseOf(stack, "istio-gateway");
+            const service = one(objects, "Service", "istio-ingress");
+            const annotations = service.metadata.annotations;
+            assert.strictEqual(service.spec.type, "LoadBalancer");
+            assert.strictEqual(annotations["service.beta.kubernetes.io/aws-load-balancer-type"], "external", "the legacy in-tree controller ignores `external`");
+            assert.strictEqual(annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"], "ip");
+            assert.strictEqual(annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"], "internet-facing");
+            const readiness = await gatewayReadiness(stack);
+            assert.deepStrictEqual(
+                [annotations["service.beta.kubernetes.io/aws-load-balancer-healthcheck-port"], annotations["service.beta.kubernetes.io/aws-load-balancer-healthcheck-path"], annotations["service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol"]],
+                [String(readiness.port), readiness.path, "http"],
+            );
+            assert.deepStrictEqual(readiness, { port: 15021, path: "/healthz/ready" });
         });
     }
 });
