@@ -57,12 +57,18 @@ export function istiodValues(config: IstioConfig, revision = ""): Record<string,
     };
 }
 
+/** The shared Gateway's one server: HTTP on port 80. */
+export const INGRESS_HTTP_PORT = 80;
+/** The ports of the gateway's Service: those the shared Gateway serves, nothing else. */
+export const GATEWAY_SERVICE_PORTS = [{ name: "http2", port: INGRESS_HTTP_PORT, protocol: "TCP", targetPort: INGRESS_HTTP_PORT }] as const;
+
 /** Labels of the ingress gateway pods (the gateway chart derives them from the release name). */
 export const INGRESS_SELECTOR = { app: INGRESS_RELEASE, istio: "ingress" };
 
 /** Gateway chart values: replicas, autoscaling and PDB for several replicas, the Service for the platform. */
 export function gatewayValues(config: IstioConfig, platform: "eks" | "existing"): Record<string, unknown> {
     const { replicas, maxReplicas, serviceType } = config.gateway;
+    const nlb = platform === "eks" && serviceType === "LoadBalancer";
     return {
         replicaCount: replicas,
         autoscaling: { enabled: maxReplicas > replicas, minReplicas: replicas, maxReplicas },
@@ -74,7 +80,12 @@ export function gatewayValues(config: IstioConfig, platform: "eks" | "existing")
                 : [],
         service: {
             type: serviceType,
-            annotations: platform === "eks" && serviceType === "LoadBalancer" ? { ...EKS_LOAD_BALANCER_ANNOTATIONS } : {},
+            annotations: nlb ? { ...EKS_LOAD_BALANCER_ANNOTATIONS } : {},
+            // Only what the shared Gateway serves: not the chart's default status port (15021, the readiness endpoint
+            // the NLB health-checks on the pods directly) nor 443, on which nothing listens.
+            ports: GATEWAY_SERVICE_PORTS.map((p) => ({ ...p })),
+            // IP targets need no NodePort: none is opened on any node.
+            ...(nlb ? { allocateLoadBalancerNodePorts: false } : {}),
         },
     };
 }
@@ -118,7 +129,7 @@ export function ingressGateway(): Record<string, any> {
         metadata: { name: INGRESS_GATEWAY_NAME, namespace: INGRESS_NAMESPACE },
         spec: {
             selector: { istio: INGRESS_SELECTOR.istio },
-            servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"] }],
+            servers: [{ port: { number: INGRESS_HTTP_PORT, name: "http", protocol: "HTTP" }, hosts: ["*"] }],
         },
     };
 }

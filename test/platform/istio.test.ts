@@ -109,7 +109,11 @@ describe("Istio releases (pure)", () => {
         assert.strictEqual((gatewayValues(istioFrom({}), "eks") as any).service.type, "LoadBalancer");
         // A NodePort gateway on EKS gets no load balancer, so no annotations either.
         assert.deepStrictEqual((gatewayValues(istioFrom({ gateway: { serviceType: "NodePort" } }), "eks") as any).service.annotations, {});
-        assert.deepStrictEqual((gatewayValues(istioFrom({ gateway: { serviceType: "NodePort" } }), "existing") as any).service, { type: "NodePort", annotations: {} });
+        assert.deepStrictEqual((gatewayValues(istioFrom({ gateway: { serviceType: "NodePort" } }), "existing") as any).service, {
+            type: "NodePort",
+            annotations: {},
+            ports: [{ name: "http2", port: 80, protocol: "TCP", targetPort: 80 }],
+        });
         assert.deepStrictEqual((gatewayValues(istioFrom({}), "existing") as any).service.annotations, {});
     });
 
