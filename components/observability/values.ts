@@ -8,9 +8,12 @@ import { ISTIO_ROOT_NAMESPACE } from "../shared/namespaces";
 import { ObservabilityConfig } from "./config";
 
 /**
- * The charts, pinned. Bump them deliberately, one stack at a time like Istio, and read the chart's changelog:
- * - prometheus 27.20.0 (Prometheus v3): the version Istio's own addon samples render (manifests/addons/gen.sh);
- * - grafana 9.2.2: likewise the version Istio's samples render;
+ * The charts, pinned to the versions whose archives are in ../shared/charts, so what is deployed is what the tests
+ * render with these values (test/observability/upstream-charts.test.ts). Bump them deliberately, one stack at a time
+ * like Istio, with the new archive, and read the chart's changelog:
+ * - prometheus 27.20.0 (Prometheus v3.4.1). Not what Istio's addon samples use: Istio 1.30's
+ *   manifests/addons/gen.sh renders chart 28.13.0, which has no archive here to be tested against;
+ * - grafana 9.2.2 (Grafana 12.0.1), the grafana chart archived here; no claim about Istio's samples;
  * - kiali-server 2.24.0: a Kiali of the Istio 1.29/1.30 era; Kiali tests each release against every Istio release
  *   supported at the time (kiali.io "Version Compatibility"). Check that table when Istio moves a minor.
  */
@@ -48,19 +51,31 @@ export const GRAFANA_ADMIN_USER = "admin";
 export const GRAFANA_PASSWORD_REF = `secret:${GRAFANA_SERVICE.name}:admin-password`;
 
 /**
- * Istio's dashboards as Istio publishes them on grafana.com. `revision: latest` because grafana.com numbers
- * revisions per upload (one per Istio release, release candidates included), not per Istio version, and the chart
- * cannot pick one by version: the newest is what Istio's docs import. Pin a number here to freeze them.
- * The control plane dashboard moved from 7645 to 23411 with Istio 1.26.
+ * Istio's dashboards as Istio's release tooling publishes them on grafana.com (organisation "istio"): Mesh 7639,
+ * Service 7636, Workload 7630, Performance 11829, Control Plane 7645 (23411 is not Istio's). grafana.com numbers
+ * revisions per upload, one per Istio release (release candidates included), the same number for all five; the
+ * description of each revision names its Istio release. Pinned, so a Grafana restart never fetches a different
+ * dashboard: revision 300, the one a public configuration pins for Istio 1.29.2. The revision of 1.30.3 could not be
+ * looked up from here; find it, and check 300, with
+ *   curl -s https://grafana.com/api/dashboards/7639/revisions | jq '.items[] | select(.description | contains("1.30.3")) | .revision'
  */
 export const ISTIO_DASHBOARDS = [
     { key: "istio-mesh", title: "Istio Mesh Dashboard", gnetId: 7639 },
     { key: "istio-service", title: "Istio Service Dashboard", gnetId: 7636 },
     { key: "istio-workload", title: "Istio Workload Dashboard", gnetId: 7630 },
     { key: "istio-performance", title: "Istio Performance Dashboard", gnetId: 11829 },
-    { key: "istio-control-plane", title: "Istio Control Plane Dashboard", gnetId: 23411 },
+    { key: "istio-control-plane", title: "Istio Control Plane Dashboard", gnetId: 7645 },
 ] as const;
-export const ISTIO_DASHBOARD_REVISION = "latest";
+export const ISTIO_DASHBOARD_REVISION = 300;
+/** The variable the published dashboards name their data source by (their `__inputs`), replaced by ours. */
+export const DASHBOARD_DATASOURCE_INPUT = "DS_PROMETHEUS";
+/** Where the Istio dashboards are written, one `<key>.json` each (the file provider's path). */
+export const ISTIO_DASHBOARDS_PATH = "/var/lib/grafana/dashboards/istio";
+/**
+ * curl's options for each download: fail on an HTTP error (-f), quietly but printing the error (-sS), verifying TLS
+ * (the chart's default `-skf` does not), retrying a flaky network.
+ */
+export const DASHBOARD_CURL_OPTIONS = "-sSf --retry 3 --retry-connrefused";
 /** The Grafana data source the dashboards are bound to. */
 export const GRAFANA_DATASOURCE = "Prometheus";
 
@@ -108,6 +123,37 @@ export function prometheusValues(config: ObservabilityConfig, storageClass?: str
     };
 }
 
+/** The image of the chart's own download container (curlimages/curl, a shell with grep): the check runs in it too. */
+export const DASHBOARD_CHECK_IMAGE = "docker.io/curlimages/curl:8.9.1";
+
+/**
+ * The shell script of the init container that runs after the chart's `download-dashboards`: it fails, naming each
+ * one, when a dashboard file is missing, empty or not a dashboard, so the pod does not start without them and Helm's
+ * atomic release rolls back, instead of Grafana showing empty dashboards.
+ */
+export function dashboardCheckScript(): string {
+    const files = ISTIO_DASHBOARDS.map((d) => `${ISTIO_DASHBOARDS_PATH}/${d.key}.json`);
+    return [
+        "failed=0",
+        `for f in ${files.join(" ")}; do`,
+        `  if [ ! -s "$f" ] || ! grep -q '"panels"' "$f"; then echo "dashboard $f is missing, empty or not a dashboard: its download failed (see the download-dashboards container's log)" >&2; failed=1; fi`,
+        "done",
+        'exit "$failed"',
+    ].join("\n");
+}
+
+/** The check as an init container of the grafana chart (`extraInitContainers`, after `download-dashboards`). */
+function dashboardCheckContainer(): Record<string, unknown> {
+    return {
+        name: "check-dashboards",
+        image: DASHBOARD_CHECK_IMAGE,
+        command: ["/bin/sh", "-c", dashboardCheckScript()],
+        volumeMounts: [{ name: "storage", mountPath: "/var/lib/grafana" }],
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
+        resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "32Mi" } },
+    };
+}
+
 /** Values of the `grafana` chart: Prometheus as its data source and, with `dashboards`, Istio's dashboards. */
 export function grafanaValues(config: ObservabilityConfig): Record<string, unknown> {
     const dashboards = config.grafana.dashboards;
@@ -142,15 +188,22 @@ export function grafanaValues(config: ObservabilityConfig): Record<string, unkno
                       "dashboardproviders.yaml": {
                           apiVersion: 1,
                           providers: [
-                              { name: "istio", orgId: 1, folder: "Istio", type: "file", disableDeletion: false, editable: false, options: { path: "/var/lib/grafana/dashboards/istio" } },
+                              { name: "istio", orgId: 1, folder: "Istio", type: "file", disableDeletion: false, editable: false, options: { path: ISTIO_DASHBOARDS_PATH } },
                           ],
                       },
                   },
+                  // The chart's script pipes each download through sed (`${DS_PROMETHEUS}` → our data source) without
+                  // pipefail: a failed download leaves an empty file and exits 0. The check after it fails the pod.
+                  defaultCurlOptions: DASHBOARD_CURL_OPTIONS,
                   dashboards: {
                       istio: Object.fromEntries(
-                          ISTIO_DASHBOARDS.map((d) => [d.key, { gnetId: d.gnetId, revision: ISTIO_DASHBOARD_REVISION, datasource: GRAFANA_DATASOURCE }]),
+                          ISTIO_DASHBOARDS.map((d) => [
+                              d.key,
+                              { gnetId: d.gnetId, revision: ISTIO_DASHBOARD_REVISION, datasource: [{ name: DASHBOARD_DATASOURCE_INPUT, value: GRAFANA_DATASOURCE }] },
+                          ]),
                       ),
                   },
+                  extraInitContainers: [dashboardCheckContainer()],
               }
             : {}),
     };

@@ -172,17 +172,19 @@ describe("observability releases (pure)", () => {
         assert.deepStrictEqual(
             Object.entries(values.dashboards.istio).map(([k, d]: [string, any]) => [k, d.gnetId, d.datasource]),
             [
-                ["istio-mesh", 7639, "Prometheus"],
-                ["istio-service", 7636, "Prometheus"],
-                ["istio-workload", 7630, "Prometheus"],
-                ["istio-performance", 11829, "Prometheus"],
-                ["istio-control-plane", 23411, "Prometheus"],
+                ["istio-mesh", 7639, [{ name: "DS_PROMETHEUS", value: "Prometheus" }]],
+                ["istio-service", 7636, [{ name: "DS_PROMETHEUS", value: "Prometheus" }]],
+                ["istio-workload", 7630, [{ name: "DS_PROMETHEUS", value: "Prometheus" }]],
+                ["istio-performance", 11829, [{ name: "DS_PROMETHEUS", value: "Prometheus" }]],
+                ["istio-control-plane", 7645, [{ name: "DS_PROMETHEUS", value: "Prometheus" }]],
             ],
         );
-        for (const d of Object.values(values.dashboards.istio) as any[]) assert.ok(d.revision, "a revision, or the chart downloads revision 1");
+        // One pinned revision for all five (grafana.com numbers Istio's uploads together), never "latest".
+        assert.deepStrictEqual([...new Set(Object.values(values.dashboards.istio).map((d: any) => d.revision))], [300]);
         assert.deepStrictEqual([values.fullnameOverride, values.service.port], ["grafana", 3000]);
         const without = grafanaValues(obs({ ...ALL_ON, grafana: { enabled: true, dashboards: false } })) as any;
-        assert.deepStrictEqual([without.dashboards, without.dashboardProviders], [undefined, undefined]);
+        assert.deepStrictEqual([without.dashboards, without.dashboardProviders, without.extraInitContainers], [undefined, undefined, undefined]);
+        assert.deepStrictEqual(values.extraInitContainers.map((c: any) => c.name), ["check-dashboards"]);
     });
 
     it("Kiali: token login in every stack, never anonymous; Grafana linked only when installed", () => {

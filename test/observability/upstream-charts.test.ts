@@ -2,6 +2,10 @@
 // values each stack's program gives them: what Prometheus keeps and where, the Services Istio's integrations and
 // `npm run verdict` expect, Grafana's data source and dashboards, Kiali's login, pinned images, nothing extra.
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { parseObservability } from "../../components/observability/config";
 import { readStackConfig } from "../../scripts/stack-file";
@@ -17,6 +21,44 @@ async function addon(stack: string, resource: string): Promise<any[]> {
 }
 
 const WORKLOADS = ["Deployment", "StatefulSet", "DaemonSet"];
+
+/**
+ * Runs the Grafana pod's dashboard init containers as rendered — the chart's `download-dashboards` (its script from
+ * the ConfigMap) then stagehand's `check-dashboards` — on this machine, in a scratch directory standing for
+ * /var/lib/grafana, with a stand-in `curl` on the PATH that records its arguments and either prints `body` (as
+ * grafana.com would) or fails as `curl -f` does on an HTTP error (exit 22, nothing written).
+ */
+function runDashboardInit(objects: any[], body: string | undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-dashboards-"));
+    const root = path.join(dir, "var-lib-grafana");
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    const calls = path.join(dir, "curl-calls");
+    const bodyFile = path.join(dir, "body.json");
+    if (body !== undefined) fs.writeFileSync(bodyFile, body);
+    fs.writeFileSync(path.join(bin, "curl"), `#!/bin/sh\necho "$*" >> ${calls}\nif [ -f ${bodyFile} ]; then cat ${bodyFile}; exit 0; fi\nexit 22\n`, { mode: 0o755 });
+    const script = path.join(dir, "download_dashboards.sh");
+    const local = (text: string) => text.split("/var/lib/grafana").join(root).split("/etc/grafana/download_dashboards.sh").join(script);
+    fs.writeFileSync(script, local(one(objects, "ConfigMap", "grafana").data["download_dashboards.sh"]));
+    const init = one(objects, "Deployment", "grafana").spec.template.spec.initContainers;
+    const run = (name: string) => {
+        const c = init.find((x: any) => x.name === name);
+        assert.ok(c, `an init container ${name}`);
+        const argv = [...c.command, ...(c.args ?? [])];
+        assert.strictEqual(argv[0], "/bin/sh");
+        const r = spawnSync("/bin/sh", argv.slice(1).map(local), { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+        return { status: r.status, stderr: r.stderr };
+    };
+    const order = init.map((c: any) => c.name);
+    const download = run("download-dashboards");
+    const check = run("check-dashboards");
+    const written = path.join(root, "dashboards/istio");
+    const files = fs.existsSync(written) ? fs.readdirSync(written).sort() : [];
+    const contents: Record<string, string> = Object.fromEntries(files.map((f) => [f, fs.readFileSync(path.join(written, f), "utf8")]));
+    const curlCalls = fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").trim().split("\n") : [];
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { order, download, check, files, contents, curlCalls };
+}
 
 describe("upstream charts: observability addons with each stack's values", () => {
     it("staging installs none of them", async () => {
@@ -64,6 +106,40 @@ describe("upstream charts: observability addons with each stack's values", () =>
             assert.deepStrictEqual(datasources.map((d: any) => [d.name, d.url, d.isDefault]), [["Prometheus", "http://prometheus.istio-system:9090", true]]);
             // No test pod: the chart's test framework is off.
             assert.deepStrictEqual(kind(objects, "Pod"), []);
+        });
+
+        it(`${stack}: Istio's dashboards (control plane 7645) at a pinned revision, over verified TLS, bound to our data source`, async () => {
+            const objects = await addon(stack, "observability-grafana");
+            const published = '{"title": "Istio Mesh Dashboard", "panels": [{"datasource": "${DS_PROMETHEUS}", "targets": []}], "__inputs": [{"name": "DS_PROMETHEUS"}]}';
+            const run = runDashboardInit(objects, published);
+            assert.deepStrictEqual([run.download.status, run.check.status], [0, 0], run.download.stderr + run.check.stderr);
+            assert.deepStrictEqual(run.order.slice(-2), ["download-dashboards", "check-dashboards"], "the check runs after the download");
+            const urls = run.curlCalls.map((c) => /https:\/\/\S+/.exec(c)![0]).sort();
+            assert.deepStrictEqual(urls, [7630, 7636, 7639, 7645, 11829].map((id) => `https://grafana.com/api/dashboards/${id}/revisions/300/download`).sort());
+            for (const call of run.curlCalls) {
+                assert.match(call, /(^| )-sSf( |$)/, `fails on HTTP errors and says why: ${call}`);
+                assert.doesNotMatch(call, /(^| )-[a-zA-Z]*k/, `verifies TLS: ${call}`);
+            }
+            assert.deepStrictEqual(run.files, ["istio-control-plane.json", "istio-mesh.json", "istio-performance.json", "istio-service.json", "istio-workload.json"]);
+            // The published dashboards name their data source `${DS_PROMETHEUS}`: it becomes ours, and the JSON stays JSON.
+            const mesh = JSON.parse(run.contents["istio-mesh.json"]);
+            assert.deepStrictEqual(mesh.panels[0].datasource, "Prometheus");
+            assert.ok(!run.contents["istio-mesh.json"].includes("${DS_PROMETHEUS}"));
+        });
+
+        it(`${stack}: a dashboard download that fails fails the Grafana pod, loudly, instead of leaving an empty dashboard`, async () => {
+            const objects = await addon(stack, "observability-grafana");
+            const run = runDashboardInit(objects, undefined);
+            // The chart's own script pipes curl into sed without pipefail: it exits 0 and leaves empty files.
+            assert.strictEqual(run.download.status, 0);
+            assert.strictEqual(run.files.length, 5);
+            // The check after it fails the pod and names every dashboard.
+            assert.strictEqual(run.check.status, 1);
+            for (const key of ["istio-mesh", "istio-service", "istio-workload", "istio-performance", "istio-control-plane"]) {
+                assert.match(run.check.stderr, new RegExp(`dashboard \\S*/dashboards/istio/${key}\\.json is missing, empty or not a dashboard`), run.check.stderr);
+            }
+            // An answer that is not a dashboard (an error page, an HTML redirect) fails it too.
+            assert.strictEqual(runDashboardInit(objects, "<html>Too Many Requests</html>").check.status, 1);
         });
 
         it(`${stack}: Kiali logs in with a Kubernetes token, reads the installed Prometheus, serves /kiali on kiali:20001`, async () => {
