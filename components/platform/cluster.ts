@@ -11,7 +11,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as os from "os";
 import * as path from "path";
-import { ApiEndpointConfig, azCount, EksClusterConfig, ExistingClusterConfig, natGatewayCount } from "./config";
+import { ApiEndpointConfig, azCount, controlPlaneLogGroupName, EksClusterConfig, ExistingClusterConfig, natGatewayCount } from "./config";
+
+export { controlPlaneLogGroupName } from "./config";
 import { ADDONS_BEFORE_NODES, EKS_ADDONS, EksAddonName } from "./addons";
 import { podIdentityTrustPolicy } from "./iam";
 import { nodeLaunchTemplate } from "./nodes";
@@ -35,11 +37,6 @@ export const CNI_SERVICE_ACCOUNT = "aws-node";
 export const CLUSTER_ADMIN_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 /** EKS access policy given to `viewers`: get, list and watch most objects, cluster-wide, but not Secrets. */
 export const VIEW_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
-/** The log group EKS writes the control-plane logs of cluster `name` to (created by the stack, with a retention). */
-export function controlPlaneLogGroupName(clusterName: string): string {
-    return `/aws/eks/${clusterName}/cluster`;
-}
-
 /** AMI of the managed nodes (the instance types of components/cost/prices.ts are all x86_64). */
 export const NODE_AMI_TYPE = "AL2023_x86_64_STANDARD";
 

@@ -16,6 +16,10 @@ export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "contro
 export const GATEWAY_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
 /** The retentions CloudWatch Logs accepts, in days (0, "never expire", is left out on purpose). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+/** The log group EKS writes the control-plane logs of cluster `name` to (created by the stack, with a retention). */
+export function controlPlaneLogGroupName(clusterName: string): string {
+    return `/aws/eks/${clusterName}/cluster`;
+}
 /** How long the control-plane logs are kept: a quarter, enough to trace who changed what after an incident. */
 export const DEFAULT_LOG_RETENTION_DAYS = 90;
 /** Kubernetes version of new EKS clusters: supported by Istio 1.29, 1.30 and 1.31. */

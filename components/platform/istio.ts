@@ -8,6 +8,9 @@ import { PlatformReleaseSpec } from "../shared/helm";
 import { platformReleases } from "../shared/helm-release";
 import { INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE } from "../shared/namespaces";
 import { compareVersions, IstioConfig } from "./config";
+import { EKS_LOAD_BALANCER_ANNOTATIONS, GATEWAY_SERVICE_PORTS, INGRESS_HTTP_PORT } from "./ingress";
+
+export { EKS_LOAD_BALANCER_ANNOTATIONS, GATEWAY_READINESS, GATEWAY_SERVICE_PORTS, INGRESS_HTTP_PORT } from "./ingress";
 
 /** The official Istio chart repository (the old storage.googleapis.com bucket is being retired). */
 export const ISTIO_CHART_REPO = "https://blob.istio.io/istio-release/charts";
@@ -22,23 +25,6 @@ export type IstioReleaseKey = "base" | "istiod" | "istiod-canary" | "gateway";
 
 /** One Helm release of Istio: what it installs and which releases it waits for. */
 export type IstioReleaseSpec = PlatformReleaseSpec<IstioReleaseKey>;
-
-/** The ingress gateway's readiness endpoint (the gateway chart's readiness probe): what the NLB health-checks. */
-export const GATEWAY_READINESS = { port: 15021, path: "/healthz/ready" } as const;
-
-/**
- * On EKS the gateway's `LoadBalancer` Service is the AWS Load Balancer Controller's (components/platform/charts.ts),
- * never the legacy in-tree controller's (which ignores `type: external`): an internet-facing NLB whose targets are
- * the gateway pods' own IPs, health-checked on their readiness endpoint, so a pod gets traffic only once it is ready.
- */
-export const EKS_LOAD_BALANCER_ANNOTATIONS = {
-    "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-    "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol": "http",
-    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": String(GATEWAY_READINESS.port),
-    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": GATEWAY_READINESS.path,
-} as const;
 
 /** istiod values: one small replica, or several with a PodDisruptionBudget and an autoscaler. */
 export function istiodValues(config: IstioConfig, revision = ""): Record<string, unknown> {
@@ -56,11 +42,6 @@ export function istiodValues(config: IstioConfig, revision = ""): Record<string,
         global: { istioNamespace: ISTIO_ROOT_NAMESPACE, defaultPodDisruptionBudget: { enabled: replicas > 1 } },
     };
 }
-
-/** The shared Gateway's one server: HTTP on port 80. */
-export const INGRESS_HTTP_PORT = 80;
-/** The ports of the gateway's Service: those the shared Gateway serves, nothing else. */
-export const GATEWAY_SERVICE_PORTS = [{ name: "http2", port: INGRESS_HTTP_PORT, protocol: "TCP", targetPort: INGRESS_HTTP_PORT }] as const;
 
 /** Labels of the ingress gateway pods (the gateway chart derives them from the release name). */
 export const INGRESS_SELECTOR = { app: INGRESS_RELEASE, istio: "ingress" };

@@ -4,6 +4,7 @@ import { Rule } from "./common";
 import { eksApiEndpointRestricted, eksControlPlaneLogging, nodeGroupCapacityType, nodeGroupsMultiAz } from "./eks";
 import { meshMtlsStrict } from "./mesh";
 import { policyConfigMatchesStack } from "./policy-config";
+import { chartVersionsPinned, eksControlPlaneLogRetention, eksCoreAddonsManaged, ingressLoadBalancerController, nodeGroupsHardened, noPublicIngress, storageClassesEncrypted } from "./platform";
 import { noPlaintextSecrets } from "./secrets";
 import { containersResourcesReadiness, imageTagPinned, releaseAtomic, trafficRoutesReadyTracks } from "./services";
 
@@ -21,5 +22,12 @@ export const rules: Rule[] = [
     noPlaintextSecrets,
     eksControlPlaneLogging,
     eksApiEndpointRestricted,
+    nodeGroupsHardened,
+    eksCoreAddonsManaged,
+    eksControlPlaneLogRetention,
+    noPublicIngress,
+    storageClassesEncrypted,
+    chartVersionsPinned,
+    ingressLoadBalancerController,
     policyConfigMatchesStack,
 ];

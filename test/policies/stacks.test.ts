@@ -58,6 +58,10 @@ describe("policy pack on the stacks as configured (index.ts under Pulumi mocks)"
             assert.ok(resources.some((r) => r.type === RELEASE), "the program registers service releases");
             assert.ok(resources.some((r) => r.type === CLUSTER), "the program registers the EKS cluster");
             for (const name of ["eks-control-plane-logging", "eks-api-endpoint-restricted"]) assert.ok(level.has(name), `${name} runs for ${stack}`);
+            // The platform's rules judge every stack's cluster, mandatory everywhere.
+            for (const name of ["node-groups-hardened", "eks-core-addons-managed", "eks-control-plane-log-retention", "no-public-ingress", "storage-classes-encrypted", "chart-versions-pinned", "ingress-nlb-ip-targets"]) {
+                assert.strictEqual(level.get(name), "mandatory", `${name} runs for ${stack}`);
+            }
             for (const name of accepted) {
                 assert.strictEqual(level.get(name), "advisory", `${stack} accepts ${name} only as advisory`);
                 assert.ok(messages.get(name)!.length > 0, `${stack} still warns of ${name} (else drop it from ACCEPTED_ADVISORIES)`);
