@@ -5,6 +5,7 @@
 import * as path from "path";
 import { parseStackConfig } from "../components/config";
 import { estimateMonthlyCost, formatCost } from "../components/cost/cost";
+import { formatAddonVersions } from "../components/platform/addons";
 import { PlannedService } from "../components/service/stages";
 import { chartSource, chartValues } from "../components/service/values";
 import { StackProblemsError } from "../components/shared/errors";
@@ -93,10 +94,11 @@ function printError(e: any): void {
     console.error(e instanceof StackProblemsError ? e.message : `plan: ${e.message}`);
 }
 
-/** The plan table of the whole stack and its cost (what `npm run plan -- <stack>` prints). */
+/** The plan table of the whole stack, its cost and its cluster's add-on versions (what `npm run plan -- <stack>` prints). */
 function printTable(stack: string, config: ReturnType<typeof parseStackConfig>): void {
     console.log(formatPlan(stack, config.planned));
     console.log(`\n${formatCost(stack, estimateMonthlyCost(config.cluster, { observability: config.observability }))}`);
+    console.log(`\n${formatAddonVersions(config.cluster).join("\n")}`);
 }
 
 /**

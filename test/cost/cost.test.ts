@@ -2,6 +2,7 @@ import * as assert from "assert";
 import { CostLine, estimateMonthlyCost, formatCost, nodeHourly } from "../../components/cost/cost";
 import * as prices from "../../components/cost/prices";
 import { parseObservability } from "../../components/observability/config";
+import { formatAddonVersions } from "../../components/platform/addons";
 import { ClusterInput, parseCluster } from "../../components/platform/config";
 import { readStackConfig } from "../../scripts/stack-file";
 
@@ -155,6 +156,24 @@ describe("npm run plan shows the estimate", () => {
         assert.ok(text.indexOf("SERVICE") < text.indexOf("estimated monthly cost"), text);
         assert.match(text, /estimated monthly cost of stack staging: \$130\.28/);
         assert.match(text, /^total\s+\$130\.28$/m);
+    });
+});
+
+describe("npm run plan shows the cluster's add-on versions", () => {
+    it("after the estimate, each with where it comes from", () => {
+        const { main } = require("../../scripts/plan");
+        const printed: string[] = [];
+        const log = console.log;
+        console.log = (...args: unknown[]) => printed.push(args.join(" "));
+        try {
+            assert.strictEqual(main(["prod"]), 0);
+        } finally {
+            console.log = log;
+        }
+        const text = printed.join("\n");
+        assert.ok(text.indexOf("estimated monthly cost") < text.indexOf("cluster add-ons of Kubernetes 1.35"), text);
+        for (const line of formatAddonVersions(stackCluster("prod"))) assert.ok(text.includes(line), line);
+        assert.match(text, /^ {2}vpc-cni +v1\.22\.1-eksbuild\.2 +default for Kubernetes 1\.35$/m);
     });
 });
 
