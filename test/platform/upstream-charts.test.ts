@@ -9,6 +9,7 @@ import { istioReleases } from "../../components/platform/istio";
 import { PlatformReleaseSpec } from "../../components/shared/helm";
 import { readStackConfig } from "../../scripts/stack-file";
 import { containersOf, imagePinned, kind, one, programReleases, ProgramRelease, renderRelease, vendoredArchive, vendoredArchives } from "../helpers/charts";
+import { ofType, runProgram } from "../helpers/mocks";
 import { validateAll } from "../helpers/schemas";
 
 const STACKS = ["staging", "uat", "prod"];
@@ -244,6 +245,25 @@ describe("upstream charts: the ingress NLB through the AWS Load Balancer Control
                 [String(readiness.port), readiness.path, "http"],
             );
             assert.deepStrictEqual(readiness, { port: 15021, path: "/healthz/ready" });
+        });
+    }
+});
+
+describe("upstream charts: every Pod Identity association names a ServiceAccount a chart renders", () => {
+    for (const stack of STACKS) {
+        it(`${stack}: each association's namespace/ServiceAccount is rendered by the release it is for, and its Deployment runs as it`, async () => {
+            const { resources } = await runProgram(stack, readStackConfig(stack));
+            const associations = ofType(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+            assert.ok(associations.length >= 2, `${stack}: ${associations.map((a) => a.name).join()}`);
+            const { releases, kubernetesVersion } = await programReleases(stack);
+            for (const a of associations) {
+                const release = releases.find((r) => r.resource === a.name);
+                assert.ok(release, `a release ${a.name} beside its association`);
+                const objects = renderRelease(release!, kubernetesVersion);
+                assert.strictEqual(release!.namespace, a.inputs.namespace);
+                assert.ok(kind(objects, "ServiceAccount").some((sa) => sa.metadata.name === a.inputs.serviceAccount), `${a.name}: ServiceAccount ${a.inputs.serviceAccount}`);
+                assert.strictEqual(one(objects, "Deployment").spec.template.spec.serviceAccountName, a.inputs.serviceAccount);
+            }
         });
     }
 });
