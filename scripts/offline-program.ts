@@ -13,6 +13,8 @@ export interface RegisteredResource {
     urn: string;
     inputs: Record<string, any>;
     custom: boolean;
+    /** The provider reference the resource was registered with (`<urn>::<id>`), if any. */
+    provider?: string;
     /** URN of the parent resource. */
     parent?: string;
     /** URNs of the resources it waits for, as the SDK sends them to the engine (explicit dependsOn and input sources). */
@@ -41,8 +43,11 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
         state.endpoint = `https://${args.name}.eks.example.com`;
         state.certificateAuthority = { data: "Y2VydA==" };
         state.arn = `arn:aws:eks:us-east-1:123456789012:cluster/${args.name}`;
+        // The security group EKS creates for the control plane's network interfaces and the managed nodes.
         state.vpcConfig = { ...args.inputs.vpcConfig, clusterSecurityGroupId: `sg-${args.name}` };
     }
+    // A launch template's first version.
+    if (args.type === "aws:ec2/launchTemplate:LaunchTemplate") state.latestVersion = 1;
     // A Helm release that applied cleanly.
     if (args.type === "kubernetes:helm.sh/v3:Release") state.status = { status: "deployed", name: args.inputs.name, namespace: args.inputs.namespace };
     if (args.type.startsWith("aws:")) state.arn = state.arn ?? `arn:aws:mock:::${args.name}`;
@@ -61,7 +66,7 @@ function mocks(resources: RegisteredResource[], requests: Map<string, RequestFac
             const key = `${args.type}::${args.name}`;
             const facts = requests.get(key) ?? { urn: `urn:pulumi:${stack}::${PROJECT}::${args.type}::${args.name}`, dependencies: [], propertyDependencies: {} };
             requests.delete(key);
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: !!args.custom, ...facts });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: !!args.custom, provider: args.provider, ...facts });
             return { id: args.custom ? `${args.name}-id` : undefined, state: mockState(args) };
         },
         call(args) {
@@ -84,7 +89,7 @@ function urnOf(stack: string, type: string, name: string, parent: string | undef
 }
 
 /** Deeply resolves Outputs in a plain structure of exports. */
-async function resolveOutputs(value: any): Promise<any> {
+export async function resolveOutputs(value: any): Promise<any> {
     if (pulumi.Output.isInstance(value)) return resolveOutputs(await (value as any).promise());
     if (Array.isArray(value)) return Promise.all(value.map(resolveOutputs));
     if (value && typeof value === "object" && !(value instanceof pulumi.Resource)) {
@@ -95,16 +100,25 @@ async function resolveOutputs(value: any): Promise<any> {
     return value;
 }
 
+/** Stack config as Pulumi passes it: keys `stagehand:<name>`, values JSON strings. */
+export function stackConfig(config: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [`stagehand:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
 /**
- * Runs index.ts as stack `stack` with its `stagehand:*` config (keys without the prefix, as in the stack file) and
- * the stack's previous outputs (`serviceStages`, as the program reads them back; `{}` for a first deployment).
- * Rejects with the program's own error (a config error, a refused move) when it stops.
+ * Runs `fn` as the body of a mocked stack `stack` with its `stagehand:*` config (keys without the prefix, as in
+ * the stack file) and the stack's previous outputs; returns what it registered and its return value. When `fn`
+ * throws, the error carries what was registered before (`registered`), so a caller can check nothing was.
  */
-export async function runProgramOffline(stack: string, config: Record<string, unknown>, previousOutputs: Record<string, unknown> = {}): Promise<OfflineRun> {
+export async function runMocked<T>(
+    stack: string,
+    config: Record<string, unknown>,
+    fn: () => T | Promise<T>,
+    previousOutputs: Record<string, unknown> = {},
+): Promise<{ resources: RegisteredResource[]; value: T }> {
     const resources: RegisteredResource[] = [];
     const requests = new Map<string, RequestFacts>();
-    // Stack config as Pulumi passes it: keys `stagehand:<name>`, values JSON strings.
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`stagehand:${k}`, typeof v === "string" ? v : JSON.stringify(v)])));
+    pulumi.runtime.setAllConfig(stackConfig(config));
     await pulumi.runtime.setMocks(mocks(resources, requests, stack, previousOutputs), PROJECT, stack, false, MOCK_ORGANIZATION);
     // The mock monitor hands `newResource` no parent and no dependencies: note them from each request first.
     const monitor = settings.getMonitor();
@@ -121,14 +135,11 @@ export async function runProgramOffline(stack: string, config: Record<string, un
         });
         return register(req, callback);
     };
-    let outputs: Record<string, any> = {};
+    let value!: T;
     let failure: unknown;
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
-            delete require.cache[require.resolve(programPath)];
-            const program = require(programPath);
-            // index.ts exports an async function that Pulumi runs and whose result it exports.
-            outputs = await resolveOutputs(typeof program === "function" ? await program() : program);
+            value = await fn();
             return {};
         });
     } catch (e) {
@@ -136,6 +147,26 @@ export async function runProgramOffline(stack: string, config: Record<string, un
     }
     // Resource registrations are asynchronous: wait for every outstanding RPC before reading them.
     await settings.waitForRPCs();
-    if (failure) throw failure;
-    return { resources, outputs };
+    if (failure) throw Object.assign(failure as object, { registered: resources.filter((r) => r.type !== "pulumi:pulumi:Stack") });
+    return { resources, value };
+}
+
+/**
+ * Runs index.ts (fresh) as stack `stack` with its `stagehand:*` config and the stack's previous outputs
+ * (`serviceStages`, as the program reads them back; `{}` for a first deployment). Rejects with the program's own
+ * error (a config error, a refused move) when it stops.
+ */
+export async function runProgramOffline(stack: string, config: Record<string, unknown>, previousOutputs: Record<string, unknown> = {}): Promise<OfflineRun> {
+    const { resources, value } = await runMocked(
+        stack,
+        config,
+        async () => {
+            delete require.cache[require.resolve(programPath)];
+            const program = require(programPath);
+            // index.ts exports an async function that Pulumi runs and whose result it exports.
+            return (await resolveOutputs(typeof program === "function" ? await program() : program)) as Record<string, any>;
+        },
+        previousOutputs,
+    );
+    return { resources, outputs: value };
 }
