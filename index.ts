@@ -9,6 +9,7 @@ import { anyAddonOn, observabilityAccess } from "./components/observability/valu
 import { Cluster, existingClusterProvider } from "./components/platform/cluster";
 import { ClusterAddons } from "./components/platform/cluster-addons";
 import { Istio } from "./components/platform/istio";
+import { installedRevisions, namespaceRevision } from "./components/platform/revisions";
 import { namespaceOwners } from "./components/service/config";
 import { SERVICE_STAGES_OUTPUT } from "./components/service/deployed";
 import { judgeMoves } from "./components/service/moves";
@@ -78,6 +79,7 @@ export = async () => {
             planned: p,
             move: moves[p.name],
             ownsNamespace: owner === p.name,
+            istioRevision: namespaceRevision(clusterConfig.istio, p.service.namespace),
             namespaceResource: owner === p.name ? undefined : releases[owner].namespaceResource,
             provider,
             // Every object of every service waits for Istio: CRDs, sidecar injector and mTLS in place.
@@ -97,6 +99,11 @@ export = async () => {
         observability: observabilityAccess(observabilityConfig),
         /** The Istio release the stack pins, and the shared ingress Gateway services can bind to. */
         istioVersion: istio.version,
+        /** The Istio control planes by revision, and the service namespaces each serves (README "Upgrading Istio"). */
+        istioRevisions: installedRevisions(clusterConfig.istio).map((r) => ({
+            ...r,
+            namespaces: [...new Set(planned.map((p) => p.service.namespace))].sort().filter((ns) => namespaceRevision(clusterConfig.istio, ns) === r.revision),
+        })),
         ingressGateway: istio.gatewayRef,
         /** EKS only: the cluster's name and its kubeconfig (secret; authenticates with `aws eks get-token`). */
         clusterName: cluster?.clusterName,

@@ -66,6 +66,15 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
         problems.push(...chartValuesProblems(stack, planned));
     }
     const cluster = attempt(() => parseCluster(stack, raw.cluster));
+    // Namespaces moved to the canary control plane must be service namespaces: nothing else is labelled by stagehand.
+    if (services && cluster) {
+        const namespaces = [...new Set(Object.values(services).map((s) => s.namespace))].sort();
+        cluster.istio.canaryNamespaces.forEach((ns, i) => {
+            if (!namespaces.includes(ns)) {
+                problems.push(`stack ${stack}, field cluster.istio.canaryNamespaces[${i}]: expected the namespace of a service of this stack (${namespaces.join(", ") || "none"}), found ${JSON.stringify(ns)}`);
+            }
+        });
+    }
     const observability = attempt(() => parseObservability(stack, raw.observability));
     const allowSkip = stackAllowSkipSchema.safeParse(raw.allowSkip, { reportInput: true });
     if (!allowSkip.success) problems.push(...describeIssues(stack, "stagehand:allowSkip", allowSkip.error.issues));

@@ -6,8 +6,10 @@ import * as path from "path";
 import { parseStackConfig } from "../components/config";
 import { estimateMonthlyCost, formatCost } from "../components/cost/cost";
 import { formatAddonVersions } from "../components/platform/addons";
+import { IstioConfig } from "../components/platform/config";
+import { formatRevisions, namespaceRevision } from "../components/platform/revisions";
 import { PlannedService } from "../components/service/stages";
-import { chartSource, chartValues } from "../components/service/values";
+import { ALL_PARTS, chartSource, chartValues } from "../components/service/values";
 import { StackProblemsError } from "../components/shared/errors";
 import { parseCommandLine, UsageError } from "./args";
 import { printDiff, stackFileAt } from "./diff";
@@ -44,13 +46,14 @@ export function formatPlan(stack: string, planned: PlannedService[]): string {
 }
 
 /** The chart of a service rendered by the real helm for its stage. */
-export function renderManifests({ name, service, plan }: PlannedService): string {
+export function renderManifests({ name, service, plan }: PlannedService, istio?: IstioConfig): string {
     const source = chartSource(service.chart);
     const chart = typeof service.chart === "string" ? path.resolve(projectRoot, source.chart) : source.chart;
     const args = ["template", name, chart, "--namespace", service.namespace, "--values", "-"];
     if (source.version) args.push("--version", source.version);
     if (source.repositoryOpts) args.push("--repo", source.repositoryOpts.repo);
-    const result = helm(args, stringify(chartValues(name, service, plan)));
+    const platformContext = istio ? { istioRevision: namespaceRevision(istio, service.namespace) } : {};
+    const result = helm(args, stringify(chartValues(name, service, plan, ALL_PARTS, platformContext)));
     if (result.status !== 0) throw new Error(`helm template for service ${name} failed:\n${result.stderr.trim()}`);
     return `# ---- ${name}: ${plan.description}\n${result.stdout}`;
 }
@@ -99,6 +102,7 @@ function printTable(stack: string, config: ReturnType<typeof parseStackConfig>):
     console.log(formatPlan(stack, config.planned));
     console.log(`\n${formatCost(stack, estimateMonthlyCost(config.cluster, { observability: config.observability }))}`);
     console.log(`\n${formatAddonVersions(config.cluster).join("\n")}`);
+    console.log(`\n${formatRevisions(config.cluster.istio, config.planned.map((p) => p.service.namespace))}`);
 }
 
 /**
@@ -153,7 +157,7 @@ export function main(argv: string[], root = projectRoot): number | Promise<numbe
             if (planned.length === 0) throw new Error(`stack ${stack} has no service ${JSON.stringify(only)}`);
         }
         if (args.manifests) {
-            for (const p of planned) process.stdout.write(renderManifests(p));
+            for (const p of planned) process.stdout.write(renderManifests(p, config.cluster.istio));
         } else if (only) {
             console.log(formatPlan(stack, planned));
         } else {

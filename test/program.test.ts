@@ -61,7 +61,8 @@ describe("program (index.ts) under Pulumi mocks", () => {
             }
             const namespaces = ofType(resources, NAMESPACE).filter((n) => !ISTIO_NAMESPACES.includes(n.inputs.metadata.name));
             assert.deepStrictEqual(namespaces.map((n) => n.inputs.metadata.name).sort(), names);
-            for (const ns of namespaces) assert.strictEqual(ns.inputs.metadata.labels["istio-injection"], "enabled");
+            // Injection by revision, never `istio-injection: enabled` (it would override the revision label).
+            for (const ns of namespaces) assert.deepStrictEqual(ns.inputs.metadata.labels, { "istio.io/rev": "1-30-3", "app.kubernetes.io/managed-by": "stagehand" });
             // Istio's own namespaces exist too, and are the only other ones.
             assert.deepStrictEqual(ofType(resources, NAMESPACE).length, names.length + ISTIO_NAMESPACES.length);
         });

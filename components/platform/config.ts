@@ -260,6 +260,10 @@ const istioSchema = z
         {
             version: istioVersion.default(DEFAULT_ISTIO_VERSION),
             canaryVersion: istioVersion.optional(),
+            // Namespaces moved to canaryVersion's control plane, one pull request at a time (their pods restart).
+            canaryNamespaces: z
+                .array(z.string({ error: "a namespace name" }).regex(dnsLabel, { error: "a namespace name (a DNS label)" }), { error: "a list of service namespaces" })
+                .default([]),
             istiod: z
                 .strictObject(
                     { ...replicaFields, cpu: quantity.default("100m"), memory: quantity.default("256Mi") },
@@ -275,11 +279,19 @@ const istioSchema = z
                 .superRefine(autoscaleRefine)
                 .prefault({}),
         },
-        { error: "an object with `version`, and optionally `canaryVersion`, `istiod` and `gateway`" },
+        { error: "an object with `version`, and optionally `canaryVersion`, `canaryNamespaces`, `istiod` and `gateway`" },
     )
     .superRefine((istio, ctx) => {
         const canary = istio.canaryVersion;
-        if (canary === undefined) return;
+        istio.canaryNamespaces.forEach((ns, i) => {
+            if (istio.canaryNamespaces.indexOf(ns) !== i) ctx.addIssue({ code: "custom", path: ["canaryNamespaces", i], input: ns, message: "each namespace once" });
+        });
+        if (canary === undefined) {
+            if (istio.canaryNamespaces.length > 0) {
+                ctx.addIssue({ code: "custom", path: ["canaryNamespaces"], input: istio.canaryNamespaces, message: "no canaryNamespaces without a canaryVersion (there is no second control plane to move them to)" });
+            }
+            return;
+        }
         if (compareVersions(canary, istio.version) <= 0) {
             ctx.addIssue({ code: "custom", path: ["canaryVersion"], input: canary, message: `a canaryVersion newer than version (${istio.version})` });
         } else if (istioMinor(canary) > istioMinor(istio.version) + 1) {

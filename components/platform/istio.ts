@@ -1,13 +1,14 @@
 // Istio: the official Helm charts `base` → `istiod` → `gateway`, at the version the stack pins, each
 // waiting for the one before; mesh-wide STRICT mTLS; an ingress gateway with a shared `Gateway` that service
-// VirtualServices can bind to. Optionally a second, revisioned istiod (`canaryVersion`) for a canary upgrade
-// of Istio itself (README "Upgrading Istio").
+// VirtualServices can bind to. Every istiod is a revision named after its release (./revisions.ts); during an
+// upgrade a second one (`canaryVersion`) runs beside the first (README "Upgrading Istio").
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformReleaseSpec } from "../shared/helm";
 import { platformReleases } from "../shared/helm-release";
 import { INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE } from "../shared/namespaces";
 import { compareVersions, IstioConfig } from "./config";
+import { defaultRevision, installedRevisions } from "./revisions";
 import { EKS_LOAD_BALANCER_ANNOTATIONS, GATEWAY_SERVICE_PORTS, INGRESS_HTTP_PORT } from "./ingress";
 
 export { EKS_LOAD_BALANCER_ANNOTATIONS, GATEWAY_READINESS, GATEWAY_SERVICE_PORTS, INGRESS_HTTP_PORT } from "./ingress";
@@ -18,16 +19,14 @@ export const ISTIO_CHART_REPO = "https://blob.istio.io/istio-release/charts";
 export const INGRESS_RELEASE = "istio-ingress";
 /** The shared Istio `Gateway` services bind to: `values.istio.gateways: [istio-ingress/ingress]`. */
 export const INGRESS_GATEWAY_NAME = "ingress";
-/** Revision of the canary control plane; workloads opt in with the label `istio.io/rev: canary`. */
-export const CANARY_REVISION = "canary";
-
-export type IstioReleaseKey = "base" | "istiod" | "istiod-canary" | "gateway";
+/** Releases of Istio: the CRDs, one istiod per revision (`istiod-<revision>`), the gateway. */
+export type IstioReleaseKey = "base" | `istiod-${string}` | "gateway";
 
 /** One Helm release of Istio: what it installs and which releases it waits for. */
 export type IstioReleaseSpec = PlatformReleaseSpec<IstioReleaseKey>;
 
-/** istiod values: one small replica, or several with a PodDisruptionBudget and an autoscaler. */
-export function istiodValues(config: IstioConfig, revision = ""): Record<string, unknown> {
+/** istiod values of one revision: one small replica, or several with a PodDisruptionBudget and an autoscaler. */
+export function istiodValues(config: IstioConfig, revision: string): Record<string, unknown> {
     const { replicas, maxReplicas, cpu, memory } = config.istiod;
     return {
         revision,
@@ -51,6 +50,8 @@ export function gatewayValues(config: IstioConfig, platform: "eks" | "existing")
     const { replicas, maxReplicas, serviceType } = config.gateway;
     const nlb = platform === "eks" && serviceType === "LoadBalancer";
     return {
+        // Its proxies come from the default revision, and move with it when an upgrade makes the new one default.
+        revision: defaultRevision(config),
         replicaCount: replicas,
         autoscaling: { enabled: maxReplicas > replicas, minReplicas: replicas, maxReplicas },
         podDisruptionBudget: replicas > 1 ? { minAvailable: 1 } : {},
@@ -72,24 +73,25 @@ export function gatewayValues(config: IstioConfig, platform: "eks" | "existing")
 }
 
 /**
- * The Istio Helm releases of a config, in install order: base (CRDs, at the newest version in use) →
- * istiod (the default revision, serving every `istio-injection: enabled` namespace) → the gateway.
- * With `canaryVersion`, a second istiod with revision `canary` installs after base, beside the first.
+ * The Istio Helm releases of a config, in install order: base (CRDs, at the newest version in use; its validation
+ * webhook served by the default revision) → one istiod per installed revision (`istiod-<revision>`: the default,
+ * and during an upgrade the canary beside it) → the gateway, injected by the default revision. Each istiod is its
+ * own resource, named by its revision: making the canary the default changes neither, and the old one is removed
+ * when it leaves the config — after everything else of that update, so last.
  */
 export function istioReleases(config: IstioConfig, platform: "eks" | "existing"): IstioReleaseSpec[] {
     const newest = config.canaryVersion && compareVersions(config.canaryVersion, config.version) > 0 ? config.canaryVersion : config.version;
     // Every Istio chart comes from Istio's repository and is described by its chart and version.
     const release = (key: IstioReleaseKey, name: string, chart: "base" | "istiod" | "gateway", version: string, namespace: string, values: Record<string, unknown>, after: IstioReleaseKey[]): IstioReleaseSpec =>
         ({ key, name, chart, repo: ISTIO_CHART_REPO, version, namespace, values, after, description: `Istio ${chart} ${version}` });
-    const releases: IstioReleaseSpec[] = [
-        release("base", "istio-base", "base", newest, ISTIO_ROOT_NAMESPACE, { defaultRevision: "default" }, []),
-        release("istiod", "istiod", "istiod", config.version, ISTIO_ROOT_NAMESPACE, istiodValues(config), ["base"]),
+    const istiods = installedRevisions(config).map(({ revision, version }) =>
+        release(`istiod-${revision}`, `istiod-${revision}`, "istiod", version, ISTIO_ROOT_NAMESPACE, istiodValues(config, revision), ["base"]),
+    );
+    return [
+        release("base", "istio-base", "base", newest, ISTIO_ROOT_NAMESPACE, { defaultRevision: defaultRevision(config) }, []),
+        ...istiods,
+        release("gateway", INGRESS_RELEASE, "gateway", config.version, INGRESS_NAMESPACE, gatewayValues(config, platform), [istiods[0].key]),
     ];
-    if (config.canaryVersion) {
-        releases.push(release("istiod-canary", `istiod-${CANARY_REVISION}`, "istiod", config.canaryVersion, ISTIO_ROOT_NAMESPACE, istiodValues(config, CANARY_REVISION), ["base"]));
-    }
-    releases.push(release("gateway", INGRESS_RELEASE, "gateway", config.version, INGRESS_NAMESPACE, gatewayValues(config, platform), ["istiod"]));
-    return releases;
 }
 
 /** Mesh-wide mutual TLS: a PeerAuthentication named `default` in the root namespace, mode STRICT. */
@@ -130,6 +132,8 @@ export class Istio extends pulumi.ComponentResource {
     public readonly peerAuthentication: k8s.apiextensions.CustomResource;
     public readonly ingressGateway: k8s.apiextensions.CustomResource;
     public readonly version: pulumi.Output<string>;
+    /** The revisions installed and the namespaces each serves (the `istio` part of the stack output). */
+    public readonly revisions: pulumi.Output<{ revision: string; version: string; role: string }[]>;
     /** `namespace/name` of the shared ingress Gateway. */
     public readonly gatewayRef: pulumi.Output<string>;
 
@@ -150,7 +154,7 @@ export class Istio extends pulumi.ComponentResource {
         this.peerAuthentication = new k8s.apiextensions.CustomResource(
             `${name}-mesh-mtls`,
             { apiVersion: mtls.apiVersion, kind: mtls.kind, metadata: mtls.metadata, spec: mtls.spec },
-            { ...childOpts, dependsOn: [this.releases.istiod!] },
+            { ...childOpts, dependsOn: [this.releases[`istiod-${defaultRevision(args.config)}`]!] },
         );
         const gw = ingressGateway();
         this.ingressGateway = new k8s.apiextensions.CustomResource(
@@ -160,7 +164,8 @@ export class Istio extends pulumi.ComponentResource {
         );
 
         this.version = pulumi.output(args.config.version);
+        this.revisions = pulumi.output(installedRevisions(args.config));
         this.gatewayRef = pulumi.output(`${INGRESS_NAMESPACE}/${INGRESS_GATEWAY_NAME}`);
-        this.registerOutputs({ version: this.version, gatewayRef: this.gatewayRef });
+        this.registerOutputs({ version: this.version, revisions: this.revisions, gatewayRef: this.gatewayRef });
     }
 }

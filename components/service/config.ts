@@ -171,7 +171,7 @@ const stickySchema = z
 export type StickyConfig = z.output<typeof stickySchema>;
 
 /** Values keys the platform sets from the stage; a team's `values` may not override them. */
-export const PLATFORM_VALUE_KEYS = ["fullnameOverride", "image", "stagehand", "tracks", "routing", "parts"] as const;
+export const PLATFORM_VALUE_KEYS = ["fullnameOverride", "image", "istioRevision", "stagehand", "tracks", "routing", "parts"] as const;
 
 const extraValues = z
     .record(z.string(), z.unknown(), { error: "a map of extra chart values" })

@@ -24,6 +24,8 @@ export interface ServiceReleaseArgs {
     ownsNamespace: boolean;
     namespaceResource?: pulumi.Resource;
     provider?: k8s.Provider;
+    /** The Istio revision the service's namespace injects from (components/platform/revisions.ts). */
+    istioRevision: string;
     /** Resources every child waits for (e.g. Istio being ready). */
     waitFor?: pulumi.Input<pulumi.Resource>[];
 }
@@ -59,8 +61,9 @@ export class ServiceRelease extends pulumi.ComponentResource {
                       metadata: {
                           name: service.namespace,
                           labels: {
-                              // Sidecars are what let VirtualService weights split traffic at all.
-                              "istio-injection": "enabled",
+                              // Sidecars are what let VirtualService weights split traffic at all. By revision, never
+                              // `istio-injection: enabled` (which overrides it): an Istio upgrade moves namespaces one at a time.
+                              "istio.io/rev": args.istioRevision,
                               "app.kubernetes.io/managed-by": "stagehand",
                           },
                       },
@@ -75,7 +78,7 @@ export class ServiceRelease extends pulumi.ComponentResource {
         // What is applied: the plan, with tracks held at full size when the previous state is unknown.
         const previous = args.move.previous && trafficOf(args.move.previous);
         const applied = previous ? plan : holdForUnknownPast(plan, service.replicas);
-        const specs = serviceReleaseSpecs({ name: args.planned.name, service, plan: applied });
+        const specs = serviceReleaseSpecs({ name: args.planned.name, service, plan: applied }, { istioRevision: args.istioRevision });
         const release = (part: Part, dependsOn: pulumi.Input<pulumi.Resource>[]) => helmRelease(`${name}-${part}`, specs[part], { ...childOpts, dependsOn });
 
         // Make before break: workloads whose pods the routing will rely on are applied (Helm waits for readiness),

@@ -103,7 +103,12 @@ export function meshValues(mesh: MeshConfig): Record<string, unknown> {
  *   (`stagehand.*`, shown as annotations on the routing objects and in NOTES).
  * With every part (one release for the whole service, `npm run plan -- --manifests`), all of it.
  */
-export function chartValues(name: string, service: ServiceConfig, plan: StagePlan, parts: ChartParts = ALL_PARTS): Record<string, unknown> {
+/** What the platform around a service decides for it: the Istio revision its namespace injects from. */
+export interface PlatformContext {
+    istioRevision?: string;
+}
+
+export function chartValues(name: string, service: ServiceConfig, plan: StagePlan, parts: ChartParts = ALL_PARTS, platformContext: PlatformContext = {}): Record<string, unknown> {
     const team: Record<string, unknown> = {
         port: service.port,
         resources: service.resources,
@@ -124,6 +129,8 @@ export function chartValues(name: string, service: ServiceConfig, plan: StagePla
     const platform: Record<string, unknown> = {
         fullnameOverride: name,
         image: { repository: service.image },
+        // On the tracks' pods only: moving the namespace to another revision restarts them, not the routing.
+        ...(platformContext.istioRevision !== undefined && (parts.production || parts.canary) ? { istioRevision: platformContext.istioRevision } : {}),
         tracks,
         ...(parts.routing
             ? {
@@ -154,13 +161,13 @@ export function releaseDescription(part: Part, plan: StagePlan): string {
 }
 
 /** The three Helm releases of a service at its planned stage: one per track and one for the routing. */
-export function serviceReleaseSpecs({ name, service, plan }: { name: string; service: ServiceConfig; plan: StagePlan }): Record<Part, ReleaseSpec> {
+export function serviceReleaseSpecs({ name, service, plan }: { name: string; service: ServiceConfig; plan: StagePlan }, platformContext: PlatformContext = {}): Record<Part, ReleaseSpec> {
     const names = releaseNames(name);
     const spec = (part: Part): ReleaseSpec => ({
         name: names[part],
         namespace: service.namespace,
         ...chartSource(service.chart),
-        values: chartValues(name, service, plan, ONLY[part]),
+        values: chartValues(name, service, plan, ONLY[part], platformContext),
         description: releaseDescription(part, plan),
     });
     return { production: spec("production"), canary: spec("canary"), routing: spec("routing") };

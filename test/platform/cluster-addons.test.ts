@@ -119,7 +119,7 @@ describe("ClusterAddons under Pulumi mocks (index.ts)", () => {
             // The controller is told its cluster, region and VPC (the stack's VPC), never left to the metadata service.
             assert.deepStrictEqual([controller.inputs.values.clusterName, controller.inputs.values.region, controller.inputs.values.vpcId], [`stagehand-${stack}`, "us-east-1", "cluster-vpc-id"]);
             // Istio, whose gateway Service the controller serves, waits for the whole platform.
-            for (const name of ["istio-istiod", "istio-gateway"]) {
+            for (const name of ["istio-istiod-1-30-3", "istio-gateway"]) {
                 for (const chart of charts) assert.ok(dependencyNames(byName(resources, name)).includes(`cluster-addons-${chart}`), `${name} waits for ${chart}`);
             }
         });

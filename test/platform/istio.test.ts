@@ -3,7 +3,6 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IstioConfig, parseCluster } from "../../components/platform/config";
 import {
-    CANARY_REVISION,
     gatewayValues,
     ingressGateway,
     Istio,
@@ -59,8 +58,8 @@ describe("Istio releases (pure)", () => {
                 releases.map((r) => [r.key, r.name, r.chart, r.version, r.namespace, r.after]),
                 [
                     ["base", "istio-base", "base", config.version, "istio-system", []],
-                    ["istiod", "istiod", "istiod", config.version, "istio-system", ["base"]],
-                    ["gateway", "istio-ingress", "gateway", config.version, "istio-ingress", ["istiod"]],
+                    [`istiod-1-30-3`, "istiod-1-30-3", "istiod", config.version, "istio-system", ["base"]],
+                    ["gateway", "istio-ingress", "gateway", config.version, "istio-ingress", ["istiod-1-30-3"]],
                 ],
                 stack,
             );
@@ -75,8 +74,8 @@ describe("Istio releases (pure)", () => {
 
     it("staging: one small istiod and one gateway replica, no autoscaler, no PodDisruptionBudget", () => {
         const config = istioOf("staging");
-        assert.deepStrictEqual(istiodValues(config), {
-            revision: "",
+        assert.deepStrictEqual(istiodValues(config, "1-30-3"), {
+            revision: "1-30-3",
             pilot: { replicaCount: 1, autoscaleEnabled: false, autoscaleMin: 1, autoscaleMax: 1, resources: { requests: { cpu: "100m", memory: "256Mi" } } },
             global: { istioNamespace: "istio-system", defaultPodDisruptionBudget: { enabled: false } },
         });
@@ -86,7 +85,7 @@ describe("Istio releases (pure)", () => {
 
     it("prod: istiod and the gateway replicated, with PodDisruptionBudgets and autoscaling; the gateway spread over zones", () => {
         const config = istioOf("prod");
-        const istiod = istiodValues(config) as any;
+        const istiod = istiodValues(config, "1-30-3") as any;
         assert.deepStrictEqual(istiod.pilot, { replicaCount: 2, autoscaleEnabled: true, autoscaleMin: 2, autoscaleMax: 5, resources: { requests: { cpu: "500m", memory: "2Gi" } } });
         assert.deepStrictEqual(istiod.global.defaultPodDisruptionBudget, { enabled: true });
         const gw = gatewayValues(config, "eks") as any;
@@ -117,19 +116,22 @@ describe("Istio releases (pure)", () => {
         assert.deepStrictEqual((gatewayValues(istioFrom({}), "existing") as any).service.annotations, {});
     });
 
-    it("canaryVersion: a second istiod with revision `canary` beside the first; CRDs (base) at the newer version", () => {
+    it("canaryVersion: a second istiod, revision 1-30-3, beside the default 1-29-6; CRDs (base) at the newer version", () => {
         const releases = istioReleases(istioFrom({ version: "1.29.6", canaryVersion: "1.30.3" }), "eks");
         assert.deepStrictEqual(
             releases.map((r) => [r.key, r.name, r.version, r.after]),
             [
                 ["base", "istio-base", "1.30.3", []],
-                ["istiod", "istiod", "1.29.6", ["base"]],
-                ["istiod-canary", "istiod-canary", "1.30.3", ["base"]],
-                ["gateway", "istio-ingress", "1.29.6", ["istiod"]],
+                ["istiod-1-29-6", "istiod-1-29-6", "1.29.6", ["base"]],
+                ["istiod-1-30-3", "istiod-1-30-3", "1.30.3", ["base"]],
+                ["gateway", "istio-ingress", "1.29.6", ["istiod-1-29-6"]],
             ],
         );
-        assert.strictEqual((releases[2].values as any).revision, CANARY_REVISION);
-        assert.strictEqual((releases[1].values as any).revision, "", "the first istiod stays the default revision");
+        assert.strictEqual((releases[2].values as any).revision, "1-30-3");
+        assert.strictEqual((releases[1].values as any).revision, "1-29-6");
+        // Config validation and the gateway's proxies stay with the default revision until it changes.
+        assert.deepStrictEqual((releases[0].values as any).defaultRevision, "1-29-6");
+        assert.deepStrictEqual((releases[3].values as any).revision, "1-29-6");
     });
 
     it("mesh-wide STRICT mTLS and the shared ingress Gateway are valid Istio objects", () => {
@@ -157,14 +159,14 @@ describe("Istio component under Pulumi mocks", () => {
             releases.map((r) => [r.name, r.dependsOn]),
             [
                 ["istio-base", ["istio-system"]],
-                ["istio-istiod", ["istio-system", "istio-base"]],
-                ["istio-gateway", ["istio-ingress", "istio-istiod"]],
+                ["istio-istiod-1-30-3", ["istio-system", "istio-base"]],
+                ["istio-gateway", ["istio-ingress", "istio-istiod-1-30-3"]],
             ],
         );
         const registered = Object.fromEntries(ofType(resources, RELEASE).map((r) => [r.name, r.inputs]));
         for (const [name, chart, namespace] of [
             ["istio-base", "base", "istio-system"],
-            ["istio-istiod", "istiod", "istio-system"],
+            ["istio-istiod-1-30-3", "istiod", "istio-system"],
             ["istio-gateway", "gateway", "istio-ingress"],
         ]) {
             const r = registered[name];
@@ -176,7 +178,7 @@ describe("Istio component under Pulumi mocks", () => {
 
     it("STRICT mTLS is a PeerAuthentication that waits for istiod and validates", async () => {
         const { resources, captured } = await runIstio(istioOf("prod"));
-        assert.deepStrictEqual(captured.find((c) => c.type === "kubernetes:security.istio.io/v1:PeerAuthentication")!.dependsOn, ["istio-istiod"]);
+        assert.deepStrictEqual(captured.find((c) => c.type === "kubernetes:security.istio.io/v1:PeerAuthentication")!.dependsOn, ["istio-istiod-1-30-3"]);
         const registered = ofType(resources, "kubernetes:security.istio.io/v1:PeerAuthentication");
         assert.strictEqual(registered.length, 1);
         const { apiVersion, kind, metadata, spec } = registered[0].inputs;
@@ -196,9 +198,9 @@ describe("Istio component under Pulumi mocks", () => {
 
     it("a canary control plane installs after base, beside istiod", async () => {
         const { resources, captured } = await runIstio(istioFrom({ version: "1.29.6", canaryVersion: "1.30.3" }));
-        assert.deepStrictEqual(captured.find((c) => c.name === "istio-istiod-canary")!.dependsOn, ["istio-system", "istio-base"]);
-        const canary = ofType(resources, RELEASE).find((r) => r.name === "istio-istiod-canary")!.inputs;
-        assert.deepStrictEqual([canary.name, canary.version, canary.values.revision], ["istiod-canary", "1.30.3", "canary"]);
+        assert.deepStrictEqual(captured.find((c) => c.name === "istio-istiod-1-30-3")!.dependsOn, ["istio-system", "istio-base"]);
+        const canary = ofType(resources, RELEASE).find((r) => r.name === "istio-istiod-1-30-3")!.inputs;
+        assert.deepStrictEqual([canary.name, canary.version, canary.values.revision], ["istiod-1-30-3", "1.30.3", "1-30-3"]);
     });
 });
 
@@ -206,7 +208,7 @@ describe("program: services wait for Istio", () => {
     for (const stack of ["staging", "prod"]) {
         it(`${stack}: every service release and namespace depends on every Istio release and on mesh mTLS`, async () => {
             const { resources } = await runProgram(stack, readStackConfig(stack));
-            const istioParts = ["istio-base", "istio-istiod", "istio-gateway", "istio-mesh-mtls"];
+            const istioParts = ["istio-base", "istio-istiod-1-30-3", "istio-gateway", "istio-mesh-mtls"];
             const services = resources.filter(
                 (r: Registered) => (r.type === RELEASE && r.inputs.chart === "./charts/service") || (r.type === "kubernetes:core/v1:Namespace" && r.name.endsWith("-namespace")),
             );

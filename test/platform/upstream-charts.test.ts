@@ -57,12 +57,12 @@ describe("upstream charts: Istio 1.30.3 (base, istiod, gateway) with each stack'
         it(`${stack}: istiod replicas, autoscaler and PodDisruptionBudget as configured; pilot image pinned to the release`, async () => {
             const config = istioOf(stack);
             const { replicas, maxReplicas, cpu, memory } = config.istiod;
-            const { release, objects } = await releaseOf(stack, "istio-istiod");
+            const { release, objects } = await releaseOf(stack, "istio-istiod-1-30-3");
             assert.strictEqual(release.version, "1.30.3");
-            const deployment = one(objects, "Deployment", "istiod");
+            const deployment = one(objects, "Deployment", "istiod-1-30-3");
             const hpa = kind(objects, "HorizontalPodAutoscaler");
             if (maxReplicas > replicas) {
-                assert.deepStrictEqual(hpa.map((h) => [h.metadata.name, h.spec.minReplicas, h.spec.maxReplicas, h.spec.scaleTargetRef.name]), [["istiod", replicas, maxReplicas, "istiod"]]);
+                assert.deepStrictEqual(hpa.map((h) => [h.metadata.name, h.spec.minReplicas, h.spec.maxReplicas, h.spec.scaleTargetRef.name]), [["istiod-1-30-3", replicas, maxReplicas, "istiod-1-30-3"]]);
             } else {
                 assert.deepStrictEqual(hpa, []);
                 assert.strictEqual(deployment.spec.replicas, replicas);
@@ -108,15 +108,20 @@ describe("upstream charts: Istio 1.30.3 (base, istiod, gateway) with each stack'
         });
     }
 
-    it("a canary control plane (1.29.6 → 1.30.3): the second istiod renders as revision `canary`, beside the first", () => {
+    it("a canary control plane (1.29.6 → 1.30.3): the second istiod renders as revision 1-30-3, beside the first; each injects only namespaces labelled with its revision", () => {
         const releases = istioReleases(parseCluster("uat", { istio: { version: "1.29.6", canaryVersion: "1.30.3" } }).istio, "eks");
-        const canary = renderSpec(releases.find((r) => r.key === "istiod-canary")!);
+        const canary = renderSpec(releases.find((r) => r.key === "istiod-1-30-3")!);
         validateAll(canary);
-        assert.strictEqual(one(canary, "Deployment").metadata.name, "istiod-canary");
-        assert.strictEqual(one(canary, "MutatingWebhookConfiguration").metadata.name, "istio-sidecar-injector-canary");
+        assert.strictEqual(one(canary, "Deployment").metadata.name, "istiod-1-30-3");
+        const injector = one(canary, "MutatingWebhookConfiguration");
+        assert.strictEqual(injector.metadata.name, "istio-sidecar-injector-1-30-3");
+        // The revision's webhooks select namespaces by `istio.io/rev`: what stagehand labels each service namespace with.
+        const selectors = injector.webhooks.map((w: any) => w.namespaceSelector?.matchExpressions ?? []).flat();
+        assert.ok(selectors.some((e: any) => e.key === "istio.io/rev" && e.operator === "In" && e.values.includes("1-30-3")), JSON.stringify(selectors));
         assert.ok(containersOf(one(canary, "Deployment")).every((c) => c.image === "registry.istio.io/release/pilot:1.30.3"));
-        const first = renderSpec(releases.find((r) => r.key === "istiod")!);
+        const first = renderSpec(releases.find((r) => r.key === "istiod-1-29-6")!);
         validateAll(first);
+        assert.strictEqual(one(first, "Deployment").metadata.name, "istiod-1-29-6");
         assert.ok(containersOf(one(first, "Deployment")).every((c) => c.image === "docker.io/istio/pilot:1.29.6"));
         validateAll(renderSpec(releases.find((r) => r.key === "base")!));
         validateAll(renderSpec(releases.find((r) => r.key === "gateway")!));
@@ -124,7 +129,7 @@ describe("upstream charts: Istio 1.30.3 (base, istiod, gateway) with each stack'
 
     it("every image the platform's Istio renders is pinned", async () => {
         for (const stack of STACKS) {
-            for (const resource of ["istio-istiod", "istio-gateway"]) {
+            for (const resource of ["istio-istiod-1-30-3", "istio-gateway"]) {
                 const { objects } = await releaseOf(stack, resource);
                 for (const w of objects.filter((o) => ["Deployment", "DaemonSet", "StatefulSet"].includes(o.kind))) {
                     for (const c of containersOf(w)) assert.ok(c.image === "auto" || imagePinned(c.image), `${stack} ${resource} ${c.name}: ${c.image}`);
@@ -201,8 +206,8 @@ describe("upstream charts: the ingress NLB through the AWS Load Balancer Control
 
     /** The readiness probe istiod's injector gives gateway pods (the gateway chart's `image: auto`). */
     async function gatewayReadiness(stack: string): Promise<{ path: string; port: number }> {
-        const { objects } = await releaseOf(stack, "istio-istiod");
-        const template: string = parseYaml(one(objects, "ConfigMap", "istio-sidecar-injector").data.config).templates.gateway;
+        const { objects } = await releaseOf(stack, "istio-istiod-1-30-3");
+        const template: string = parseYaml(one(objects, "ConfigMap", "istio-sidecar-injector-1-30-3").data.config).templates.gateway;
         const probe = template.slice(template.indexOf("readinessProbe:")).split("\n").slice(0, 5).join("\n");
         const path = /path: (\S+)/.exec(probe)?.[1];
         const port = Number(/port: (\d+)/.exec(probe)?.[1]);
