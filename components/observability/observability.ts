@@ -1,12 +1,14 @@
 // Observability: the addons of ./values.ts installed where the stack config turns them on
 // (`stagehand:observability`: uat and prod; staging leaves them off to save cost). Each waits for Istio. Storage
 // is the platform's (components/platform/storage.ts): on EKS Prometheus's volume is of the cluster's encrypted gp3
-// StorageClass; on an existing cluster, of that cluster's default class.
+// StorageClass; on an existing cluster, of that cluster's default class. On EKS with Prometheus on, a Role and
+// RoleBinding in istio-system let the cluster's viewers (CI's preview role) port-forward to Prometheus for the
+// metrics verdict (PROMETHEUS_READERS_GROUP, the group of their access entries).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { platformReleases } from "../shared/helm-release";
 import { ObservabilityConfig } from "./config";
-import { AddonKey, observabilityAccess, observabilityReleases } from "./values";
+import { AddonKey, observabilityAccess, observabilityReleases, prometheusPortForwardRbac } from "./values";
 
 export interface ObservabilityArgs {
     /** The stack's validated `stagehand:observability`. */
@@ -14,12 +16,20 @@ export interface ObservabilityArgs {
     provider?: k8s.Provider;
     /** The StorageClass of Prometheus's volume; absent: the cluster's default class. */
     storageClassName?: string;
+    /**
+     * Where it runs, as the stack's `cluster.kind`. Absent: `eks` when a `storageClassName` is given (index.ts
+     * passes the platform's class on EKS only), else `existing`. On EKS with Prometheus on, the viewers' group gets
+     * its port-forward to Prometheus; an existing cluster's access is not the program's.
+     */
+    platform?: "eks" | "existing";
     /** What every addon waits for: Istio (istio-system, istiod and its CRDs), and the StorageClass when there is one. */
     waitFor?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class Observability extends pulumi.ComponentResource {
     public readonly releases: Partial<Record<AddonKey, k8s.helm.v3.Release>>;
+    /** On EKS with Prometheus on: the Role and RoleBinding that let the viewers' group port-forward to Prometheus. */
+    public readonly prometheusPortForward?: { role: k8s.rbac.v1.Role; roleBinding: k8s.rbac.v1.RoleBinding };
     /** Which addons are on and how to reach them (the `observability` stack output). */
     public readonly access: Record<string, unknown>;
 
@@ -28,6 +38,20 @@ export class Observability extends pulumi.ComponentResource {
         const k8sOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
         const waitFor = args.waitFor ?? [];
         this.releases = platformReleases(name, observabilityReleases(args.config, args.storageClassName), k8sOpts, () => waitFor);
+        const platform = args.platform ?? (args.storageClassName !== undefined ? "eks" : "existing");
+        if (platform === "eks" && args.config.prometheus.enabled) {
+            // In istio-system, which Istio creates: after Istio, like the releases.
+            const { role, roleBinding } = prometheusPortForwardRbac();
+            const roleResource = new k8s.rbac.v1.Role(`${name}-prometheus-port-forward`, { metadata: role.metadata, rules: role.rules }, { ...k8sOpts, dependsOn: waitFor });
+            this.prometheusPortForward = {
+                role: roleResource,
+                roleBinding: new k8s.rbac.v1.RoleBinding(
+                    `${name}-prometheus-port-forward`,
+                    { metadata: roleBinding.metadata, roleRef: roleBinding.roleRef, subjects: roleBinding.subjects },
+                    { ...k8sOpts, dependsOn: [...waitFor, roleResource] },
+                ),
+            };
+        }
         this.access = observabilityAccess(args.config);
         this.registerOutputs({ access: this.access });
     }

@@ -1,11 +1,12 @@
 // Cluster: one stack's EKS cluster — VPC and subnets (tagged for EKS load balancers), NAT gateways when the
 // nodes are private, IAM roles, the control-plane log group with its retention, the EKS control plane (API
 // authentication; an API endpoint that is public, public to listed CIDR blocks, and/or private to the VPC), access
-// entries for `admins` (cluster admin) and `viewers` (view), managed node groups (each with a launch template:
-// IMDSv2 with one hop, an encrypted gp3 root volume), the core EKS add-ons as managed add-ons at the versions of
-// `cluster.addons` (no self-managed bootstrap; the CNI and the EBS CSI driver with roles of their own through EKS Pod
-// Identity) and a `kubernetes.Provider` that authenticates with `aws eks get-token`. `kind: existing` clusters create none of this:
-// `existingClusterProvider` points a provider at a kubeconfig already on the machine.
+// entries for `admins` (cluster admin) and `viewers` (view, and the group of the port-forward to Prometheus),
+// managed node groups (each with a launch template: IMDSv2 with one hop, an encrypted gp3 root volume), the core EKS
+// add-ons as managed add-ons at the versions of `cluster.addons` (no self-managed bootstrap; the CNI and the EBS CSI
+// driver with roles of their own through EKS Pod Identity) and a `kubernetes.Provider` that authenticates with
+// `aws eks get-token`. `kind: existing` clusters create none of this: `existingClusterProvider` points a provider at
+// a kubeconfig already on the machine.
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -18,6 +19,7 @@ import { ADDONS_BEFORE_NODES, EKS_ADDONS, EksAddonName } from "./addons";
 import { podIdentityTrustPolicy } from "./iam";
 import { nodeLaunchTemplate } from "./nodes";
 import { EBS_CSI_POLICY_ARN, EBS_CSI_SERVICE_ACCOUNT } from "./storage";
+import { PROMETHEUS_READERS_GROUP } from "../observability/values";
 
 /** The VPC's address range. Subnets are carved from it by `subnetLayout`. */
 export const VPC_CIDR = "10.0.0.0/16";
@@ -37,6 +39,12 @@ export const CNI_SERVICE_ACCOUNT = "aws-node";
 export const CLUSTER_ADMIN_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 /** EKS access policy given to `viewers`: get, list and watch most objects, cluster-wide, but not Secrets. */
 export const VIEW_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
+/**
+ * Kubernetes groups of the `viewers`' access entries: the group the Observability component binds, with Prometheus
+ * on, to the port-forward to Prometheus the metrics verdict needs (which the view policy does not grant). Without
+ * Prometheus nothing binds it, and it grants nothing.
+ */
+export const VIEWER_KUBERNETES_GROUPS: readonly string[] = [PROMETHEUS_READERS_GROUP];
 /** AMI of the managed nodes (the instance types of components/cost/prices.ts are all x86_64). */
 export const NODE_AMI_TYPE = "AL2023_x86_64_STANDARD";
 
@@ -305,10 +313,15 @@ export class Cluster extends pulumi.ComponentResource {
             : undefined;
 
         // An access entry per principal, with one access policy on the whole cluster: cluster admin for `admins`,
-        // view for `viewers` (such as CI's preview role).
-        const grantAccess = (kind: "admin" | "viewer", principals: string[], policyArn: string) =>
+        // view for `viewers` (such as CI's preview role), whose entries also put them in VIEWER_KUBERNETES_GROUPS
+        // (the port-forward to Prometheus, bound where Prometheus is installed).
+        const grantAccess = (kind: "admin" | "viewer", principals: string[], policyArn: string, kubernetesGroups?: readonly string[]) =>
             principals.map((principalArn, i) => {
-                const entry = new aws.eks.AccessEntry(`${name}-${kind}-${i}`, { clusterName: this.eksCluster.name, principalArn, type: "STANDARD" }, parent);
+                const entry = new aws.eks.AccessEntry(
+                    `${name}-${kind}-${i}`,
+                    { clusterName: this.eksCluster.name, principalArn, type: "STANDARD", ...(kubernetesGroups ? { kubernetesGroups: [...kubernetesGroups] } : {}) },
+                    parent,
+                );
                 return new aws.eks.AccessPolicyAssociation(
                     `${name}-${kind}-${i}`,
                     { clusterName: this.eksCluster.name, principalArn, policyArn, accessScope: { type: "cluster" } },
@@ -317,7 +330,7 @@ export class Cluster extends pulumi.ComponentResource {
             });
         const adminAccess = grantAccess("admin", config.admins, CLUSTER_ADMIN_ACCESS_POLICY);
         // The provider does not wait for these: whoever runs `pulumi up` is an admin, not a viewer.
-        grantAccess("viewer", config.viewers, VIEW_ACCESS_POLICY);
+        grantAccess("viewer", config.viewers, VIEW_ACCESS_POLICY, VIEWER_KUBERNETES_GROUPS);
 
         // ---- managed EKS add-ons, at the versions of `cluster.addons`. Roles of their own through EKS Pod Identity:
         // the VPC CNI's (ENIs and addresses) and the EBS CSI driver's controller's (volumes).

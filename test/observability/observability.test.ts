@@ -14,16 +14,25 @@ import {
     kialiValues,
     observabilityAccess,
     observabilityReleases,
+    PROMETHEUS_PORT_FORWARD_ROLE,
+    PROMETHEUS_PORT_FORWARD_RULES,
+    PROMETHEUS_READERS_GROUP,
+    prometheusPortForwardRbac,
     prometheusValues,
 } from "../../components/observability/values";
+import { Observability } from "../../components/observability/observability";
 import { findSecrets } from "../../policies/secrets";
 import { DEFAULT_PROMETHEUS } from "../../scripts/verdict";
 import { readStackConfig } from "../../scripts/stack-file";
-import { dependencyNames, ofType, Registered, runProgram } from "../helpers/mocks";
+import { dependencyNames, ofType, Registered, runMocked, runProgram } from "../helpers/mocks";
+import { validateObject } from "../helpers/schemas";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
+const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
+const ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding";
+const ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry";
 const STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass";
-const ISTIO_RELEASES = ["istio-base", "istio-istiod", "istio-gateway"];
+const ISTIO_RELEASES = ["istio-base", "istio-istiod-1-30-3", "istio-gateway"];
 
 const obs = (raw: ObservabilityInput | unknown) => parseObservability("uat", raw);
 const ALL_ON: ObservabilityInput = { prometheus: { enabled: true }, grafana: { enabled: true }, kiali: { enabled: true } };
@@ -272,11 +281,12 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
         assert.deepStrictEqual(Object.keys(releases).sort(), ["observability-grafana", "observability-kiali", "observability-prometheus"]);
         assert.deepStrictEqual(releases["observability-prometheus"].inputs.values.server.persistentVolume, { enabled: false });
         assert.deepStrictEqual(uat.outputs.observability.prometheus.retention, "7d");
-        // Storage is the platform's (components/platform/storage.ts): nothing of it is a child of Observability.
-        for (const { resources } of [staging, uat]) {
-            const children = resources.filter((r) => r.parent?.endsWith("stagehand:index:Observability::observability"));
-            assert.deepStrictEqual(children.filter((r) => r.type !== RELEASE).map((r) => r.type), []);
-        }
+        // Storage is the platform's (components/platform/storage.ts): nothing of it is a child of Observability. Its
+        // only children besides the releases: uat's port-forward to Prometheus for the viewers (EKS, Prometheus on).
+        const children = (resources: Registered[]) =>
+            resources.filter((r) => r.parent?.endsWith("stagehand:index:Observability::observability") && r.type !== RELEASE).map((r) => r.type);
+        assert.deepStrictEqual(children(staging.resources), []);
+        assert.deepStrictEqual(children(uat.resources), [ROLE, ROLE_BINDING]);
     });
 
     it("prod: a 50 GiB volume of the platform's encrypted gp3 StorageClass, which Prometheus waits for", async () => {
@@ -294,6 +304,99 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
         const items = outputs.monthlyCost.lines.map((l: CostLine) => l.item);
         for (const item of ["Prometheus (share of a node)", "Grafana (share of a node)", "Kiali (share of a node)", "Prometheus volume (EBS gp3)"]) assert.ok(items.includes(item), item);
         assert.strictEqual(outputs.monthlyCost.total, 693.39);
+    });
+});
+
+describe("the viewers' port-forward to Prometheus (the metrics verdict on a pull request)", () => {
+    const eksStack = (stack: string, extra: Record<string, unknown> = {}) => {
+        const config = readStackConfig(stack);
+        return { ...config, cluster: { ...(config.cluster as object), ...extra } };
+    };
+    const PREVIEW = "arn:aws:iam::123456789012:role/stagehand-preview";
+    const rbacOf = (resources: Registered[]) => [...ofType(resources, ROLE), ...ofType(resources, ROLE_BINDING)];
+
+    it("the Role: get on the Service prometheus only, get and list on pods, get and create on pods/portforward; nothing else", () => {
+        const { role } = prometheusPortForwardRbac();
+        assert.deepStrictEqual(role.rules, [
+            { apiGroups: [""], resources: ["services"], resourceNames: ["prometheus"], verbs: ["get"] },
+            { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
+            { apiGroups: [""], resources: ["pods/portforward"], verbs: ["get", "create"] },
+        ]);
+        assert.deepStrictEqual(role.rules, PROMETHEUS_PORT_FORWARD_RULES);
+        // No wildcard, no write but the port-forward, no Secret.
+        const all = role.rules.flatMap((r) => [...r.resources, ...r.verbs, ...r.apiGroups]);
+        assert.ok(!all.includes("*"), all.join());
+        assert.deepStrictEqual([...new Set(role.rules.flatMap((r) => r.verbs))].sort(), ["create", "get", "list"]);
+        assert.deepStrictEqual(role.rules.filter((r) => r.verbs.includes("create")).map((r) => r.resources), [["pods/portforward"]]);
+        // The Service it may read is the one the chart creates and the verdict's port-forward names, in its namespace.
+        const server = (prometheusValues(obs(ALL_ON)) as any).server;
+        const [prometheusRelease] = observabilityReleases(obs(ALL_ON));
+        assert.deepStrictEqual(role.metadata, { name: PROMETHEUS_PORT_FORWARD_ROLE, namespace: prometheusRelease.namespace });
+        assert.strictEqual(role.rules[0].resourceNames?.[0], server.fullnameOverride);
+        assert.strictEqual(
+            (observabilityAccess(obs(ALL_ON)) as any).prometheus.portForward,
+            `kubectl -n ${role.metadata.namespace} port-forward svc/${role.rules[0].resourceNames?.[0]} 9090:9090`,
+        );
+        validateObject(role);
+        assert.throws(() => validateObject({ ...role, rules: [{ apiGroups: [""], resources: ["pods"] }] }), /verbs/);
+    });
+
+    it("the RoleBinding binds the viewers' group to that Role, in istio-system; fresh objects each time", () => {
+        const { role, roleBinding } = prometheusPortForwardRbac();
+        assert.deepStrictEqual(roleBinding.metadata, { name: "stagehand-prometheus-port-forward", namespace: "istio-system" });
+        assert.deepStrictEqual(roleBinding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name });
+        assert.deepStrictEqual(roleBinding.subjects, [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "stagehand:prometheus-readers" }]);
+        assert.strictEqual(PROMETHEUS_READERS_GROUP, "stagehand:prometheus-readers");
+        validateObject(roleBinding);
+        assert.throws(() => validateObject({ ...roleBinding, roleRef: { kind: "Role", name: role.metadata.name } }), /apiGroup/);
+        role.rules[0].verbs.push("list");
+        assert.deepStrictEqual(prometheusPortForwardRbac().role.rules[0].verbs, ["get"], "the constant is not shared with what a caller changes");
+    });
+
+    it("uat on EKS: the Role and RoleBinding of Observability, after Istio; the binding's group is the one in the viewers' access entries", async () => {
+        const { resources } = await runProgram("uat", eksStack("uat", { viewers: [PREVIEW] }));
+        const [role] = ofType(resources, ROLE);
+        const [binding] = ofType(resources, ROLE_BINDING);
+        assert.deepStrictEqual(rbacOf(resources).map((r) => r.name), ["observability-prometheus-port-forward", "observability-prometheus-port-forward"]);
+        for (const r of [role, binding]) {
+            assert.ok(r.parent?.endsWith("stagehand:index:Observability::observability"), `${r.type} is a child of Observability`);
+            assert.deepStrictEqual(r.inputs.metadata, { name: "stagehand-prometheus-port-forward", namespace: "istio-system" });
+            const deps = dependencyNames(r);
+            for (const istio of [...ISTIO_RELEASES, "istio-system"]) assert.ok(deps.includes(istio), `${r.type} waits for ${istio} (it waits for: ${deps.join(", ")})`);
+            validateObject(r.inputs);
+        }
+        assert.deepStrictEqual(role.inputs.rules, prometheusPortForwardRbac().role.rules);
+        assert.ok(dependencyNames(binding).includes(role.name), "the binding waits for its Role");
+        assert.deepStrictEqual(binding.inputs.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.inputs.metadata.name });
+        // No drift: the group bound is the group EKS puts the viewer in (read from both resources, not the constant).
+        const viewerEntries = ofType(resources, ACCESS_ENTRY).filter((e) => e.inputs.principalArn === PREVIEW);
+        assert.strictEqual(viewerEntries.length, 1);
+        assert.deepStrictEqual(binding.inputs.subjects, viewerEntries[0].inputs.kubernetesGroups.map((name: string) => ({ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name })));
+        // The admins' entries name no group: their access is the cluster admin policy alone.
+        const admin = await runProgram("uat", eksStack("uat", { admins: ["arn:aws:iam::123456789012:role/stagehand-deploy-uat"] }));
+        assert.deepStrictEqual(ofType(admin.resources, ACCESS_ENTRY).map((e) => [e.name, e.inputs.kubernetesGroups]), [["cluster-admin-0", undefined]]);
+    });
+
+    it("none without Prometheus (staging), nor on an existing cluster with Prometheus on (its access is not the program's)", async () => {
+        const staging = await runProgram("staging", eksStack("staging", { viewers: [PREVIEW] }));
+        assert.deepStrictEqual(rbacOf(staging.resources).map((r) => r.type), []);
+        // The viewer is still in the group: bound to nothing, it grants nothing.
+        assert.deepStrictEqual(ofType(staging.resources, ACCESS_ENTRY).map((e) => e.inputs.kubernetesGroups), [[PROMETHEUS_READERS_GROUP]]);
+        const existing = await runProgram("uat", existingStack(ALL_ON));
+        assert.deepStrictEqual(Object.keys(observabilityReleasesOf(existing.resources)).length, 3);
+        assert.deepStrictEqual(rbacOf(existing.resources).map((r) => r.type), []);
+    });
+
+    it("the component: the platform given wins over the StorageClass's hint; Prometheus off, none", async () => {
+        const run = (args: Partial<ConstructorParameters<typeof Observability>[1]>, config = obs(ALL_ON)) =>
+            runMocked("uat", {}, () => {
+                new Observability("observability", { config, ...args });
+            }).then(({ resources }) => rbacOf(resources).map((r) => r.type));
+        assert.deepStrictEqual(await run({ platform: "eks" }), [ROLE, ROLE_BINDING]);
+        assert.deepStrictEqual(await run({ storageClassName: EBS_STORAGE_CLASS }), [ROLE, ROLE_BINDING], "index.ts passes a class on EKS only");
+        assert.deepStrictEqual(await run({ platform: "existing", storageClassName: EBS_STORAGE_CLASS }), []);
+        assert.deepStrictEqual(await run({}), []);
+        assert.deepStrictEqual(await run({ platform: "eks" }, OBSERVABILITY_OFF), []);
     });
 });
 

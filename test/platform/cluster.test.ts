@@ -13,8 +13,10 @@ import {
     CLUSTER_ROLE_POLICIES,
     NODE_ROLE_POLICIES,
     VIEW_ACCESS_POLICY,
+    VIEWER_KUBERNETES_GROUPS,
     VPC_CIDR,
 } from "../../components/platform/cluster";
+import { PROMETHEUS_READERS_GROUP } from "../../components/observability/values";
 import { parseStackConfig } from "../../components/config";
 import { ClusterInput, DEFAULT_LOG_RETENTION_DAYS, EksClusterConfig, ipv4CidrProblem, LOG_RETENTION_DAYS, parseCluster } from "../../components/platform/config";
 import { EBS_CSI_POLICY_ARN, ebsStorageClass } from "../../components/platform/storage";
@@ -480,14 +482,16 @@ describe("Cluster component under Pulumi mocks", () => {
         const viewers = ["arn:aws:iam::123456789012:role/stagehand-preview", "arn:aws:iam::123456789012:user/auditor"];
         const { resources } = await runCluster("prod", { admins: [admin], viewers });
         const entries = ofType(resources, T.accessEntry);
+        // The viewers' entries put them in the group of the port-forward to Prometheus; the admins' name no group.
         assert.deepStrictEqual(
-            entries.map((e) => [e.name, e.inputs.principalArn, e.inputs.type, e.inputs.clusterName]),
+            entries.map((e) => [e.name, e.inputs.principalArn, e.inputs.type, e.inputs.clusterName, e.inputs.kubernetesGroups]),
             [
-                ["cluster-admin-0", admin, "STANDARD", "stagehand-prod"],
-                ["cluster-viewer-0", viewers[0], "STANDARD", "stagehand-prod"],
-                ["cluster-viewer-1", viewers[1], "STANDARD", "stagehand-prod"],
+                ["cluster-admin-0", admin, "STANDARD", "stagehand-prod", undefined],
+                ["cluster-viewer-0", viewers[0], "STANDARD", "stagehand-prod", ["stagehand:prometheus-readers"]],
+                ["cluster-viewer-1", viewers[1], "STANDARD", "stagehand-prod", ["stagehand:prometheus-readers"]],
             ],
         );
+        assert.deepStrictEqual(VIEWER_KUBERNETES_GROUPS, [PROMETHEUS_READERS_GROUP]);
         const associations = ofType(resources, T.accessPolicy);
         assert.deepStrictEqual(
             associations.map((a) => [a.name, a.inputs.principalArn, a.inputs.policyArn, a.inputs.accessScope, a.inputs.clusterName]),
@@ -516,6 +520,15 @@ describe("Cluster component under Pulumi mocks", () => {
         }
         const { resources } = await runCluster("uat", { admins: ["arn:aws:iam::123456789012:role/platform"] });
         assert.deepStrictEqual(ofType(resources, T.accessEntry).map((e) => e.name), ["cluster-admin-0"]);
+    });
+
+    it("the viewers' Kubernetes group is one EKS accepts: not system: (EKS refuses it), nor another reserved prefix", () => {
+        // CreateAccessEntry: "The kubernetes group name system:masters is invalid, it cannot start with system:".
+        // eks:, aws:, amazon: and iam: are reserved for usernames; a group clear of them all is clear of any future rule.
+        for (const group of VIEWER_KUBERNETES_GROUPS) {
+            for (const prefix of ["system:", "eks:", "aws:", "amazon:", "iam:"]) assert.ok(!group.toLowerCase().startsWith(prefix), `${group} starts with ${prefix}`);
+            assert.match(group, /^[a-z0-9][a-z0-9:._-]*$/, group);
+        }
     });
 
     it("the kubeconfig is a secret that authenticates with `aws eks get-token`, and the provider uses it", async () => {
