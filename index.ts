@@ -62,6 +62,7 @@ export = async () => {
     if (anyAddonOn(observabilityConfig)) {
         new Observability("observability", {
             config: observabilityConfig,
+            platform: clusterConfig.kind,
             provider,
             // On EKS the platform's encrypted gp3 class; elsewhere the cluster's default class.
             storageClassName: clusterAddons?.storageClassName,

@@ -17,11 +17,10 @@ export interface ObservabilityArgs {
     /** The StorageClass of Prometheus's volume; absent: the cluster's default class. */
     storageClassName?: string;
     /**
-     * Where it runs, as the stack's `cluster.kind`. Absent: `eks` when a `storageClassName` is given (index.ts
-     * passes the platform's class on EKS only), else `existing`. On EKS with Prometheus on, the viewers' group gets
-     * its port-forward to Prometheus; an existing cluster's access is not the program's.
+     * Where it runs, as the stack's `cluster.kind`. On EKS with Prometheus on, the viewers' group gets its
+     * port-forward to Prometheus; an existing cluster's access is not the program's.
      */
-    platform?: "eks" | "existing";
+    platform: "eks" | "existing";
     /** What every addon waits for: Istio (istio-system, istiod and its CRDs), and the StorageClass when there is one. */
     waitFor?: pulumi.Input<pulumi.Resource>[];
 }
@@ -38,8 +37,7 @@ export class Observability extends pulumi.ComponentResource {
         const k8sOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
         const waitFor = args.waitFor ?? [];
         this.releases = platformReleases(name, observabilityReleases(args.config, args.storageClassName), k8sOpts, () => waitFor);
-        const platform = args.platform ?? (args.storageClassName !== undefined ? "eks" : "existing");
-        if (platform === "eks" && args.config.prometheus.enabled) {
+        if (args.platform === "eks" && args.config.prometheus.enabled) {
             // In istio-system, which Istio creates: after Istio, like the releases.
             const { role, roleBinding } = prometheusPortForwardRbac();
             const roleResource = new k8s.rbac.v1.Role(`${name}-prometheus-port-forward`, { metadata: role.metadata, rules: role.rules }, { ...k8sOpts, dependsOn: waitFor });

@@ -387,15 +387,15 @@ describe("the viewers' port-forward to Prometheus (the metrics verdict on a pull
         assert.deepStrictEqual(rbacOf(existing.resources).map((r) => r.type), []);
     });
 
-    it("the component: the platform given wins over the StorageClass's hint; Prometheus off, none", async () => {
-        const run = (args: Partial<ConstructorParameters<typeof Observability>[1]>, config = obs(ALL_ON)) =>
+    it("the component: the port-forward on EKS with Prometheus on, whatever the StorageClass; none elsewhere", async () => {
+        const run = (args: Omit<ConstructorParameters<typeof Observability>[1], "config">, config = obs(ALL_ON)) =>
             runMocked("uat", {}, () => {
                 new Observability("observability", { config, ...args });
             }).then(({ resources }) => rbacOf(resources).map((r) => r.type));
         assert.deepStrictEqual(await run({ platform: "eks" }), [ROLE, ROLE_BINDING]);
-        assert.deepStrictEqual(await run({ storageClassName: EBS_STORAGE_CLASS }), [ROLE, ROLE_BINDING], "index.ts passes a class on EKS only");
+        assert.deepStrictEqual(await run({ platform: "eks", storageClassName: EBS_STORAGE_CLASS }), [ROLE, ROLE_BINDING]);
         assert.deepStrictEqual(await run({ platform: "existing", storageClassName: EBS_STORAGE_CLASS }), []);
-        assert.deepStrictEqual(await run({}), []);
+        assert.deepStrictEqual(await run({ platform: "existing" }), []);
         assert.deepStrictEqual(await run({ platform: "eks" }, OBSERVABILITY_OFF), []);
     });
 });
