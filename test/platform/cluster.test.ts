@@ -26,6 +26,7 @@ import { ConfigError } from "../../components/shared/errors";
 import { readStackConfig } from "../../scripts/stack-file";
 import { dependencyNames, ofType, Registered, runMocked, runProgram, urnName } from "../helpers/mocks";
 import { validateObject } from "../helpers/schemas";
+import { problemsOf } from "../helpers/problems";
 
 const T = {
     subnet: "aws:ec2/subnet:Subnet",
@@ -130,15 +131,7 @@ describe("cluster config (stagehand:cluster)", () => {
     });
 
     it("apiEndpoint: bad values and contradictions, in exact words", () => {
-        const problems = (raw: unknown): string[] => {
-            try {
-                parseCluster("prod", { apiEndpoint: raw });
-            } catch (e) {
-                assert.ok(e instanceof ConfigError, String(e));
-                return e.problems;
-            }
-            assert.fail(`apiEndpoint ${JSON.stringify(raw)} was accepted`);
-        };
+        const problems = (raw: unknown) => problemsOf(() => parseCluster("prod", { apiEndpoint: raw }));
         const field = "stack prod, field cluster.apiEndpoint";
         assert.deepStrictEqual(problems({ public: false, private: false }), [
             `${field}.private: expected true when public is false (with neither endpoint, neither the nodes nor kubectl reach the API server), found false`,
@@ -177,15 +170,7 @@ describe("cluster config (stagehand:cluster)", () => {
     });
 
     it("admins and viewers: bad ARNs, an ARN listed twice, an ARN in both lists, in exact words", () => {
-        const problems = (raw: unknown): string[] => {
-            try {
-                parseCluster("prod", raw);
-            } catch (e) {
-                assert.ok(e instanceof ConfigError, String(e));
-                return e.problems;
-            }
-            assert.fail(`${JSON.stringify(raw)} was accepted`);
-        };
+        const problems = (raw: unknown) => problemsOf(() => parseCluster("prod", raw));
         const field = "stack prod, field cluster";
         const ARN_WORDS = `an IAM role or user ARN such as "arn:aws:iam::123456789012:role/platform"`;
         const admin = "arn:aws:iam::123456789012:role/platform";
@@ -663,15 +648,7 @@ describe("core add-ons managed by EKS, at versions that follow the Kubernetes ve
     });
 
     it("a Kubernetes version without defaults needs every version written out, and says where to find them", () => {
-        const problems = (raw: unknown): string[] => {
-            try {
-                parseCluster("prod", raw);
-            } catch (e) {
-                assert.ok(e instanceof ConfigError, String(e));
-                return e.problems;
-            }
-            assert.fail(`${JSON.stringify(raw)} was accepted`);
-        };
+        const problems = (raw: unknown) => problemsOf(() => parseCluster("prod", raw));
         const found = problems({ kubernetesVersion: "1.36", addons: { "kube-proxy": "v1.36.0-eksbuild.1", "eks-pod-identity-agent": "v1.3.10-eksbuild.3", "aws-ebs-csi-driver": "v1.61.1-eksbuild.1", coredns: "v1.14.3-eksbuild.2", "cluster-autoscaler": "v1.36.0" } });
         assert.deepStrictEqual(found, [
             "stack prod, field cluster.addons.vpc-cni: expected a version of vpc-cni for Kubernetes 1.36, which has no defaults (defaults exist for 1.35; list them with aws eks describe-addon-versions --kubernetes-version 1.36 --addon-name vpc-cni --query 'addons[].addonVersions[].addonVersion' --output text), found nothing (the field is missing)",

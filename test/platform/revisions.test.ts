@@ -6,10 +6,10 @@ import * as path from "path";
 import { parseStackConfig } from "../../components/config";
 import { parseCluster } from "../../components/platform/config";
 import { defaultRevision, formatRevisions, installedRevisions, namespaceRevision, revisionOf } from "../../components/platform/revisions";
-import { ConfigError } from "../../components/shared/errors";
 import { chartValues, ONLY } from "../../components/service/values";
 import { helmTemplate } from "../../scripts/helm";
 import { ofType, Registered, runProgram } from "../helpers/mocks";
+import { problemsOf } from "../helpers/problems";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -17,15 +17,7 @@ const svc = (image: string) => ({ image: `ghcr.io/acme/${image}`, stable: "1", s
 const services = { checkout: svc("checkout"), cart: svc("cart") };
 const istio = (over: Record<string, unknown>) => ({ kind: "existing", istio: { version: "1.29.6", ...over } });
 
-function problems(cluster: unknown): string[] {
-    try {
-        parseStackConfig("uat", { services, cluster });
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, String(e));
-        return e.problems;
-    }
-    return assert.fail("accepted");
-}
+const problems = (cluster: unknown) => problemsOf(() => parseStackConfig("uat", { services, cluster }));
 
 describe("Istio revisions (components/platform/revisions.ts)", () => {
     it("names a revision after its release, and says which namespaces each serves", () => {

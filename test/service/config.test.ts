@@ -1,23 +1,18 @@
 import * as assert from "assert";
 import { parseStackConfig } from "../../components/config";
 import { parseServices } from "../../components/service/config";
-import { ConfigError, editDistance, nearestName } from "../../components/shared/errors";
+import { editDistance, nearestName } from "../../components/shared/errors";
+import { problemsOf } from "../helpers/problems";
 
 const good = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 3, port: 8080 };
 
-function problemsOf(services: Record<string, unknown>, stack = "staging"): string[] {
-    try {
-        parseServices(stack, services);
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
-        return e.problems;
-    }
-    assert.fail("config was accepted");
+function servicesProblems(services: Record<string, unknown>, stack = "staging"): string[] {
+    return problemsOf(() => parseServices(stack, services));
 }
 
 /** Asserts exactly one problem, naming stack, service and field, with what was expected and found. */
 function assertOneProblem(service: Record<string, unknown>, expected: RegExp) {
-    const problems = problemsOf({ checkout: service });
+    const problems = servicesProblems({ checkout: service });
     assert.strictEqual(problems.length, 1, problems.join("\n"));
     assert.match(problems[0], expected);
 }
@@ -93,7 +88,7 @@ describe("service config (components/service/config.ts)", () => {
     });
 
     it("refuses a service name that is not a DNS label", () => {
-        const problems = problemsOf({ Check_Out: good });
+        const problems = servicesProblems({ Check_Out: good });
         assert.deepStrictEqual(problems, [
             `stack staging, service "Check_Out", name: expected a DNS label (lower-case letters, digits and '-', starting with a letter), found "Check_Out"`,
         ]);
@@ -110,7 +105,7 @@ describe("service config (components/service/config.ts)", () => {
     });
 
     it("reports every problem of every service together", () => {
-        const problems = problemsOf({ a: { ...good, stage: 9 }, b: { ...good, stable: "latest" }, c: good }, "prod");
+        const problems = servicesProblems({ a: { ...good, stage: 9 }, b: { ...good, stable: "latest" }, c: good }, "prod");
         assert.strictEqual(problems.length, 2, problems.join("\n"));
         assert.match(problems[0], /^stack prod, service a, field stage/);
         assert.match(problems[1], /^stack prod, service b, field stable/);
@@ -126,13 +121,7 @@ describe("service config: what Helm, Kubernetes or Istio would refuse later is r
     const base = { image: "ghcr.io/acme/checkout", stable: "1.0.0", stage: 1, replicas: 2 };
     /** Every problem the stack-level parse (what the program and `npm run plan` run) reports for one service. */
     function stackProblems(service: unknown, name = "checkout"): string[] {
-        try {
-            parseStackConfig("staging", { services: { [name]: service }, cluster: { kind: "existing" } });
-        } catch (e) {
-            assert.ok(e instanceof ConfigError, String(e));
-            return e.problems;
-        }
-        return assert.fail("config was accepted");
+        return problemsOf(() => parseStackConfig("staging", { services: { [name]: service }, cluster: { kind: "existing" } }));
     }
 
     it("values the reference chart's values.schema.json refuses, with the field under `values`", () => {

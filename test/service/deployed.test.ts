@@ -5,6 +5,7 @@ import { DEPLOYED_STATE_VERSION, DeployedStateError, readDeployedServices, SERVI
 import { checkMove } from "../../components/service/moves";
 import { planServices } from "../../components/service/stages";
 import { runProgram } from "../helpers/mocks";
+import { refusal } from "../helpers/problems";
 
 const services = parseServices("test", {
     checkout: { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 3, replicas: 4, shadow: { percent: 20 }, testRoutes: [{ header: "x-canary", exact: "1" }] },
@@ -56,14 +57,9 @@ describe("deployed state (components/service/deployed.ts)", () => {
     it("never drops an entry it cannot read: a newer version or missing fields is an error naming the service", () => {
         const summary = stageSummary(planned.service, planned.plan, true);
         const problemsOf = (outputs: unknown) => {
-            try {
-                readDeployedServices("prod", outputs);
-            } catch (e) {
-                assert.ok(e instanceof DeployedStateError, String(e));
-                assert.match(e.message, /^unreadable deployed state in stack prod:\n/);
-                return e.problems;
-            }
-            return assert.fail("read without complaint");
+            const e = refusal(() => readDeployedServices("prod", outputs), DeployedStateError);
+            assert.match(e.message, /^unreadable deployed state in stack prod:\n/);
+            return e.problems;
         };
         assert.deepStrictEqual(problemsOf({ checkout: { ...summary, version: 2 } }), [
             "stack prod, service checkout, output serviceStages.checkout: expected a deployed state of version 1 (or one written before versions), found version 2: it was written by another stagehand; deploy with that one, or a newer one that reads it",

@@ -6,12 +6,12 @@
 import * as assert from "assert";
 import * as path from "path";
 import { parseServices, ServiceConfig } from "../../components/service/config";
-import { ConfigError } from "../../components/shared/errors";
 import { planProblems, StagePlan, stagePlans } from "../../components/service/stages";
 import { chartValues, istioMatches } from "../../components/service/values";
 import { helmTemplate } from "../../scripts/helm";
 import { rawService, Values } from "../helpers/fixtures";
 import { validateObject } from "../helpers/schemas";
+import { problemsOf } from "../helpers/problems";
 
 const CHART = path.resolve(__dirname, "../../charts/service");
 const NS = "shop";
@@ -26,14 +26,8 @@ function service(overrides: Values = {}): ServiceConfig {
 }
 
 /** The problem lines of a config that must be refused. */
-function problemsOf(overrides: Values): string[] {
-    try {
-        service(overrides);
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
-        return e.problems;
-    }
-    return assert.fail(`config was accepted: ${JSON.stringify(overrides)}`);
+function featureProblems(overrides: Values): string[] {
+    return problemsOf(() => service(overrides));
 }
 
 const HEADER_ROUTE = { header: "x-canary", exact: "true" };
@@ -223,7 +217,7 @@ describe("service features: config (parseServices)", () => {
     ];
     for (const r of refusals) {
         it(`refuses ${r.title}, naming stack, service, field, expectation and what was found`, () => {
-            assert.deepStrictEqual(problemsOf(r.config), [r.problem]);
+            assert.deepStrictEqual(featureProblems(r.config), [r.problem]);
         });
     }
 });

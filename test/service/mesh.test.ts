@@ -3,12 +3,12 @@
 // every strategy by the real chart and validated against Istio's own CRD schemas.
 import * as assert from "assert";
 import * as path from "path";
-import { ConfigError } from "../../components/shared/errors";
 import { parseServices, SAFE_RETRY_ON } from "../../components/service/config";
 import { stagePlans } from "../../components/service/stages";
 import { chartValues } from "../../components/service/values";
 import { helmTemplate } from "../../scripts/helm";
 import { validateObject } from "../helpers/schemas";
+import { problemsOf } from "../helpers/problems";
 
 const CHART = path.resolve(__dirname, "../../charts/service");
 type Obj = Record<string, any>;
@@ -24,14 +24,8 @@ function renderAll(config: Obj): Obj[][] {
 }
 const of = (objects: Obj[], kind: string) => objects.find((o) => o.kind === kind)!;
 
-function problemsOf(mesh: unknown, values?: unknown): string[] {
-    try {
-        parseServices("test", { checkout: { ...base, mesh, ...(values ? { values } : {}) } });
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, String(e));
-        return e.problems;
-    }
-    return assert.fail("accepted");
+function meshProblems(mesh: unknown, values?: unknown): string[] {
+    return problemsOf(() => parseServices("test", { checkout: { ...base, mesh, ...(values ? { values } : {}) } }));
 }
 
 describe("mesh: retries, timeout and outlier detection (components/service/config.ts, values.ts)", () => {
@@ -71,13 +65,13 @@ describe("mesh: retries, timeout and outlier detection (components/service/confi
     });
 
     it("refuses bad settings and the same settings through `values`, naming the field", () => {
-        assert.deepStrictEqual(problemsOf({ timeout: "15 seconds", retries: { attempts: 11 } }), [
+        assert.deepStrictEqual(meshProblems({ timeout: "15 seconds", retries: { attempts: 11 } }), [
             'stack test, service checkout, field mesh.timeout: expected a duration such as "15s", "500ms" or "1m" (a number and ms, s, m or h), found "15 seconds"',
             "stack test, service checkout, field mesh.retries.attempts: expected the retries of a request that never reached the app, a whole number from 0 to 10, found 11",
         ]);
-        assert.deepStrictEqual(problemsOf({ retires: {} }), ["stack test, service checkout, field mesh.retires: unknown field; did you mean retries?"]);
-        assert.deepStrictEqual(problemsOf({ retry: {} }), ["stack test, service checkout, field mesh.retry: unknown field; the fields here are timeout, retries, idempotent, outlierDetection"]);
-        assert.deepStrictEqual(problemsOf(undefined, { istio: { retries: { attempts: 5 }, trafficPolicy: { outlierDetection: {} } } }), [
+        assert.deepStrictEqual(meshProblems({ retires: {} }), ["stack test, service checkout, field mesh.retires: unknown field; did you mean retries?"]);
+        assert.deepStrictEqual(meshProblems({ retry: {} }), ["stack test, service checkout, field mesh.retry: unknown field; the fields here are timeout, retries, idempotent, outlierDetection"]);
+        assert.deepStrictEqual(meshProblems(undefined, { istio: { retries: { attempts: 5 }, trafficPolicy: { outlierDetection: {} } } }), [
             "stack test, service checkout, field values.istio.retries: expected no `istio.retries` (set `mesh.retries` instead: stagehand writes it from there), found an object",
             "stack test, service checkout, field values.istio.trafficPolicy.outlierDetection: expected no `istio.trafficPolicy.outlierDetection` (set `mesh.outlierDetection` instead: stagehand writes it from there), found an object",
         ]);

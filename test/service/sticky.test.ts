@@ -3,12 +3,12 @@
 // Rendered for every stage by the real chart and validated against Istio's CRD schemas.
 import * as assert from "assert";
 import * as path from "path";
-import { ConfigError } from "../../components/shared/errors";
 import { parseServices } from "../../components/service/config";
 import { stagePlans } from "../../components/service/stages";
 import { chartValues } from "../../components/service/values";
 import { helmTemplate } from "../../scripts/helm";
 import { validateObject } from "../helpers/schemas";
+import { problemsOf } from "../helpers/problems";
 
 const CHART = path.resolve(__dirname, "../../charts/service");
 const FQDN = "checkout.shop.svc.cluster.local";
@@ -67,17 +67,9 @@ describe("sticky canary sessions (sticky)", () => {
     });
 
     it("refuses a sticky block that is neither a cookie nor a header, naming the field", () => {
-        const problemsOf = (sticky: unknown) => {
-            try {
-                parseServices("test", { checkout: { ...base, sticky } });
-            } catch (e) {
-                assert.ok(e instanceof ConfigError);
-                return e.problems;
-            }
-            return assert.fail("accepted");
-        };
-        assert.deepStrictEqual(problemsOf({ session: "x" }), ['stack test, service checkout, field sticky: expected {cookie: <name>, maxAgeSeconds?} or {header: <name>}, found an object']);
-        assert.deepStrictEqual(problemsOf({ header: "X-Track" }), ['stack test, service checkout, field sticky.header: expected a lower-case HTTP header name, e.g. x-checkout-track, found "X-Track"']);
-        assert.deepStrictEqual(problemsOf({ cookie: "t", maxAgeSeconds: 10 }), ["stack test, service checkout, field sticky.maxAgeSeconds: expected the cookie's lifetime in seconds, a whole number from 60 to 31536000, found 10"]);
+        const stickyProblems = (sticky: unknown) => problemsOf(() => parseServices("test", { checkout: { ...base, sticky } }));
+        assert.deepStrictEqual(stickyProblems({ session: "x" }), ['stack test, service checkout, field sticky: expected {cookie: <name>, maxAgeSeconds?} or {header: <name>}, found an object']);
+        assert.deepStrictEqual(stickyProblems({ header: "X-Track" }), ['stack test, service checkout, field sticky.header: expected a lower-case HTTP header name, e.g. x-checkout-track, found "X-Track"']);
+        assert.deepStrictEqual(stickyProblems({ cookie: "t", maxAgeSeconds: 10 }), ["stack test, service checkout, field sticky.maxAgeSeconds: expected the cookie's lifetime in seconds, a whole number from 60 to 31536000, found 10"]);
     });
 });

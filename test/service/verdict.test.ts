@@ -5,9 +5,9 @@ import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { parseServices } from "../../components/service/config";
-import { ConfigError } from "../../components/shared/errors";
 import { EXIT_CODES, judge, TrackMetrics, trackQueries, verdictThresholds } from "../../components/service/verdict";
 import { main } from "../../scripts/verdict";
+import { problemsOf } from "../helpers/problems";
 
 // ---------- the verdict function, without HTTP ----------
 
@@ -106,14 +106,8 @@ describe("verdict (components/service/verdict.ts)", () => {
 
 const svc = { image: "ghcr.io/acme/checkout", stable: "1.4.2", canary: "1.5.0", stage: 2, replicas: 2 };
 
-function problemsOf(verdict: unknown): string[] {
-    try {
-        parseServices("staging", { checkout: { ...svc, verdict } });
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
-        return e.problems;
-    }
-    return assert.fail("config was accepted");
+function verdictProblems(verdict: unknown): string[] {
+    return problemsOf(() => parseServices("staging", { checkout: { ...svc, verdict } }));
 }
 
 describe("verdict service config (components/service/config.ts)", () => {
@@ -126,18 +120,18 @@ describe("verdict service config (components/service/config.ts)", () => {
     });
 
     it("refuses bad thresholds, each naming the field, the expectation and what was found", () => {
-        assert.deepStrictEqual(problemsOf({ window: "30s", minRequests: 0, maxErrorRate: 5, maxP95LatencyMs: 0, maxLatencyIncrease: 0.8 }), [
+        assert.deepStrictEqual(verdictProblems({ window: "30s", minRequests: 0, maxErrorRate: 5, maxP95LatencyMs: 0, maxLatencyIncrease: 0.8 }), [
             'stack staging, service checkout, field verdict.window: expected a Prometheus duration of at least 1m, such as "10m" or "1h30m" (units y, w, d, h, m, s, ms, largest first; rate() needs several scrapes), found "30s"',
             "stack staging, service checkout, field verdict.minRequests: expected the canary requests needed in the window before judging, a whole number of at least 1, found 0",
             "stack staging, service checkout, field verdict.maxErrorRate: expected a fraction of requests from 0 up to (not including) 1, e.g. 0.01 for 1%, found 5",
             "stack staging, service checkout, field verdict.maxP95LatencyMs: expected a latency in milliseconds greater than 0, e.g. 500, found 0",
             "stack staging, service checkout, field verdict.maxLatencyIncrease: expected a factor of production's p95 latency of at least 1, e.g. 1.2 (canary p95 at most 20% above production's), found 0.8",
         ]);
-        assert.match(problemsOf({ window: "10 minutes" })[0], /field verdict\.window: expected a Prometheus duration .*, found "10 minutes"$/);
-        assert.match(problemsOf({ window: "m10" })[0], /field verdict\.window: expected a Prometheus duration/);
-        assert.match(problemsOf({ maxErrorRate: "1%" })[0], /field verdict\.maxErrorRate: expected a fraction of requests .*, found "1%"$/);
-        assert.match(problemsOf({ threshold: 1 })[0], /field verdict\.threshold: unknown field; the fields here are window, minRequests, maxErrorRate, maxP95LatencyMs, maxLatencyIncrease$/);
-        assert.match(problemsOf("strict")[0], /field verdict: expected an object with `window`, `minRequests`, `maxErrorRate`, `maxP95LatencyMs` and optionally `maxLatencyIncrease`, found "strict"$/);
+        assert.match(verdictProblems({ window: "10 minutes" })[0], /field verdict\.window: expected a Prometheus duration .*, found "10 minutes"$/);
+        assert.match(verdictProblems({ window: "m10" })[0], /field verdict\.window: expected a Prometheus duration/);
+        assert.match(verdictProblems({ maxErrorRate: "1%" })[0], /field verdict\.maxErrorRate: expected a fraction of requests .*, found "1%"$/);
+        assert.match(verdictProblems({ threshold: 1 })[0], /field verdict\.threshold: unknown field; the fields here are window, minRequests, maxErrorRate, maxP95LatencyMs, maxLatencyIncrease$/);
+        assert.match(verdictProblems("strict")[0], /field verdict: expected an object with `window`, `minRequests`, `maxErrorRate`, `maxP95LatencyMs` and optionally `maxLatencyIncrease`, found "strict"$/);
     });
 });
 
