@@ -125,25 +125,32 @@ function edited(text: string, ...replacements: [string, string][]): string {
     return text;
 }
 
-describe("releases across stacks: npm run promote (scripts/promote.ts)", () => {
-    let root: string;
-    const file = (stack: string) => path.join(root, `Pulumi.${stack}.yaml`);
-    const read = (stack: string) => fs.readFileSync(file(stack), "utf8");
-
+/**
+ * A temporary project holding the three stack files, fresh for each test of the calling `describe`, and `run` to
+ * call a command's `main` in it with its output captured.
+ */
+function stackFiles(prefix: string, command: (argv: string[], options: { root: string; out: (s: string) => void; err: (s: string) => void }) => number) {
+    let dir = "";
+    const file = (stack: string) => path.join(dir, `Pulumi.${stack}.yaml`);
     beforeEach(() => {
-        root = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-promote-"));
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
         fs.writeFileSync(file("staging"), STAGING);
         fs.writeFileSync(file("uat"), UAT);
         fs.writeFileSync(file("prod"), PROD);
     });
-    afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
-
-    function run(...argv: string[]) {
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const run = (...argv: string[]) => {
         const out: string[] = [];
         const err: string[] = [];
-        const code = promote(argv, { root, out: (s) => out.push(s), err: (s) => err.push(s) });
+        const code = command(argv, { root: dir, out: (s) => out.push(s), err: (s) => err.push(s) });
         return { code, out, err };
-    }
+    };
+    return { file, run, root: () => dir };
+}
+
+describe("releases across stacks: npm run promote (scripts/promote.ts)", () => {
+    const { file, run } = stackFiles("stagehand-promote-", promote);
+    const read = (stack: string) => fs.readFileSync(file(stack), "utf8");
 
     it("starts in uat the release staging finished: canary and stage 2, every other byte of the file kept", () => {
         const { code, out, err } = run("checkout", "--to", "uat");
@@ -287,23 +294,7 @@ describe("setServiceFields (scripts/stack-edit.ts)", () => {
 });
 
 describe("releases across stacks: npm run status (scripts/status.ts)", () => {
-    let root: string;
-    const file = (stack: string) => path.join(root, `Pulumi.${stack}.yaml`);
-
-    beforeEach(() => {
-        root = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-status-"));
-        fs.writeFileSync(file("staging"), STAGING);
-        fs.writeFileSync(file("uat"), UAT);
-        fs.writeFileSync(file("prod"), PROD);
-    });
-    afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
-
-    function run(...argv: string[]) {
-        const out: string[] = [];
-        const err: string[] = [];
-        const code = status(argv, { root, out: (s) => out.push(s), err: (s) => err.push(s) });
-        return { code, out, err };
-    }
+    const { file, run, root } = stackFiles("stagehand-status-", status);
 
     it("prints every service in every stack: stage, tags, traffic, and where its release stands", () => {
         const { code, out, err } = run();
@@ -341,8 +332,8 @@ describe("releases across stacks: npm run status (scripts/status.ts)", () => {
     });
 
     it("follows a promotion: releasing in uat, then switched back with finishing next, shadow mirroring shown", () => {
-        assert.strictEqual(promote(["checkout", "--to", "uat"], { root, out: () => {}, err: () => {} }), 0);
-        assert.strictEqual(promote(["search", "--to", "uat"], { root, out: () => {}, err: () => {} }), 0);
+        assert.strictEqual(promote(["checkout", "--to", "uat"], { root: root(), out: () => {}, err: () => {} }), 0);
+        assert.strictEqual(promote(["search", "--to", "uat"], { root: root(), out: () => {}, err: () => {} }), 0);
         const rows = run().out;
         assert.ok(rows.includes("           uat      2/6 canary 10%  1.4.2 / 1.5.0             90 / 10                      releasing 1.5.0"), rows.join("\n"));
         assert.ok(rows.includes("checkout   staging  1/6 idle        1.5.0 / -                 100 / 0                      on 1.5.0"), rows.join("\n"));
