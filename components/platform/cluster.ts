@@ -13,8 +13,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as os from "os";
 import * as path from "path";
 import { ApiEndpointConfig, azCount, controlPlaneLogGroupName, EksClusterConfig, ExistingClusterConfig, natGatewayCount } from "./config";
-
-export { controlPlaneLogGroupName } from "./config";
 import { ADDONS_BEFORE_NODES, EKS_ADDONS, EksAddonName } from "./addons";
 import { podIdentityTrustPolicy } from "./iam";
 import { nodeLaunchTemplate } from "./nodes";

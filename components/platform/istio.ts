@@ -11,8 +11,6 @@ import { compareVersions, IstioConfig } from "./config";
 import { defaultRevision, installedRevisions } from "./revisions";
 import { EKS_LOAD_BALANCER_ANNOTATIONS, GATEWAY_SERVICE_PORTS, INGRESS_HTTP_PORT } from "./ingress";
 
-export { EKS_LOAD_BALANCER_ANNOTATIONS, GATEWAY_READINESS, GATEWAY_SERVICE_PORTS, INGRESS_HTTP_PORT } from "./ingress";
-
 /** The official Istio chart repository (the old storage.googleapis.com bucket is being retired). */
 export const ISTIO_CHART_REPO = "https://blob.istio.io/istio-release/charts";
 /** Helm release (and Deployment) name of the ingress gateway; its pods are labelled `istio: ingress`. */

@@ -116,15 +116,9 @@ export interface Wait {
     /** How long the last one waited. */
     seconds: number;
 }
-/** The drain wait: after the routing, before pods that carried traffic go. */
-export type Drain = Wait;
 
+/** The wait a move leaves: a new one (replacing the Sleep) when it needs `seconds` of waiting, else the previous one. */
 export function nextWait(previous: Wait | undefined, seconds: number): Wait {
     if (seconds > 0) return { count: (previous?.count ?? 0) + 1, seconds };
     return previous ?? { count: 0, seconds: 0 };
-}
-
-/** The drain a move leaves: a new wait when it removes pods that carried traffic, else the previous one. */
-export function nextDrain(previous: Drain | undefined, order: Pick<OperationOrder, "drainSeconds">): Drain {
-    return nextWait(previous, order.drainSeconds);
 }

@@ -7,7 +7,6 @@ import {
     kubeconfigFor,
     natRouting,
     subnetLayout,
-    controlPlaneLogGroupName,
     CLUSTER_ADMIN_ACCESS_POLICY,
     CNI_POLICY_ARN,
     CLUSTER_ROLE_POLICIES,
@@ -18,7 +17,7 @@ import {
 } from "../../components/platform/cluster";
 import { PROMETHEUS_READERS_GROUP } from "../../components/observability/values";
 import { parseStackConfig } from "../../components/config";
-import { ClusterInput, DEFAULT_LOG_RETENTION_DAYS, EksClusterConfig, ipv4CidrProblem, LOG_RETENTION_DAYS, parseCluster } from "../../components/platform/config";
+import { ClusterInput, controlPlaneLogGroupName, DEFAULT_LOG_RETENTION_DAYS, EksClusterConfig, ipv4CidrProblem, LOG_RETENTION_DAYS, parseCluster } from "../../components/platform/config";
 import { EBS_CSI_POLICY_ARN, ebsStorageClass } from "../../components/platform/storage";
 import { DEFAULT_ADDON_VERSIONS, EKS_ADDONS, EksAddonName, formatAddonVersions, VERSIONED_ADDONS } from "../../components/platform/addons";
 import { IMDS_HOP_LIMIT, nodeLaunchTemplate } from "../../components/platform/nodes";

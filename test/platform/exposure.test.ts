@@ -2,7 +2,8 @@
 // save its cost): nothing on them may answer the internet except through the load balancer. Checked on what the
 // program registers for every stack and on the gateway Service the real gateway chart renders.
 import * as assert from "assert";
-import { GATEWAY_SERVICE_PORTS, gatewayValues } from "../../components/platform/istio";
+import { GATEWAY_SERVICE_PORTS } from "../../components/platform/ingress";
+import { gatewayValues } from "../../components/platform/istio";
 import { parseCluster } from "../../components/platform/config";
 import { readStackConfig } from "../../scripts/stack-file";
 import { kind, one, programReleases, renderRelease } from "../helpers/charts";

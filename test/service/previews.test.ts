@@ -7,7 +7,7 @@ import * as path from "path";
 import { parseServices, ServiceConfig } from "../../components/service/config";
 import { deployedState } from "../../components/service/deployed";
 import { checkMove } from "../../components/service/moves";
-import { nextDrain, operationOrder } from "../../components/service/order";
+import { nextWait, operationOrder } from "../../components/service/order";
 import { stagePlans } from "../../components/service/stages";
 import { serviceReleaseSpecs } from "../../components/service/values";
 import { Part, PARTS, TRACKS } from "../../components/shared/tracks";
@@ -82,7 +82,7 @@ for (const { title, config } of strategies) {
                     return carried && afterPlan[t].replicas < beforePlan![t].replicas;
                 });
                 const prevDrain = { count: 3, seconds: 30 };
-                const drain = nextDrain(prevDrain, operationOrder({ ...beforePlan! }, afterPlan, after));
+                const drain = nextWait(prevDrain, operationOrder({ ...beforePlan! }, afterPlan, after).drainSeconds);
                 assert.strictEqual(JSON.stringify(drain) !== JSON.stringify(prevDrain), removesServingPods, `drain replaced: ${JSON.stringify(drain)}`);
             });
         }
