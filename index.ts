@@ -1,5 +1,7 @@
 // Wiring only: stack config → Cluster → ClusterAddons → Istio → observability addons → one ServiceRelease per service.
 // Logic lives in components/.
+import * as fs from "fs";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { configValue, parseStackConfig } from "./components/config";
@@ -15,6 +17,11 @@ import { SERVICE_STAGES_OUTPUT } from "./components/service/deployed";
 import { judgeMoves } from "./components/service/moves";
 import { previousDeployment } from "./components/service/previous";
 import { ServiceRelease } from "./components/service/release";
+import { ConfigError } from "./components/shared/errors";
+import { markSecrets, secureLeaves, undecryptedSecrets } from "./components/shared/secrets";
+
+// Whether Pulumi holds a config key as a secret (the SDK's own check; not re-exported by its runtime index).
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
 
 // An async program: Pulumi awaits it and exports what it returns. Async because the move of each service is
 // judged against the stack's previous outputs before anything is registered.
@@ -23,13 +30,20 @@ export = async () => {
     const config = new pulumi.Config("stagehand");
 
     // Validation throws before any resource is registered: nothing is half-applied.
-    const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig } = parseStackConfig(stack, {
+    const raw = {
         services: configValue(config.get("services")),
         cluster: configValue(config.get("cluster")),
         allowSkip: configValue(config.get("allowSkip")),
         settleSeconds: configValue(config.get("settleSeconds")),
         observability: configValue(config.get("observability")),
-    });
+    };
+    // Pulumi hands over secrets decrypted; the stack file says which values they are (components/shared/secrets.ts).
+    const stackFile = path.join(__dirname, `Pulumi.${stack}.yaml`);
+    const secretKeys = Object.keys(raw).filter((k) => isConfigSecret(`stagehand:${k}`));
+    const marked = markSecrets(stack, raw, fs.existsSync(stackFile) ? secureLeaves(fs.readFileSync(stackFile, "utf8")) : [], secretKeys);
+    const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig } = parseStackConfig(stack, marked);
+    const undecrypted = undecryptedSecrets(stack, services);
+    if (undecrypted.length > 0) throw new ConfigError(stack, undecrypted);
     // Every service's move from the stage it was last deployed at; an illegal one throws, still before any
     // resource is registered (reading the stack's own outputs changes nothing).
     const moves = judgeMoves(stack, planned, await previousDeployment(), allowSkip);

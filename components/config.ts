@@ -7,6 +7,7 @@ import { chartValuesProblems } from "./service/chart-schema";
 import { DEFAULT_SETTLE_SECONDS, parseServices, ServiceConfig } from "./service/config";
 import { PlannedService, planProblems, planServices } from "./service/stages";
 import { ConfigError, describeIssues } from "./shared/errors";
+import { misplacedSecrets } from "./shared/secrets";
 import { wholeNumber } from "./shared/schema";
 
 /**
@@ -43,6 +44,9 @@ const stackSettleSchema = wholeNumber("the settle time in seconds", 0, 600).defa
  * Services, cluster and observability are checked together and every problem is reported in one ConfigError.
  */
 export function parseStackConfig(stack: string, raw: Record<string, unknown>): StackConfig {
+    // Secrets are accepted only as env values; anywhere else the schema's words ("found an object") would mislead.
+    const misplaced = misplacedSecrets(stack, raw);
+    if (misplaced.length > 0) throw new ConfigError(stack, misplaced);
     const problems: string[] = [];
     const attempt = <T>(parse: () => T): T | undefined => {
         try {

@@ -151,6 +151,23 @@ export async function runMocked<T>(
     return { resources, value };
 }
 
+/** A stand-in for a secret's value offline, where nothing decrypts it: what the Secret would hold is unknown here. */
+export const OFFLINE_SECRET_VALUE = "(secret: not decrypted offline)";
+
+/**
+ * The config as the program sees it offline: a secret from the stack file (`{secure}`, no value: nothing decrypts it
+ * here) gets a stand-in value, as the Pulumi CLI would hand over the decrypted one. Nothing offline is applied.
+ */
+export function withOfflineSecrets<T>(value: T): T {
+    if (Array.isArray(value)) return value.map(withOfflineSecrets) as T;
+    if (value && typeof value === "object") {
+        const v = value as Record<string, unknown>;
+        if (typeof v.secure === "string" && Object.keys(v).every((k) => k === "secure" || k === "value")) return { value: OFFLINE_SECRET_VALUE, ...v } as T;
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withOfflineSecrets(x)])) as T;
+    }
+    return value;
+}
+
 /**
  * Runs index.ts (fresh) as stack `stack` with its `stagehand:*` config and the stack's previous outputs
  * (`serviceStages`, as the program reads them back; `{}` for a first deployment). Rejects with the program's own
@@ -159,7 +176,7 @@ export async function runMocked<T>(
 export async function runProgramOffline(stack: string, config: Record<string, unknown>, previousOutputs: Record<string, unknown> = {}): Promise<OfflineRun> {
     const { resources, value } = await runMocked(
         stack,
-        config,
+        withOfflineSecrets(config),
         async () => {
             delete require.cache[require.resolve(programPath)];
             const program = require(programPath);

@@ -6,10 +6,12 @@ import * as path from "path";
 import { RE2JS } from "re2js";
 import { z } from "zod";
 import { ConfigError, describeFound, describeIssues } from "../shared/errors";
+import { SecretValue } from "../shared/field-diff";
 import { imageRepositorySchema, tagSchema } from "../shared/image";
 import { SYSTEM_NAMESPACES } from "../shared/namespaces";
 import { parseQuantity } from "../shared/quantity";
-import { cpuMemory, dnsLabel, promDurationAtLeast, wholeNumber } from "../shared/schema";
+import { cpuMemory, dnsLabel, promDurationAtLeast, quantity, wholeNumber } from "../shared/schema";
+import { canaryRevision, revisionRecords } from "./revision";
 import { stageCountOf, stepsOf, Strategy, strategyOf, validSteps } from "./stages";
 
 // A DNS-1123 label. Service names also name Helm releases (at most 53 characters) that get a
@@ -32,7 +34,18 @@ const weightSteps = z
     .refine((s) => s.every((w, i) => i === 0 || w > s[i - 1]), { error: "weights strictly increasing, e.g. [10, 25, 50, 75, 100]" })
     .refine((s) => s[s.length - 1] === 100, { error: "weights ending at 100 (the last step sends all traffic to the canary)" });
 
-const resources = z
+/** A request no greater than its limit: Kubernetes refuses a pod whose request is above its limit. */
+function requestsWithinLimits(r: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } }, ctx: z.RefinementCtx): void {
+    for (const what of ["cpu", "memory"] as const) {
+        const request = parseQuantity(r.requests[what]);
+        const limit = parseQuantity(r.limits[what]);
+        if (request !== undefined && limit !== undefined && request > limit) {
+            ctx.addIssue({ code: "custom", path: ["requests", what], input: r.requests[what], message: `a ${what} request no greater than its limit (limits.${what}: ${JSON.stringify(r.limits[what])}; Kubernetes refuses a request above its limit)` });
+        }
+    }
+}
+
+export const resources = z
     .strictObject(
         {
             requests: cpuMemory.default({ cpu: "100m", memory: "128Mi" }),
@@ -40,16 +53,7 @@ const resources = z
         },
         { error: "an object with `requests` and `limits`, each with `cpu` and `memory`" },
     )
-    .superRefine((r, ctx) => {
-        // Kubernetes refuses a pod whose request is above its limit; say so here, not at apply time.
-        for (const what of ["cpu", "memory"] as const) {
-            const request = parseQuantity(r.requests[what]);
-            const limit = parseQuantity(r.limits[what]);
-            if (request !== undefined && limit !== undefined && request > limit) {
-                ctx.addIssue({ code: "custom", path: ["requests", what], input: r.requests[what], message: `a ${what} request no greater than its limit (limits.${what}: ${JSON.stringify(r.limits[what])}; Kubernetes refuses a request above its limit)` });
-            }
-        }
-    });
+    .superRefine(requestsWithinLimits);
 
 const httpPath = z.string({ error: "an HTTP path starting with '/'" }).regex(/^\/\S*$/, { error: "an HTTP path starting with '/'" });
 const probes = z.strictObject(
@@ -58,15 +62,22 @@ const probes = z.strictObject(
 );
 
 const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const env = z
-    .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: "a string value" }).transform(String), {
-        error: "a map of environment variable names to values",
-    })
-    .superRefine((vars, ctx) => {
-        for (const key of Object.keys(vars)) {
-            if (!envName.test(key)) ctx.addIssue({ code: "custom", path: [key], input: key, message: "an environment variable name (letters, digits, '_', not starting with a digit)" });
-        }
-    });
+// A Pulumi secret as the stack file holds it (`pulumi config set --secret --path …` writes `{secure: <ciphertext>}`).
+// The program adds the decrypted `value` (components/shared/secrets.ts); nothing else ever sees it.
+const secretEnvValue = z.strictObject({ secure: z.string().min(1), value: z.string().optional() });
+const envValue = z.union([z.string(), z.number(), z.boolean(), secretEnvValue], { error: "a string value, or a secret ({secure: …}, written by `pulumi config set --secret --path`)" });
+const envVars = <T extends z.ZodType>(value: T) =>
+    z
+        .record(z.string(), value, { error: "a map of environment variable names to values" })
+        .superRefine((vars, ctx) => {
+            for (const key of Object.keys(vars)) {
+                if (!envName.test(key)) ctx.addIssue({ code: "custom", path: [key], input: key, message: "an environment variable name (letters, digits, '_', not starting with a digit)" });
+            }
+        });
+const toEnvString = (v: string | number | boolean | SecretValue): string | SecretValue => (typeof v === "object" ? v : String(v));
+const env = envVars(envValue.transform(toEnvString));
+/** An env value: plain text, or a secret handed to the pods through a Kubernetes Secret. */
+export type EnvValue = string | SecretValue;
 
 /** Where relative chart paths are resolved: the project directory, where `pulumi up` and `npm run plan` run. */
 export const PROJECT_ROOT = path.resolve(__dirname, "../..");
@@ -171,7 +182,7 @@ const stickySchema = z
 export type StickyConfig = z.output<typeof stickySchema>;
 
 /** Values keys the platform sets from the stage; a team's `values` may not override them. */
-export const PLATFORM_VALUE_KEYS = ["fullnameOverride", "image", "istioRevision", "stagehand", "tracks", "routing", "parts"] as const;
+export const PLATFORM_VALUE_KEYS = ["fullnameOverride", "image", "istioRevision", "stagehand", "tracks", "routing", "parts", "secretEnv"] as const;
 
 const extraValues = z
     .record(z.string(), z.unknown(), { error: "a map of extra chart values" })
@@ -258,10 +269,32 @@ export const verdictSchema = z.strictObject(
 );
 export type VerdictConfig = z.output<typeof verdictSchema>;
 
+// `canary:` as a map: the revision being released is the tag plus the pod-shaping fields it changes. The canary
+// track runs the block's fields with these overrides from its first stage; production takes them at promote.
+const partialCpuMemory = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() }, { error: "an object with `cpu` and/or `memory`" });
+const canaryOverridesSchema = z.strictObject(
+    {
+        tag: tagSchema,
+        image: imageRepositorySchema.optional(),
+        // Merged into the block's env key by key; null removes a variable from the canary.
+        env: envVars(z.union([envValue.transform(toEnvString), z.null()], { error: "a string value, a secret ({secure: …}), or null to remove the variable from the canary" })).optional(),
+        resources: z.strictObject({ requests: partialCpuMemory.optional(), limits: partialCpuMemory.optional() }, { error: "an object with `requests` and/or `limits`" }).optional(),
+        probes: z.strictObject({ readiness: httpPath.optional(), liveness: httpPath.optional() }, { error: "an object with `readiness` and/or `liveness` paths" }).optional(),
+        values: extraValues.optional(),
+        // A new version of the team's own chart ({repo, name, version}), installed by the canary's release only.
+        chartVersion: z.string({ error: "a chart version such as \"1.3.0\"" }).min(1, { error: "a chart version such as \"1.3.0\"" }).optional(),
+    },
+    { error: "a canary map {tag, and any of image, env, resources, probes, values, chartVersion}" },
+);
+export type CanaryOverrides = Omit<z.output<typeof canaryOverridesSchema>, "tag">;
+const CANARY_WORDS =
+    'a canary tag such as "1.5.0" (quoted: YAML reads 1.10 as the number 1.1), or a map {tag, and any of image, env, resources, probes, values, chartVersion} for a release that changes more than the tag';
+const canarySchema = z.union([tagSchema, canaryOverridesSchema], { error: CANARY_WORDS });
+
 const serviceFields = {
         image: imageRepositorySchema,
         stable: tagSchema,
-        canary: tagSchema.optional(),
+        canary: canarySchema.optional(),
         stage: wholeNumber("a stage number", 1),
         replicas: wholeNumber("the production replica count", 1, 1000),
         port: wholeNumber("the container port", 1, 65535).default(8080),
@@ -314,14 +347,29 @@ export const serviceSchema = z
         if (svc.stage > 1 && svc.canary === undefined) {
             ctx.addIssue({ code: "custom", path: ["canary"], input: undefined, message: `a canary tag, required at stage ${svc.stage} (only stage 1 runs without a canary)` });
         }
-        if (svc.stage > 1 && svc.canary !== undefined && svc.canary === svc.stable) {
-            ctx.addIssue({ code: "custom", path: ["canary"], input: svc.canary, message: "a canary tag different from `stable` while a release is in progress" });
+        if (typeof svc.canary === "object" && svc.canary.chartVersion !== undefined && typeof svc.chart !== "object") {
+            ctx.addIssue({
+                code: "custom",
+                path: ["canary", "chartVersion"],
+                input: svc.canary.chartVersion,
+                message: `no chartVersion with a local chart (${JSON.stringify(svc.chart)}): a chart version is released only for a chart from a repository (chart: {repo, name, version}); a local chart changes with the code`,
+            });
         }
     });
 
 type ParsedService = z.output<typeof serviceSchema>;
-/** A service's config with every default resolved: its namespace, its strategy, its steps and its settle time. */
-export type ServiceConfig = Omit<ParsedService, "steps" | "strategy" | "settleSeconds"> & { namespace: string; strategy: Strategy; steps: number[]; settleSeconds: number };
+/**
+ * A service's config with every default resolved: its namespace, its strategy, its steps and its settle time.
+ * `canary` is the tag being released; `canaryOverrides` the pod-shaping fields `canary:` changes (empty for a tag).
+ */
+export type ServiceConfig = Omit<ParsedService, "steps" | "strategy" | "settleSeconds" | "canary"> & {
+    namespace: string;
+    strategy: Strategy;
+    steps: number[];
+    settleSeconds: number;
+    canary?: string;
+    canaryOverrides: CanaryOverrides;
+};
 
 /** How long new pods settle before weights move onto them, unless the stack or the service says otherwise. */
 export const DEFAULT_SETTLE_SECONDS = 5;
@@ -370,16 +418,52 @@ export function parseServices(stack: string, raw: unknown, defaults: ServiceDefa
             );
             continue;
         }
-        services[name] = {
-            ...parsed.data,
+        const { canary, ...block } = parsed.data;
+        const { tag: canaryTag, ...canaryOverrides } = typeof canary === "object" ? canary : { tag: canary };
+        const service: ServiceConfig = {
+            ...block,
+            ...(canaryTag !== undefined ? { canary: canaryTag } : {}),
+            canaryOverrides,
             namespace,
             strategy: strategyOfConfig(parsed.data),
             steps: stepsOf(parsed.data),
             settleSeconds: parsed.data.settleSeconds ?? defaults.settleSeconds,
         };
+        const revisionProblems = canaryRevisionProblems(service);
+        if (revisionProblems.length > 0) {
+            problems.push(...revisionProblems.map((p) => `stack ${stack}, service ${name}, field ${p}`));
+            continue;
+        }
+        services[name] = service;
     }
     if (problems.length > 0) throw new ConfigError(stack, problems);
     return services;
+}
+
+/**
+ * What is wrong with the revision a service releases, as "field: expected …, found …": the canary's merged
+ * resources must hold as the block's do, and a release in progress must release something (a revision that
+ * differs from production's).
+ */
+function canaryRevisionProblems(service: ServiceConfig): string[] {
+    if (service.canary === undefined) return [];
+    const problems: string[] = [];
+    const merged = canaryRevision(service);
+    if (service.canaryOverrides.resources !== undefined) {
+        const check = resources.safeParse(merged.resources, { reportInput: true });
+        if (!check.success) {
+            for (const issue of check.error.issues) {
+                const field = ["canary", "resources", ...issue.path].join(".");
+                problems.push(`${field}: expected ${issue.message}, found ${describeFound(issue.input)} (the block's resources with the canary's overrides)`);
+            }
+        }
+    }
+    if (service.stage > 1 && revisionRecords(service).canary.id === revisionRecords(service).stable.id) {
+        problems.push(
+            `canary: expected a revision different from production's while a release is in progress (another tag, or a map {tag, …} that changes env, resources, probes, values or image), found ${JSON.stringify(service.canary)} with the same fields as stable ${JSON.stringify(service.stable)}`,
+        );
+    }
+    return problems;
 }
 
 /** For each namespace, the service that creates it: the first by name, so the choice is stable. */

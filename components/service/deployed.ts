@@ -6,16 +6,18 @@ import { Track } from "../shared/tracks";
 import { allowedNext, JudgedMove } from "./moves";
 import { StackProblemsError } from "../shared/errors";
 import { Wait } from "./order";
+import { readRevisionRecord, RevisionName, RevisionRecord, revisionsOfConfig } from "./revision";
 import { StagePlan, TrackPlan, Traffic } from "./stages";
 
 /** The name of the stack output every service's state is exported under. */
 export const SERVICE_STAGES_OUTPUT = "serviceStages";
 
 /**
- * The version of the exported shape. 1: this shape. Outputs written before versions existed (no `version`)
- * have the same fields plus `weights`, and read the same way.
+ * The version of the exported shape. 2: this shape (1 plus `revisions`, and a revision on each track). 1, and
+ * outputs written before versions existed (no `version`, the same fields plus `weights`), read the same way
+ * without revisions: the next move is then judged by tags alone, once, and records the revisions.
  */
-export const DEPLOYED_STATE_VERSION = 1;
+export const DEPLOYED_STATE_VERSION = 2;
 
 /**
  * What the last successful `pulumi up` left for one service, read back from the stack's own outputs
@@ -37,6 +39,8 @@ export interface DeployedService {
     /** The waits the service's Sleeps held (absent in outputs written before waits were counted). */
     drain?: Wait;
     settle?: Wait;
+    /** Production's and the canary's revisions (absent in outputs written before version 2). */
+    revisions?: Record<RevisionName, RevisionRecord>;
 }
 
 /** The stack output of one service (`serviceStages.<service>`): the deployed state, and the words around it. */
@@ -62,15 +66,24 @@ export interface ServiceStageSummary {
     /** The waits the service's Sleeps hold after this update: settle before the routing, drain after it. */
     settle: Wait;
     drain: Wait;
+    /**
+     * The revisions of `stable` and `canary`: tag, label ("1.5.0+env"), an id and a fingerprint per pod-shaping
+     * field (never a value: secrets stay in the config). The next update compares them to refuse changes that
+     * would reach pods outside the stages.
+     */
+    revisions: Record<RevisionName, RevisionRecord>;
 }
 
 /** What a service looks like once `plan` (its configured stage) is applied: the state the next move starts from. */
 export function deployedState(
-    service: Pick<DeployedService, "stable" | "canary" | "steps" | "shadow">,
+    service: Pick<DeployedService, "stable" | "canary" | "steps" | "shadow" | "revisions">,
     plan: Pick<StagePlan, "stage" | "production" | "canary" | "mirrorPercent" | "testRoutes">,
     completed: boolean,
 ): DeployedService {
+    // A whole service config records its revisions; a deployed state read back carries them already.
+    const revisions = service.revisions ?? revisionsOfConfig(service);
     return {
+        ...(revisions ? { revisions } : {}),
         stage: plan.stage,
         stable: service.stable,
         canary: service.canary,
@@ -90,7 +103,7 @@ export function trafficOf(deployed: DeployedService): Traffic {
 
 /** Writes the summary a service exports once its releases are applied. */
 export function stageSummary(
-    service: Pick<DeployedService, "stable" | "canary" | "steps" | "shadow">,
+    service: Pick<DeployedService, "stable" | "canary" | "steps" | "shadow"> & Partial<Pick<DeployedService, "revisions">>,
     plan: StagePlan,
     completed: boolean,
     move?: JudgedMove,
@@ -99,7 +112,7 @@ export function stageSummary(
     const none = { count: 0, seconds: 0 };
     const words = move?.check.words ?? `deployed at stage ${plan.stage} (${plan.name})`;
     const allowSkip = move?.allowSkip ?? false;
-    const summary: ServiceStageSummary = {
+    const summary: Omit<ServiceStageSummary, "revisions"> & Partial<Pick<ServiceStageSummary, "revisions">> = {
         version: DEPLOYED_STATE_VERSION,
         stage: plan.stage,
         stageCount: plan.stageCount,
@@ -118,19 +131,28 @@ export function stageSummary(
         settle: { ...(extras.waits?.settle ?? none) },
         drain: { ...(extras.waits?.drain ?? none) },
     };
+    const revisions = service.revisions ?? revisionsOfConfig(service);
+    if (!revisions) throw new TypeError("stageSummary needs a whole service config (or its revisions) to record what the tracks run");
+    summary.revisions = { stable: { ...revisions.stable }, canary: { ...revisions.canary } };
     // Pulumi drops undefined outputs; leaving the keys out keeps the preview diff clean.
     if (service.canary !== undefined) summary.canary = service.canary;
     if (service.shadow !== undefined) summary.shadow = { percent: service.shadow.percent };
     if (move?.previous !== undefined) summary.previousStage = move.previous.stage;
-    return summary;
+    return summary as ServiceStageSummary;
 }
 
 function isTrack(v: any): v is TrackPlan {
     return v && typeof v.tag === "string" && Number.isInteger(v.replicas) && Number.isInteger(v.weight);
 }
 
-/** Versions this release reads: 1, and the unversioned shape written before it (same fields). */
-const READABLE_VERSIONS = new Set<unknown>([undefined, DEPLOYED_STATE_VERSION]);
+/** A track read back: its tag, replicas and weight, and its revision when one was recorded. */
+function trackOf(v: any): TrackPlan {
+    const revision = typeof v.revision?.id === "string" && typeof v.revision?.label === "string" ? { revision: { id: v.revision.id, label: v.revision.label } } : {};
+    return { tag: v.tag, replicas: v.replicas, weight: v.weight, ...revision };
+}
+
+/** Versions this release reads: 2, 1 and the unversioned shape written before it (the same fields without revisions). */
+const READABLE_VERSIONS = new Set<unknown>([undefined, 1, DEPLOYED_STATE_VERSION]);
 
 /** The stack's previous outputs hold an entry this stagehand cannot read: one problem per service. */
 export class DeployedStateError extends StackProblemsError {
@@ -146,7 +168,7 @@ const isWait = (w: any): w is Wait => Number.isInteger(w?.count) && Number.isInt
 function unreadable(v: any): string | undefined {
     if (!v || typeof v !== "object" || Array.isArray(v)) return `expected a deployed-state object, found ${JSON.stringify(v)}`;
     if (!READABLE_VERSIONS.has(v.version)) {
-        return `expected a deployed state of version ${DEPLOYED_STATE_VERSION} (or one written before versions), found version ${JSON.stringify(v.version)}: it was written by another stagehand; deploy with that one, or a newer one that reads it`;
+        return `expected a deployed state of version ${DEPLOYED_STATE_VERSION} or 1 (or one written before versions), found version ${JSON.stringify(v.version)}: it was written by another stagehand; deploy with that one, or a newer one that reads it`;
     }
     const missing = [
         !Number.isInteger(v.stage) && "stage",
@@ -184,12 +206,19 @@ export function readDeployedServices(stack: string, serviceStages: unknown): Rec
             steps: v.steps,
             shadow: Number.isFinite(v.shadow?.percent) ? { percent: v.shadow.percent } : undefined,
             completed: v.completed === true,
-            tracks: { production: v.tracks.production, canary: v.tracks.canary },
+            tracks: { production: trackOf(v.tracks.production), canary: trackOf(v.tracks.canary) },
             mirrorPercent: Number.isFinite(v.mirrorPercent) ? v.mirrorPercent : 0,
             testRoutes: v.testRoutes === true,
             drain: isWait(v.drain) ? { count: v.drain.count, seconds: v.drain.seconds } : undefined,
             settle: isWait(v.settle) ? { count: v.settle.count, seconds: v.settle.seconds } : undefined,
         };
+        const stable = readRevisionRecord(v.revisions?.stable);
+        const canary = readRevisionRecord(v.revisions?.canary);
+        if (v.version === DEPLOYED_STATE_VERSION && !(stable && canary)) {
+            problems.push(`stack ${stack}, service ${name}, output serviceStages.${name}: expected revisions.stable and revisions.canary (version ${DEPLOYED_STATE_VERSION}), found ${JSON.stringify(v.revisions)}`);
+            continue;
+        }
+        if (stable && canary) out[name].revisions = { stable, canary };
     }
     if (problems.length > 0) throw new DeployedStateError(stack, problems);
     return out;

@@ -2,6 +2,7 @@
 // `npm run plan -- --diff` and by the tests.
 import { StackProblemsError } from "../shared/errors";
 import type { DeployedService } from "./deployed";
+import { changedRevisionFields, RevisionName, RevisionRecord } from "./revision";
 import { StageShape, stageNames } from "./stages";
 
 /** The part of a service's config a move is judged on. */
@@ -10,13 +11,15 @@ export interface ServiceIntent extends StageShape {
     stable: string;
     canary?: string;
     allowSkip: boolean;
+    /** Both revisions (components/service/revision.ts); absent only where a caller judges tags alone. */
+    revisions?: Record<RevisionName, RevisionRecord>;
 }
 
 export type MoveKind = "first" | "stay" | "forward" | "skip" | "rollback" | "finish" | "direct";
 
 export type MoveCheck =
     | { ok: true; kind: MoveKind; words: string }
-    | { ok: false; reason: string; allowed: string };
+    | { ok: false; reason: string; allowed: string; field?: string };
 
 function stageName(names: string[], stage: number): string {
     const name = names[stage - 1];
@@ -36,7 +39,8 @@ export function allowedNext(prev: DeployedService, allowSkip = false): string {
         return options.join(", ");
     }
     if (prev.stage === last && prev.canary !== undefined && prev.completed) {
-        options.push(`finish (stage 1 with stable: "${prev.canary}")`);
+        const overrides = prev.revisions ? prev.revisions.canary.label.split("+").slice(1) : [];
+        options.push(`finish (stage 1 with stable: "${prev.canary}"${overrides.length ? ` and the block's ${overrides.join(", ")} set to the canary's` : ""})`);
     }
     options.push("or 1 (rollback)");
     if (!prev.completed && prev.stage < last) options.push(`(forward only once stage ${prev.stage} has completed)`);
@@ -61,38 +65,95 @@ export function checkMove(prev: DeployedService | undefined, next: ServiceIntent
     const from = stageName(prevPlans, prev.stage);
     const last = prevPlans.length;
     const inRelease = prev.stage > 1;
-    const refuse = (reason: string): MoveCheck => ({ ok: false, reason, allowed: allowedNext(prev, next.allowSkip) });
+    const refuse = (reason: string, field?: string): MoveCheck => ({ ok: false, reason, allowed: allowedNext(prev, next.allowSkip), ...(field ? { field } : {}) });
+    // Revisions are compared where both runs recorded them; a state written before revisions judges tags alone.
+    const revisions = prev.revisions && next.revisions ? { prev: prev.revisions, next: next.revisions } : undefined;
+    const fieldsOf = (a: RevisionRecord, b: RevisionRecord) => changedRevisionFields(a, b).filter((f) => f !== "tag");
+    const released = prev.canary !== undefined && (revisions ? revisions.prev.canary.id !== revisions.prev.stable.id : prev.canary !== prev.stable);
 
-    // Finishing: after the last stage, production already runs the released tag; stable catches up.
-    if (prev.stage === last && next.stage === 1 && prev.canary !== undefined && next.stable === prev.canary && next.stable !== prev.stable) {
-        if (!prev.completed) return refuse(`stage ${from} did not complete its rollout, so the release cannot be finished yet`);
-        return { ok: true, kind: "finish", words: `finish the release: stable ${prev.stable} -> ${next.stable}, canary scaled to 0` };
+    // Finishing: after the last stage, production already runs the released revision; the block catches up.
+    if (prev.stage === last && next.stage === 1 && released) {
+        const finishes = revisions ? revisions.next.stable.id === revisions.prev.canary.id : next.stable === prev.canary;
+        const triesToFinish = next.stable === prev.canary && (next.stable !== prev.stable || (revisions !== undefined && revisions.next.stable.id !== revisions.prev.stable.id));
+        if (finishes) {
+            if (!prev.completed) return refuse(`stage ${from} did not complete its rollout, so the release cannot be finished yet`);
+            const words = revisions ? revisions.prev.canary.label : next.stable;
+            return { ok: true, kind: "finish", words: `finish the release: stable ${revisions ? revisions.prev.stable.label : prev.stable} -> ${words}, canary scaled to 0` };
+        }
+        if (triesToFinish && revisions) {
+            const differ = fieldsOf(revisions.prev.canary, revisions.next.stable);
+            return refuse(
+                `finishing needs the block's fields to equal the released revision ${revisions.prev.canary.label}, and ${differ.join(", ")} differ from it ` +
+                    `(production runs the released revision since promote: copy the canary's ${differ.join(", ")} into the block, or roll back with the block unchanged)`,
+                differ[0],
+            );
+        }
     }
     if (next.stable !== prev.stable) {
         if (inRelease || next.stage > 1) {
             return refuse(
                 `\`stable\` changed from ${prev.stable} to ${next.stable} in the middle of a release ` +
                     `(stable changes only by finishing: stage 1 with stable set to the released canary tag after stage ${last})`,
+                "stable",
             );
         }
         if (!next.allowSkip) {
-            return refuse(`\`stable\` changed from ${prev.stable} to ${next.stable} at stage 1: that deploys without a canary (release it through the stages, or set allowSkip)`);
+            return refuse(`\`stable\` changed from ${prev.stable} to ${next.stable} at stage 1: that deploys without a canary (release it through the stages, or set allowSkip)`, "stable");
         }
         return { ok: true, kind: "direct", words: `direct update of production ${prev.stable} -> ${next.stable} without a canary (allowSkip)` };
     }
+    // Production's revision: the block's pod-shaping fields. They reach production's pods only through a release.
+    const productionFields = revisions ? fieldsOf(revisions.prev.stable, revisions.next.stable) : [];
+    if (productionFields.length > 0) {
+        const what = productionFields.join(", ");
+        if (inRelease) {
+            return refuse(
+                `production's revision cannot change in the middle of a release, and ${what} changed in the block: ` +
+                    `production takes a new revision only at promote (roll back first with the block unchanged, then release the change as canary: {tag, ${productionFields[0]}: …})`,
+                productionFields[0],
+            );
+        }
+        if (next.stage > 1) {
+            return refuse(
+                `${what} changed in the block while the release starts: that would change production's pods too. ` +
+                    `Keep the block as it is and put the change under canary (canary: {tag: ${next.canary ?? next.stable}, ${productionFields[0]}: …}): the canary runs it from its first stage and production takes it at promote`,
+                productionFields[0],
+            );
+        }
+        if (!next.allowSkip) {
+            return refuse(
+                `${what} changed at stage 1: that updates production's pods directly, without a canary. ` +
+                    `Release it through the stages instead: keep the block as it is and set canary: {tag: ${next.stable}, ${productionFields[0]}: …} with stage: 2 (or set allowSkip for a direct update)`,
+                productionFields[0],
+            );
+        }
+        return { ok: true, kind: "direct", words: `direct update of production's ${what} without a canary (allowSkip)` };
+    }
     if (next.stage === 1) {
         if (prev.stage === 1) return { ok: true, kind: "stay", words: "stay at stage 1 (idle)" };
-        return { ok: true, kind: "rollback", words: `rollback from stage ${from} to stage 1: all traffic to ${next.stable}` };
+        return { ok: true, kind: "rollback", words: `rollback from stage ${from} to stage 1: all traffic to ${revisions ? revisions.next.stable.label : next.stable}` };
     }
     // From here the service is (or goes) in a release: stage > 1.
     if (inRelease && next.canary !== prev.canary) {
-        return refuse(`\`canary\` changed from ${prev.canary} to ${next.canary} in the middle of a release (roll back to stage 1 first)`);
+        return refuse(
+            `\`canary\` changed from ${prev.canary} to ${next.canary} in the middle of a release: a release keeps its revision from its first stage to its end ` +
+                `(roll back first: stage: 1, then start the new revision at stage 2)`,
+            "canary",
+        );
+    }
+    if (inRelease && revisions && revisions.prev.canary.id !== revisions.next.canary.id) {
+        const what = fieldsOf(revisions.prev.canary, revisions.next.canary);
+        return refuse(
+            `the canary revision changed in the middle of a release (${what.join(", ")} of ${next.canary}): a release keeps its revision from its first stage to its end ` +
+                `(roll back first: stage: 1, with the new canary if you like; then start it at stage 2)`,
+            `canary.${what[0]}`,
+        );
     }
     if (inRelease && !sameSteps(next.steps, prev.steps)) {
-        return refuse(`\`steps\` changed from [${prev.steps.join(", ")}] to [${next.steps.join(", ")}] in the middle of a release (roll back to stage 1 first)`);
+        return refuse(`\`steps\` changed from [${prev.steps.join(", ")}] to [${next.steps.join(", ")}] in the middle of a release (roll back to stage 1 first)`, "steps");
     }
     if (inRelease && next.shadow?.percent !== prev.shadow?.percent) {
-        return refuse(`\`shadow\` changed in the middle of a release: it renumbers the stages (roll back to stage 1 first)`);
+        return refuse(`\`shadow\` changed in the middle of a release: it renumbers the stages (roll back to stage 1 first)`, "shadow");
     }
     if (next.stage === prev.stage) return { ok: true, kind: "stay", words: `stay at stage ${to}` };
     if (next.stage < prev.stage) return refuse(`stage ${from} -> ${to} goes back without rolling back (the way back is stage 1)`);
@@ -108,7 +169,9 @@ function range(from: number, to: number): string {
 
 /** The full message of a refused move, as the program and `npm run plan -- --diff` print it. */
 export function moveError(stack: string, service: string, prevStage: number, nextStage: number, check: Extract<MoveCheck, { ok: false }>): string {
-    return `stack ${stack}, service ${service}, field stage: cannot move from stage ${prevStage} to ${nextStage}: ${check.reason}. Allowed next: ${check.allowed}.`;
+    // A change refused at the same stage is not a move between stages: say what may not change where it is.
+    const what = prevStage === nextStage ? `cannot apply this change at stage ${nextStage}` : `cannot move from stage ${prevStage} to ${nextStage}`;
+    return `stack ${stack}, service ${service}, field ${check.field ?? "stage"}: ${what}: ${check.reason}. Allowed next: ${check.allowed}.`;
 }
 
 // ---------- judging every service at once ----------
@@ -126,16 +189,16 @@ export interface JudgedMove {
  */
 export function judgeMoves(
     stack: string,
-    services: { name: string; service: Omit<ServiceIntent, "allowSkip"> & { allowSkip?: boolean } }[],
+    services: { name: string; service: Omit<ServiceIntent, "allowSkip" | "revisions"> & { allowSkip?: boolean }; revisions?: Record<RevisionName, RevisionRecord> }[],
     previous: Record<string, DeployedService>,
     stackAllowSkip = false,
 ): Record<string, JudgedMove> {
     const problems: string[] = [];
     const judged: Record<string, JudgedMove> = {};
-    for (const { name, service: svc } of [...services].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const { name, service: svc, revisions } of [...services].sort((a, b) => a.name.localeCompare(b.name))) {
         const allowSkip = svc.allowSkip ?? stackAllowSkip;
         const prev = previous[name];
-        const check = checkMove(prev, { ...svc, allowSkip });
+        const check = checkMove(prev, { ...svc, allowSkip, revisions });
         if (check.ok) judged[name] = { previous: prev, check, allowSkip };
         else problems.push(moveError(stack, name, prev!.stage, svc.stage, check));
     }

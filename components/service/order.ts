@@ -39,11 +39,20 @@ export interface Timing {
     settleSeconds: number;
 }
 
-/** What a move does to a track's pods. A new tag replaces every pod (a rolling update): that grows new pods. */
+/**
+ * Whether a track's pods are replaced: a new tag, or a new revision (env, resources, probes, values … changed).
+ * A state written before revisions were recorded is judged by its tag alone.
+ */
+export function newPods(before: Traffic[Track], after: Traffic[Track]): boolean {
+    if (after.tag !== before.tag) return true;
+    return before.revision !== undefined && after.revision !== undefined && before.revision.id !== after.revision.id;
+}
+
+/** What a move does to a track's pods. A new revision replaces every pod (a rolling update): that grows new pods. */
 export function trackChange(before: Traffic[Track] | undefined, after: Traffic[Track]): TrackChange {
     if (!before) return after.replicas > 0 ? "grows" : "keeps";
     if (after.replicas < before.replicas) return "shrinks";
-    if (after.replicas > before.replicas || (after.tag !== before.tag && after.replicas > 0)) return "grows";
+    if (after.replicas > before.replicas || (newPods(before, after) && after.replicas > 0)) return "grows";
     return "keeps";
 }
 

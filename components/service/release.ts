@@ -10,7 +10,7 @@ import { ServiceStageSummary, stageSummary, trafficOf } from "./deployed";
 import { JudgedMove } from "./moves";
 import { heldWords, holdForUnknownPast, nextWait, operationOrder, OperationOrder, Wait } from "./order";
 import { PlannedService, Traffic } from "./stages";
-import { serviceReleaseSpecs } from "./values";
+import { ONLY, releaseRevision, secretEnvName, serviceReleaseSpecs, splitEnv } from "./values";
 
 export interface ServiceReleaseArgs {
     /** The service with its stage plans (components/service/stages.ts `planServices`). */
@@ -46,6 +46,8 @@ export class ServiceRelease extends pulumi.ComponentResource {
     /** Waits between the make releases and the routing (settle), and between the routing and the break (drain). */
     public readonly settle: time.Sleep;
     public readonly drain: time.Sleep;
+    /** The Kubernetes Secrets of the service's secret env, by name (one per set of secrets its tracks run). */
+    public readonly secrets: Record<string, k8s.core.v1.Secret>;
     /** What the wait Sleeps hold after this move (components/service/order.ts `nextWait`). */
     public readonly waits: { settle: Wait; drain: Wait };
 
@@ -79,7 +81,32 @@ export class ServiceRelease extends pulumi.ComponentResource {
         const previous = args.move.previous && trafficOf(args.move.previous);
         const applied = previous ? plan : holdForUnknownPast(plan, service.replicas);
         const specs = serviceReleaseSpecs({ name: args.planned.name, service, plan: applied }, { istioRevision: args.istioRevision });
-        const release = (part: Part, dependsOn: pulumi.Input<pulumi.Resource>[]) => helmRelease(`${name}-${part}`, specs[part], { ...childOpts, dependsOn });
+
+        // Secret env values reach the pods only through a Kubernetes Secret, one per set of secrets (named by their
+        // fingerprint), created before the track releases that name it; the chart values carry only the reference.
+        this.secrets = {};
+        const secretOf: Partial<Record<Track, k8s.core.v1.Secret>> = {};
+        for (const track of TRACKS) {
+            const env = releaseRevision(service, applied, ONLY[track]).env;
+            const secretName = secretEnvName(args.planned.name, env);
+            if (!secretName) continue;
+            this.secrets[secretName] ??= new k8s.core.v1.Secret(
+                secretName,
+                {
+                    metadata: {
+                        name: secretName,
+                        namespace: service.namespace,
+                        labels: { "app.kubernetes.io/name": args.planned.name, "app.kubernetes.io/managed-by": "stagehand" },
+                    },
+                    type: "Opaque",
+                    stringData: pulumi.secret(Object.fromEntries(Object.entries(splitEnv(env).secret).map(([k, v]) => [k, secretPlaintext(args.planned.name, k, v.value)]))),
+                },
+                { ...childOpts, dependsOn: ready },
+            );
+            secretOf[track] = this.secrets[secretName];
+        }
+        const release = (part: Part, dependsOn: pulumi.Input<pulumi.Resource>[]) =>
+            helmRelease(`${name}-${part}`, specs[part], { ...childOpts, dependsOn: part === "routing" || !secretOf[part] ? dependsOn : [...dependsOn, secretOf[part]!] });
 
         // Make before break: workloads whose pods the routing will rely on are applied (Helm waits for readiness),
         // then the settle wait, then the routing, then the drain wait, then the workloads that lose pods.
@@ -103,7 +130,13 @@ export class ServiceRelease extends pulumi.ComponentResource {
         this.completed = pulumi.all(all.map((r) => r.status)).apply((statuses) => statuses.every((s) => s?.status === "deployed"));
                 // A cautious update says so in the move, with the tracks it held above their plan.
         const notes = this.order.cautious ? ["previous stage unknown: cautious order", ...heldWords(plan, applied)] : [];
-        this.summary = this.completed.apply((completed) => stageSummary(service, applied, completed, args.move, { waits: this.waits, notes }));
+        this.summary = this.completed.apply((completed) => stageSummary({ ...service, revisions: args.planned.revisions }, applied, completed, args.move, { waits: this.waits, notes }));
         this.registerOutputs({ completed: this.completed, summary: this.summary });
     }
+}
+
+/** A secret's decrypted value; the program checks every one was decrypted before registering anything. */
+function secretPlaintext(service: string, key: string, value: string | undefined): string {
+    if (value === undefined) throw new Error(`service ${service}, env ${key}: the secret was not decrypted (components/shared/secrets.ts marks Pulumi's decrypted values)`);
+    return value;
 }

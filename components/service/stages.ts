@@ -2,6 +2,7 @@
 // Computed once per run (`planServices`) and used by the move check, the ServiceRelease component,
 // `npm run plan` and the policies alike.
 import type { ServiceConfig } from "./config";
+import { RevisionName, RevisionRecord, RevisionRef, revisionRecords, revisionsOfConfig } from "./revision";
 
 /** Weight steps of the default canary: 10%, 90%, then 100% of traffic on the canary. */
 export const DEFAULT_STEPS = [10, 90, 100] as const;
@@ -46,6 +47,11 @@ export function stageCountOf(steps: readonly number[], shadow = false): number {
 /** What one Deployment of a service runs at a stage, and the share of traffic routed to it. */
 export interface TrackPlan {
     tag: string;
+    /**
+     * The revision the track runs (its tag and pod-shaping fields, components/service/revision.ts). Absent only in
+     * deployed states written before revisions were recorded.
+     */
+    revision?: RevisionRef;
     replicas: number;
     /** Percent of requests the VirtualService routes to this track (0–100). */
     weight: number;
@@ -76,7 +82,19 @@ export type Traffic = Pick<StagePlan, "production" | "canary"> & { mirrorPercent
 
 /** What a stage plan is made from: a service's config, or its parts. */
 export type PlanInput = Pick<ServiceConfig, "stable" | "canary" | "replicas" | "steps"> &
-    Partial<Pick<ServiceConfig, "strategy" | "shadow" | "testRoutes">>;
+    Partial<Pick<ServiceConfig, "strategy" | "shadow" | "testRoutes">> & {
+        /** The revisions of `stable` and `canary`; computed from the service when it is a whole config, else its tags alone. */
+        revisions?: Record<RevisionName, RevisionRef>;
+    };
+
+const refOf = (r: RevisionRecord): RevisionRef => ({ id: r.id, label: r.label });
+
+/** The revisions a plan's tracks run: given, or computed from a whole service config; none for tags alone. */
+function revisionRefs(service: PlanInput): Record<RevisionName, RevisionRef> | undefined {
+    if (service.revisions) return service.revisions;
+    const records = revisionsOfConfig(service);
+    return records && { stable: refOf(records.stable), canary: refOf(records.canary) };
+}
 
 const STRATEGY_WORDS: Record<Strategy, string> = { canary: "canary", bluegreen: "blue/green", custom: "custom steps" };
 
@@ -94,19 +112,22 @@ export function canaryReplicas(fullReplicas: number, canaryWeight: number, minim
     return Math.min(fullReplicas, Math.max(minimum, Math.ceil((fullReplicas * canaryWeight) / 100)));
 }
 
-function describe(p: Omit<StagePlan, "description">, stableTag: string, testRouteCount: number): string {
-    const production =
-        p.kind === "promote" && p.production.tag !== stableTag
-            ? `production x${p.production.replicas}, rolling from ${stableTag}`
-            : `production x${p.production.replicas}`;
+/** A track's revision in words: its label ("1.5.0", "1.5.0+env"), or its tag when the plan names none. */
+export function revisionLabel(track: Pick<TrackPlan, "tag" | "revision">): string {
+    return track.revision?.label ?? track.tag;
+}
+
+function describe(p: Omit<StagePlan, "description">, stable: Pick<TrackPlan, "tag" | "revision">, testRouteCount: number): string {
+    const rolling = p.kind === "promote" && (p.production.revision && stable.revision ? p.production.revision.id !== stable.revision.id : p.production.tag !== stable.tag);
+    const production = rolling ? `production x${p.production.replicas}, rolling from ${revisionLabel(stable)}` : `production x${p.production.replicas}`;
     const canary = p.kind === "switch-back" ? `canary x${p.canary.replicas}, draining` : `canary x${p.canary.replicas}`;
     const extras: string[] = [];
-    if (p.mirrorPercent > 0) extras.push(`${p.mirrorPercent}% mirrored -> ${p.canary.tag} (canary)`);
+    if (p.mirrorPercent > 0) extras.push(`${p.mirrorPercent}% mirrored -> ${revisionLabel(p.canary)} (canary)`);
     if (p.testRoutes) extras.push(`test route${testRouteCount === 1 ? "" : "s"} -> canary`);
     return (
         `stage ${p.stage}/${p.stageCount} ${p.name}: ` +
-        `${p.production.weight}% -> ${p.production.tag} (${production}), ` +
-        `${p.canary.weight}% -> ${p.canary.tag} (${canary})` +
+        `${p.production.weight}% -> ${revisionLabel(p.production)} (${production}), ` +
+        `${p.canary.weight}% -> ${revisionLabel(p.canary)} (${canary})` +
         extras.map((e) => `, ${e}`).join("") +
         `; strategy ${STRATEGY_WORDS[p.strategy]}`
     );
@@ -118,6 +139,10 @@ export function stagePlans(service: PlanInput): StagePlan[] {
     // At stage 1 without a canary the canary Deployment exists scaled to 0 on the stable tag,
     // so its DestinationRule subset always has a workload to select.
     const canaryTag = service.canary ?? stable;
+    const refs = revisionRefs(service);
+    // A track's revision, when the plan knows it (a whole config); plans of tags alone name the tags only.
+    const stableRev = refs ? { revision: { ...refs.stable } } : {};
+    const canaryRev = refs ? { revision: { ...refs.canary } } : {};
     const shadow = service.shadow;
     const stageCount = stageCountOf(steps, shadow !== undefined);
     const strategy = service.strategy ?? strategyOf(steps);
@@ -127,15 +152,15 @@ export function stagePlans(service: PlanInput): StagePlan[] {
 
     drafts.push({
         kind: "idle",
-        production: { tag: stable, replicas, weight: 100 },
-        canary: { tag: canaryTag, replicas: 0, weight: 0 },
+        production: { tag: stable, ...stableRev, replicas, weight: 100 },
+        canary: { tag: canaryTag, ...canaryRev, replicas: 0, weight: 0 },
     });
     if (shadow) {
         drafts.push({
             kind: "shadow",
             // Production serves every response; the canary gets copies, sized for the mirrored share.
-            production: { tag: stable, replicas, weight: 100 },
-            canary: { tag: canaryTag, replicas: canaryReplicas(replicas, shadow.percent), weight: 0 },
+            production: { tag: stable, ...stableRev, replicas, weight: 100 },
+            canary: { tag: canaryTag, ...canaryRev, replicas: canaryReplicas(replicas, shadow.percent), weight: 0 },
             mirrorPercent: shadow.percent,
         });
     }
@@ -143,22 +168,22 @@ export function stagePlans(service: PlanInput): StagePlan[] {
         drafts.push({
             kind: "canary",
             // Production stays at full size through every weight step: it is the instant rollback.
-            production: { tag: stable, replicas, weight: 100 - weight },
+            production: { tag: stable, ...stableRev, replicas, weight: 100 - weight },
             // A canary serving a share of users keeps two pods through evictions (a mirror's copies need one).
-            canary: { tag: canaryTag, replicas: canaryReplicas(replicas, weight, MIN_SERVING_REPLICAS), weight },
+            canary: { tag: canaryTag, ...canaryRev, replicas: canaryReplicas(replicas, weight, MIN_SERVING_REPLICAS), weight },
         });
     }
     drafts.push({
         kind: "promote",
         // Production rolls to the canary tag while it carries no traffic.
-        production: { tag: canaryTag, replicas, weight: 0 },
-        canary: { tag: canaryTag, replicas, weight: 100 },
+        production: { tag: canaryTag, ...canaryRev, replicas, weight: 0 },
+        canary: { tag: canaryTag, ...canaryRev, replicas, weight: 100 },
     });
     drafts.push({
         kind: "switch-back",
         // Traffic returns to production (now on the released tag); the canary stays up while it drains.
-        production: { tag: canaryTag, replicas, weight: 100 },
-        canary: { tag: canaryTag, replicas, weight: 0 },
+        production: { tag: canaryTag, ...canaryRev, replicas, weight: 100 },
+        canary: { tag: canaryTag, ...canaryRev, replicas, weight: 0 },
     });
     const names = stageNames({ steps, shadow });
     return drafts.map((d, i) => {
@@ -172,7 +197,7 @@ export function stagePlans(service: PlanInput): StagePlan[] {
             // Test users reach the canary whenever it has pods: from the first canary stage to switch back.
             testRoutes: testRouteCount > 0 && d.canary.replicas > 0,
         };
-        return { ...plan, description: describe(plan, stable, testRouteCount) };
+        return { ...plan, description: describe(plan, { tag: stable, ...stableRev }, testRouteCount) };
     });
 }
 
@@ -192,6 +217,8 @@ export interface PlannedService {
     plans: StagePlan[];
     /** The plan of the configured stage: `plans[service.stage - 1]`. */
     plan: StagePlan;
+    /** The revisions of `stable` and `canary`, as the stack records them (components/service/revision.ts). */
+    revisions: Record<RevisionName, RevisionRecord>;
 }
 
 /** The plans of every service of a validated stack config, sorted by service name. */
@@ -200,10 +227,11 @@ export function planServices(services: Record<string, ServiceConfig>): PlannedSe
         .sort()
         .map((name) => {
             const service = services[name];
-            const plans = stagePlans(service);
+            const revisions = revisionRecords(service);
+            const plans = stagePlans({ ...service, revisions: { stable: refOf(revisions.stable), canary: refOf(revisions.canary) } });
             const plan = plans[service.stage - 1];
             if (!plan) throw new RangeError(`service ${name}: stage ${service.stage} does not exist: the steps [${service.steps.join(", ")}] give stages 1 to ${plans.length}`);
-            return { name, service, plans, plan };
+            return { name, service, plans, plan, revisions };
         });
 }
 

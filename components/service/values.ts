@@ -3,7 +3,10 @@
 // stage plan.
 import { ChartSource, ReleaseSpec } from "../shared/helm";
 import { Part, TRACKS } from "../shared/tracks";
+import { createHash } from "crypto";
+import { canonical, isSecretValue, SecretValue } from "../shared/field-diff";
 import { MeshConfig, SAFE_RETRY_ON, ServiceConfig, StickyConfig, TestRoute } from "./config";
+import { canaryRevision, Revision, revisionRecords, stableRevision } from "./revision";
 import { StagePlan } from "./stages";
 
 /** Which objects one Helm release of the chart renders. */
@@ -108,15 +111,53 @@ export interface PlatformContext {
     istioRevision?: string;
 }
 
+/**
+ * The revision a release of a service installs: a track's release its track's, the routing (and a release of
+ * every part) production's — the routing addresses the port and service values production runs.
+ */
+export function releaseRevision(service: ServiceConfig, plan: StagePlan, parts: ChartParts): Revision {
+    const track = parts.canary && !parts.production ? "canary" : "production";
+    const id = plan[track].revision?.id;
+    const records = revisionRecords(service);
+    return id !== undefined && id === records.canary.id && id !== records.stable.id ? canaryRevision(service) : stableRevision(service);
+}
+
+/** A revision's env split: plain values go in the chart values, secrets only by reference to a Kubernetes Secret. */
+export function splitEnv(env: Revision["env"]): { plain: Record<string, string>; secret: Record<string, SecretValue> } {
+    const plain: Record<string, string> = {};
+    const secret: Record<string, SecretValue> = {};
+    for (const [k, v] of Object.entries(env)) {
+        if (isSecretValue(v)) secret[k] = v;
+        else plain[k] = v;
+    }
+    return { plain, secret };
+}
+
+/**
+ * The Kubernetes Secret holding a revision's secret env, named by its service and a fingerprint of the secrets'
+ * ciphertexts: a changed secret is a new Secret (and a new pod template, so the pods roll), created before the
+ * release that uses it; the old one is deleted at the end of the update, after no pod template names it.
+ * Undefined when the revision has no secret.
+ */
+export function secretEnvName(service: string, env: Revision["env"]): string | undefined {
+    const { secret } = splitEnv(env);
+    if (Object.keys(secret).length === 0) return undefined;
+    return `${service}-env-${createHash("sha256").update(canonical(secret)).digest("hex").slice(0, 10)}`;
+}
+
 export function chartValues(name: string, service: ServiceConfig, plan: StagePlan, parts: ChartParts = ALL_PARTS, platformContext: PlatformContext = {}): Record<string, unknown> {
+    const revision = releaseRevision(service, plan, parts);
+    const { plain, secret } = splitEnv(revision.env);
+    const secretName = secretEnvName(name, revision.env);
     const team: Record<string, unknown> = {
-        port: service.port,
-        resources: service.resources,
+        port: revision.port,
+        resources: revision.resources,
         probes: {
-            readiness: { path: service.probes.readiness },
-            liveness: { path: service.probes.liveness },
+            readiness: { path: revision.probes.readiness },
+            liveness: { path: revision.probes.liveness },
         },
-        env: service.env,
+        env: plain,
+        ...(secretName ? { secretEnv: Object.fromEntries(Object.keys(secret).sort().map((k) => [k, { secretName, key: k }])) } : {}),
         istio: meshValues(service.mesh),
     };
     const tracks: Record<string, Record<string, unknown>> = {};
@@ -128,7 +169,7 @@ export function chartValues(name: string, service: ServiceConfig, plan: StagePla
     }
     const platform: Record<string, unknown> = {
         fullnameOverride: name,
-        image: { repository: service.image },
+        image: { repository: revision.image },
         // On the tracks' pods only: moving the namespace to another revision restarts them, not the routing.
         ...(platformContext.istioRevision !== undefined && (parts.production || parts.canary) ? { istioRevision: platformContext.istioRevision } : {}),
         tracks,
@@ -152,7 +193,7 @@ export function chartValues(name: string, service: ServiceConfig, plan: StagePla
     };
     // Team extras first, then the typed team fields, then the platform: config validation already
     // refuses `values` that name a platform key, and the order makes that a guarantee.
-    return merge(merge(service.values, team), platform);
+    return merge(merge(revision.values, team), platform);
 }
 
 /** What Helm records as a release's description: the stage on the routing, a track's tag and pods on its own. */
@@ -166,7 +207,8 @@ export function serviceReleaseSpecs({ name, service, plan }: { name: string; ser
     const spec = (part: Part): ReleaseSpec => ({
         name: names[part],
         namespace: service.namespace,
-        ...chartSource(service.chart),
+        // The canary's release installs the canary revision's chart (a new version of a team's chart, if it brings one).
+        ...chartSource(releaseRevision(service, plan, ONLY[part]).chart),
         values: chartValues(name, service, plan, ONLY[part], platformContext),
         description: releaseDescription(part, plan),
     });
