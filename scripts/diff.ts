@@ -7,7 +7,9 @@ import { parseStackConfig } from "../components/config";
 import { parseServices, ServiceConfig } from "../components/service/config";
 import { deployedState } from "../components/service/deployed";
 import { checkMove, MoveKind, moveError } from "../components/service/moves";
-import { StagePlan, stagePlan } from "../components/service/stages";
+import { revisionRecords } from "../components/service/revision";
+import { revisionLabel, StagePlan, stagePlan } from "../components/service/stages";
+import { serviceFieldChanges } from "../components/service/field-changes";
 import { projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
 
 /** Pulumi.<stack>.yaml as it is at `ref`, or undefined when the file does not exist there. */
@@ -26,6 +28,8 @@ export interface ServiceDiff {
     service: string;
     ok: boolean;
     line: string;
+    /** Every field of the block that changed, "path: before -> after (reaches …)"; secrets as [secret]. */
+    fields: string[];
     /**
      * The legal move of a service in both revisions (absent for a removed service and a refused move): its kind
      * and the stages it goes between (`from` absent for a new service). Read by scripts/verdict-gate.ts.
@@ -35,14 +39,19 @@ export interface ServiceDiff {
 
 function changes(before: StagePlan, after: StagePlan): string[] {
     const out: string[] = [];
+    // Both weights: 5 -> 6 reads as production taking 100% again, not only as the canary losing it.
+    if (before.production.weight !== after.production.weight) out.push(`production ${before.production.weight}% -> ${after.production.weight}%`);
     if (before.canary.weight !== after.canary.weight) out.push(`canary ${before.canary.weight}% -> ${after.canary.weight}%`);
     if (before.mirrorPercent !== after.mirrorPercent) out.push(`mirrored to canary ${before.mirrorPercent}% -> ${after.mirrorPercent}%`);
     if (before.testRoutes !== after.testRoutes) out.push(`test routes to canary ${before.testRoutes ? "on" : "off"} -> ${after.testRoutes ? "on" : "off"}`);
     for (const track of ["production", "canary"] as const) {
-        if (before[track].tag !== after[track].tag && (before[track].replicas > 0 || after[track].replicas > 0)) {
-            out.push(`${track} tag ${before[track].tag} -> ${after[track].tag}`);
+        const [a, b] = [before[track], after[track]];
+        const newRevision = a.revision && b.revision ? a.revision.id !== b.revision.id : a.tag !== b.tag;
+        if (newRevision && (a.replicas > 0 || b.replicas > 0)) {
+            const [from, to] = [revisionLabel(a), revisionLabel(b)];
+            out.push(from === to ? `${track} revision ${to} changed (new pods)` : `${track} ${a.tag !== b.tag ? "tag" : "revision"} ${from} -> ${to}`);
         }
-        if (before[track].replicas !== after[track].replicas) out.push(`${track} replicas ${before[track].replicas} -> ${after[track].replicas}`);
+        if (a.replicas !== b.replicas) out.push(`${track} replicas ${a.replicas} -> ${b.replicas}`);
     }
     return out;
 }
@@ -60,28 +69,32 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
         const a = prev[name];
         const b = next[name];
         if (!b) {
-            out.push({ service: name, ok: true, line: `${name}: removed (its Helm releases are deleted; the namespace too if it owns it)` });
+            out.push({ service: name, ok: true, line: `${name}: removed (its Helm releases are deleted; the namespace too if it owns it)`, fields: [] });
             continue;
         }
         const after = stagePlan(b);
         if (!a) {
-            out.push({ service: name, ok: true, line: `${name}: new service, ${after.description}`, move: { kind: "first", to: b.stage } });
+            out.push({ service: name, ok: true, line: `${name}: new service, ${after.description}`, fields: [], move: { kind: "first", to: b.stage } });
             continue;
         }
-        if (JSON.stringify(a) === JSON.stringify(b)) continue;
         const before = stagePlan(a);
+        const fields = serviceFieldChanges(a, before, b, after);
+        if (fields.length === 0 && a.stage === b.stage) continue;
         // The base revision as deployed, its rollout completed: what the program would read back.
-        const check = checkMove(deployedState(a, before, true), { ...b, allowSkip: b.allowSkip ?? stackAllowSkip });
+        const check = checkMove(deployedState(a, before, true), { ...b, allowSkip: b.allowSkip ?? stackAllowSkip, revisions: revisionRecords(b) });
         if (!check.ok) {
-            out.push({ service: name, ok: false, line: moveError(stack, name, a.stage, b.stage, check) });
+            out.push({ service: name, ok: false, line: moveError(stack, name, a.stage, b.stage, check), fields });
             continue;
         }
         const stage = a.stage === b.stage ? `stage ${b.stage} (unchanged)` : `stage ${a.stage} -> ${b.stage}${KIND_WORDS[check.kind] ?? ""}`;
         const moved = changes(before, after);
+        // Never "no change" over a change: a field that reaches no traffic, tag or replica count is still listed.
+        const summary = moved.length ? moved : [`traffic, tags and replicas unchanged; ${fields.length} field${fields.length === 1 ? "" : "s"} changed`];
         out.push({
             service: name,
             ok: true,
-            line: `${name}: ${[stage, ...(moved.length ? moved : ["no change to traffic, tags or replicas"])].join(", ")}`,
+            line: `${name}: ${[stage, ...summary].join(", ")}`,
+            fields,
             move: { kind: check.kind, from: a.stage, to: b.stage },
         });
     }
@@ -94,6 +107,9 @@ export function printDiff(stack: string, ref: string, current: Record<string, un
     const diffs = diffStack(stack, text === undefined ? undefined : stackConfigFromText(text, `Pulumi.${stack}.yaml at ${ref}`), current);
     log(`stack ${stack}: changes against ${ref}${text === undefined ? ` (Pulumi.${stack}.yaml does not exist there: every service is new)` : ""}`);
     if (diffs.length === 0) log("no service changes");
-    for (const d of diffs) log(d.ok ? d.line : `REFUSED ${d.line}`);
+    for (const d of diffs) {
+        log(d.ok ? d.line : `REFUSED ${d.line}`);
+        for (const f of d.fields) log(`  ${f}`);
+    }
     return diffs.every((d) => d.ok) ? 0 : 1;
 }

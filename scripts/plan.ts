@@ -8,8 +8,10 @@ import { estimateMonthlyCost, formatCost } from "../components/cost/cost";
 import { formatAddonVersions } from "../components/platform/addons";
 import { IstioConfig } from "../components/platform/config";
 import { formatRevisions, namespaceRevision } from "../components/platform/revisions";
-import { PlannedService } from "../components/service/stages";
-import { ALL_PARTS, chartSource, chartValues } from "../components/service/values";
+import { revisionChanges } from "../components/service/revision";
+import { PlannedService, revisionLabel } from "../components/service/stages";
+import { chartSource, serviceReleaseSpecs } from "../components/service/values";
+import { changeWords, isSecretValue } from "../components/shared/field-diff";
 import { StackProblemsError } from "../components/shared/errors";
 import { parseCommandLine, UsageError } from "./args";
 import { printDiff, stackFileAt } from "./diff";
@@ -23,39 +25,61 @@ function table(rows: string[][]): string {
     return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
 }
 
+/** A service's sticky sessions in words, as `plan` shows them. */
+export function stickyWords(sticky: PlannedService["service"]["sticky"]): string | undefined {
+    if (!sticky) return undefined;
+    if ("cookie" in sticky) return `sticky: cookie ${sticky.cookie} (max age ${sticky.maxAgeSeconds}s) marks each user with the version that served them during the weight steps`;
+    return `sticky: header ${sticky.header} marks each user with the version that served them during the weight steps`;
+}
+
 /** The plan table of a stack, as printed by `npm run plan`. */
 export function formatPlan(stack: string, planned: PlannedService[]): string {
-    const rows = [["SERVICE", "NAMESPACE", "STAGE", "TRAFFIC prod/canary", "PRODUCTION tag x replicas", "CANARY tag x replicas"]];
+    const rows = [["SERVICE", "NAMESPACE", "STAGE", "TRAFFIC prod/canary", "PRODUCTION revision x replicas", "CANARY revision x replicas"]];
     for (const { name, service, plan } of planned) {
         rows.push([
             name,
             service.namespace,
             `${plan.stage}/${plan.stageCount} ${plan.name}`,
             `${plan.production.weight} / ${plan.canary.weight}`,
-            `${plan.production.tag} x${plan.production.replicas}`,
-            `${plan.canary.tag} x${plan.canary.replicas}`,
+            `${revisionLabel(plan.production)} x${plan.production.replicas}`,
+            `${revisionLabel(plan.canary)} x${plan.canary.replicas}`,
         ]);
     }
     const lines = [`stack ${stack}: ${planned.length} service${planned.length === 1 ? "" : "s"}`, "", table(rows), ""];
     for (const { name, service, plan } of planned) {
         lines.push(`${name}: ${plan.description}`);
+        // What the canary revision changes against production's, field by field (secrets as [secret]).
+        const overrides = revisionChanges(service);
+        if (overrides.length > 0) lines.push(`  canary revision ${revisionLabel(plan.canary)}: ${overrides.map(changeWords).join("; ")}`);
+        const secrets = Object.keys(service.env).filter((k) => isSecretValue(service.env[k]));
+        if (secrets.length > 0) lines.push(`  secret env: ${secrets.map((k) => `${k}=[secret]`).join(", ")} (to the pods through a Kubernetes Secret)`);
+        const sticky = stickyWords(service.sticky);
+        if (sticky) lines.push(`  ${sticky}`);
         // The make-before-break waits a move may take (README "Zero downtime"): each only when the move needs it.
         lines.push(`  waits: settle ${service.settleSeconds}s before weight moves onto new pods, drain ${service.drainSeconds}s before pods that carried traffic go`);
     }
     return lines.join("\n");
 }
 
-/** The chart of a service rendered by the real helm for its stage. */
-export function renderManifests({ name, service, plan }: PlannedService, istio?: IstioConfig): string {
-    const source = chartSource(service.chart);
-    const chart = typeof service.chart === "string" ? path.resolve(projectRoot, source.chart) : source.chart;
-    const args = ["template", name, chart, "--namespace", service.namespace, "--values", "-"];
-    if (source.version) args.push("--version", source.version);
-    if (source.repositoryOpts) args.push("--repo", source.repositoryOpts.repo);
+/**
+ * The chart of a service rendered by the real helm for its stage, as the program installs it: one render per Helm
+ * release (production, canary, routing), each with its own values — the canary's release its revision's.
+ */
+export function renderManifests(planned: PlannedService, istio?: IstioConfig): string {
+    const { name, service, plan } = planned;
     const platformContext = istio ? { istioRevision: namespaceRevision(istio, service.namespace) } : {};
-    const result = helm(args, stringify(chartValues(name, service, plan, ALL_PARTS, platformContext)));
-    if (result.status !== 0) throw new Error(`helm template for service ${name} failed:\n${result.stderr.trim()}`);
-    return `# ---- ${name}: ${plan.description}\n${result.stdout}`;
+    const specs = serviceReleaseSpecs(planned, platformContext);
+    const out = [`# ---- ${name}: ${plan.description}\n`];
+    for (const spec of Object.values(specs)) {
+        const chart = typeof service.chart === "string" ? path.resolve(projectRoot, spec.chart) : spec.chart;
+        const args = ["template", name, chart, "--namespace", service.namespace, "--values", "-"];
+        if (spec.version) args.push("--version", spec.version);
+        if (spec.repositoryOpts) args.push("--repo", spec.repositoryOpts.repo);
+        const result = helm(args, stringify(spec.values));
+        if (result.status !== 0) throw new Error(`helm template of release ${spec.name} (service ${name}) failed:\n${result.stderr.trim()}`);
+        out.push(`# -- release ${spec.name}: ${spec.description}\n${result.stdout}`);
+    }
+    return out.join("");
 }
 
 const USAGE = "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies]";

@@ -7,6 +7,7 @@ import { parseStackConfig, StackConfig } from "../components/config";
 import { ServiceConfig } from "../components/service/config";
 import { deployedState } from "../components/service/deployed";
 import { checkMove, moveError } from "../components/service/moves";
+import { revisionRecords } from "../components/service/revision";
 import { PlannedService, StagePlan, stagePlans } from "../components/service/stages";
 import { byPromotionOrder, knownStacks, projectRoot, PROMOTION_CHAIN, stackConfigFromText, stackFilePath } from "./stack-file";
 import { setServiceFields } from "./stack-edit";
@@ -130,7 +131,11 @@ export function planPromotion(service: string, to: string, stacks: { from: { tex
     nextConfig.stage = first.stage;
 
     // The program's own rules: the target's current config as deployed (its rollout completed), this change next.
-    const check = checkMove(deployedState(target.service, target.plan, true), { ...nextConfig, allowSkip: target.service.allowSkip ?? stacks.to.config.allowSkip });
+    const check = checkMove(deployedState(target.service, target.plan, true), {
+        ...nextConfig,
+        allowSkip: target.service.allowSkip ?? stacks.to.config.allowSkip,
+        revisions: revisionRecords(nextConfig),
+    });
     if (!check.ok) return { ok: false, reason: moveError(to, service, target.plan.stage, nextConfig.stage, check) };
 
     const where = `Pulumi.${to}.yaml`;

@@ -2,6 +2,7 @@
 // the stage, the tags production and the canary run, the traffic split, and where the release stands —
 // releasing, switched back (finish next), or finished and ready to promote to the next environment.
 import { StackConfig } from "../components/config";
+import { revisionLabel, TrackPlan } from "../components/service/stages";
 import { StackProblemsError } from "../components/shared/errors";
 import { parseCommandLine, UsageError } from "./args";
 import { loadStack, planPromotion, ReleaseState, releaseState, stacksInOrder, stageWords } from "./releases";
@@ -19,10 +20,8 @@ export interface StatusCell {
     stageName: string;
     stable: string;
     canary?: string;
-    tracks: {
-        production: { tag: string; replicas: number; weight: number };
-        canary: { tag: string; replicas: number; weight: number };
-    };
+    /** What each track runs: its tag, revision (label and id), replicas and weight. */
+    tracks: { production: TrackPlan; canary: TrackPlan };
     mirrorPercent: number;
     release: ReleaseState;
     /** The next environment, when `npm run promote -- <service> --to <it>` would start the finished tag there. */
@@ -81,11 +80,19 @@ export function collectStatus(root = projectRoot, only?: string): Status {
     return { stacks, services, invalid };
 }
 
+/** Whether the canary track holds a revision other than production's: a canary that still has a tag. */
+function idleCanary(cell: StatusCell): boolean {
+    const { production, canary } = cell.tracks;
+    return cell.canary !== undefined && canary.replicas === 0 && (production.revision && canary.revision ? production.revision.id !== canary.revision.id : production.tag !== canary.tag);
+}
+
 function releaseWords(cell: StatusCell): string {
     const r = cell.release;
-    if (r.state === "releasing") return `releasing ${r.tag}`;
-    if (r.state === "switched back") return `releasing ${r.tag}, finish next`;
-    return cell.readyFor ? `finished ${r.finished}, ready for ${cell.readyFor}` : `on ${r.finished}`;
+    if (r.state === "releasing") return `releasing ${revisionLabel(cell.tracks.canary)}`;
+    if (r.state === "switched back") return `releasing ${revisionLabel(cell.tracks.canary)}, finish next`;
+    // At stage 1 a canary that still names another revision was rolled back (or not started): say so.
+    const canary = idleCanary(cell) ? `; canary ${revisionLabel(cell.tracks.canary)} at 0 pods (rolled back or not started)` : "";
+    return `${cell.readyFor ? `finished ${r.finished}, ready for ${cell.readyFor}` : `on ${r.finished}`}${canary}`;
 }
 
 function table(rows: string[][]): string[] {
@@ -95,7 +102,7 @@ function table(rows: string[][]): string[] {
 
 /** The table: one row per service and stack, the service named on its first row. */
 export function formatStatus(status: Status): string[] {
-    const rows: string[][] = [["SERVICE", "STACK", "STAGE", "TAGS production / canary", "TRAFFIC production / canary", "RELEASE"]];
+    const rows: string[][] = [["SERVICE", "STACK", "STAGE", "REVISIONS production / canary", "TRAFFIC production / canary", "RELEASE"]];
     for (const [name, byStack] of Object.entries(status.services)) {
         status.stacks.forEach((stack, i) => {
             const cell = byStack[stack];
@@ -104,13 +111,13 @@ export function formatStatus(status: Status): string[] {
                 rows.push([first, stack, "-", "-", "-", status.invalid[stack] ? "invalid stack file" : "not in this stack"]);
                 return;
             }
-            const canaryTag = cell.tracks.canary.replicas > 0 ? cell.tracks.canary.tag : "-";
+            const canaryTag = cell.tracks.canary.replicas > 0 ? revisionLabel(cell.tracks.canary) : idleCanary(cell) ? `(${revisionLabel(cell.tracks.canary)} x0)` : "-";
             const mirror = cell.mirrorPercent > 0 ? `, ${cell.mirrorPercent}% mirrored` : "";
             rows.push([
                 first,
                 stack,
                 stageWords({ stage: cell.stage, stageCount: cell.stageCount, name: cell.stageName }),
-                `${cell.tracks.production.tag} / ${canaryTag}`,
+                `${revisionLabel(cell.tracks.production)} / ${canaryTag}`,
                 `${cell.tracks.production.weight} / ${cell.tracks.canary.weight}${mirror}`,
                 releaseWords(cell),
             ]);

@@ -144,7 +144,7 @@ export function checkMove(prev: DeployedService | undefined, next: ServiceIntent
     if (inRelease && revisions && revisions.prev.canary.id !== revisions.next.canary.id) {
         const what = fieldsOf(revisions.prev.canary, revisions.next.canary);
         return refuse(
-            `the canary revision changed in the middle of a release (${what.join(", ")} of ${next.canary}): a release keeps its revision from its first stage to its end ` +
+            `the canary revision of ${next.canary} changed in the middle of a release (its ${what.join(", ")}): a release keeps its revision from its first stage to its end ` +
                 `(roll back first: stage: 1, with the new canary if you like; then start it at stage 2)`,
             `canary.${what[0]}`,
         );

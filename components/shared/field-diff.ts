@@ -67,6 +67,10 @@ function elementKey(v: unknown, i: number): string {
 export function fieldChanges(before: unknown, after: unknown, prefix = ""): FieldChange[] {
     if (sameValue(before, after)) return [];
     const join = (key: string) => (prefix === "" || key.startsWith("[") ? `${prefix}${key}` : `${prefix}.${key}`);
+    // A map added or removed reads leaf by leaf: "canary.env.LOG_LEVEL: (none) -> trace", not one line of JSON.
+    if ((before === undefined && isMap(after)) || (isMap(before) && after === undefined)) {
+        return fieldChanges(before ?? {}, after ?? {}, prefix);
+    }
     if (isMap(before) && isMap(after)) {
         const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
         return keys.flatMap((k) => fieldChanges(before[k], after[k], join(k)));
