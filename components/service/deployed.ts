@@ -37,6 +37,8 @@ export interface DeployedService {
     /** The waits the service's Sleeps held (absent in outputs written before waits were counted). */
     drain?: Wait;
     settle?: Wait;
+    /** The namespace it runs in (absent in outputs written before namespaces were recorded). */
+    namespace?: string;
 }
 
 /** The stack output of one service (`serviceStages.<service>`): the deployed state, and the words around it. */
@@ -62,6 +64,8 @@ export interface ServiceStageSummary {
     /** The waits the service's Sleeps hold after this update: settle before the routing, drain after it. */
     settle: Wait;
     drain: Wait;
+    /** The namespace the service runs in: the next update refuses to move a running service out of it. */
+    namespace?: string;
 }
 
 /** What a service looks like once `plan` (its configured stage) is applied: the state the next move starts from. */
@@ -90,7 +94,7 @@ export function trafficOf(deployed: DeployedService): Traffic {
 
 /** Writes the summary a service exports once its releases are applied. */
 export function stageSummary(
-    service: Pick<DeployedService, "stable" | "canary" | "steps" | "shadow">,
+    service: Pick<DeployedService, "stable" | "canary" | "steps" | "shadow" | "namespace">,
     plan: StagePlan,
     completed: boolean,
     move?: JudgedMove,
@@ -122,6 +126,7 @@ export function stageSummary(
     if (service.canary !== undefined) summary.canary = service.canary;
     if (service.shadow !== undefined) summary.shadow = { percent: service.shadow.percent };
     if (move?.previous !== undefined) summary.previousStage = move.previous.stage;
+    if (service.namespace !== undefined) summary.namespace = service.namespace;
     return summary;
 }
 
@@ -189,6 +194,8 @@ export function readDeployedServices(stack: string, serviceStages: unknown): Rec
             testRoutes: v.testRoutes === true,
             drain: isWait(v.drain) ? { count: v.drain.count, seconds: v.drain.seconds } : undefined,
             settle: isWait(v.settle) ? { count: v.settle.count, seconds: v.settle.seconds } : undefined,
+            // Absent in outputs written before namespaces were recorded: then the key is left out.
+            ...(typeof v.namespace === "string" ? { namespace: v.namespace } : {}),
         };
     }
     if (problems.length > 0) throw new DeployedStateError(stack, problems);
