@@ -7,6 +7,7 @@ import { parseStackConfig } from "../components/config";
 import { parseServices, ServiceConfig } from "../components/service/config";
 import { deployedState } from "../components/service/deployed";
 import { checkMove, MoveKind, moveError } from "../components/service/moves";
+import { judgeRemoval, namespaceChangeProblem } from "../components/service/removal";
 import { StagePlan, stagePlan } from "../components/service/stages";
 import { projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
 
@@ -52,7 +53,7 @@ const KIND_WORDS: Record<string, string> = { rollback: " (rollback)", finish: " 
 /** The move of every service that differs between two revisions of a stack's config. */
 export function diffStack(stack: string, before: Record<string, unknown> | undefined, after: Record<string, unknown>): ServiceDiff[] {
     // The revision under review is validated exactly as the program validates it.
-    const { services: next, allowSkip: stackAllowSkip } = parseStackConfig(stack, after);
+    const { services: next, allowSkip: stackAllowSkip, remove } = parseStackConfig(stack, after);
     let prev: Record<string, ServiceConfig> = {};
     if (before?.services !== undefined) prev = parseServices(stack, before.services);
     const out: ServiceDiff[] = [];
@@ -60,12 +61,19 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
         const a = prev[name];
         const b = next[name];
         if (!b) {
-            out.push({ service: name, ok: true, line: `${name}: removed (its Helm releases are deleted; the namespace too if it owns it)` });
+            // Deleted only when the stack lists it under stagehand:remove (components/service/removal.ts).
+            const base = stagePlan(a);
+            out.push({ service: name, ...judgeRemoval(stack, name, { stage: a.stage, tracks: { production: base.production, canary: base.canary }, namespace: a.namespace }, next, remove) });
             continue;
         }
         const after = stagePlan(b);
         if (!a) {
             out.push({ service: name, ok: true, line: `${name}: new service, ${after.description}`, move: { kind: "first", to: b.stage } });
+            continue;
+        }
+        // A running service never changes namespace (components/service/removal.ts).
+        if (a.namespace !== b.namespace) {
+            out.push({ service: name, ok: false, line: namespaceChangeProblem(stack, name, a.namespace, b.namespace) });
             continue;
         }
         if (JSON.stringify(a) === JSON.stringify(b)) continue;

@@ -69,6 +69,23 @@ export function removalLine(service: string, running: RunningService, namespace:
     return `${service}: removed (listed in stagehand:remove): deletes ${deletedWords(service, running, namespace)}`;
 }
 
+/**
+ * `npm run plan -- --diff`: a service of the base revision gone from the revision under review (`services`), judged as
+ * the program judges it against its previous outputs: refused unless `remove` lists it; else what is deleted.
+ */
+export function judgeRemoval(
+    stack: string,
+    service: string,
+    base: RunningService & { namespace: string },
+    services: Record<string, { namespace: string }>,
+    remove: readonly string[],
+): { ok: boolean; line: string } {
+    const remaining = Object.keys(services).filter((s) => services[s].namespace === base.namespace).sort();
+    const namespace = { name: base.namespace, remaining };
+    if (!remove.includes(service)) return { ok: false, line: unlistedRemovalProblem(stack, service, base, namespace, remove) };
+    return { ok: true, line: removalLine(service, base, namespace) };
+}
+
 /** The refusal of a running service's namespace change, with how to move a service. */
 export function namespaceChangeProblem(stack: string, service: string, from: string, to: string): string {
     return (
