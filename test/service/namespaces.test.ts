@@ -34,7 +34,7 @@ async function refused(run: Promise<unknown>): Promise<LiveServiceError> {
         return true;
     });
     assert.ok(error instanceof LiveServiceError, String(error));
-    assert.deepStrictEqual(error.registered, [], "no resource registered");
+    assert.deepStrictEqual((error as { registered?: unknown }).registered, [], "no resource registered");
     return error;
 }
 
@@ -193,7 +193,7 @@ describe("namespaces and removal", () => {
             await assert.rejects(runProgram("uat", { cluster, services, remove: ["checkout"] }), (e: any) => {
                 assert.ok(e instanceof ConfigError);
                 assert.match(e.message, /field stagehand:remove\[0\]: .*\(remove it from stagehand:remove, or remove its block\)/);
-                assert.deepStrictEqual(e.registered, []);
+                assert.deepStrictEqual((e as { registered?: unknown }).registered, [], "no resource registered");
                 return true;
             });
         });
