@@ -12,9 +12,8 @@ import { Cluster, existingClusterProvider } from "./components/platform/cluster"
 import { ClusterAddons } from "./components/platform/cluster-addons";
 import { Istio } from "./components/platform/istio";
 import { installedRevisions, namespaceRevision } from "./components/platform/revisions";
-import { namespaceOwners } from "./components/service/config";
 import { SERVICE_STAGES_OUTPUT } from "./components/service/deployed";
-import { judgeMoves } from "./components/service/moves";
+import { planNamespaces } from "./components/service/namespaces";
 import { previousDeployment } from "./components/service/previous";
 import { ServiceRelease } from "./components/service/release";
 import { ConfigError } from "./components/shared/errors";
@@ -22,6 +21,8 @@ import { markSecrets, secureLeaves, undecryptedSecrets } from "./components/shar
 
 // Whether Pulumi holds a config key as a secret (the SDK's own check; not re-exported by its runtime index).
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
+import { judgeUpdate } from "./components/service/removal";
+import { serviceNamespace } from "./components/service/service-namespace";
 
 // An async program: Pulumi awaits it and exports what it returns. Async because the move of each service is
 // judged against the stack's previous outputs before anything is registered.
@@ -36,17 +37,20 @@ export = async () => {
         allowSkip: configValue(config.get("allowSkip")),
         settleSeconds: configValue(config.get("settleSeconds")),
         observability: configValue(config.get("observability")),
+        remove: configValue(config.get("remove")),
     };
     // Pulumi hands over secrets decrypted; the stack file says which values they are (components/shared/secrets.ts).
     const stackFile = path.join(__dirname, `Pulumi.${stack}.yaml`);
     const secretKeys = Object.keys(raw).filter((k) => isConfigSecret(`stagehand:${k}`));
     const marked = markSecrets(stack, raw, fs.existsSync(stackFile) ? secureLeaves(fs.readFileSync(stackFile, "utf8")) : [], secretKeys);
-    const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig } = parseStackConfig(stack, marked);
+    const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig, remove } = parseStackConfig(stack, marked);
     const undecrypted = undecryptedSecrets(stack, services);
     if (undecrypted.length > 0) throw new ConfigError(stack, undecrypted);
-    // Every service's move from the stage it was last deployed at; an illegal one throws, still before any
-    // resource is registered (reading the stack's own outputs changes nothing).
-    const moves = judgeMoves(stack, planned, await previousDeployment(), allowSkip);
+    // Every service's move from the stage it was last deployed at, its namespace, and every running service gone from
+    // the config (deleted only when `stagehand:remove` lists it); a refusal throws, still before any resource is
+    // registered (reading the stack's own outputs changes nothing).
+    const previous = await previousDeployment();
+    const moves = judgeUpdate(stack, planned, previous, allowSkip, remove);
 
     // The cluster: created on AWS (`kind: eks`), or one already in the kubeconfig (`kind: existing`).
     let cluster: Cluster | undefined;
@@ -84,22 +88,30 @@ export = async () => {
         });
     }
 
-    const owners = namespaceOwners(services);
+    // One Namespace per namespace, registered here and kept while any service is in it: deleted only with the last
+    // service, removed explicitly. It adopts the `<service>-namespace` earlier stagehands created under a ServiceRelease.
+    const namespaces = Object.fromEntries(
+        planNamespaces(services, previous).map((plan) => [
+            plan.namespace,
+            serviceNamespace({ plan, istioRevision: namespaceRevision(clusterConfig.istio, plan.namespace), provider, waitFor: [istio] }),
+        ]),
+    );
     const releases: Record<string, ServiceRelease> = {};
-    // Namespace owners first, so the services sharing a namespace can wait for its owner's namespace.
-    const ownerNames = new Set(Object.values(owners));
-    for (const p of [...planned.filter((p) => ownerNames.has(p.name)), ...planned.filter((p) => !ownerNames.has(p.name))]) {
-        const owner = owners[p.service.namespace];
-        releases[p.name] = new ServiceRelease(p.name, {
-            planned: p,
-            move: moves[p.name],
-            ownsNamespace: owner === p.name,
-            istioRevision: namespaceRevision(clusterConfig.istio, p.service.namespace),
-            namespaceResource: owner === p.name ? undefined : releases[owner].namespaceResource,
-            provider,
-            // Every object of every service waits for Istio: CRDs, sidecar injector and mTLS in place.
-            waitFor: [istio],
-        });
+    for (const p of planned) {
+        const namespace = namespaces[p.service.namespace];
+        releases[p.name] = new ServiceRelease(
+            p.name,
+            {
+                planned: p,
+                move: moves[p.name],
+                istioRevision: namespaceRevision(clusterConfig.istio, p.service.namespace),
+                namespaceResource: namespace,
+                provider,
+                // Every object of every service waits for Istio: CRDs, sidecar injector and mTLS in place.
+                waitFor: [istio],
+            },
+            { dependsOn: [namespace] },
+        );
     }
 
     return {

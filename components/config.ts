@@ -5,6 +5,7 @@ import { ObservabilityConfig, parseObservability } from "./observability/config"
 import { ClusterConfig, parseCluster } from "./platform/config";
 import { chartValuesProblems } from "./service/chart-schema";
 import { DEFAULT_SETTLE_SECONDS, parseServices, ServiceConfig } from "./service/config";
+import { parseRemove } from "./service/removal";
 import { PlannedService, planProblems, planServices } from "./service/stages";
 import { ConfigError, describeIssues } from "./shared/errors";
 import { misplacedSecrets } from "./shared/secrets";
@@ -34,6 +35,8 @@ export interface StackConfig {
     allowSkip: boolean;
     /** `stagehand:observability`: Prometheus, Grafana and Kiali (all off when absent). */
     observability: ObservabilityConfig;
+    /** `stagehand:remove`: the services this update deletes (service/removal.ts); none when absent. */
+    remove: string[];
 }
 
 const stackAllowSkipSchema = z.boolean({ error: "true or false" }).default(false);
@@ -82,6 +85,8 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     const observability = attempt(() => parseObservability(stack, raw.observability));
     const allowSkip = stackAllowSkipSchema.safeParse(raw.allowSkip, { reportInput: true });
     if (!allowSkip.success) problems.push(...describeIssues(stack, "stagehand:allowSkip", allowSkip.error.issues));
+    const remove = parseRemove(stack, raw.remove, raw.services && typeof raw.services === "object" ? Object.keys(raw.services) : []);
+    problems.push(...remove.problems);
     if (problems.length > 0 || !services || !planned || !cluster || !observability || !allowSkip.success) throw new ConfigError(stack, problems);
-    return { services, planned, cluster, allowSkip: allowSkip.data, observability };
+    return { services, planned, cluster, allowSkip: allowSkip.data, observability, remove: remove.remove };
 }

@@ -10,6 +10,7 @@ import { checkMove, MoveKind, moveError } from "../components/service/moves";
 import { revisionRecords } from "../components/service/revision";
 import { revisionLabel, StagePlan, stagePlan } from "../components/service/stages";
 import { serviceFieldChanges } from "../components/service/field-changes";
+import { judgeRemoval, namespaceChangeProblem } from "../components/service/removal";
 import { projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
 
 /** Pulumi.<stack>.yaml as it is at `ref`, or undefined when the file does not exist there. */
@@ -61,7 +62,7 @@ const KIND_WORDS: Record<string, string> = { rollback: " (rollback)", finish: " 
 /** The move of every service that differs between two revisions of a stack's config. */
 export function diffStack(stack: string, before: Record<string, unknown> | undefined, after: Record<string, unknown>): ServiceDiff[] {
     // The revision under review is validated exactly as the program validates it.
-    const { services: next, allowSkip: stackAllowSkip } = parseStackConfig(stack, after);
+    const { services: next, allowSkip: stackAllowSkip, remove } = parseStackConfig(stack, after);
     let prev: Record<string, ServiceConfig> = {};
     if (before?.services !== undefined) prev = parseServices(stack, before.services);
     const out: ServiceDiff[] = [];
@@ -69,7 +70,9 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
         const a = prev[name];
         const b = next[name];
         if (!b) {
-            out.push({ service: name, ok: true, line: `${name}: removed (its Helm releases are deleted; the namespace too if it owns it)`, fields: [] });
+            // Deleted only when the stack lists it under stagehand:remove (components/service/removal.ts).
+            const base = stagePlan(a);
+            out.push({ service: name, fields: [], ...judgeRemoval(stack, name, { stage: a.stage, tracks: { production: base.production, canary: base.canary }, namespace: a.namespace }, next, remove) });
             continue;
         }
         const after = stagePlan(b);
@@ -79,6 +82,11 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
         }
         const before = stagePlan(a);
         const fields = serviceFieldChanges(a, before, b, after);
+        // A running service never changes namespace (components/service/removal.ts).
+        if (a.namespace !== b.namespace) {
+            out.push({ service: name, ok: false, line: namespaceChangeProblem(stack, name, a.namespace, b.namespace), fields });
+            continue;
+        }
         if (fields.length === 0 && a.stage === b.stage) continue;
         // The base revision as deployed, its rollout completed: what the program would read back.
         const check = checkMove(deployedState(a, before, true), { ...b, allowSkip: b.allowSkip ?? stackAllowSkip, revisions: revisionRecords(b) });

@@ -21,6 +21,11 @@ export interface RegisteredResource {
     dependencies: string[];
     /** Property name → URNs of the resources the property's value comes from. */
     propertyDependencies: Record<string, string[]>;
+    /**
+     * The URNs of its aliases: the earlier identities the engine would adopt without replacement. The SDK sends alias
+     * specs (name, type, parent URN…); they are resolved here as the engine resolves them (`aliasUrn`).
+     */
+    aliases: string[];
 }
 
 export interface OfflineRun {
@@ -54,7 +59,7 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
     return state;
 }
 
-type RequestFacts = Pick<RegisteredResource, "urn" | "parent" | "dependencies" | "propertyDependencies">;
+type RequestFacts = Pick<RegisteredResource, "urn" | "parent" | "dependencies" | "propertyDependencies" | "aliases">;
 
 function mocks(resources: RegisteredResource[], requests: Map<string, RequestFacts>, stack: string, previousOutputs: Record<string, unknown>): pulumi.runtime.Mocks {
     return {
@@ -64,7 +69,7 @@ function mocks(resources: RegisteredResource[], requests: Map<string, RequestFac
                 return { id: args.inputs.name, state: { name: args.inputs.name, outputs: previousOutputs, secretOutputNames: [] } };
             }
             const key = `${args.type}::${args.name}`;
-            const facts = requests.get(key) ?? { urn: `urn:pulumi:${stack}::${PROJECT}::${args.type}::${args.name}`, dependencies: [], propertyDependencies: {} };
+            const facts = requests.get(key) ?? { urn: `urn:pulumi:${stack}::${PROJECT}::${args.type}::${args.name}`, dependencies: [], propertyDependencies: {}, aliases: [] };
             requests.delete(key);
             resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: !!args.custom, provider: args.provider, ...facts });
             return { id: args.custom ? `${args.name}-id` : undefined, state: mockState(args) };
@@ -86,6 +91,22 @@ function mocks(resources: RegisteredResource[], requests: Map<string, RequestFac
 function urnOf(stack: string, type: string, name: string, parent: string | undefined): string {
     const qualified = parent ? `${parent.split("::")[2].split("$").pop()}$${type}` : type;
     return `urn:pulumi:${stack}::${PROJECT}::${qualified}::${name}`;
+}
+
+/**
+ * The URN an alias spec names, as the engine computes it: the alias's name and type (else the resource's), under the
+ * alias's parent (else the resource's; none with `noParent`). A child of the stack itself has no parent type in its URN.
+ */
+export function aliasUrn(
+    spec: { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean },
+    resource: { name: string; type: string; parent?: string },
+    stack: string,
+    project = PROJECT,
+): string {
+    const parent = spec.noParent ? undefined : spec.parentUrn || resource.parent;
+    const parentType = parent?.split("::")[2];
+    const prefix = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$` : "";
+    return `urn:pulumi:${spec.stack || stack}::${spec.project || project}::${prefix}${spec.type || resource.type}::${spec.name || resource.name}`;
 }
 
 /** Deeply resolves Outputs in a plain structure of exports. */
@@ -127,11 +148,25 @@ export async function runMocked<T>(
         const parent = req.getParent() || undefined;
         const propertyDependencies: Record<string, string[]> = {};
         for (const [prop, deps] of req.getPropertydependenciesMap().entries()) propertyDependencies[prop] = deps.getUrnsList();
+        const resource = { name: req.getName(), type: req.getType(), parent };
+        const aliases: string[] = [
+            ...req.getAliasurnsList(),
+            ...req.getAliasesList().map((a: any) => {
+                if (!a.hasSpec()) return a.getUrn();
+                const s = a.getSpec();
+                return aliasUrn(
+                    { name: s.getName(), type: s.getType(), stack: s.getStack(), project: s.getProject(), parentUrn: s.hasParenturn() ? s.getParenturn() : undefined, noParent: s.hasNoparent() && s.getNoparent() },
+                    resource,
+                    stack,
+                );
+            }),
+        ];
         requests.set(`${req.getType()}::${req.getName()}`, {
             urn: urnOf(stack, req.getType(), req.getName(), parent),
             parent,
             dependencies: req.getDependenciesList(),
             propertyDependencies,
+            aliases,
         });
         return register(req, callback);
     };

@@ -116,6 +116,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
             completed: true,
             settle: { count: 1, seconds: 5 },
             drain: { count: 0, seconds: 0 },
+            namespace: "checkout",
         });
         assert.strictEqual(outputs.serviceStages.checkout.move, "stay at stage 2 (canary 10%)");
         assert.deepStrictEqual([outputs.serviceStages.checkout.settle, outputs.serviceStages.checkout.drain], [{ count: 1, seconds: 5 }, { count: 0, seconds: 0 }], "a stay waits for nothing");
@@ -167,11 +168,11 @@ describe("program (index.ts) under Pulumi mocks", () => {
         assert.deepStrictEqual(serviceTracks(after.resources).checkout.canary, { tag: "1.5.0", replicas: 2, weight: 90 });
     });
 
-    it("services sharing a namespace create it once", async () => {
+    it("services sharing a namespace create it once, keyed by its name (test/service/namespaces.test.ts)", async () => {
         const svc = { image: "ghcr.io/acme/a", stable: "1", stage: 1, replicas: 2, namespace: "shop" };
         const { resources } = await runProgram("uat", { services: { cart: svc, basket: { ...svc, image: "ghcr.io/acme/b" } } });
         const namespaces = ofType(resources, NAMESPACE).filter((n) => !ISTIO_NAMESPACES.includes(n.inputs.metadata.name));
-        assert.deepStrictEqual(namespaces.map((n) => [n.name, n.inputs.metadata.name]), [["basket-namespace", "shop"]]);
+        assert.deepStrictEqual(namespaces.map((n) => [n.name, n.inputs.metadata.name]), [["namespace-shop", "shop"]]);
         const serviceCharts = ofType(resources, RELEASE).filter((r) => r.inputs.chart === "./charts/service");
         assert.deepStrictEqual(serviceCharts.map((r) => r.inputs.namespace), Array(6).fill("shop"));
     });

@@ -16,7 +16,7 @@ import { stageCountOf, stepsOf, Strategy, strategyOf, validSteps } from "./stage
 
 // A DNS-1123 label. Service names also name Helm releases (at most 53 characters) that get a
 // suffix such as "-production", so they are kept to 40.
-const serviceName = z
+export const serviceName = z
     .string()
     .regex(dnsLabel, { error: "a DNS label (lower-case letters, digits and '-', starting with a letter)" })
     .max(40, { error: "a name of at most 40 characters (it prefixes Helm release names, limited to 53)" });
@@ -464,14 +464,4 @@ function canaryRevisionProblems(service: ServiceConfig): string[] {
         );
     }
     return problems;
-}
-
-/** For each namespace, the service that creates it: the first by name, so the choice is stable. */
-export function namespaceOwners(services: Record<string, Pick<ServiceConfig, "namespace">>): Record<string, string> {
-    const owners: Record<string, string> = {};
-    for (const name of Object.keys(services).sort()) {
-        const ns = services[name].namespace;
-        if (!(ns in owners)) owners[ns] = name;
-    }
-    return owners;
 }

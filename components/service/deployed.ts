@@ -41,6 +41,8 @@ export interface DeployedService {
     settle?: Wait;
     /** Production's and the canary's revisions (absent in outputs written before version 2). */
     revisions?: Record<RevisionName, RevisionRecord>;
+    /** The namespace it runs in (absent in outputs written before namespaces were recorded). */
+    namespace?: string;
 }
 
 /** The stack output of one service (`serviceStages.<service>`): the deployed state, and the words around it. */
@@ -72,6 +74,8 @@ export interface ServiceStageSummary {
      * would reach pods outside the stages.
      */
     revisions: Record<RevisionName, RevisionRecord>;
+    /** The namespace the service runs in: the next update refuses to move a running service out of it. */
+    namespace?: string;
 }
 
 /** What a service looks like once `plan` (its configured stage) is applied: the state the next move starts from. */
@@ -103,7 +107,7 @@ export function trafficOf(deployed: DeployedService): Traffic {
 
 /** Writes the summary a service exports once its releases are applied. */
 export function stageSummary(
-    service: Pick<DeployedService, "stable" | "canary" | "steps" | "shadow"> & Partial<Pick<DeployedService, "revisions">>,
+    service: Pick<DeployedService, "stable" | "canary" | "steps" | "shadow" | "namespace"> & Partial<Pick<DeployedService, "revisions">>,
     plan: StagePlan,
     completed: boolean,
     move?: JudgedMove,
@@ -138,6 +142,7 @@ export function stageSummary(
     if (service.canary !== undefined) summary.canary = service.canary;
     if (service.shadow !== undefined) summary.shadow = { percent: service.shadow.percent };
     if (move?.previous !== undefined) summary.previousStage = move.previous.stage;
+    if (service.namespace !== undefined) summary.namespace = service.namespace;
     return summary as ServiceStageSummary;
 }
 
@@ -211,6 +216,8 @@ export function readDeployedServices(stack: string, serviceStages: unknown): Rec
             testRoutes: v.testRoutes === true,
             drain: isWait(v.drain) ? { count: v.drain.count, seconds: v.drain.seconds } : undefined,
             settle: isWait(v.settle) ? { count: v.settle.count, seconds: v.settle.seconds } : undefined,
+            // Absent in outputs written before namespaces were recorded: then the key is left out.
+            ...(typeof v.namespace === "string" ? { namespace: v.namespace } : {}),
         };
         const stable = readRevisionRecord(v.revisions?.stable);
         const canary = readRevisionRecord(v.revisions?.canary);

@@ -1,5 +1,5 @@
-// ServiceRelease: one microservice at one stage. Its namespace (labelled for Istio sidecar injection) and
-// three Helm releases of the same chart — the production workloads, the canary workloads and the routing
+// ServiceRelease: one microservice at one stage, in its namespace (registered by the program, one per namespace:
+// service-namespace.ts): three Helm releases of the same chart — the production workloads, the canary workloads and the routing
 // (Service, DestinationRule, VirtualService) — ordered make-before-break for the move being made.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -8,6 +8,7 @@ import { helmRelease } from "../shared/helm-release";
 import { Part, Track, TRACKS } from "../shared/tracks";
 import { ServiceStageSummary, stageSummary, trafficOf } from "./deployed";
 import { JudgedMove } from "./moves";
+import { SERVICE_RELEASE_TYPE } from "./namespaces";
 import { heldWords, holdForUnknownPast, nextWait, operationOrder, OperationOrder, Wait } from "./order";
 import { PlannedService, Traffic } from "./stages";
 import { ONLY, releaseRevision, secretEnvName, serviceReleaseSpecs, splitEnv } from "./values";
@@ -17,11 +18,7 @@ export interface ServiceReleaseArgs {
     planned: PlannedService;
     /** The judged move (components/service/moves.ts `judgeMoves`): where it comes from, in words. */
     move: JudgedMove;
-    /**
-     * Whether this release creates its namespace. Several services may share a namespace; exactly one of
-     * them owns it (see `namespaceOwners`) and the others pass the owner's `namespaceResource`.
-     */
-    ownsNamespace: boolean;
+    /** The Namespace the service runs in (service-namespace.ts `serviceNamespace`): every child waits for it. */
     namespaceResource?: pulumi.Resource;
     provider?: k8s.Provider;
     /** The Istio revision the service's namespace injects from (components/platform/revisions.ts). */
@@ -40,7 +37,6 @@ export class ServiceRelease extends pulumi.ComponentResource {
     public readonly summary: pulumi.Output<ServiceStageSummary>;
     /** The order this update follows (make, settle, routing, drain, break). */
     public readonly order: OperationOrder;
-    public readonly namespaceResource?: k8s.core.v1.Namespace;
     public readonly workloads: Record<Track, k8s.helm.v3.Release>;
     public readonly routing: k8s.helm.v3.Release;
     /** Waits between the make releases and the routing (settle), and between the routing and the break (drain). */
@@ -52,30 +48,11 @@ export class ServiceRelease extends pulumi.ComponentResource {
     public readonly waits: { settle: Wait; drain: Wait };
 
     constructor(name: string, args: ServiceReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("stagehand:index:ServiceRelease", name, {}, opts);
+        super(SERVICE_RELEASE_TYPE, name, {}, opts);
         const { service, plan } = args.planned;
         const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
 
-        this.namespaceResource = args.ownsNamespace
-            ? new k8s.core.v1.Namespace(
-                  `${name}-namespace`,
-                  {
-                      metadata: {
-                          name: service.namespace,
-                          labels: {
-                              // Sidecars are what let VirtualService weights split traffic at all. By revision, never
-                              // `istio-injection: enabled` (which overrides it): an Istio upgrade moves namespaces one at a time.
-                              "istio.io/rev": args.istioRevision,
-                              "app.kubernetes.io/managed-by": "stagehand",
-                          },
-                      },
-                  },
-                  { ...childOpts, dependsOn: args.waitFor ?? [] },
-              )
-            : undefined;
-        const ready: pulumi.Input<pulumi.Resource>[] = [...(args.waitFor ?? []), this.namespaceResource ?? args.namespaceResource].filter(
-            (r): r is pulumi.Input<pulumi.Resource> => r !== undefined,
-        );
+        const ready: pulumi.Input<pulumi.Resource>[] = [...(args.waitFor ?? []), ...(args.namespaceResource ? [args.namespaceResource] : [])];
 
         // What is applied: the plan, with tracks held at full size when the previous state is unknown.
         const previous = args.move.previous && trafficOf(args.move.previous);

@@ -210,7 +210,7 @@ describe("program: services wait for Istio", () => {
             const { resources } = await runProgram(stack, readStackConfig(stack));
             const istioParts = ["istio-base", "istio-istiod-1-30-3", "istio-gateway", "istio-mesh-mtls"];
             const services = resources.filter(
-                (r: Registered) => (r.type === RELEASE && r.inputs.chart === "./charts/service") || (r.type === "kubernetes:core/v1:Namespace" && r.name.endsWith("-namespace")),
+                (r: Registered) => (r.type === RELEASE && r.inputs.chart === "./charts/service") || (r.type === "kubernetes:core/v1:Namespace" && r.name.startsWith("namespace-")),
             );
             assert.strictEqual(services.filter((r) => r.type === RELEASE).length, 9);
             for (const r of services) {

@@ -3,8 +3,10 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { LiveServiceError } from "../../components/service/removal";
 import { diffStack, printDiff, stackFileAt } from "../../scripts/diff";
 import { stackConfigFromText } from "../../scripts/stack-file";
+import { runProgram } from "../helpers/mocks";
 
 const svc = (over: Record<string, unknown> = {}) => ({ image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 3, ...over });
 
@@ -13,7 +15,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
         const diffs = diffStack(
             "staging",
             { services: { checkout: svc(), cart: svc({ stage: 3 }), same: svc(), gone: svc() } },
-            { services: { checkout: svc({ stage: 3 }), cart: svc({ stage: 1 }), same: svc(), added: svc({ stage: 1 }) } },
+            { services: { checkout: svc({ stage: 3 }), cart: svc({ stage: 1 }), same: svc(), added: svc({ stage: 1 }) }, remove: ["gone"] },
         );
         assert.deepStrictEqual(
             diffs.map((d) => d.line),
@@ -21,7 +23,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
                 "added: new service, stage 1/6 idle: 100% -> 01 (production x3), 0% -> 02 (canary x0); strategy canary",
                 "cart: stage 3 -> 1 (rollback), canary 90% -> 0%, canary replicas 3 -> 0",
                 "checkout: stage 2 -> 3, canary 10% -> 90%, canary replicas 2 -> 3",
-                "gone: removed (its Helm releases are deleted; the namespace too if it owns it)",
+                "gone: removed (listed in stagehand:remove): deletes the Helm releases gone-production, gone-canary and gone-routing and the pods they run (production x3 of 01, canary x2 of 02), and namespace gone with everything else in it (no service of the stack is left there)",
             ],
         );
         assert.ok(diffs.every((d) => d.ok));
@@ -32,6 +34,74 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
         assert.deepStrictEqual(promote.map((d) => d.line), ["checkout: stage 4 -> 5, production tag 01 -> 02"]);
         const finish = diffStack("uat", { services: { checkout: svc({ stage: 6 }) } }, { services: { checkout: svc({ stage: 1, stable: "02", canary: undefined }) } });
         assert.deepStrictEqual(finish.map((d) => d.line), ["checkout: stage 6 -> 1 (finish the release), canary replicas 3 -> 0"]);
+    });
+
+    describe("removing and moving services (components/service/removal.ts)", () => {
+        const cluster = { kind: "existing" };
+        const shop = (over: Record<string, unknown> = {}) => svc({ stage: 1, canary: undefined, namespace: "shop", ...over });
+        /** The program's refusal for the same change, its previous outputs being the base revision deployed. */
+        async function programSays(base: Record<string, unknown>, head: Record<string, unknown>): Promise<string[]> {
+            const deployed = await runProgram("uat", { cluster, ...base });
+            const settled = await runProgram("uat", { cluster, ...base }, deployed.outputs);
+            let problems: string[] = [];
+            await assert.rejects(runProgram("uat", { cluster, ...head }, settled.outputs), (e: any) => {
+                assert.ok(e instanceof LiveServiceError, String(e));
+                problems = e.problems;
+                return true;
+            });
+            return problems;
+        }
+
+        it("refuses a removal stagehand:remove does not list, in the program's words", async () => {
+            const base = { services: { cart: shop(), checkout: shop() } };
+            const head = { services: { checkout: shop() } };
+            const diffs = diffStack("uat", base, head);
+            assert.deepStrictEqual(diffs, [
+                {
+                    service: "cart",
+                    ok: false,
+                    line:
+                        "stack uat, service cart, field stagehand:remove: cannot remove a running service unless the stack says so: its block is gone from stagehand:services, " +
+                        "but it is deployed at stage 1, and this update would delete the Helm releases cart-production, cart-canary and cart-routing and the pods they run " +
+                        "(production x3 of 01, canary x0 of 01); namespace shop stays (checkout still in it). To remove it, add it to stagehand:remove for this update " +
+                        "(stagehand:remove: [cart]); to keep it, restore its block.",
+                },
+            ]);
+            assert.deepStrictEqual(await programSays(base, head), [diffs[0].line]);
+        });
+
+        it("says exactly what an allowed removal deletes: releases, pods, and the namespace with its last service", () => {
+            const base = { services: { cart: shop({ canary: "02", stage: 3 }), checkout: shop(), search: shop({ namespace: "find" }) } };
+            assert.deepStrictEqual(diffStack("uat", base, { remove: ["cart", "search"], services: { checkout: shop() } }), [
+                {
+                    service: "cart",
+                    ok: true,
+                    line: "cart: removed (listed in stagehand:remove): deletes the Helm releases cart-production, cart-canary and cart-routing and the pods they run (production x3 of 01, canary x3 of 02); namespace shop stays (checkout still in it)",
+                },
+                {
+                    service: "search",
+                    ok: true,
+                    line: "search: removed (listed in stagehand:remove): deletes the Helm releases search-production, search-canary and search-routing and the pods they run (production x3 of 01, canary x0 of 01), and namespace find with everything else in it (no service of the stack is left there)",
+                },
+            ]);
+        });
+
+        it("refuses a namespace change in the program's words", async () => {
+            const base = { services: { cart: shop() } };
+            const head = { services: { cart: shop({ namespace: "basket" }) } };
+            const diffs = diffStack("uat", base, head);
+            assert.deepStrictEqual(diffs, [
+                {
+                    service: "cart",
+                    ok: false,
+                    line:
+                        "stack uat, service cart, field namespace: cannot move a running service from namespace shop to basket: that deletes its Helm releases and their pods in shop " +
+                        "and creates them anew in basket, with nothing serving in between. Keep namespace shop. To move the service, add a new service block (another name) with " +
+                        "namespace basket, move its callers and traffic to it, then remove cart explicitly (delete its block and list it under stagehand:remove).",
+                },
+            ]);
+            assert.deepStrictEqual(await programSays(base, head), [diffs[0].line]);
+        });
     });
 
     it("refuses an illegal move with the program's message", () => {

@@ -67,13 +67,14 @@ describe("npm run verdict-gate: the canaries a pull request must judge (scripts/
             }
         });
 
-        it("no verdict for a rollback, a stay, a finish, a new service, a removed one, a direct update, or a refused move", () => {
+        it("no verdict for a rollback, a stay, a finish, a new service, a removed one (listed in stagehand:remove, else refused), a direct update, or a refused move", () => {
             const cases: [Record<string, unknown> | undefined, Record<string, unknown> | undefined, Record<string, unknown>, string][] = [
                 [svc({ stage: 3 }), svc({ stage: 1 }), {}, "rollback to stage 1: the way back is never gated"],
                 [svc({ stage: 3 }), svc({ stage: 3, replicas: 4 }), {}, "stays at its stage: nothing moves on"],
                 [svc({ stage: 6 }), svc({ stage: 1, stable: "02", canary: undefined }), {}, "finishes the release: production already runs the released tag"],
                 [undefined, svc({ stage: 2 }), {}, "new service: no canary has run yet"],
-                [svc({ stage: 3 }), undefined, {}, "removed"],
+                [svc({ stage: 3 }), undefined, { remove: ["checkout"] }, "removed"],
+                [svc({ stage: 3 }), undefined, {}, "the plan diff refuses its move"],
                 [svc({ stage: 1, canary: undefined }), svc({ stage: 1, stable: "02", canary: undefined }), { allowSkip: true }, "direct update of production without a canary (allowSkip): no canary to judge"],
                 [svc({ stage: 2 }), svc({ stage: 4 }), {}, "the plan diff refuses its move"],
             ];

@@ -40,6 +40,7 @@ describe("deployed state (components/service/deployed.ts)", () => {
                 testRoutes: true,
                 drain: { count: 0, seconds: 0 },
                 settle: { count: 0, seconds: 0 },
+                namespace: "checkout",
             },
         });
     });

@@ -47,7 +47,7 @@ async function captureRelease(service: ServiceConfig, previous: DeployedService 
     };
     const [planned] = planServices({ checkout: service });
     await runMocked("test", {}, () => {
-        new ServiceRelease("checkout", { planned, move: { previous, check, allowSkip: false }, ownsNamespace: true, istioRevision: "1-30-3" }, { transformations: [capture] });
+        new ServiceRelease("checkout", { planned, move: { previous, check, allowSkip: false }, istioRevision: "1-30-3" }, { transformations: [capture] });
     });
     return captured;
 }
