@@ -142,7 +142,7 @@ export class LiveServiceError extends StackProblemsError {
  */
 export function judgeUpdate(
     stack: string,
-    services: { name: string; service: Parameters<typeof judgeMoves>[1][number]["service"] & { namespace: string } }[],
+    services: (Parameters<typeof judgeMoves>[1][number] & { service: { namespace: string } })[],
     previous: Record<string, DeployedService>,
     stackAllowSkip: boolean,
     remove: readonly string[],
