@@ -20,15 +20,17 @@ import { ServiceRelease } from "./components/service/release";
 // judged against the stack's previous outputs before anything is registered.
 export = async () => {
     const stack = pulumi.getStack();
-    const config = new pulumi.Config("stagehand");
+    // Every `stagehand:*` key of the stack, without its prefix: a key stagehand does not know is refused, not ignored.
+    const raw = Object.fromEntries(
+        Object.entries(pulumi.runtime.allConfig())
+            .filter(([key]) => key.startsWith("stagehand:"))
+            .map(([key, value]) => [key.slice("stagehand:".length), configValue(value)]),
+    );
 
-    // Validation throws before any resource is registered: nothing is half-applied.
-    const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig } = parseStackConfig(stack, {
-        services: configValue(config.get("services")),
-        cluster: configValue(config.get("cluster")),
-        allowSkip: configValue(config.get("allowSkip")),
-        settleSeconds: configValue(config.get("settleSeconds")),
-        observability: configValue(config.get("observability")),
+    // Validation throws before any resource is registered: nothing is half-applied. Zones named in the cluster
+    // config must be in the stack's region (aws:region), when it has one.
+    const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig } = parseStackConfig(stack, raw, {
+        region: new pulumi.Config("aws").get("region"),
     });
     // Every service's move from the stage it was last deployed at; an illegal one throws, still before any
     // resource is registered (reading the stack's own outputs changes nothing).

@@ -15,7 +15,7 @@ import { parseCommandLine, UsageError } from "./args";
 import { printDiff, stackFileAt } from "./diff";
 import { helm } from "./helm";
 import type { checkPolicies as CheckPolicies } from "./policies";
-import { projectRoot, readStackConfig, stackConfigFromText } from "./stack-file";
+import { projectRoot, readStackFile, stackConfigFromText } from "./stack-file";
 import { stringify } from "yaml";
 
 function table(rows: string[][]): string {
@@ -112,15 +112,15 @@ function printTable(stack: string, config: ReturnType<typeof parseStackConfig>):
 async function mainWithPolicies(args: PlanArgs, root: string): Promise<number> {
     const { stack } = args;
     try {
-        const current = readStackConfig(stack, root);
+        const { config: current, region } = readStackFile(stack, root);
         let code: number;
         let base: { ref: string; config: Record<string, unknown> | undefined } | undefined;
         if (args.diff !== undefined) {
-            code = printDiff(stack, args.diff, current, console.log, root);
+            code = printDiff(stack, args.diff, current, console.log, root, { region });
             const text = stackFileAt(stack, args.diff, root);
             base = { ref: args.diff, config: text === undefined ? undefined : stackConfigFromText(text, `Pulumi.${stack}.yaml at ${args.diff}`) };
         } else {
-            printTable(stack, parseStackConfig(stack, current));
+            printTable(stack, parseStackConfig(stack, current, { region }));
             code = 0;
         }
         console.log("");
@@ -149,8 +149,9 @@ export function main(argv: string[], root = projectRoot): number | Promise<numbe
     if (args.policies) return mainWithPolicies(args, root);
     const { stack, service: only } = args;
     try {
-        if (args.diff !== undefined) return printDiff(stack, args.diff, readStackConfig(stack, root), console.log, root);
-        const config = parseStackConfig(stack, readStackConfig(stack, root));
+        const file = readStackFile(stack, root);
+        if (args.diff !== undefined) return printDiff(stack, args.diff, file.config, console.log, root, { region: file.region });
+        const config = parseStackConfig(stack, file.config, { region: file.region });
         let planned = config.planned;
         if (only) {
             planned = planned.filter((p) => p.name === only);

@@ -143,17 +143,17 @@ describe("service config: what Helm, Kubernetes or Istio would refuse later is r
     it("`npm run plan` exits non-zero on a value the chart refuses, printing the problem and no table", () => {
         const { main } = require("../../scripts/plan") as typeof import("../../scripts/plan");
         const stackFile = require("../../scripts/stack-file") as typeof import("../../scripts/stack-file");
-        const original = stackFile.readStackConfig;
+        const original = stackFile.readStackFile;
         const { error, log } = console;
         let stderr = "";
         let stdout = "";
-        (stackFile as any).readStackConfig = () => ({ services: { checkout: { ...base, values: { replicaCount: 3 } } }, cluster: { kind: "existing" } });
+        (stackFile as any).readStackFile = () => ({ config: { services: { checkout: { ...base, values: { replicaCount: 3 } } }, cluster: { kind: "existing" } } });
         console.error = (m: string) => void (stderr += `${m}\n`);
         console.log = (m: string) => void (stdout += `${m}\n`);
         try {
             assert.strictEqual(main(["staging"]), 1);
         } finally {
-            (stackFile as any).readStackConfig = original;
+            (stackFile as any).readStackFile = original;
             Object.assign(console, { error, log });
         }
         assert.strictEqual(stdout, "");
