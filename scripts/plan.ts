@@ -11,7 +11,7 @@ import { formatRevisions, namespaceRevision } from "../components/platform/revis
 import { PlannedService } from "../components/service/stages";
 import { ALL_PARTS, chartSource, chartValues } from "../components/service/values";
 import { StackProblemsError } from "../components/shared/errors";
-import { parseCommandLine, UsageError } from "./args";
+import { checkStackArgument, parseCommandLine, UsageError } from "./args";
 import { printDiff, stackFileAt } from "./diff";
 import { helm } from "./helm";
 import type { checkPolicies as CheckPolicies } from "./policies";
@@ -84,6 +84,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
         positionals: diff ? { min: 1, max: 2, names: "a stack and optionally a git revision after --diff" } : { min: 1, max: 1, names: "one stack" },
         usage: USAGE,
     });
+    if (!help) checkStackArgument(positionals[0], argv, USAGE);
     if (values.manifests && diff) throw new UsageError("--manifests and --diff do not go together", USAGE);
     if (values.policies && values.manifests) throw new UsageError("--manifests and --policies do not go together", USAGE);
     // The pack judges the stack as a whole (stack rules: the mesh, the node groups, the traffic of every service).

@@ -2,7 +2,7 @@
 // finished in the environment before it (staging -> uat -> prod). It edits Pulumi.<stack>.yaml — `canary` and
 // `stage`, nothing else, comments and layout kept — for the team to open as a pull request like any stage change.
 import * as fs from "fs";
-import { parseCommandLine, UsageError } from "./args";
+import { checkStackArgument, parseCommandLine, UsageError } from "./args";
 import { loadStack, planPromotion, previousStack } from "./releases";
 import { projectRoot, PROMOTION_CHAIN } from "./stack-file";
 
@@ -39,6 +39,7 @@ export function main(argv: string[], options: PromoteOptions = {}): number {
             return 0;
         }
         if (parsed.values.to === undefined) throw new UsageError("expected --to <stack>: the environment to start the release in", USAGE);
+        checkStackArgument(parsed.values.to, argv, USAGE);
         [service] = parsed.positionals;
         to = parsed.values.to;
         dryRun = parsed.values["dry-run"] === true;

@@ -20,7 +20,7 @@ import { parseObservability } from "../components/observability/config";
 import { parseServices } from "../components/service/config";
 import { stagePlan } from "../components/service/stages";
 import { EXIT_CODES } from "../components/service/verdict";
-import { parseCommandLine, UsageError } from "./args";
+import { checkStackArgument, parseCommandLine, UsageError } from "./args";
 import { diffStack, ServiceDiff, stackFileAt } from "./diff";
 import { parseStackFile, projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
 import { main as verdictMain } from "./verdict";
@@ -299,6 +299,7 @@ export function parseGateArgs(argv: string[]): GateArgs {
         positionals: { min: 1, max: 2, names: "a stack and optionally the base git revision" },
         usage: USAGE,
     });
+    if (!help) checkStackArgument(positionals[0], argv, USAGE);
     if (values.list && (values.prometheus !== undefined || values.timeout !== undefined)) {
         throw new UsageError("--list judges nothing: it does not go with --prometheus or --timeout", USAGE);
     }
