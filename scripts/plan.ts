@@ -76,14 +76,14 @@ export interface PlanArgs {
 }
 
 /** Parses plan's command line; refuses unknown flags and stray arguments with the usage (UsageError). */
-export function parsePlanArgs(argv: string[]): PlanArgs {
+export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): PlanArgs {
     const diff = argv.includes("--diff");
     const { values, positionals, help } = parseCommandLine(argv, {
         options: { manifests: { type: "boolean" }, service: { type: "string" }, diff: { type: "boolean" }, policies: { type: "boolean" } },
         // `--diff` takes an optional revision: a second argument, only with --diff.
         positionals: diff ? { min: 1, max: 2, names: "a stack and optionally a git revision after --diff" } : { min: 1, max: 1, names: "one stack" },
         usage: USAGE,
-    });
+    }, env);
     if (!help) checkStackArgument(positionals[0], argv, USAGE);
     if (values.manifests && diff) throw new UsageError("--manifests and --diff do not go together", USAGE);
     if (values.policies && values.manifests) throw new UsageError("--manifests and --policies do not go together", USAGE);
@@ -134,11 +134,14 @@ async function mainWithPolicies(args: PlanArgs, root: string): Promise<number> {
     }
 }
 
-/** Runs `npm run plan`; `root` is where the stack files (and the git repository for `--diff`) are. */
-export function main(argv: string[], root = projectRoot): number | Promise<number> {
+/**
+ * Runs `npm run plan`; `root` is where the stack files (and the git repository for `--diff`) are, `env` the
+ * environment npm ran it in (flags npm kept for itself are there).
+ */
+export function main(argv: string[], root = projectRoot, env: NodeJS.ProcessEnv = process.env): number | Promise<number> {
     let args: PlanArgs;
     try {
-        args = parsePlanArgs(argv);
+        args = parsePlanArgs(argv, env);
     } catch (e: any) {
         console.error(`plan: ${e.message}`);
         return 2;

@@ -15,6 +15,8 @@ export const USAGE = `usage: npm run promote -- <service> --to <stack> [--dry-ru
 exit codes: 0 promoted, 1 refused (nothing written), 2 usage`;
 
 export interface PromoteOptions {
+    /** The environment npm ran the command in (default process.env): flags npm kept for itself are there. */
+    env?: NodeJS.ProcessEnv;
     out?: (line: string) => void;
     err?: (line: string) => void;
     /** Directory holding the stack files; default the project root. */
@@ -33,7 +35,7 @@ export function main(argv: string[], options: PromoteOptions = {}): number {
             options: { to: { type: "string" }, "dry-run": { type: "boolean" } },
             positionals: { min: 1, max: 1, names: "one service" },
             usage: USAGE,
-        });
+        }, options.env);
         if (parsed.help) {
             out(USAGE);
             return 0;

@@ -229,7 +229,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     const root = options.root ?? projectRoot;
     let args: ReturnType<typeof parseGateArgs>;
     try {
-        args = parseGateArgs(argv);
+        args = parseGateArgs(argv, env);
     } catch (e: any) {
         err(`verdict-gate: ${e.message}\n`);
         return GATE_EXIT.usage;
@@ -293,12 +293,12 @@ export interface GateArgs {
     help: boolean;
 }
 
-export function parseGateArgs(argv: string[]): GateArgs {
+export function parseGateArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): GateArgs {
     const { values, positionals, help } = parseCommandLine(argv, {
         options: { list: { type: "boolean" }, prometheus: { type: "string" }, timeout: { type: "string" } },
         positionals: { min: 1, max: 2, names: "a stack and optionally the base git revision" },
         usage: USAGE,
-    });
+    }, env);
     if (!help) checkStackArgument(positionals[0], argv, USAGE);
     if (values.list && (values.prometheus !== undefined || values.timeout !== undefined)) {
         throw new UsageError("--list judges nothing: it does not go with --prometheus or --timeout", USAGE);
