@@ -208,7 +208,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
                 "stack uat, stagehand:observabilty: unknown config key (stagehand would ignore it); did you mean stagehand:observability?",
                 "stack uat, stagehand:service: unknown config key (stagehand would ignore it); did you mean stagehand:services?",
             ]);
-            assert.deepStrictEqual(e.registered, []);
+            assert.deepStrictEqual((e as { registered?: unknown }).registered, []);
             return true;
         });
     });
@@ -221,7 +221,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
                 'stack prod, field cluster.availabilityZones[0]: … found "eu-west-1a"',
                 'stack prod, field cluster.availabilityZones[1]: … found "eu-west-1b"',
             ]);
-            assert.deepStrictEqual(e.registered, []);
+            assert.deepStrictEqual((e as { registered?: unknown }).registered, []);
             return true;
         });
     });
