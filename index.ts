@@ -28,22 +28,22 @@ import { serviceNamespace } from "./components/service/service-namespace";
 // judged against the stack's previous outputs before anything is registered.
 export = async () => {
     const stack = pulumi.getStack();
-    const config = new pulumi.Config("stagehand");
+    // Every `stagehand:*` key of the stack, without its prefix: a key stagehand does not know is refused, not ignored.
+    const raw = Object.fromEntries(
+        Object.entries(pulumi.runtime.allConfig())
+            .filter(([key]) => key.startsWith("stagehand:"))
+            .map(([key, value]) => [key.slice("stagehand:".length), configValue(value)]),
+    );
 
     // Validation throws before any resource is registered: nothing is half-applied.
-    const raw = {
-        services: configValue(config.get("services")),
-        cluster: configValue(config.get("cluster")),
-        allowSkip: configValue(config.get("allowSkip")),
-        settleSeconds: configValue(config.get("settleSeconds")),
-        observability: configValue(config.get("observability")),
-        remove: configValue(config.get("remove")),
-    };
     // Pulumi hands over secrets decrypted; the stack file says which values they are (components/shared/secrets.ts).
     const stackFile = path.join(__dirname, `Pulumi.${stack}.yaml`);
     const secretKeys = Object.keys(raw).filter((k) => isConfigSecret(`stagehand:${k}`));
     const marked = markSecrets(stack, raw, fs.existsSync(stackFile) ? secureLeaves(fs.readFileSync(stackFile, "utf8")) : [], secretKeys);
-    const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig, remove } = parseStackConfig(stack, marked);
+    // Zones named in the cluster config must be in the stack's region (aws:region), when it has one.
+    const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig, remove } = parseStackConfig(stack, marked, {
+        region: new pulumi.Config("aws").get("region"),
+    });
     const undecrypted = undecryptedSecrets(stack, services);
     if (undecrypted.length > 0) throw new ConfigError(stack, undecrypted);
     // Every service's move from the stage it was last deployed at, its namespace, and every running service gone from

@@ -2,12 +2,12 @@
 // that every problem of a stack is reported at once, before any resource is registered. Pure.
 import { z } from "zod";
 import { ObservabilityConfig, parseObservability } from "./observability/config";
-import { ClusterConfig, parseCluster } from "./platform/config";
+import { ClusterConfig, parseCluster, zoneRegionProblems } from "./platform/config";
 import { chartValuesProblems } from "./service/chart-schema";
 import { DEFAULT_SETTLE_SECONDS, parseServices, ServiceConfig } from "./service/config";
 import { parseRemove } from "./service/removal";
 import { PlannedService, planProblems, planServices } from "./service/stages";
-import { ConfigError, describeIssues } from "./shared/errors";
+import { ConfigError, describeIssues, nearestName } from "./shared/errors";
 import { misplacedSecrets } from "./shared/secrets";
 import { wholeNumber } from "./shared/schema";
 
@@ -22,6 +22,32 @@ export function configValue(text: string | undefined): unknown {
     } catch {
         return text;
     }
+}
+
+/**
+ * Every `stagehand:*` key a stack file may hold, without the prefix. A key not listed is refused (naming the nearest
+ * known one): a misspelt `stagehand:observabilty` must not silently turn observability off. `acknowledge` and
+ * `remove` are known here and parsed by their own modules, not by parseStackConfig.
+ */
+export const STACK_CONFIG_KEYS = ["services", "cluster", "allowSkip", "settleSeconds", "observability", "acknowledge", "remove"] as const;
+export type StackConfigKey = (typeof STACK_CONFIG_KEYS)[number];
+
+/** One line per `stagehand:*` key of `raw` that stagehand does not know, with the nearest known key. */
+export function unknownKeyProblems(stack: string, raw: Record<string, unknown>): string[] {
+    return Object.keys(raw)
+        .filter((key) => !(STACK_CONFIG_KEYS as readonly string[]).includes(key))
+        .sort()
+        .map((key) => {
+            const near = nearestName(key, STACK_CONFIG_KEYS);
+            const hint = near ? `did you mean stagehand:${near}?` : `the keys stagehand reads are ${STACK_CONFIG_KEYS.map((k) => `stagehand:${k}`).join(", ")}`;
+            return `stack ${stack}, stagehand:${key}: unknown config key (stagehand would ignore it); ${hint}`;
+        });
+}
+
+/** What a stack's config is validated against besides its `stagehand:*` keys. */
+export interface StackContext {
+    /** The stack's `aws:region`, when known: availability zones given by name must be in it. */
+    region?: string;
 }
 
 /** Every `stagehand:*` setting of a stack, validated. */
@@ -43,14 +69,15 @@ const stackAllowSkipSchema = z.boolean({ error: "true or false" }).default(false
 const stackSettleSchema = wholeNumber("the settle time in seconds", 0, 600).default(DEFAULT_SETTLE_SECONDS);
 
 /**
- * Validates a stack's config: `raw` holds the `stagehand:*` keys without the prefix ({services, cluster, …}).
- * Services, cluster and observability are checked together and every problem is reported in one ConfigError.
+ * Validates a stack's config: `raw` holds every `stagehand:*` key of the stack without the prefix ({services,
+ * cluster, …}); a key not in STACK_CONFIG_KEYS is refused. Services, cluster and observability are checked together
+ * and every problem is reported in one ConfigError. `context.region` (the stack's `aws:region`) checks zone names.
  */
-export function parseStackConfig(stack: string, raw: Record<string, unknown>): StackConfig {
+export function parseStackConfig(stack: string, raw: Record<string, unknown>, context: StackContext = {}): StackConfig {
     // Secrets are accepted only as env values; anywhere else the schema's words ("found an object") would mislead.
     const misplaced = misplacedSecrets(stack, raw);
     if (misplaced.length > 0) throw new ConfigError(stack, misplaced);
-    const problems: string[] = [];
+    const problems: string[] = unknownKeyProblems(stack, raw);
     const attempt = <T>(parse: () => T): T | undefined => {
         try {
             return parse();
@@ -82,6 +109,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
             }
         });
     }
+    if (cluster && context.region) problems.push(...zoneRegionProblems(stack, cluster, context.region));
     const observability = attempt(() => parseObservability(stack, raw.observability));
     const allowSkip = stackAllowSkipSchema.safeParse(raw.allowSkip, { reportInput: true });
     if (!allowSkip.success) problems.push(...describeIssues(stack, "stagehand:allowSkip", allowSkip.error.issues));

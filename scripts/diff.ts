@@ -3,7 +3,7 @@
 // message as the program.
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { parseStackConfig } from "../components/config";
+import { parseStackConfig, StackContext } from "../components/config";
 import { parseServices, ServiceConfig } from "../components/service/config";
 import { deployedState } from "../components/service/deployed";
 import { checkMove, MoveKind, moveError } from "../components/service/moves";
@@ -13,14 +13,23 @@ import { serviceFieldChanges } from "../components/service/field-changes";
 import { judgeRemoval, namespaceChangeProblem } from "../components/service/removal";
 import { projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
 
+/**
+ * What a base revision git does not know says: that it is the base revision (how it was given) that git cannot
+ * find — not the working tree's file — and how to list the revisions there are.
+ */
+export function unknownRevisionMessage(ref: string, given = "--diff <ref>"): string {
+    return `git cannot find the base revision ${JSON.stringify(ref)} (given as ${given}) in this repository; the working tree is not the problem. Give a branch, tag or commit that exists: list them with \`git branch -a\`, \`git tag\` or \`git log --oneline\` (after \`git fetch\` for a remote branch such as origin/main)`;
+}
+
 /** Pulumi.<stack>.yaml as it is at `ref`, or undefined when the file does not exist there. */
-export function stackFileAt(stack: string, ref: string, root = projectRoot): string | undefined {
+export function stackFileAt(stack: string, ref: string, root = projectRoot, given = "--diff <ref>"): string | undefined {
     const file = path.relative(root, stackFilePath(stack, root));
     try {
         return execFileSync("git", ["show", `${ref}:${file}`], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     } catch (e: any) {
         const stderr = String(e.stderr ?? "");
         if (/does not exist|exists on disk, but not in/.test(stderr)) return undefined;
+        if (/invalid object name|unknown revision|bad revision|ambiguous argument/.test(stderr)) throw new Error(unknownRevisionMessage(ref, given));
         throw new Error(`git show ${ref}:${file} failed: ${stderr.trim() || e.message}`);
     }
 }
@@ -60,9 +69,9 @@ function changes(before: StagePlan, after: StagePlan): string[] {
 const KIND_WORDS: Record<string, string> = { rollback: " (rollback)", finish: " (finish the release)", skip: " (skip, allowSkip)", direct: " (direct update, allowSkip)" };
 
 /** The move of every service that differs between two revisions of a stack's config. */
-export function diffStack(stack: string, before: Record<string, unknown> | undefined, after: Record<string, unknown>): ServiceDiff[] {
+export function diffStack(stack: string, before: Record<string, unknown> | undefined, after: Record<string, unknown>, context: StackContext = {}): ServiceDiff[] {
     // The revision under review is validated exactly as the program validates it.
-    const { services: next, allowSkip: stackAllowSkip, remove } = parseStackConfig(stack, after);
+    const { services: next, allowSkip: stackAllowSkip, remove } = parseStackConfig(stack, after, context);
     let prev: Record<string, ServiceConfig> = {};
     if (before?.services !== undefined) prev = parseServices(stack, before.services);
     const out: ServiceDiff[] = [];
@@ -110,9 +119,9 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
 }
 
 /** Prints the moves between `ref` and the working tree; returns the exit code (1 when a move is illegal). */
-export function printDiff(stack: string, ref: string, current: Record<string, unknown>, log = console.log, root = projectRoot): number {
+export function printDiff(stack: string, ref: string, current: Record<string, unknown>, log = console.log, root = projectRoot, context: StackContext = {}): number {
     const text = stackFileAt(stack, ref, root);
-    const diffs = diffStack(stack, text === undefined ? undefined : stackConfigFromText(text, `Pulumi.${stack}.yaml at ${ref}`), current);
+    const diffs = diffStack(stack, text === undefined ? undefined : stackConfigFromText(text, `Pulumi.${stack}.yaml at ${ref}`), current, context);
     log(`stack ${stack}: changes against ${ref}${text === undefined ? ` (Pulumi.${stack}.yaml does not exist there: every service is new)` : ""}`);
     if (diffs.length === 0) log("no service changes");
     for (const d of diffs) {

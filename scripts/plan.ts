@@ -13,11 +13,11 @@ import { PlannedService, revisionLabel } from "../components/service/stages";
 import { chartSource, serviceReleaseSpecs } from "../components/service/values";
 import { changeWords, isSecretValue } from "../components/shared/field-diff";
 import { StackProblemsError } from "../components/shared/errors";
-import { parseCommandLine, UsageError } from "./args";
+import { checkStackArgument, parseCommandLine, UsageError } from "./args";
 import { printDiff, stackFileAt } from "./diff";
 import { helm } from "./helm";
 import type { checkPolicies as CheckPolicies } from "./policies";
-import { projectRoot, readStackConfig, stackConfigFromText } from "./stack-file";
+import { projectRoot, readStackFile, stackConfigFromText } from "./stack-file";
 import { stringify } from "yaml";
 
 function table(rows: string[][]): string {
@@ -100,14 +100,15 @@ export interface PlanArgs {
 }
 
 /** Parses plan's command line; refuses unknown flags and stray arguments with the usage (UsageError). */
-export function parsePlanArgs(argv: string[]): PlanArgs {
+export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): PlanArgs {
     const diff = argv.includes("--diff");
     const { values, positionals, help } = parseCommandLine(argv, {
         options: { manifests: { type: "boolean" }, service: { type: "string" }, diff: { type: "boolean" }, policies: { type: "boolean" } },
         // `--diff` takes an optional revision: a second argument, only with --diff.
         positionals: diff ? { min: 1, max: 2, names: "a stack and optionally a git revision after --diff" } : { min: 1, max: 1, names: "one stack" },
         usage: USAGE,
-    });
+    }, env);
+    if (!help) checkStackArgument(positionals[0], argv, USAGE);
     if (values.manifests && diff) throw new UsageError("--manifests and --diff do not go together", USAGE);
     if (values.policies && values.manifests) throw new UsageError("--manifests and --policies do not go together", USAGE);
     // The pack judges the stack as a whole (stack rules: the mesh, the node groups, the traffic of every service).
@@ -136,15 +137,15 @@ function printTable(stack: string, config: ReturnType<typeof parseStackConfig>):
 async function mainWithPolicies(args: PlanArgs, root: string): Promise<number> {
     const { stack } = args;
     try {
-        const current = readStackConfig(stack, root);
+        const { config: current, region } = readStackFile(stack, root);
         let code: number;
         let base: { ref: string; config: Record<string, unknown> | undefined } | undefined;
         if (args.diff !== undefined) {
-            code = printDiff(stack, args.diff, current, console.log, root);
+            code = printDiff(stack, args.diff, current, console.log, root, { region });
             const text = stackFileAt(stack, args.diff, root);
             base = { ref: args.diff, config: text === undefined ? undefined : stackConfigFromText(text, `Pulumi.${stack}.yaml at ${args.diff}`) };
         } else {
-            printTable(stack, parseStackConfig(stack, current));
+            printTable(stack, parseStackConfig(stack, current, { region }));
             code = 0;
         }
         console.log("");
@@ -157,11 +158,14 @@ async function mainWithPolicies(args: PlanArgs, root: string): Promise<number> {
     }
 }
 
-/** Runs `npm run plan`; `root` is where the stack files (and the git repository for `--diff`) are. */
-export function main(argv: string[], root = projectRoot): number | Promise<number> {
+/**
+ * Runs `npm run plan`; `root` is where the stack files (and the git repository for `--diff`) are, `env` the
+ * environment npm ran it in (flags npm kept for itself are there).
+ */
+export function main(argv: string[], root = projectRoot, env: NodeJS.ProcessEnv = process.env): number | Promise<number> {
     let args: PlanArgs;
     try {
-        args = parsePlanArgs(argv);
+        args = parsePlanArgs(argv, env);
     } catch (e: any) {
         console.error(`plan: ${e.message}`);
         return 2;
@@ -173,8 +177,9 @@ export function main(argv: string[], root = projectRoot): number | Promise<numbe
     if (args.policies) return mainWithPolicies(args, root);
     const { stack, service: only } = args;
     try {
-        if (args.diff !== undefined) return printDiff(stack, args.diff, readStackConfig(stack, root), console.log, root);
-        const config = parseStackConfig(stack, readStackConfig(stack, root));
+        const file = readStackFile(stack, root);
+        if (args.diff !== undefined) return printDiff(stack, args.diff, file.config, console.log, root, { region: file.region });
+        const config = parseStackConfig(stack, file.config, { region: file.region });
         let planned = config.planned;
         if (only) {
             planned = planned.filter((p) => p.name === only);

@@ -2,7 +2,7 @@
 // finished in the environment before it (staging -> uat -> prod). It edits Pulumi.<stack>.yaml — `canary` and
 // `stage`, nothing else, comments and layout kept — for the team to open as a pull request like any stage change.
 import * as fs from "fs";
-import { parseCommandLine, UsageError } from "./args";
+import { checkStackArgument, parseCommandLine, UsageError } from "./args";
 import { loadStack, planPromotion, previousStack } from "./releases";
 import { projectRoot, PROMOTION_CHAIN } from "./stack-file";
 
@@ -15,6 +15,8 @@ export const USAGE = `usage: npm run promote -- <service> --to <stack> [--dry-ru
 exit codes: 0 promoted, 1 refused (nothing written), 2 usage`;
 
 export interface PromoteOptions {
+    /** The environment npm ran the command in (default process.env): flags npm kept for itself are there. */
+    env?: NodeJS.ProcessEnv;
     out?: (line: string) => void;
     err?: (line: string) => void;
     /** Directory holding the stack files; default the project root. */
@@ -33,12 +35,13 @@ export function main(argv: string[], options: PromoteOptions = {}): number {
             options: { to: { type: "string" }, "dry-run": { type: "boolean" } },
             positionals: { min: 1, max: 1, names: "one service" },
             usage: USAGE,
-        });
+        }, options.env);
         if (parsed.help) {
             out(USAGE);
             return 0;
         }
         if (parsed.values.to === undefined) throw new UsageError("expected --to <stack>: the environment to start the release in", USAGE);
+        checkStackArgument(parsed.values.to, argv, USAGE);
         [service] = parsed.positionals;
         to = parsed.values.to;
         dryRun = parsed.values["dry-run"] === true;

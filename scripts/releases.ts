@@ -9,7 +9,7 @@ import { deployedState } from "../components/service/deployed";
 import { checkMove, moveError } from "../components/service/moves";
 import { revisionRecords } from "../components/service/revision";
 import { PlannedService, StagePlan, stagePlans } from "../components/service/stages";
-import { byPromotionOrder, knownStacks, projectRoot, PROMOTION_CHAIN, stackConfigFromText, stackFilePath } from "./stack-file";
+import { byPromotionOrder, knownStacks, projectRoot, PROMOTION_CHAIN, parseStackFile, stackFilePath } from "./stack-file";
 import { setServiceFields } from "./stack-edit";
 
 /** The environment a release must have finished in before it starts in `stack`; undefined for the first. */
@@ -30,7 +30,8 @@ export function loadStack(stack: string, root = projectRoot): { text: string; co
         throw new Error(`no stack ${JSON.stringify(stack)}: ${path.basename(file)} does not exist (stacks here: ${stacksInOrder(root).join(", ") || "none"})`);
     }
     const text = fs.readFileSync(file, "utf8");
-    return { text, file, config: parseStackConfig(stack, stackConfigFromText(text, path.basename(file))) };
+    const { config, region } = parseStackFile(text, path.basename(file));
+    return { text, file, config: parseStackConfig(stack, config, { region }) };
 }
 
 /** Where a service's release stands in one stack. */
@@ -151,7 +152,8 @@ export function planPromotion(service: string, to: string, stacks: { from: { tex
     // The edited file, validated exactly as the program validates it.
     let edited: StackConfig;
     try {
-        edited = parseStackConfig(to, stackConfigFromText(text, where));
+        const { config, region } = parseStackFile(text, where);
+        edited = parseStackConfig(to, config, { region });
     } catch (e: any) {
         return { ok: false, reason: `the edited ${where} would not be valid: ${e.message}` };
     }

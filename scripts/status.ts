@@ -133,6 +133,8 @@ export function formatStatus(status: Status): string[] {
 }
 
 export interface StatusOptions {
+    /** The environment npm ran the command in (default process.env): flags npm kept for itself are there. */
+    env?: NodeJS.ProcessEnv;
     out?: (line: string) => void;
     err?: (line: string) => void;
     root?: string;
@@ -148,7 +150,7 @@ export function main(argv: string[], options: StatusOptions = {}): number {
             options: { service: { type: "string" }, json: { type: "boolean" } },
             positionals: { min: 0, max: 0, names: "no arguments (flags only)" },
             usage: USAGE,
-        });
+        }, options.env);
     } catch (e: any) {
         if (!(e instanceof UsageError)) throw e;
         err(`status: ${e.message}`);

@@ -20,9 +20,9 @@ import { parseObservability } from "../components/observability/config";
 import { parseServices } from "../components/service/config";
 import { stagePlan } from "../components/service/stages";
 import { EXIT_CODES } from "../components/service/verdict";
-import { parseCommandLine, UsageError } from "./args";
+import { checkStackArgument, parseCommandLine, UsageError } from "./args";
 import { diffStack, ServiceDiff, stackFileAt } from "./diff";
-import { projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
+import { parseStackFile, projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
 import { main as verdictMain } from "./verdict";
 
 /** The label that lets a pull request pass with a failing (or unjudged) verdict, documented in the README. */
@@ -147,10 +147,10 @@ export function gateList(stack: string, base: string, root = projectRoot): GateL
     const file = stackFilePath(stack, root);
     if (!fs.existsSync(file)) throw new Error(`no stack ${JSON.stringify(stack)}: ${path.basename(file)} does not exist`);
     const currentText = fs.readFileSync(file, "utf8");
-    const current = stackConfigFromText(currentText, path.basename(file));
-    const baseText = stackFileAt(stack, base, root);
+    const { config: current, region } = parseStackFile(currentText, path.basename(file));
+    const baseText = stackFileAt(stack, base, root, "the base revision argument");
     const before = baseText === undefined ? undefined : stackConfigFromText(baseText, `Pulumi.${stack}.yaml at ${base}`);
-    const { cluster } = parseStackConfig(stack, current);
+    const { cluster } = parseStackConfig(stack, current, { region });
     // What is deployed decides whether there is a Prometheus to ask: turning it on in the same pull request
     // installs it only when that pull request is applied.
     const observability = parseObservability(stack, before?.observability);
@@ -229,7 +229,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     const root = options.root ?? projectRoot;
     let args: ReturnType<typeof parseGateArgs>;
     try {
-        args = parseGateArgs(argv);
+        args = parseGateArgs(argv, env);
     } catch (e: any) {
         err(`verdict-gate: ${e.message}\n`);
         return GATE_EXIT.usage;
@@ -265,7 +265,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-verdict-gate-"));
     const judged: JudgedCanary[] = [];
     try {
-        fs.writeFileSync(stackFilePath(list.stack, baseDir), stackFileAt(list.stack, args.base, root)!);
+        fs.writeFileSync(stackFilePath(list.stack, baseDir), stackFileAt(list.stack, args.base, root, "the base revision argument")!);
         for (const target of list.judge) {
             let output = "";
             const flags = [...(args.prometheus ? ["--prometheus", args.prometheus] : []), ...(args.timeout ? ["--timeout", args.timeout] : [])];
@@ -293,12 +293,13 @@ export interface GateArgs {
     help: boolean;
 }
 
-export function parseGateArgs(argv: string[]): GateArgs {
+export function parseGateArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): GateArgs {
     const { values, positionals, help } = parseCommandLine(argv, {
         options: { list: { type: "boolean" }, prometheus: { type: "string" }, timeout: { type: "string" } },
         positionals: { min: 1, max: 2, names: "a stack and optionally the base git revision" },
         usage: USAGE,
-    });
+    }, env);
+    if (!help) checkStackArgument(positionals[0], argv, USAGE);
     if (values.list && (values.prometheus !== undefined || values.timeout !== undefined)) {
         throw new UsageError("--list judges nothing: it does not go with --prometheus or --timeout", USAGE);
     }

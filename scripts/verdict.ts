@@ -18,6 +18,7 @@ import {
     verdictThresholds,
     workloadOf,
 } from "../components/service/verdict";
+import { npmSwallowedFlags, npmSwallowedMessage, stackArgumentMessage } from "./args";
 import { projectRoot, readStackConfig } from "./stack-file";
 
 export const DEFAULT_PROMETHEUS = "http://127.0.0.1:9090";
@@ -257,11 +258,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
             },
         });
     }
+    const swallowed = npmSwallowedFlags(argv, { json: { type: "boolean" }, prometheus: { type: "string" }, timeout: { type: "string" }, window: { type: "string" } }, env);
+    if (swallowed.length > 0) return failWith(EXIT_CODES.usage, npmSwallowedMessage("verdict", argv, swallowed), {}, true);
     try {
         args = parse();
     } catch (e: any) {
         return failWith(EXIT_CODES.usage, e.message, {}, true);
     }
+    const notAStack = args.positionals[0] === undefined ? undefined : stackArgumentMessage(args.positionals[0], argv, USAGE);
+    if (notAStack && !args.values.help) return failWith(EXIT_CODES.usage, notAStack, {}, true);
     if (args.values.help) {
         out(`${USAGE}\n`);
         return 0;

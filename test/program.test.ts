@@ -201,6 +201,32 @@ describe("program (index.ts) under Pulumi mocks", () => {
         });
     }
 
+    it("reads every stagehand:* key of the stack: one it does not know is refused, and nothing is registered", async () => {
+        const svc = { image: "ghcr.io/acme/checkout", stable: "01", stage: 1, replicas: 2 };
+        await assert.rejects(runProgram("uat", { services: { checkout: svc }, cluster: { kind: "existing" }, observabilty: { prometheus: { enabled: true } }, service: {} }), (e: any) => {
+            assert.ok(e instanceof ConfigError, String(e));
+            assert.deepStrictEqual(e.problems, [
+                "stack uat, stagehand:observabilty: unknown config key (stagehand would ignore it); did you mean stagehand:observability?",
+                "stack uat, stagehand:service: unknown config key (stagehand would ignore it); did you mean stagehand:services?",
+            ]);
+            assert.deepStrictEqual((e as { registered?: unknown }).registered, []);
+            return true;
+        });
+    });
+
+    it("checks zones named in the cluster config against the stack's aws:region, before registering anything", async () => {
+        const svc = { image: "ghcr.io/acme/checkout", stable: "01", stage: 1, replicas: 2 };
+        await assert.rejects(runProgram("prod", { "aws:region": "us-east-1", services: { checkout: svc }, cluster: { kind: "eks", availabilityZones: ["eu-west-1a", "eu-west-1b"] } }), (e: any) => {
+            assert.ok(e instanceof ConfigError, String(e));
+            assert.deepStrictEqual(e.problems.map((p: string) => p.replace(/: expected.*found/, ": … found")), [
+                'stack prod, field cluster.availabilityZones[0]: … found "eu-west-1a"',
+                'stack prod, field cluster.availabilityZones[1]: … found "eu-west-1b"',
+            ]);
+            assert.deepStrictEqual((e as { registered?: unknown }).registered, []);
+            return true;
+        });
+    });
+
     it("refuses a bad service name and registers nothing", async () => {
         await assert.rejects(runProgram("staging", { services: { "Check.out": { image: "ghcr.io/a/b", stable: "1", stage: 1, replicas: 1 } } }), (e: any) => {
             assert.match(e.message, /stack staging, service "Check.out", name: expected a DNS label/);

@@ -430,6 +430,22 @@ export type ClusterConfig = EksClusterConfig | ExistingClusterConfig;
 /** What a stack file may write under `stagehand:cluster` (`kind` defaults to eks). */
 export type ClusterInput = (Omit<z.input<typeof eksClusterSchema>, "kind"> & { kind?: "eks" }) | z.input<typeof existingClusterSchema>;
 
+/**
+ * Availability zones named in a cluster config that are not in the stack's region (`aws:region`): EKS would fail
+ * to create subnets there, after the VPC is half made. A zone's name is its region and one letter (us-east-1a).
+ */
+export function zoneRegionProblems(stack: string, cluster: ClusterConfig, region: string): string[] {
+    if (cluster.kind !== "eks" || !Array.isArray(cluster.availabilityZones)) return [];
+    const zones = cluster.availabilityZones;
+    return zones.flatMap((zone, i) => {
+        if (/^[a-z]$/.test(zone.slice(region.length)) && zone.startsWith(region)) return [];
+        const fixed = zones.map((z) => `${region}${/[a-z]$/.exec(z)?.[0] ?? "a"}`);
+        return [
+            `stack ${stack}, field cluster.availabilityZones[${i}]: expected a zone of the stack's region ${region} (aws:region), such as ${region}a; write [${[...new Set(fixed)].join(", ")}], or a count such as ${zones.length} to take the region's first zones, found ${JSON.stringify(zone)}`,
+        ];
+    });
+}
+
 /** The availability zone count of a cluster config. */
 export function azCount(cluster: Pick<EksClusterConfig, "availabilityZones">): number {
     return typeof cluster.availabilityZones === "number" ? cluster.availabilityZones : cluster.availabilityZones.length;

@@ -166,20 +166,33 @@ const headerName = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 // a cookie, or a response header the client sends back — and routes them there again while that track has weight.
 const cookieName = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 export const DEFAULT_STICKY_MAX_AGE_SECONDS = 7 * 24 * 3600;
+const STICKY_WORDS = "{cookie: <name>, maxAgeSeconds?} or {header: <name>}";
+const MAX_AGE_WORDS = "the cookie's lifetime in seconds (a number with no unit, e.g. 604800 for 7 days)";
+/** A sticky session marks users with a cookie (with a lifetime) or with a header the client sends back: one of them. */
+export type StickyConfig = { cookie: string; maxAgeSeconds: number } | { header: string };
 const stickySchema = z
-    .union(
-        [
-            z.strictObject({
-                cookie: z.string({ error: "a cookie name" }).regex(cookieName, { error: "a cookie name (letters, digits and !#$%&'*+.^_`|~-)" }),
-                maxAgeSeconds: wholeNumber("the cookie's lifetime in seconds", 60, 31536000).default(DEFAULT_STICKY_MAX_AGE_SECONDS),
-            }),
-            z.strictObject({
-                header: z.string({ error: "a lower-case HTTP header name, e.g. x-checkout-track" }).regex(headerName, { error: "a lower-case HTTP header name, e.g. x-checkout-track" }),
-            }),
-        ],
-        { error: "{cookie: <name>, maxAgeSeconds?} or {header: <name>}" },
-    );
-export type StickyConfig = z.output<typeof stickySchema>;
+    .strictObject(
+        {
+            cookie: z.string({ error: "a cookie name" }).regex(cookieName, { error: "a cookie name (letters, digits and !#$%&'*+.^_`|~-)" }).optional(),
+            maxAgeSeconds: wholeNumber(MAX_AGE_WORDS, 60, 31536000).optional(),
+            header: z.string({ error: "a lower-case HTTP header name, e.g. x-checkout-track" }).regex(headerName, { error: "a lower-case HTTP header name, e.g. x-checkout-track" }).optional(),
+        },
+        { error: STICKY_WORDS },
+    )
+    .superRefine((s, ctx) => {
+        if (s.cookie !== undefined && s.header !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                input: s,
+                message: `one of \`cookie\` or \`header\`, not both (a user is marked one way): keep {cookie: ${s.cookie}} for browsers, or {header: ${s.header}} for clients that send the header back`,
+            });
+        } else if (s.cookie === undefined && s.header === undefined) {
+            ctx.addIssue({ code: "custom", input: s, message: STICKY_WORDS });
+        } else if (s.header !== undefined && s.maxAgeSeconds !== undefined) {
+            ctx.addIssue({ code: "custom", path: ["maxAgeSeconds"], input: s.maxAgeSeconds, message: "no `maxAgeSeconds` with `header` (only a cookie has a lifetime): remove it, or use {cookie: <name>, maxAgeSeconds}" });
+        }
+    })
+    .transform((s): StickyConfig => (s.cookie !== undefined ? { cookie: s.cookie, maxAgeSeconds: s.maxAgeSeconds ?? DEFAULT_STICKY_MAX_AGE_SECONDS } : { header: s.header! }));
 
 /** Values keys the platform sets from the stage; a team's `values` may not override them. */
 export const PLATFORM_VALUE_KEYS = ["fullnameOverride", "image", "istioRevision", "stagehand", "tracks", "routing", "parts", "secretEnv"] as const;
@@ -225,12 +238,64 @@ export function re2Problem(regex: string): string | undefined {
     }
 }
 
+/**
+ * Headers every client sends (or the mesh sets on every request): a regex matching any non-empty value of one of
+ * them matches every request.
+ */
+export const EVERY_REQUEST_HEADERS = [
+    ":authority", ":method", ":path", ":scheme", "host", "user-agent", "accept", "accept-encoding", "accept-language",
+    "connection", "x-request-id", "x-forwarded-proto", "x-forwarded-for", "x-envoy-external-address",
+] as const;
+
+// Header values a regex is tried on: if it matches them all, it matches any value (RE2 matches the whole value).
+const PROBE_VALUES = [
+    "a", "Z", "0", "1", "true", "false", "-", " ", "x-canary", "beta-42", "GET", "https", "/", "/api/v1/orders?id=42&x=%20",
+    "*/*", "gzip, deflate, br", "en-US,en;q=0.9", "curl/8.5.0", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)",
+    "checkout.example.com:443", "10.0.0.1, 203.0.113.7", "3f2a1c9e-7b4d-4e6a-9c1b-2d5f8e0a7b31", "ünïcødé ✓", "tab\tseparated", "x".repeat(300),
+];
+
+/**
+ * Why a test route's header regex would send (nearly) every request to the canary, or undefined: decided by
+ * compiling it with RE2 and trying it on probe values, not by reading the pattern. A regex that matches the empty
+ * value and every probe matches any value of any header; one that matches every non-empty probe matches every
+ * request when the header is one every client sends.
+ */
+export function catchAllRegexProblem(header: string, regex: string): string | undefined {
+    let re: RE2JS;
+    try {
+        re = RE2JS.compile(regex);
+    } catch {
+        return undefined; // re2Problem speaks for it
+    }
+    if (!PROBE_VALUES.every((v) => re.matches(v))) return undefined;
+    const why = re.matches("")
+        ? `it matches any value of ${header}, empty or not`
+        : (EVERY_REQUEST_HEADERS as readonly string[]).includes(header)
+          ? `it matches any value of ${header}, a header every client sends`
+          : undefined;
+    if (!why) return undefined;
+    return `a regex that picks out test requests, not every request: ${why}, so nearly all traffic would go to the canary, which runs only a few pods; match a dedicated header with an exact value instead, e.g. {header: x-canary, exact: "true"}`;
+}
+
+const TEST_ROUTE_WORDS = "a header match {header, exact | regex} or a cookie match {cookie, value}";
+/** A value YAML did not read as text: `exact: true` is a boolean, `exact: 42` a number. */
+const textValue = (what: string, field: string) =>
+    z.string({
+        error: (issue) =>
+            typeof issue.input === "boolean" || typeof issue.input === "number"
+                ? `${what} in quotes (YAML reads an unquoted ${issue.input} as a ${typeof issue.input}, not text): write ${field}: "${issue.input}"`
+                : what,
+    });
+
+/** A test route: requests that match always reach the canary while it has pods. */
+export type TestRoute = { header: string; exact: string; regex?: undefined } | { header: string; regex: string; exact?: undefined } | { cookie: string; value: string };
+
 // Test-user routes: requests that match always reach the canary while it is live, whatever the weights.
-const testRouteSchema = z.union(
-    [
-        z.strictObject({
-            header: z.string().regex(headerName, { error: "a lower-case HTTP header name, e.g. x-canary" }),
-            exact: z.string({ error: "a header value to match exactly" }).min(1, { error: "a non-empty header value to match exactly" }).optional(),
+const testRouteSchema = z
+    .strictObject(
+        {
+            header: z.string({ error: "a lower-case HTTP header name, e.g. x-canary" }).regex(headerName, { error: "a lower-case HTTP header name, e.g. x-canary" }).optional(),
+            exact: textValue("a header value to match exactly", "exact").min(1, { error: "a non-empty header value to match exactly" }).optional(),
             regex: z
                 .string({ error: "an RE2 regular expression" })
                 .min(1, { error: "a non-empty RE2 regular expression" })
@@ -239,14 +304,32 @@ const testRouteSchema = z.union(
                     if (problem) ctx.addIssue({ code: "custom", input: regex, message: `an RE2 regular expression, the syntax Istio matches headers with (${problem})` });
                 })
                 .optional(),
-        }),
-        z.strictObject({
-            cookie: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "a cookie name" }),
-            value: z.string().regex(/^[A-Za-z0-9!#$%&'()*+./:<=>?@\[\]^_`{|}~-]+$/, { error: "a cookie value without spaces, ';' or ','" }),
-        }),
-    ],
-    { error: "a header match {header, exact | regex} or a cookie match {cookie, value}" },
-).refine((r) => !("header" in r) || (r.exact === undefined) !== (r.regex === undefined), { error: "a header match with exactly one of `exact` or `regex`" });
+            cookie: z.string({ error: "a cookie name" }).regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "a cookie name" }).optional(),
+            value: textValue("a cookie value", "value").regex(/^[A-Za-z0-9!#$%&'()*+./:<=>?@\[\]^_`{|}~-]+$/, { error: "a cookie value without spaces, ';' or ','" }).optional(),
+        },
+        { error: TEST_ROUTE_WORDS },
+    )
+    .superRefine((r, ctx) => {
+        if (r.header !== undefined && r.cookie === undefined) {
+            if ((r.exact === undefined) === (r.regex === undefined)) ctx.addIssue({ code: "custom", input: r, message: "a header match with exactly one of `exact` or `regex`" });
+            if (r.value !== undefined) ctx.addIssue({ code: "custom", path: ["value"], input: r.value, message: "no `value` in a header match (it takes `exact` or `regex`)" });
+            if (r.regex !== undefined) {
+                const problem = catchAllRegexProblem(r.header, r.regex);
+                if (problem) ctx.addIssue({ code: "custom", path: ["regex"], input: r.regex, message: problem });
+            }
+        } else if (r.cookie !== undefined && r.header === undefined) {
+            if (r.value === undefined) ctx.addIssue({ code: "custom", path: ["value"], input: undefined, message: "the cookie value that marks a test user, e.g. {cookie: canary, value: always}" });
+            for (const k of ["exact", "regex"] as const) {
+                if (r[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], input: r[k], message: `no \`${k}\` in a cookie match (it takes \`value\`)` });
+            }
+        } else {
+            ctx.addIssue({ code: "custom", input: r, message: TEST_ROUTE_WORDS });
+        }
+    })
+    .transform((r): TestRoute => {
+        if (r.cookie !== undefined) return { cookie: r.cookie, value: r.value! };
+        return r.exact !== undefined ? { header: r.header!, exact: r.exact } : { header: r.header!, regex: r.regex! };
+    });
 
 // Thresholds of `npm run verdict` (scripts/verdict.ts): what a healthy canary looks like in Prometheus.
 // Optional per service; absent fields take these defaults. `maxErrorRate` is a fraction (0.01 = 1%).
@@ -291,13 +374,23 @@ const CANARY_WORDS =
     'a canary tag such as "1.5.0" (quoted: YAML reads 1.10 as the number 1.1), or a map {tag, and any of image, env, resources, probes, values, chartVersion} for a release that changes more than the tag';
 const canarySchema = z.union([tagSchema, canaryOverridesSchema], { error: CANARY_WORDS });
 
+const STAGE_WORDS = "a stage number, a whole number from 1 to the number of stages (6 with the default steps [10, 90, 100])";
+
+/** Ports Istio's sidecar (Envoy) and agent listen on in every pod of the mesh. */
+export const ISTIO_PORTS = { from: 15000, to: 15090 } as const;
+const ISTIO_PORT_WORDS = `the container port, a whole number from 1 to 65535 outside ${ISTIO_PORTS.from}-${ISTIO_PORTS.to}: Istio's sidecar owns those ports in every pod (15001 outbound, 15006 inbound, 15020/15021 health, 15090 metrics), so the app could not listen there; use e.g. 8080`;
+
 const serviceFields = {
         image: imageRepositorySchema,
         stable: tagSchema,
         canary: canarySchema.optional(),
-        stage: wholeNumber("a stage number", 1),
+        // Any whole number passes here (even 1e21, beyond safe integers): the check against the stage count below
+        // says the valid range.
+        stage: z.number({ error: STAGE_WORDS }).refine((n) => Number.isInteger(n) && n >= 1, { error: STAGE_WORDS }),
         replicas: wholeNumber("the production replica count", 1, 1000),
-        port: wholeNumber("the container port", 1, 65535).default(8080),
+        port: wholeNumber("the container port", 1, 65535)
+            .refine((p) => p < ISTIO_PORTS.from || p > ISTIO_PORTS.to, { error: ISTIO_PORT_WORDS })
+            .default(8080),
         namespace: namespaceName.optional(),
         // `strategy` picks the steps (canary: [10, 90, 100], bluegreen: [100]); explicit `steps` make a custom one.
         strategy: z.enum(["canary", "bluegreen"], { error: "\"canary\" or \"bluegreen\" (or leave it out and give `steps`)" }).optional(),
@@ -333,10 +426,13 @@ export const serviceSchema = z
         if (svc.strategy === "bluegreen" && svc.steps !== undefined && !(svc.steps.length === 1 && svc.steps[0] === 100)) {
             ctx.addIssue({ code: "custom", path: ["steps"], input: svc.steps, message: "no `steps` with strategy bluegreen (blue/green is the single step [100]), or leave `strategy` out" });
         }
+        // A stage that is no stage number says so once (its own issue); the checks below need one.
+        if (!Number.isInteger(svc.stage) || svc.stage < 1) return;
         const steps = stepsOf(svc);
         const count = stageCountOf(steps, svc.shadow !== undefined);
         // With a broken step list the stage count means nothing; the steps error speaks for itself.
-        if (validSteps(steps) && svc.stage > count) {
+        const beyond = validSteps(steps) && svc.stage > count;
+        if (beyond) {
             ctx.addIssue({
                 code: "custom",
                 path: ["stage"],
@@ -344,6 +440,8 @@ export const serviceSchema = z
                 message: `a stage from 1 to ${count} (steps [${steps.join(", ")}]${svc.shadow ? " and a shadow stage" : ""} give ${count} stages)`,
             });
         }
+        // A stage beyond the last says so once; whether it needs a canary means nothing then.
+        if (beyond) return;
         if (svc.stage > 1 && svc.canary === undefined) {
             ctx.addIssue({ code: "custom", path: ["canary"], input: undefined, message: `a canary tag, required at stage ${svc.stage} (only stage 1 runs without a canary)` });
         }
@@ -379,7 +477,6 @@ export interface ServiceDefaults {
     settleSeconds: number;
 }
 export type ServiceInput = z.input<typeof serviceSchema>;
-export type TestRoute = z.output<typeof testRouteSchema>;
 
 /** The strategy a service's config amounts to: the one it names, else what its steps are. */
 function strategyOfConfig(svc: { strategy?: "canary" | "bluegreen"; steps?: number[] }): Strategy {

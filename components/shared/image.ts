@@ -5,9 +5,24 @@ import { z } from "zod";
 // An image tag (Docker's grammar) or a digest. `latest` moves under your feet, so it is refused.
 const dockerTag = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const digest = /^sha256:[a-f0-9]{64}$/;
+const TAG_WORDS = "an image tag such as \"1.4.2\" or a digest \"sha256:<64 hex>\"";
+
+/**
+ * What a tag that is not a string says: YAML reads an unquoted `1.10` as the number 1.1 and `2.0` as 2, so the tag
+ * released would not be the one written; the fix is to quote it as written.
+ */
+export function nonStringTagProblem(input: unknown): string {
+    if (typeof input === "number") {
+        return `an image tag in quotes (YAML reads an unquoted number as a number: 1.10 as 1.1, 2.0 as 2, so the tag would not be the one written); write the tag in quotes exactly as it is released, e.g. "1.10" or "${input}"`;
+    }
+    if (typeof input === "boolean") return `an image tag in quotes (YAML reads an unquoted ${input} as a boolean); write it in quotes, e.g. "${input}"`;
+    return TAG_WORDS;
+}
+
 export const tagSchema = z
-    .string({ error: "an image tag such as \"1.4.2\" or a digest \"sha256:<64 hex>\"" })
-    .refine((t) => t !== "latest", { error: "a fixed image tag or digest, not \"latest\" (it cannot be reviewed or rolled back)" })
+    .string({ error: (issue) => nonStringTagProblem(issue.input) })
+    // Any case: registries treat "Latest" and "LATEST" as tags as movable as "latest".
+    .refine((t) => t.toLowerCase() !== "latest", { error: "a fixed image tag or digest, not \"latest\" (it cannot be reviewed or rolled back)" })
     .refine((t) => dockerTag.test(t) || digest.test(t), {
         error: "an image tag such as \"1.4.2\" (letters, digits, '_', '.', '-', at most 128) or a digest \"sha256:<64 hex>\"",
     });

@@ -20,7 +20,20 @@ export const quantity = z
     .refine((q) => QUANTITY_PATTERN.test(q), {
         error: "a Kubernetes quantity such as \"250m\" or \"128Mi\"",
     });
-export const cpuMemory = z.strictObject({ cpu: quantity, memory: quantity }, { error: "an object with `cpu` and `memory`" });
+/**
+ * A memory quantity with a unit: a bare number is bytes to Kubernetes (`memory: 256` is 256 bytes, and the pod never
+ * starts), so it is refused with the unit it most likely meant ("256Mi"). CPU needs no unit ("1", 0.5 are cores).
+ */
+export function memoryUnitProblem(q: string): string | undefined {
+    const m = QUANTITY_PATTERN.exec(q);
+    if (!m || m[2] !== undefined) return undefined;
+    return `a memory quantity with a unit, such as "${q}Mi" (a bare number is bytes to Kubernetes: ${q} means ${q} bytes)`;
+}
+export const memoryQuantity = quantity.superRefine((q, ctx) => {
+    const problem = memoryUnitProblem(q);
+    if (problem) ctx.addIssue({ code: "custom", input: q, message: problem });
+});
+export const cpuMemory = z.strictObject({ cpu: quantity, memory: memoryQuantity }, { error: "an object with `cpu` and `memory`" });
 
 export const onOff = z.boolean({ error: "true or false" });
 

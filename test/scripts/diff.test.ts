@@ -4,7 +4,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LiveServiceError } from "../../components/service/removal";
-import { diffStack, printDiff, stackFileAt } from "../../scripts/diff";
+import { diffStack, printDiff, stackFileAt, unknownRevisionMessage } from "../../scripts/diff";
+import { main as plan } from "../../scripts/plan";
+import { captured } from "../helpers/console";
 import { stackConfigFromText } from "../../scripts/stack-file";
 import { runProgram } from "../helpers/mocks";
 
@@ -150,8 +152,16 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
             assert.match(refused[1], /^REFUSED stack staging, service checkout, field stage: cannot move from stage 2 to 5/);
         });
 
-        it("fails clearly on an unknown revision", () => {
-            assert.throws(() => stackFileAt("staging", "no-such-ref", repo), /git show no-such-ref:Pulumi.staging.yaml failed/);
+        it("an unknown base revision: it is the base (--diff <ref>) git cannot find, not the working tree, and how to list refs", async () => {
+            const words = (ref: string, given = "--diff <ref>") =>
+                `git cannot find the base revision ${JSON.stringify(ref)} (given as ${given}) in this repository; the working tree is not the problem. Give a branch, tag or commit that exists: list them with \`git branch -a\`, \`git tag\` or \`git log --oneline\` (after \`git fetch\` for a remote branch such as origin/main)`;
+            assert.strictEqual(unknownRevisionMessage("nosuchref"), words("nosuchref"));
+            assert.throws(() => stackFileAt("staging", "no-such-ref", repo), (e: any) => e.message === words("no-such-ref"));
+            assert.throws(() => stackFileAt("staging", "HEAD~5", repo, "the base revision argument"), (e: any) => e.message === words("HEAD~5", "the base revision argument"));
+            const r = await captured(() => plan(["staging", "--diff", "nosuchref"], repo, {}));
+            assert.strictEqual(r.code, 1);
+            assert.strictEqual(r.stdout, "");
+            assert.strictEqual(r.stderr, `plan: ${words("nosuchref")}\n`);
         });
     });
 });

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { parseStackConfig } from "../../components/config";
-import { parseServices } from "../../components/service/config";
+import { catchAllRegexProblem, parseServices } from "../../components/service/config";
+import { nonStringTagProblem } from "../../components/shared/image";
 import { editDistance, nearestName } from "../../components/shared/errors";
 import { problemsOf } from "../helpers/problems";
 
@@ -142,17 +143,17 @@ describe("service config: what Helm, Kubernetes or Istio would refuse later is r
     it("`npm run plan` exits non-zero on a value the chart refuses, printing the problem and no table", () => {
         const { main } = require("../../scripts/plan") as typeof import("../../scripts/plan");
         const stackFile = require("../../scripts/stack-file") as typeof import("../../scripts/stack-file");
-        const original = stackFile.readStackConfig;
+        const original = stackFile.readStackFile;
         const { error, log } = console;
         let stderr = "";
         let stdout = "";
-        (stackFile as any).readStackConfig = () => ({ services: { checkout: { ...base, values: { replicaCount: 3 } } }, cluster: { kind: "existing" } });
+        (stackFile as any).readStackFile = () => ({ config: { services: { checkout: { ...base, values: { replicaCount: 3 } } }, cluster: { kind: "existing" } } });
         console.error = (m: string) => void (stderr += `${m}\n`);
         console.log = (m: string) => void (stdout += `${m}\n`);
         try {
             assert.strictEqual(main(["staging"]), 1);
         } finally {
-            (stackFile as any).readStackConfig = original;
+            (stackFile as any).readStackFile = original;
             Object.assign(console, { error, log });
         }
         assert.strictEqual(stdout, "");
@@ -227,6 +228,112 @@ describe("service config: what Helm, Kubernetes or Istio would refuse later is r
             "expected a service block: a map with image, stable, stage and replicas, and optionally canary, port, namespace, strategy, steps, shadow, testRoutes, chart, resources, probes, env, values, drainSeconds, settleSeconds, mesh, sticky, allowSkip, verdict";
         assert.deepStrictEqual(stackProblems(null), [`stack staging, service checkout: ${words}, found null`]);
         assert.deepStrictEqual(stackProblems(["image: x"]), [`stack staging, service checkout: ${words}, found ["image: x"]`]);
+    });
+});
+
+describe("service config: guardrails a team cannot grant itself, each refusal saying what to write instead", () => {
+    const base = { image: "ghcr.io/acme/checkout", stable: "1.0.0", stage: 1, replicas: 2 };
+    const problems = (service: Record<string, unknown>) => servicesProblems({ checkout: { ...base, ...service } });
+    const route = (header: string, regex: string) => ({ testRoutes: [{ header, regex }] });
+
+    it("a test route regex that matches the empty value and any value, on any header", () => {
+        for (const regex of [".*", "^.*$", "(.*)", ".*?", "[\\s\\S]*", "(?s).*", "(|.+)", "x*|.*"]) {
+            assert.deepStrictEqual(problems(route("x-user", regex)), [
+                `stack staging, service checkout, field testRoutes[0].regex: expected a regex that picks out test requests, not every request: it matches any value of x-user, empty or not, so nearly all traffic would go to the canary, which runs only a few pods; match a dedicated header with an exact value instead, e.g. {header: x-canary, exact: "true"}, found ${JSON.stringify(regex)}`,
+            ], regex);
+        }
+    });
+
+    it("a test route regex that matches any non-empty value, on a header every client sends", () => {
+        for (const header of ["user-agent", "host", "accept", "accept-encoding", "x-request-id"]) {
+            for (const regex of [".+", "^.+$", "(.+)", "[\\s\\S]+"]) {
+                assert.deepStrictEqual(problems(route(header, regex)), [
+                    `stack staging, service checkout, field testRoutes[0].regex: expected a regex that picks out test requests, not every request: it matches any value of ${header}, a header every client sends, so nearly all traffic would go to the canary, which runs only a few pods; match a dedicated header with an exact value instead, e.g. {header: x-canary, exact: "true"}, found ${JSON.stringify(regex)}`,
+                ], `${header} ${regex}`);
+            }
+        }
+        // On a header only test clients send, a present value is the test: allowed.
+        assert.doesNotThrow(() => parseServices("staging", { checkout: { ...base, ...route("x-canary", ".+") } }));
+    });
+
+    it("test route regexes that pick out some requests are allowed", () => {
+        for (const [header, regex] of [["user-agent", ".*canary-tester.*"], ["x-user", "beta-.*"], ["x-user", "^(alice|bob)$"], ["accept", "[a-z]+"]]) {
+            assert.doesNotThrow(() => parseServices("staging", { checkout: { ...base, ...route(header, regex) } }), `${header} ${regex}`);
+        }
+    });
+
+    it("the catch-all check itself: RE2 tried on probe values, not the pattern's text", () => {
+        assert.match(catchAllRegexProblem("x-user", "(?:)|(?s:.)+") ?? "", /matches any value of x-user, empty or not/);
+        assert.strictEqual(catchAllRegexProblem("x-user", ".+"), undefined);
+        assert.strictEqual(catchAllRegexProblem("user-agent", "[^\\n]{0,10}"), undefined, "a length bound lets the long probe through");
+        assert.strictEqual(catchAllRegexProblem("user-agent", "(?=x)"), undefined, "a regex RE2 refuses is re2Problem's to report");
+    });
+
+    it("exact: true (a boolean) says to quote it", () => {
+        assert.deepStrictEqual(problems({ testRoutes: [{ header: "x-canary", exact: true }] }), [
+            'stack staging, service checkout, field testRoutes[0].exact: expected a header value to match exactly in quotes (YAML reads an unquoted true as a boolean, not text): write exact: "true", found true',
+        ]);
+        assert.deepStrictEqual(problems({ testRoutes: [{ cookie: "canary", value: 1 }] }), [
+            'stack staging, service checkout, field testRoutes[0].value: expected a cookie value in quotes (YAML reads an unquoted 1 as a number, not text): write value: "1", found 1',
+        ]);
+        const { checkout } = parseServices("staging", { checkout: { ...base, testRoutes: [{ header: "x-canary", exact: "true" }, { cookie: "canary", value: "always" }] } });
+        assert.deepStrictEqual(checkout.testRoutes, [{ header: "x-canary", exact: "true" }, { cookie: "canary", value: "always" }]);
+    });
+
+    it("a test route mixing a header and a cookie match, or a cookie without its value", () => {
+        assert.deepStrictEqual(problems({ testRoutes: [{ header: "x-canary", cookie: "canary", value: "1" }] }), [
+            "stack staging, service checkout, field testRoutes[0]: expected a header match {header, exact | regex} or a cookie match {cookie, value}, found an object",
+        ]);
+        assert.deepStrictEqual(problems({ testRoutes: [{ cookie: "canary" }] }), [
+            "stack staging, service checkout, field testRoutes[0].value: expected the cookie value that marks a test user, e.g. {cookie: canary, value: always}, found nothing (the field is missing)",
+        ]);
+    });
+
+    it("latest in any case", () => {
+        for (const tag of ["latest", "Latest", "LATEST"]) {
+            assert.deepStrictEqual(problems({ stable: tag }), [`stack staging, service checkout, field stable: expected a fixed image tag or digest, not "latest" (it cannot be reviewed or rolled back), found "${tag}"`]);
+        }
+    });
+
+    it("a tag YAML read as a number or a boolean says to quote it", () => {
+        assert.deepStrictEqual(problems({ stable: 1.1 }), [
+            'stack staging, service checkout, field stable: expected an image tag in quotes (YAML reads an unquoted number as a number: 1.10 as 1.1, 2.0 as 2, so the tag would not be the one written); write the tag in quotes exactly as it is released, e.g. "1.10" or "1.1", found 1.1',
+        ]);
+        assert.deepStrictEqual(problems({ stable: "1.0", canary: 2, stage: 2 }), [
+            'stack staging, service checkout, field canary: expected an image tag in quotes (YAML reads an unquoted number as a number: 1.10 as 1.1, 2.0 as 2, so the tag would not be the one written); write the tag in quotes exactly as it is released, e.g. "1.10" or "2", found 2',
+        ]);
+        assert.deepStrictEqual(problems({ stable: true }), ['stack staging, service checkout, field stable: expected an image tag in quotes (YAML reads an unquoted true as a boolean); write it in quotes, e.g. "true", found true']);
+        assert.strictEqual(nonStringTagProblem(undefined), 'an image tag such as "1.4.2" or a digest "sha256:<64 hex>"');
+    });
+
+    it("memory without a unit, in requests and limits; cpu without a unit stays legal", () => {
+        assert.deepStrictEqual(problems({ resources: { requests: { cpu: 0.5, memory: 256 }, limits: { cpu: "1", memory: "512" } } }), [
+            'stack staging, service checkout, field resources.requests.memory: expected a memory quantity with a unit, such as "256Mi" (a bare number is bytes to Kubernetes: 256 means 256 bytes), found "256"',
+            'stack staging, service checkout, field resources.limits.memory: expected a memory quantity with a unit, such as "512Mi" (a bare number is bytes to Kubernetes: 512 means 512 bytes), found "512"',
+        ]);
+        const { checkout } = parseServices("staging", { checkout: { ...base, resources: { requests: { cpu: 0.5, memory: "256Mi" }, limits: { cpu: "1", memory: "1G" } } } });
+        assert.deepStrictEqual(checkout.resources, { requests: { cpu: "0.5", memory: "256Mi" }, limits: { cpu: "1", memory: "1G" } });
+    });
+
+    it("a port Istio's sidecar owns (15000-15090)", () => {
+        for (const port of [15000, 15001, 15006, 15021, 15090]) {
+            assert.deepStrictEqual(problems({ port }), [
+                `stack staging, service checkout, field port: expected the container port, a whole number from 1 to 65535 outside 15000-15090: Istio's sidecar owns those ports in every pod (15001 outbound, 15006 inbound, 15020/15021 health, 15090 metrics), so the app could not listen there; use e.g. 8080, found ${port}`,
+            ]);
+        }
+        for (const port of [14999, 15091, 8080]) assert.strictEqual(parseServices("staging", { checkout: { ...base, port } }).checkout.port, port);
+    });
+
+    it("a huge stage number says the valid range of stages, once", () => {
+        for (const [stage, found] of [[99999999999999999999, "100000000000000000000"], [1e21, "1e+21"], [Number.MAX_SAFE_INTEGER + 2, "9007199254740992"]] as const) {
+            assert.deepStrictEqual(problems({ stage, canary: undefined }), [`stack staging, service checkout, field stage: expected a stage from 1 to 6 (steps [10, 90, 100] give 6 stages), found ${found}`]);
+        }
+        assert.deepStrictEqual(problems({ stage: 2.5 }), [
+            "stack staging, service checkout, field stage: expected a stage number, a whole number from 1 to the number of stages (6 with the default steps [10, 90, 100]), found 2.5",
+        ]);
+        assert.deepStrictEqual(problems({ stage: 0 }), [
+            "stack staging, service checkout, field stage: expected a stage number, a whole number from 1 to the number of stages (6 with the default steps [10, 90, 100]), found 0",
+        ]);
     });
 });
 

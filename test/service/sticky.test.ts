@@ -68,8 +68,31 @@ describe("sticky canary sessions (sticky)", () => {
 
     it("refuses a sticky block that is neither a cookie nor a header, naming the field", () => {
         const stickyProblems = (sticky: unknown) => problemsOf(() => parseServices("test", { checkout: { ...base, sticky } }));
-        assert.deepStrictEqual(stickyProblems({ session: "x" }), ['stack test, service checkout, field sticky: expected {cookie: <name>, maxAgeSeconds?} or {header: <name>}, found an object']);
+        assert.deepStrictEqual(stickyProblems({ session: "x" }), [
+            "stack test, service checkout, field sticky.session: unknown field; the fields here are cookie, maxAgeSeconds, header",
+            "stack test, service checkout, field sticky: expected {cookie: <name>, maxAgeSeconds?} or {header: <name>}, found an object",
+        ]);
+        assert.deepStrictEqual(stickyProblems({ cokie: "x" }), [
+            "stack test, service checkout, field sticky.cokie: unknown field; did you mean cookie?",
+            "stack test, service checkout, field sticky: expected {cookie: <name>, maxAgeSeconds?} or {header: <name>}, found an object",
+        ]);
         assert.deepStrictEqual(stickyProblems({ header: "X-Track" }), ['stack test, service checkout, field sticky.header: expected a lower-case HTTP header name, e.g. x-checkout-track, found "X-Track"']);
-        assert.deepStrictEqual(stickyProblems({ cookie: "t", maxAgeSeconds: 10 }), ["stack test, service checkout, field sticky.maxAgeSeconds: expected the cookie's lifetime in seconds, a whole number from 60 to 31536000, found 10"]);
+        assert.deepStrictEqual(stickyProblems({ cookie: "t", maxAgeSeconds: 10 }), ["stack test, service checkout, field sticky.maxAgeSeconds: expected the cookie's lifetime in seconds (a number with no unit, e.g. 604800 for 7 days), a whole number from 60 to 31536000, found 10"]);
+    });
+
+    it("says what to write instead: seconds for a lifetime with a unit, one of cookie or header, no lifetime for a header", () => {
+        const stickyProblems = (sticky: unknown) => problemsOf(() => parseServices("test", { checkout: { ...base, sticky } }));
+        assert.deepStrictEqual(stickyProblems({ cookie: "t", maxAgeSeconds: "7d" }), [
+            `stack test, service checkout, field sticky.maxAgeSeconds: expected the cookie's lifetime in seconds (a number with no unit, e.g. 604800 for 7 days), a whole number from 60 to 31536000, found "7d"`,
+        ]);
+        assert.deepStrictEqual(stickyProblems({ cookie: "checkout-track", header: "x-checkout-track" }), [
+            "stack test, service checkout, field sticky: expected one of `cookie` or `header`, not both (a user is marked one way): keep {cookie: checkout-track} for browsers, or {header: x-checkout-track} for clients that send the header back, found an object",
+        ]);
+        assert.deepStrictEqual(stickyProblems({ header: "x-checkout-track", maxAgeSeconds: 600 }), [
+            "stack test, service checkout, field sticky.maxAgeSeconds: expected no `maxAgeSeconds` with `header` (only a cookie has a lifetime): remove it, or use {cookie: <name>, maxAgeSeconds}, found 600",
+        ]);
+        const { checkout } = parseServices("test", { checkout: { ...base, sticky: { cookie: "t", maxAgeSeconds: 604800 } } });
+        assert.deepStrictEqual(checkout.sticky, { cookie: "t", maxAgeSeconds: 604800 });
+        assert.deepStrictEqual(parseServices("test", { checkout: { ...base, sticky: { header: "x-t" } } }).checkout.sticky, { header: "x-t" });
     });
 });

@@ -1,0 +1,67 @@
+// The stack's config as one whole (components/config.ts): no `stagehand:*` key stagehand does not know, and what
+// is checked against the rest of the stack (its `aws:region`).
+import * as assert from "assert";
+import { parseStackConfig, STACK_CONFIG_KEYS, unknownKeyProblems } from "../components/config";
+import { parseCluster, zoneRegionProblems } from "../components/platform/config";
+import { problemsOf } from "./helpers/problems";
+
+const service = { image: "ghcr.io/acme/checkout", stable: "1.0.0", stage: 1, replicas: 2 };
+const existing = { kind: "existing" };
+
+describe("stack config keys (components/config.ts)", () => {
+    it("refuses an unknown stagehand:* key, naming the nearest known one", () => {
+        assert.deepStrictEqual(problemsOf(() => parseStackConfig("uat", { services: { checkout: service }, cluster: existing, observabilty: { prometheus: { enabled: true } } })), [
+            "stack uat, stagehand:observabilty: unknown config key (stagehand would ignore it); did you mean stagehand:observability?",
+        ]);
+        assert.deepStrictEqual(problemsOf(() => parseStackConfig("uat", { service: { checkout: service }, cluster: existing })), [
+            "stack uat, stagehand:service: unknown config key (stagehand would ignore it); did you mean stagehand:services?",
+            "stack uat, stagehand:services: expected a map of service name to service config, found nothing (add it to Pulumi.uat.yaml)",
+        ]);
+        assert.deepStrictEqual(unknownKeyProblems("prod", { allowskip: true, settleSecond: 5, clustr: {} }), [
+            "stack prod, stagehand:allowskip: unknown config key (stagehand would ignore it); did you mean stagehand:allowSkip?",
+            "stack prod, stagehand:clustr: unknown config key (stagehand would ignore it); did you mean stagehand:cluster?",
+            "stack prod, stagehand:settleSecond: unknown config key (stagehand would ignore it); did you mean stagehand:settleSeconds?",
+        ]);
+    });
+
+    it("a key far from every known one lists the keys there are", () => {
+        assert.deepStrictEqual(unknownKeyProblems("staging", { tracing: true }), [
+            "stack staging, stagehand:tracing: unknown config key (stagehand would ignore it); the keys stagehand reads are stagehand:services, stagehand:cluster, stagehand:allowSkip, stagehand:settleSeconds, stagehand:observability, stagehand:acknowledge, stagehand:remove",
+        ]);
+    });
+
+    it("knows acknowledge and remove, and leaves them to their own modules", () => {
+        assert.deepStrictEqual([...STACK_CONFIG_KEYS], ["services", "cluster", "allowSkip", "settleSeconds", "observability", "acknowledge", "remove"]);
+        assert.deepStrictEqual(unknownKeyProblems("uat", { services: {}, cluster: {}, allowSkip: true, settleSeconds: 5, observability: {}, acknowledge: ["x"], remove: ["y"] }), []);
+        const parsed = parseStackConfig("uat", { services: { checkout: service }, cluster: existing, acknowledge: "anything", remove: 42 });
+        assert.deepStrictEqual(Object.keys(parsed.services), ["checkout"]);
+    });
+
+    it("reports unknown keys together with every other problem of the stack", () => {
+        assert.deepStrictEqual(problemsOf(() => parseStackConfig("uat", { services: { checkout: { ...service, stage: 9 } }, cluster: existing, alowSkip: true })), [
+            "stack uat, stagehand:alowSkip: unknown config key (stagehand would ignore it); did you mean stagehand:allowSkip?",
+            "stack uat, service checkout, field stage: expected a stage from 1 to 6 (steps [10, 90, 100] give 6 stages), found 9",
+        ]);
+    });
+});
+
+describe("availability zones and the stack's region (aws:region)", () => {
+    const eks = (availabilityZones: unknown) => ({ kind: "eks", availabilityZones });
+
+    it("refuses zones named outside the region, saying what to write", () => {
+        assert.deepStrictEqual(problemsOf(() => parseStackConfig("prod", { services: { checkout: service }, cluster: eks(["eu-west-1a", "us-east-1b"]) }, { region: "us-east-1" })), [
+            'stack prod, field cluster.availabilityZones[0]: expected a zone of the stack\'s region us-east-1 (aws:region), such as us-east-1a; write [us-east-1a, us-east-1b], or a count such as 2 to take the region\'s first zones, found "eu-west-1a"',
+        ]);
+        assert.deepStrictEqual(zoneRegionProblems("prod", parseCluster("prod", eks(["us-east-1a", "us-east-2b", "eu-west-1c"])), "us-east-1"), [
+            'stack prod, field cluster.availabilityZones[1]: expected a zone of the stack\'s region us-east-1 (aws:region), such as us-east-1a; write [us-east-1a, us-east-1b, us-east-1c], or a count such as 3 to take the region\'s first zones, found "us-east-2b"',
+            'stack prod, field cluster.availabilityZones[2]: expected a zone of the stack\'s region us-east-1 (aws:region), such as us-east-1a; write [us-east-1a, us-east-1b, us-east-1c], or a count such as 3 to take the region\'s first zones, found "eu-west-1c"',
+        ]);
+    });
+
+    it("accepts zones of the region, a count, an existing cluster, and skips the check when no region is known", () => {
+        assert.doesNotThrow(() => parseStackConfig("prod", { services: { checkout: service }, cluster: eks(["us-east-1a", "us-east-1c"]) }, { region: "us-east-1" }));
+        assert.doesNotThrow(() => parseStackConfig("prod", { services: { checkout: service }, cluster: eks(3) }, { region: "eu-west-1" }));
+        assert.doesNotThrow(() => parseStackConfig("prod", { services: { checkout: service }, cluster: existing }, { region: "eu-west-1" }));
+        assert.doesNotThrow(() => parseStackConfig("prod", { services: { checkout: service }, cluster: eks(["eu-west-1a", "eu-west-1b"]) }));
+    });
+});
