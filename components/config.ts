@@ -2,6 +2,7 @@
 // that every problem of a stack is reported at once, before any resource is registered. Pure.
 import { z } from "zod";
 import { ObservabilityConfig, parseObservability } from "./observability/config";
+import { Acknowledgements, parseAcknowledge } from "./platform/changes";
 import { ClusterConfig, parseCluster } from "./platform/config";
 import { chartValuesProblems } from "./service/chart-schema";
 import { DEFAULT_SETTLE_SECONDS, parseServices, ServiceConfig } from "./service/config";
@@ -33,6 +34,10 @@ export interface StackConfig {
     allowSkip: boolean;
     /** `stagehand:observability`: Prometheus, Grafana and Kiali (all off when absent). */
     observability: ObservabilityConfig;
+    /** `stagehand:settleSeconds`: the stack-wide default already resolved into every service. */
+    settleSeconds: number;
+    /** `stagehand:acknowledge`: risky platform changes made on purpose (components/platform/changes.ts). */
+    acknowledge: Acknowledgements;
 }
 
 const stackAllowSkipSchema = z.boolean({ error: "true or false" }).default(false);
@@ -78,6 +83,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     const observability = attempt(() => parseObservability(stack, raw.observability));
     const allowSkip = stackAllowSkipSchema.safeParse(raw.allowSkip, { reportInput: true });
     if (!allowSkip.success) problems.push(...describeIssues(stack, "stagehand:allowSkip", allowSkip.error.issues));
-    if (problems.length > 0 || !services || !planned || !cluster || !observability || !allowSkip.success) throw new ConfigError(stack, problems);
-    return { services, planned, cluster, allowSkip: allowSkip.data, observability };
+    const acknowledge = attempt(() => parseAcknowledge(stack, raw.acknowledge));
+    if (problems.length > 0 || !services || !planned || !cluster || !observability || !allowSkip.success || !acknowledge) throw new ConfigError(stack, problems);
+    return { services, planned, cluster, allowSkip: allowSkip.data, observability, settleSeconds: settle.success ? settle.data : DEFAULT_SETTLE_SECONDS, acknowledge };
 }

@@ -8,6 +8,7 @@ import { parseServices, ServiceConfig } from "../components/service/config";
 import { deployedState } from "../components/service/deployed";
 import { checkMove, MoveKind, moveError } from "../components/service/moves";
 import { StagePlan, stagePlan } from "../components/service/stages";
+import { printPlatformDiff } from "./platform-diff";
 import { projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
 
 /** Pulumi.<stack>.yaml as it is at `ref`, or undefined when the file does not exist there. */
@@ -88,12 +89,16 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
     return out;
 }
 
-/** Prints the moves between `ref` and the working tree; returns the exit code (1 when a move is illegal). */
+/**
+ * Prints the moves between `ref` and the working tree, then the platform section (scripts/platform-diff.ts); returns
+ * the exit code (1 when a move or a platform change is refused).
+ */
 export function printDiff(stack: string, ref: string, current: Record<string, unknown>, log = console.log, root = projectRoot): number {
     const text = stackFileAt(stack, ref, root);
     const diffs = diffStack(stack, text === undefined ? undefined : stackConfigFromText(text, `Pulumi.${stack}.yaml at ${ref}`), current);
     log(`stack ${stack}: changes against ${ref}${text === undefined ? ` (Pulumi.${stack}.yaml does not exist there: every service is new)` : ""}`);
     if (diffs.length === 0) log("no service changes");
     for (const d of diffs) log(d.ok ? d.line : `REFUSED ${d.line}`);
-    return diffs.every((d) => d.ok) ? 0 : 1;
+    const platform = printPlatformDiff(stack, ref, text, current, log, root);
+    return diffs.every((d) => d.ok) && platform === 0 ? 0 : 1;
 }

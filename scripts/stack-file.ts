@@ -55,3 +55,25 @@ export function readStackConfig(stack: string, root = projectRoot): Record<strin
     }
     return stackConfigFromText(fs.readFileSync(file, "utf8"), path.basename(file));
 }
+
+/**
+ * `aws:region` of a stack file's text (not a `stagehand:*` key, so not in `stackConfigFromText`), or undefined when
+ * the file does not set it.
+ */
+export function stackRegionFromText(text: string, where: string): string | undefined {
+    let doc: any;
+    try {
+        doc = parse(text);
+    } catch (e: any) {
+        throw new Error(`${where} is not valid YAML: ${e.message}`);
+    }
+    const region = doc?.config?.["aws:region"];
+    return typeof region === "string" && region !== "" ? region : undefined;
+}
+
+/** `aws:region` of Pulumi.<stack>.yaml in the working tree, or undefined (no file, or no region in it). */
+export function readStackRegion(stack: string, root = projectRoot): string | undefined {
+    const file = stackFilePath(stack, root);
+    if (!fs.existsSync(file)) return undefined;
+    return stackRegionFromText(fs.readFileSync(file, "utf8"), path.basename(file));
+}
