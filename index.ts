@@ -7,8 +7,10 @@ import { estimateMonthlyCost } from "./components/cost/cost";
 import { Observability } from "./components/observability/observability";
 import { anyAddonOn, observabilityAccess } from "./components/observability/values";
 import { Cluster, existingClusterProvider } from "./components/platform/cluster";
+import { checkPlatformChange, PLATFORM_STATE_OUTPUT, platformState } from "./components/platform/changes";
 import { ClusterAddons } from "./components/platform/cluster-addons";
 import { Istio } from "./components/platform/istio";
+import { previousPlatformState } from "./components/platform/previous";
 import { installedRevisions, namespaceRevision } from "./components/platform/revisions";
 import { namespaceOwners } from "./components/service/config";
 import { SERVICE_STAGES_OUTPUT } from "./components/service/deployed";
@@ -23,13 +25,18 @@ export = async () => {
     const config = new pulumi.Config("stagehand");
 
     // Validation throws before any resource is registered: nothing is half-applied.
-    const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig } = parseStackConfig(stack, {
+    const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig, acknowledge } = parseStackConfig(stack, {
         services: configValue(config.get("services")),
         cluster: configValue(config.get("cluster")),
         allowSkip: configValue(config.get("allowSkip")),
         settleSeconds: configValue(config.get("settleSeconds")),
         observability: configValue(config.get("observability")),
+        acknowledge: configValue(config.get("acknowledge")),
     });
+    // The platform as this update leaves it, judged against what the stack last deployed: a risky change not
+    // acknowledged in stagehand:acknowledge throws, before any resource is registered (the diff says the same).
+    const platform = platformState(clusterConfig, observabilityConfig, new pulumi.Config("aws").get("region"));
+    checkPlatformChange(stack, await previousPlatformState(), platform, acknowledge);
     // Every service's move from the stage it was last deployed at; an illegal one throws, still before any
     // resource is registered (reading the stack's own outputs changes nothing).
     const moves = judgeMoves(stack, planned, await previousDeployment(), allowSkip);
@@ -106,6 +113,8 @@ export = async () => {
             namespaces: [...new Set(planned.map((p) => p.service.namespace))].sort().filter((ns) => namespaceRevision(clusterConfig.istio, ns) === r.revision),
         })),
         ingressGateway: istio.gatewayRef,
+        /** What the next update judges its platform change against (components/platform/changes.ts): no secrets. */
+        [PLATFORM_STATE_OUTPUT]: platform,
         /** EKS only: the cluster's name and its kubeconfig (secret; authenticates with `aws eks get-token`). */
         clusterName: cluster?.clusterName,
         kubeconfig: cluster?.kubeconfig,

@@ -100,9 +100,12 @@ export async function resolveOutputs(value: any): Promise<any> {
     return value;
 }
 
-/** Stack config as Pulumi passes it: keys `stagehand:<name>`, values JSON strings. */
+/**
+ * Stack config as Pulumi passes it: keys `stagehand:<name>`, values JSON strings. A key with a namespace of its own
+ * (`aws:region`) is passed as it is.
+ */
 export function stackConfig(config: Record<string, unknown>): Record<string, string> {
-    return Object.fromEntries(Object.entries(config).map(([k, v]) => [`stagehand:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `stagehand:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
 /**
