@@ -9,8 +9,10 @@ import { estimateMonthlyCost } from "./components/cost/cost";
 import { Observability } from "./components/observability/observability";
 import { anyAddonOn, observabilityAccess } from "./components/observability/values";
 import { Cluster, existingClusterProvider } from "./components/platform/cluster";
+import { checkPlatformChange, PLATFORM_STATE_OUTPUT, platformState } from "./components/platform/changes";
 import { ClusterAddons } from "./components/platform/cluster-addons";
 import { Istio } from "./components/platform/istio";
+import { previousPlatformState } from "./components/platform/previous";
 import { installedRevisions, namespaceRevision } from "./components/platform/revisions";
 import { SERVICE_STAGES_OUTPUT } from "./components/service/deployed";
 import { planNamespaces } from "./components/service/namespaces";
@@ -41,7 +43,7 @@ export = async () => {
     const secretKeys = Object.keys(raw).filter((k) => isConfigSecret(`stagehand:${k}`));
     const marked = markSecrets(stack, raw, fs.existsSync(stackFile) ? secureLeaves(fs.readFileSync(stackFile, "utf8")) : [], secretKeys);
     // Zones named in the cluster config must be in the stack's region (aws:region), when it has one.
-    const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig, remove } = parseStackConfig(stack, marked, {
+    const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig, remove, acknowledge } = parseStackConfig(stack, marked, {
         region: new pulumi.Config("aws").get("region"),
     });
     const undecrypted = undecryptedSecrets(stack, services);
@@ -49,6 +51,10 @@ export = async () => {
     // Every service's move from the stage it was last deployed at, its namespace, and every running service gone from
     // the config (deleted only when `stagehand:remove` lists it); a refusal throws, still before any resource is
     // registered (reading the stack's own outputs changes nothing).
+    // The platform as this update leaves it, judged against what the stack last deployed: a risky change not
+    // acknowledged in stagehand:acknowledge throws, before any resource is registered (the diff says the same).
+    const platform = platformState(clusterConfig, observabilityConfig, new pulumi.Config("aws").get("region"));
+    checkPlatformChange(stack, await previousPlatformState(), platform, acknowledge);
     const previous = await previousDeployment();
     const moves = judgeUpdate(stack, planned, previous, allowSkip, remove);
 
@@ -132,6 +138,8 @@ export = async () => {
             namespaces: [...new Set(planned.map((p) => p.service.namespace))].sort().filter((ns) => namespaceRevision(clusterConfig.istio, ns) === r.revision),
         })),
         ingressGateway: istio.gatewayRef,
+        /** What the next update judges its platform change against (components/platform/changes.ts): no secrets. */
+        [PLATFORM_STATE_OUTPUT]: platform,
         /** EKS only: the cluster's name and its kubeconfig (secret; authenticates with `aws eks get-token`). */
         clusterName: cluster?.clusterName,
         kubeconfig: cluster?.kubeconfig,

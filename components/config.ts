@@ -2,6 +2,7 @@
 // that every problem of a stack is reported at once, before any resource is registered. Pure.
 import { z } from "zod";
 import { ObservabilityConfig, parseObservability } from "./observability/config";
+import { Acknowledgements, parseAcknowledge } from "./platform/changes";
 import { ClusterConfig, parseCluster, zoneRegionProblems } from "./platform/config";
 import { chartValuesProblems } from "./service/chart-schema";
 import { DEFAULT_SETTLE_SECONDS, parseServices, ServiceConfig } from "./service/config";
@@ -63,6 +64,10 @@ export interface StackConfig {
     observability: ObservabilityConfig;
     /** `stagehand:remove`: the services this update deletes (service/removal.ts); none when absent. */
     remove: string[];
+    /** `stagehand:settleSeconds`: the stack-wide default already resolved into every service. */
+    settleSeconds: number;
+    /** `stagehand:acknowledge`: risky platform changes made on purpose (components/platform/changes.ts). */
+    acknowledge: Acknowledgements;
 }
 
 const stackAllowSkipSchema = z.boolean({ error: "true or false" }).default(false);
@@ -115,6 +120,16 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>, co
     if (!allowSkip.success) problems.push(...describeIssues(stack, "stagehand:allowSkip", allowSkip.error.issues));
     const remove = parseRemove(stack, raw.remove, raw.services && typeof raw.services === "object" ? Object.keys(raw.services) : []);
     problems.push(...remove.problems);
-    if (problems.length > 0 || !services || !planned || !cluster || !observability || !allowSkip.success) throw new ConfigError(stack, problems);
-    return { services, planned, cluster, allowSkip: allowSkip.data, observability, remove: remove.remove };
+    const acknowledge = attempt(() => parseAcknowledge(stack, raw.acknowledge));
+    if (problems.length > 0 || !services || !planned || !cluster || !observability || !allowSkip.success || !acknowledge) throw new ConfigError(stack, problems);
+    return {
+        services,
+        planned,
+        cluster,
+        allowSkip: allowSkip.data,
+        observability,
+        remove: remove.remove,
+        settleSeconds: settle.success ? settle.data : DEFAULT_SETTLE_SECONDS,
+        acknowledge,
+    };
 }

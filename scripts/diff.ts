@@ -11,6 +11,7 @@ import { revisionRecords } from "../components/service/revision";
 import { revisionLabel, StagePlan, stagePlan } from "../components/service/stages";
 import { serviceFieldChanges } from "../components/service/field-changes";
 import { judgeRemoval, namespaceChangeProblem } from "../components/service/removal";
+import { printPlatformDiff } from "./platform-diff";
 import { projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
 
 /**
@@ -118,7 +119,10 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
     return out;
 }
 
-/** Prints the moves between `ref` and the working tree; returns the exit code (1 when a move is illegal). */
+/**
+ * Prints the moves between `ref` and the working tree, then the platform section (scripts/platform-diff.ts); returns
+ * the exit code (1 when a move or a platform change is refused).
+ */
 export function printDiff(stack: string, ref: string, current: Record<string, unknown>, log = console.log, root = projectRoot, context: StackContext = {}): number {
     const text = stackFileAt(stack, ref, root);
     const diffs = diffStack(stack, text === undefined ? undefined : stackConfigFromText(text, `Pulumi.${stack}.yaml at ${ref}`), current, context);
@@ -128,5 +132,6 @@ export function printDiff(stack: string, ref: string, current: Record<string, un
         log(d.ok ? d.line : `REFUSED ${d.line}`);
         for (const f of d.fields) log(`  ${f}`);
     }
-    return diffs.every((d) => d.ok) ? 0 : 1;
+    const platform = printPlatformDiff(stack, ref, text, current, log, root);
+    return diffs.every((d) => d.ok) && platform === 0 ? 0 : 1;
 }

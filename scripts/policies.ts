@@ -7,6 +7,9 @@
 // This module loads the Pulumi SDK: scripts/plan.ts requires it only when `--policies` is given, so the plan
 // table and the diff stay engine-free.
 import * as path from "path";
+import { parseObservability } from "../components/observability/config";
+import { PLATFORM_STATE_OUTPUT, platformState } from "../components/platform/changes";
+import { parseCluster } from "../components/platform/config";
 import { parseServices } from "../components/service/config";
 import { SERVICE_STAGES_OUTPUT, stageSummary } from "../components/service/deployed";
 import { stagePlan } from "../components/service/stages";
@@ -18,12 +21,17 @@ import { projectRoot } from "./stack-file";
 
 /**
  * The stack's previous outputs as the base revision would have left them once deployed (its rollout completed):
- * `serviceStages`, one `stageSummary` per service of the base config. The same base state as `--diff` judges.
+ * `serviceStages`, one `stageSummary` per service of the base config, and its `platformState`. The same base state
+ * as `--diff` judges.
  */
 export function deployedOutputs(stack: string, base: Record<string, unknown> | undefined): Record<string, unknown> {
-    if (base?.services === undefined) return {};
+    if (base === undefined) return {};
+    // The platform as the base revision deployed it, so the program judges platform changes as the diff does.
+    const outputs: Record<string, unknown> = { [PLATFORM_STATE_OUTPUT]: platformState(parseCluster(stack, base.cluster), parseObservability(stack, base.observability)) };
+    if (base.services === undefined) return outputs;
     const services = parseServices(stack, base.services);
-    return { [SERVICE_STAGES_OUTPUT]: Object.fromEntries(Object.entries(services).map(([name, svc]) => [name, stageSummary(svc, stagePlan(svc), true)])) };
+    outputs[SERVICE_STAGES_OUTPUT] = Object.fromEntries(Object.entries(services).map(([name, svc]) => [name, stageSummary(svc, stagePlan(svc), true)]));
+    return outputs;
 }
 
 /**

@@ -145,3 +145,14 @@ export function readStackFile(stack: string, root = projectRoot): StackFile {
 export function readStackConfig(stack: string, root = projectRoot): Record<string, unknown> {
     return readStackFile(stack, root).config;
 }
+
+/** `aws:region` of a stack file's text (not a `stagehand:*` key), or undefined when the file does not set it. */
+export function stackRegionFromText(text: string, where: string): string | undefined {
+    return parseStackFile(text, where).region;
+}
+
+/** `aws:region` of Pulumi.<stack>.yaml in the working tree, or undefined (no file, or no region in it). */
+export function readStackRegion(stack: string, root = projectRoot): string | undefined {
+    if (!fs.existsSync(stackFilePath(stack, root))) return undefined;
+    return readStackFile(stack, root).region;
+}

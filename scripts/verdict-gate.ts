@@ -16,7 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { parseStackConfig } from "../components/config";
-import { parseObservability } from "../components/observability/config";
+import { parseObservability, verdictGateHasPrometheus } from "../components/observability/config";
 import { parseServices } from "../components/service/config";
 import { stagePlan } from "../components/service/stages";
 import { EXIT_CODES } from "../components/service/verdict";
@@ -157,7 +157,7 @@ export function gateList(stack: string, base: string, root = projectRoot): GateL
     return {
         stack,
         base,
-        prometheus: before !== undefined && observability.prometheus.enabled,
+        prometheus: before !== undefined && verdictGateHasPrometheus(observability),
         cluster: cluster.kind === "eks" ? cluster.name : null,
         region: regionOf(currentText),
         ...servicesToJudge(stack, before, current),

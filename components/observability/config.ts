@@ -74,3 +74,12 @@ export function parseObservability(stack: string, raw: unknown): ObservabilityCo
     return parsed.data;
 }
 
+
+/**
+ * Whether the verdict gate judges a stack's canaries: it asks the Prometheus the stack's deployed revision runs
+ * (scripts/verdict-gate.ts), so a stack with Prometheus on is judged and one without passes unjudged. Switching
+ * it off is therefore refused unless acknowledged (components/platform/changes.ts).
+ */
+export function verdictGateHasPrometheus(observability: ObservabilityConfig): boolean {
+    return observability.prometheus.enabled;
+}

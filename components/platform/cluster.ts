@@ -12,15 +12,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as os from "os";
 import * as path from "path";
-import { ApiEndpointConfig, azCount, controlPlaneLogGroupName, EksClusterConfig, ExistingClusterConfig, natGatewayCount } from "./config";
+import { ApiEndpointConfig, azCount, controlPlaneLogGroupName, EksClusterConfig, ExistingClusterConfig, natGatewayCount, VPC_CIDR } from "./config";
 import { ADDONS_BEFORE_NODES, EKS_ADDONS, EksAddonName } from "./addons";
 import { podIdentityTrustPolicy } from "./iam";
 import { nodeLaunchTemplate } from "./nodes";
 import { EBS_CSI_POLICY_ARN, EBS_CSI_SERVICE_ACCOUNT } from "./storage";
 import { PROMETHEUS_READERS_GROUP } from "../observability/values";
-
-/** The VPC's address range. Subnets are carved from it by `subnetLayout`. */
-export const VPC_CIDR = "10.0.0.0/16";
 
 /** Managed policies the EKS control plane role needs. */
 export const CLUSTER_ROLE_POLICIES = ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"];

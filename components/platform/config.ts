@@ -29,6 +29,11 @@ export const DEFAULT_KUBERNETES_VERSION = "1.35";
  * charts are in ../shared/charts, so what is deployed is what the tests render (test/platform/upstream-charts.test.ts).
  */
 export const DEFAULT_ISTIO_VERSION = "1.30.3";
+/**
+ * The VPC's address range (subnets are carved from it by cluster.ts `subnetLayout`). Not a config field: changing it
+ * replaces the VPC and everything in it, so the platform state records it (components/platform/changes.ts).
+ */
+export const VPC_CIDR = "10.0.0.0/16";
 /** EKS needs subnets in at least two availability zones for its control plane. */
 export const MIN_AVAILABILITY_ZONES = 2;
 export const MAX_AVAILABILITY_ZONES = 6;

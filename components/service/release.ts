@@ -48,7 +48,9 @@ export class ServiceRelease extends pulumi.ComponentResource {
     public readonly waits: { settle: Wait; drain: Wait };
 
     constructor(name: string, args: ServiceReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(SERVICE_RELEASE_TYPE, name, {}, opts);
+        // Its inputs are what the policy pack judges of the service as a whole: whether it may skip stages
+        // (`allowSkip`, the service's own or the stack-wide default: policies/rules/services.ts).
+        super(SERVICE_RELEASE_TYPE, name, { allowSkip: args.move.allowSkip, allowSkipFrom: args.planned.service.allowSkip !== undefined ? "service" : "stack" }, opts);
         const { service, plan } = args.planned;
         const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
 

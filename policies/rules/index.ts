@@ -6,7 +6,7 @@ import { meshMtlsStrict } from "./mesh";
 import { policyConfigMatchesStack } from "./policy-config";
 import { chartVersionsPinned, eksControlPlaneLogRetention, eksCoreAddonsManaged, ingressLoadBalancerController, nodeGroupsHardened, noPublicIngress, storageClassesEncrypted } from "./platform";
 import { noPlaintextSecrets } from "./secrets";
-import { containersResourcesReadiness, imageTagPinned, releaseAtomic, trafficRoutesReadyTracks } from "./services";
+import { allowSkipAllowed, containersResourcesReadiness, imageTagPinned, releaseAtomic, trafficRoutesReadyTracks } from "./services";
 
 export { Rule };
 
@@ -16,6 +16,7 @@ export const rules: Rule[] = [
     trafficRoutesReadyTracks,
     releaseAtomic,
     containersResourcesReadiness,
+    allowSkipAllowed,
     nodeGroupCapacityType,
     nodeGroupsMultiAz,
     meshMtlsStrict,

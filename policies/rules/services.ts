@@ -6,7 +6,7 @@ import { repositoryHasTagOrDigest, tagSchema } from "../../components/shared/ima
 import { parseQuantity } from "../../components/shared/quantity";
 import { TRACKS } from "../../components/shared/tracks";
 import { groupServices, HELM_RELEASE, partsOf, serviceValues, ServiceReleaseView, trafficProblems } from "../services";
-import { configOf, containersOf, describe, forTypes, known, releaseName, Rule, WORKLOADS } from "./common";
+import { configOf, containersOf, describe, forTypes, known, releaseName, Rule, stackOfUrn, WORKLOADS } from "./common";
 
 /** Why a tag is not a fixed image tag or digest (the config's own `tagSchema`), or undefined. */
 export function tagProblem(tag: unknown): string | undefined {
@@ -163,4 +163,33 @@ export const trafficRoutesReadyTracks: Rule = {
             for (const problem of trafficProblems(group)) report(problem.message, problem.urn);
         }
     },
+};
+
+/** The component each service is (components/service/release.ts): its inputs say whether it may skip stages. */
+export const SERVICE_RELEASE = "stagehand:index:ServiceRelease";
+
+export const allowSkipAllowed: Rule = {
+    name: "service-allow-skip-allowed",
+    description:
+        "A service may skip canary stages, or change `stable` without a canary (`allowSkip: true`, its own or the stack-wide `stagehand:allowSkip`), only where the stack's policy config allows it: for the services it lists, or stack-wide.",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            services: { type: "array", items: { type: "string" }, default: [], description: "Services that may set allowSkip in this stack." },
+            stackWide: { type: "boolean", default: false, description: "Every service of this stack may skip (such as staging)." },
+        },
+    },
+    validateResource: forTypes([SERVICE_RELEASE], (args, report) => {
+        if (known(() => args.props.allowSkip) !== true) return;
+        const { services, stackWide } = configOf(args, { services: [] as string[], stackWide: false });
+        if (stackWide || services.includes(args.name)) return;
+        const stack = stackOfUrn(args.urn) ?? "<stack>";
+        const fromStack = known(() => args.props.allowSkipFrom) === "stack";
+        const where = fromStack ? `from stagehand:allowSkip, the stack-wide default` : `its own allowSkip in stagehand:services.${args.name}`;
+        const remove = fromStack ? `Remove stagehand:allowSkip from Pulumi.${stack}.yaml (or set allowSkip: false on the service)` : `Remove allowSkip from stagehand:services.${args.name} in Pulumi.${stack}.yaml`;
+        report(
+            `service ${args.name}: allowSkip is true (${where}): a pull request could skip canary stages or change stable without a canary, and stack ${stack}'s policy config allows that ` +
+                `${services.length > 0 ? `only for ${services.join(", ")}` : "for no service"}. ${remove}, or list "${args.name}" in "services" of ${allowSkipAllowed.name} in policies/config.${stack}.json`,
+        );
+    }),
 };

@@ -13,11 +13,10 @@ import {
     NODE_ROLE_POLICIES,
     VIEW_ACCESS_POLICY,
     VIEWER_KUBERNETES_GROUPS,
-    VPC_CIDR,
 } from "../../components/platform/cluster";
 import { PROMETHEUS_READERS_GROUP } from "../../components/observability/values";
 import { parseStackConfig } from "../../components/config";
-import { ClusterInput, controlPlaneLogGroupName, DEFAULT_LOG_RETENTION_DAYS, EksClusterConfig, ipv4CidrProblem, LOG_RETENTION_DAYS, parseCluster } from "../../components/platform/config";
+import { ClusterInput, controlPlaneLogGroupName, DEFAULT_LOG_RETENTION_DAYS, EksClusterConfig, ipv4CidrProblem, LOG_RETENTION_DAYS, parseCluster, VPC_CIDR } from "../../components/platform/config";
 import { EBS_CSI_POLICY_ARN, ebsStorageClass } from "../../components/platform/storage";
 import { DEFAULT_ADDON_VERSIONS, EKS_ADDONS, EksAddonName, formatAddonVersions, VERSIONED_ADDONS } from "../../components/platform/addons";
 import { IMDS_HOP_LIMIT, nodeLaunchTemplate } from "../../components/platform/nodes";

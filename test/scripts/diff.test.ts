@@ -144,7 +144,11 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
             const lines: string[] = [];
             const current = stackConfigFromText(fs.readFileSync(path.join(repo, "Pulumi.staging.yaml"), "utf8"), "x");
             assert.strictEqual(printDiff("staging", "HEAD", current, (l) => lines.push(l), repo), 0);
-            assert.deepStrictEqual(lines, ["stack staging: changes against HEAD", "checkout: stage 2 -> 3, canary 10% -> 90%, canary replicas 2 -> 3"]);
+            assert.deepStrictEqual(lines, [
+                "stack staging: changes against HEAD",
+                "checkout: stage 2 -> 3, canary 10% -> 90%, canary replicas 2 -> 3",
+                "platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds and aws:region as at HEAD; monthly cost $130.28); the services are listed above, on their own",
+            ]);
             write({ checkout: svc({ stage: 5 }) });
             const refused: string[] = [];
             const skipped = stackConfigFromText(fs.readFileSync(path.join(repo, "Pulumi.staging.yaml"), "utf8"), "x");
@@ -162,6 +166,73 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
             assert.strictEqual(r.code, 1);
             assert.strictEqual(r.stdout, "");
             assert.strictEqual(r.stderr, `plan: ${words("nosuchref")}\n`);
+        });
+    });
+
+    describe("the platform section", () => {
+        let repo: string;
+        const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, stdio: "pipe" });
+        const prodFile = fs.readFileSync(path.join(__dirname, "../../Pulumi.prod.yaml"), "utf8");
+        const write = (text: string) => fs.writeFileSync(path.join(repo, "Pulumi.prod.yaml"), text);
+        const diff = (text: string) => {
+            write(text);
+            const lines: string[] = [];
+            const code = printDiff("prod", "HEAD", stackConfigFromText(text, "x"), (l) => lines.push(l), repo);
+            return { code, lines };
+        };
+        before(() => {
+            repo = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-platform-diff-"));
+            git("init", "-q");
+            write(prodFile);
+            git("add", ".");
+            git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base");
+        });
+        after(() => fs.rmSync(repo, { recursive: true, force: true }));
+
+        it("says the platform is unchanged in words apart from the services", () => {
+            assert.deepStrictEqual(diff(prodFile), {
+                code: 0,
+                lines: [
+                    "stack prod: changes against HEAD",
+                    "no service changes",
+                    "platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds and aws:region as at HEAD; monthly cost $693.39); the services are listed above, on their own",
+                ],
+            });
+        });
+
+        it("lists ten times the nodes field by field with the cost before and after, and passes", () => {
+            const { code, lines } = diff(prodFile.replace("maxSize: 12", "maxSize: 100").replace("desiredSize: 6", "desiredSize: 60"));
+            assert.strictEqual(code, 0);
+            assert.deepStrictEqual(lines.slice(1), [
+                "no service changes",
+                "platform: 2 fields changed against HEAD",
+                "  cluster.nodePools[general].desiredSize 6 -> 60",
+                "  cluster.nodePools[general].maxSize 12 -> 100",
+                "  monthly cost $693.39 -> $4693.71 (+$4000.32); ceiling with every pool at maxSize $1137.87 -> $7656.91 (estimate: components/cost/cost.ts)",
+            ]);
+        });
+
+        it("refuses an Istio downgrade and a move to another region with exit 1, and lets the acknowledged one through", () => {
+            const risky = prodFile.replace('version: "1.30.3"', 'version: "1.29.6"').replace("aws:region: us-east-1", "aws:region: eu-west-1");
+            const refused = diff(risky);
+            assert.strictEqual(refused.code, 1);
+            assert.deepStrictEqual(refused.lines.slice(2, 5), ["platform: 2 fields changed against HEAD", "  cluster.istio.version 1.30.3 -> 1.29.6", "  aws:region us-east-1 -> eu-west-1"]);
+            assert.deepStrictEqual(
+                refused.lines.filter((l) => l.startsWith("REFUSED")).map((l) => /^REFUSED stack prod, field (\S+):/.exec(l)?.[1]),
+                ["aws:region", "cluster.istio.version"],
+            );
+            assert.match(refused.lines.at(-2)!, /^REFUSED stack prod, field aws:region: "us-east-1" -> "eu-west-1" is a move to another AWS region: every AWS resource of the stack is created anew in the new region/);
+            assert.match(refused.lines.at(-1)!, /To do it on purpose, add to Pulumi\.prod\.yaml: stagehand:acknowledge: \{ cluster\.istio\.version: "1\.29\.6" \}$/);
+            const acknowledged = diff(risky.replace("  stagehand:services:", '  stagehand:acknowledge: { cluster.istio.version: "1.29.6", aws:region: eu-west-1 }\n  stagehand:services:'));
+            assert.strictEqual(acknowledged.code, 0, acknowledged.lines.join("\n"));
+            assert.ok(acknowledged.lines.includes('  cluster.istio.version "1.30.3" -> "1.29.6": an Istio downgrade, acknowledged in stagehand:acknowledge'), acknowledged.lines.join("\n"));
+        });
+
+        it("refuses a platform change even when the service moves are legal", () => {
+            const { code, lines } = diff(prodFile.replace("    kind: eks", "    kind: eks\n    name: prod-blue").replace("stage: 6", "stage: 1\n      allowSkip: true"));
+            assert.strictEqual(code, 1);
+            assert.match(lines[1], /^payments: stage 6 -> 1/);
+            assert.match(lines.at(-1)!, /^REFUSED stack prod, field cluster\.name: "stagehand-prod" -> "prod-blue" is a new EKS cluster name/);
         });
     });
 });
