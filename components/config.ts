@@ -27,8 +27,8 @@ export function configValue(text: string | undefined): unknown {
 
 /**
  * Every `stagehand:*` key a stack file may hold, without the prefix. A key not listed is refused (naming the nearest
- * known one): a misspelt `stagehand:observabilty` must not silently turn observability off. `acknowledge` and
- * `remove` are known here and parsed by their own modules, not by parseStackConfig.
+ * known one): a misspelt `stagehand:observabilty` must not silently turn observability off. `acknowledge`
+ * (platform/changes.ts) and `remove` (service/removal.ts) are parsed by their own modules.
  */
 export const STACK_CONFIG_KEYS = ["services", "cluster", "allowSkip", "settleSeconds", "observability", "acknowledge", "remove"] as const;
 export type StackConfigKey = (typeof STACK_CONFIG_KEYS)[number];

@@ -30,11 +30,15 @@ describe("stack config keys (components/config.ts)", () => {
         ]);
     });
 
-    it("knows acknowledge and remove, and leaves them to their own modules", () => {
+    it("knows acknowledge and remove, and validates them with the rest of the stack", () => {
         assert.deepStrictEqual([...STACK_CONFIG_KEYS], ["services", "cluster", "allowSkip", "settleSeconds", "observability", "acknowledge", "remove"]);
         assert.deepStrictEqual(unknownKeyProblems("uat", { services: {}, cluster: {}, allowSkip: true, settleSeconds: 5, observability: {}, acknowledge: ["x"], remove: ["y"] }), []);
-        const parsed = parseStackConfig("uat", { services: { checkout: service }, cluster: existing, acknowledge: "anything", remove: 42 });
-        assert.deepStrictEqual(Object.keys(parsed.services), ["checkout"]);
+        assert.deepStrictEqual(problemsOf(() => parseStackConfig("uat", { services: { checkout: service }, cluster: existing, acknowledge: "anything", remove: 42 })), [
+            "stack uat, stagehand:remove: expected a list of the service names this update removes, e.g. [cart], found 42",
+            'stack uat, field stagehand:acknowledge: expected a map of changed field to the value it is acknowledged to become, such as { cluster.kind: existing }, found "anything"',
+        ]);
+        const parsed = parseStackConfig("uat", { services: { checkout: service }, cluster: existing, remove: ["cart"] });
+        assert.deepStrictEqual(parsed.remove, ["cart"]);
     });
 
     it("reports unknown keys together with every other problem of the stack", () => {

@@ -1,5 +1,7 @@
 import * as assert from "assert";
+import { parseServices } from "../components/service/config";
 import { MoveError } from "../components/service/moves";
+import { revisionRecords } from "../components/service/revision";
 import { ConfigError } from "../components/shared/errors";
 import { readStackConfig } from "../scripts/stack-file";
 import { dependencyNames, ofType, Registered, runProgram } from "./helpers/mocks";
@@ -97,14 +99,17 @@ describe("program (index.ts) under Pulumi mocks", () => {
         assert.deepStrictEqual(releases.catalog.inputs.values.probes, { readiness: { path: "/ready" }, liveness: { path: "/healthz" } });
         assert.deepStrictEqual(releases.payments.inputs.values.env, { LOG_LEVEL: "debug" });
         assert.strictEqual(releases.payments.inputs.values.port, 9000);
+        // The revisions the stack records: fingerprints of what each track runs, never a value.
+        const revisions = revisionRecords(parseServices("staging", readStackConfig("staging").services).checkout);
+        const ref = (r: typeof revisions.stable) => ({ id: r.id, label: r.label });
         assert.deepStrictEqual(first.outputs.serviceStages.checkout, {
-            version: 1,
+            version: 2,
             stage: 2,
             stageCount: 6,
             stageName: "canary 10%",
             strategy: "canary",
             description: "stage 2/6 canary 10%: 90% -> 1.4.2 (production x2), 10% -> 1.5.0 (canary x2); strategy canary",
-            tracks: { production: { tag: "1.4.2", replicas: 2, weight: 90 }, canary: { tag: "1.5.0", replicas: 2, weight: 10 } },
+            tracks: { production: { tag: "1.4.2", revision: ref(revisions.stable), replicas: 2, weight: 90 }, canary: { tag: "1.5.0", revision: ref(revisions.canary), replicas: 2, weight: 10 } },
             mirrorPercent: 0,
             testRoutes: false,
             stable: "1.4.2",
@@ -117,7 +122,9 @@ describe("program (index.ts) under Pulumi mocks", () => {
             settle: { count: 1, seconds: 5 },
             drain: { count: 0, seconds: 0 },
             namespace: "checkout",
+            revisions,
         });
+        assert.deepStrictEqual([revisions.stable.label, revisions.canary.label], ["1.4.2", "1.5.0"]);
         assert.strictEqual(outputs.serviceStages.checkout.move, "stay at stage 2 (canary 10%)");
         assert.deepStrictEqual([outputs.serviceStages.checkout.settle, outputs.serviceStages.checkout.drain], [{ count: 1, seconds: 5 }, { count: 0, seconds: 0 }], "a stay waits for nothing");
     });
@@ -127,7 +134,8 @@ describe("program (index.ts) under Pulumi mocks", () => {
         const first = await runProgram("uat", config);
         const summary = first.outputs.serviceStages.checkout;
         assert.strictEqual(summary.move, "first deployment at stage 2 (canary 10%) (previous stage unknown: cautious order; canary held at x5 (planned x2) until the next update)");
-        assert.deepStrictEqual(summary.tracks.canary, { tag: "02", replicas: 5, weight: 10 });
+        const { canary: canaryRevision } = revisionRecords(parseServices("uat", config.services).checkout);
+        assert.deepStrictEqual(summary.tracks.canary, { tag: "02", revision: { id: canaryRevision.id, label: "02" }, replicas: 5, weight: 10 });
         const canaryRelease = (run: typeof first) => ofType(run.resources, RELEASE).find((r) => r.name === "checkout-canary")!.inputs.values.tracks.canary;
         assert.deepStrictEqual(canaryRelease(first), { tag: "02", replicas: 5 });
         // Known again: the canary shrinks to its plan. Its share of traffic stays, so no route change and no drain.
@@ -140,9 +148,9 @@ describe("program (index.ts) under Pulumi mocks", () => {
     it("refuses to run on outputs it cannot read, naming the service, and registers nothing", async () => {
         const config = { cluster: { kind: "existing" }, services: { checkout: { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 5 } } };
         const first = await runProgram("uat", config);
-        const newer = { serviceStages: { checkout: { ...first.outputs.serviceStages.checkout, version: 2 } } };
+        const newer = { serviceStages: { checkout: { ...first.outputs.serviceStages.checkout, version: 3 } } };
         await assert.rejects(runProgram("uat", config, newer), (e: any) => {
-            assert.match(e.message, /^unreadable deployed state in stack uat:\n {2}- stack uat, service checkout, output serviceStages\.checkout: expected a deployed state of version 1/);
+            assert.match(e.message, /^unreadable deployed state in stack uat:\n {2}- stack uat, service checkout, output serviceStages\.checkout: expected a deployed state of version 2 or 1/);
             assert.deepStrictEqual(e.registered, [], "no resource registered");
             return true;
         });
@@ -253,7 +261,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
             await assert.rejects(runProgram("uat", { cluster, services: { checkout: svc({ stage: 4 }), cart: svc({ image: "ghcr.io/acme/cart", stage: 1, stable: "03" }) } }, first.outputs), (e: any) => {
                 assert.ok(e instanceof MoveError, String(e));
                 assert.deepStrictEqual(e.problems, [
-                    "stack uat, service cart, field stage: cannot move from stage 2 to 1: `stable` changed from 01 to 03 in the middle of a release (stable changes only by finishing: stage 1 with stable set to the released canary tag after stage 6). Allowed next: stay at 2, 3 (canary 90%), or 1 (rollback).",
+                    "stack uat, service cart, field stable: cannot move from stage 2 to 1: `stable` changed from 01 to 03 in the middle of a release (stable changes only by finishing: stage 1 with stable set to the released canary tag after stage 6). Allowed next: stay at 2, 3 (canary 90%), or 1 (rollback).",
                     "stack uat, service checkout, field stage: cannot move from stage 2 to 4: stage 2 (canary 10%) -> 4 (canary 100%) skips stage 3 (move one stage at a time, or set allowSkip). Allowed next: stay at 2, 3 (canary 90%), or 1 (rollback).",
                 ]);
                 assert.deepStrictEqual((e as { registered?: unknown }).registered, [], "no resource registered");

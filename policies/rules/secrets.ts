@@ -29,7 +29,7 @@ export const noPlaintextSecrets: Rule = {
             args.type === CONFIG_MAP
                 ? "ConfigMap data is plain text; put it in a Kubernetes Secret and mount or reference that instead"
                 : args.type.includes("helm.sh")
-                  ? "Helm keeps values readable in the cluster (`helm get values`) and the preview shows them; put it in a Kubernetes Secret and reference it (the service chart's extraEnv with valueFrom.secretKeyRef)"
+                  ? "Helm keeps values readable in the cluster (`helm get values`) and the preview shows them; make it a Pulumi secret in the service's env (`pulumi config set --secret --path 'stagehand:services.<service>.env.<NAME>' <value>`): stagehand hands it to the pods through a Kubernetes Secret"
                   : "put it in a Kubernetes Secret and reference it with valueFrom.secretKeyRef";
         const findings: SecretFinding[] = [];
         if (args.type === CONFIG_MAP) {

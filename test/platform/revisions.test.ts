@@ -81,7 +81,7 @@ describe("an Istio minor upgrade, step by step, under Pulumi mocks", () => {
         assert.deepStrictEqual(changed(b.resources, c.resources), {
             added: [],
             removed: [],
-            updated: [`${NAMESPACE}::checkout-namespace`, `${RELEASE}::checkout-canary`, `${RELEASE}::checkout-production`],
+            updated: [`${NAMESPACE}::namespace-checkout`, `${RELEASE}::checkout-canary`, `${RELEASE}::checkout-production`],
         });
         assert.deepStrictEqual([labelOf(c, "checkout"), labelOf(c, "cart")], ["1-30-3", "1-29-6"]);
         assert.deepStrictEqual(c.outputs.istioRevisions, [
@@ -93,7 +93,7 @@ describe("an Istio minor upgrade, step by step, under Pulumi mocks", () => {
         assert.deepStrictEqual(changed(c.resources, d.resources), {
             added: [],
             removed: [`${RELEASE}::istio-istiod-1-29-6`],
-            updated: [`${NAMESPACE}::cart-namespace`, `${RELEASE}::cart-canary`, `${RELEASE}::cart-production`, `${RELEASE}::istio-base`, `${RELEASE}::istio-gateway`],
+            updated: [`${NAMESPACE}::namespace-cart`, `${RELEASE}::cart-canary`, `${RELEASE}::cart-production`, `${RELEASE}::istio-base`, `${RELEASE}::istio-gateway`],
         });
         assert.deepStrictEqual([labelOf(d, "checkout"), labelOf(d, "cart")], ["1-30-3", "1-30-3"]);
         const base = ofType(d.resources, RELEASE).find((r) => r.name === "istio-base")!.inputs.values;

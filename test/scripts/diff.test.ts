@@ -23,8 +23,8 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
             diffs.map((d) => d.line),
             [
                 "added: new service, stage 1/6 idle: 100% -> 01 (production x3), 0% -> 02 (canary x0); strategy canary",
-                "cart: stage 3 -> 1 (rollback), canary 90% -> 0%, canary replicas 3 -> 0",
-                "checkout: stage 2 -> 3, canary 10% -> 90%, canary replicas 2 -> 3",
+                "cart: stage 3 -> 1 (rollback), production 10% -> 100%, canary 90% -> 0%, canary replicas 3 -> 0",
+                "checkout: stage 2 -> 3, production 90% -> 10%, canary 10% -> 90%, canary replicas 2 -> 3",
                 "gone: removed (listed in stagehand:remove): deletes the Helm releases gone-production, gone-canary and gone-routing and the pods they run (production x3 of 01, canary x2 of 02), and namespace gone with everything else in it (no service of the stack is left there)",
             ],
         );
@@ -67,6 +67,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
                         "but it is deployed at stage 1, and this update would delete the Helm releases cart-production, cart-canary and cart-routing and the pods they run " +
                         "(production x3 of 01, canary x0 of 01); namespace shop stays (checkout still in it). To remove it, add it to stagehand:remove for this update " +
                         "(stagehand:remove: [cart]); to keep it, restore its block.",
+                    fields: [],
                 },
             ]);
             assert.deepStrictEqual(await programSays(base, head), [diffs[0].line]);
@@ -79,11 +80,13 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
                     service: "cart",
                     ok: true,
                     line: "cart: removed (listed in stagehand:remove): deletes the Helm releases cart-production, cart-canary and cart-routing and the pods they run (production x3 of 01, canary x3 of 02); namespace shop stays (checkout still in it)",
+                    fields: [],
                 },
                 {
                     service: "search",
                     ok: true,
                     line: "search: removed (listed in stagehand:remove): deletes the Helm releases search-production, search-canary and search-routing and the pods they run (production x3 of 01, canary x0 of 01), and namespace find with everything else in it (no service of the stack is left there)",
+                    fields: [],
                 },
             ]);
         });
@@ -100,6 +103,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
                         "stack uat, service cart, field namespace: cannot move a running service from namespace shop to basket: that deletes its Helm releases and their pods in shop " +
                         "and creates them anew in basket, with nothing serving in between. Keep namespace shop. To move the service, add a new service block (another name) with " +
                         "namespace basket, move its callers and traffic to it, then remove cart explicitly (delete its block and list it under stagehand:remove).",
+                    fields: ["namespace: shop -> basket (reaches where everything of the service runs)"],
                 },
             ]);
             assert.deepStrictEqual(await programSays(base, head), [diffs[0].line]);
@@ -120,7 +124,8 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
         assert.deepStrictEqual(d, {
             service: "checkout",
             ok: true,
-            line: "checkout: stage 2 -> 4 (skip, allowSkip), canary 10% -> 100%, canary replicas 2 -> 3",
+            line: "checkout: stage 2 -> 4 (skip, allowSkip), production 90% -> 0%, canary 10% -> 100%, canary replicas 2 -> 3",
+            fields: [],
             move: { kind: "skip", from: 2, to: 4 },
         });
     });
@@ -146,7 +151,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
             assert.strictEqual(printDiff("staging", "HEAD", current, (l) => lines.push(l), repo), 0);
             assert.deepStrictEqual(lines, [
                 "stack staging: changes against HEAD",
-                "checkout: stage 2 -> 3, canary 10% -> 90%, canary replicas 2 -> 3",
+                "checkout: stage 2 -> 3, production 90% -> 10%, canary 10% -> 90%, canary replicas 2 -> 3",
                 "platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds and aws:region as at HEAD; monthly cost $130.28); the services are listed above, on their own",
             ]);
             write({ checkout: svc({ stage: 5 }) });

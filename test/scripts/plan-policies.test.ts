@@ -170,7 +170,7 @@ describe("npm run plan -- <stack> --policies (scripts/policies.ts)", () => {
             writeStack(repo, "staging", withCheckout({ stage: 3 }));
             const r = await captured(() => plan(["staging", "--diff", "HEAD", "--policies"], repo));
             assert.strictEqual(r.code, 0, r.stdout + r.stderr);
-            assert.match(r.stdout, /^stack staging: changes against HEAD\ncheckout: stage 2 -> 3, canary 10% -> 90%/);
+            assert.match(r.stdout, /^stack staging: changes against HEAD\ncheckout: stage 2 -> 3, production 90% -> 10%, canary 10% -> 90%/);
             const section = policySection(r.stdout);
             assert.match(section[0], /^policy pack on stack staging, offline \(the program under mocks, moves judged against HEAD as deployed; /);
             assert.strictEqual(section.at(-1), `policies: 0 mandatory, 2 advisory violation(s) (${rules.length - 1} rules; disabled: node-groups-multi-az)`);

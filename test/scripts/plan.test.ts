@@ -13,7 +13,7 @@ describe("npm run plan: the table and each service's words (scripts/plan.ts)", (
             "checkout: stage 2/6 canary 10%: 90% -> 01 (production x4), 10% -> 02 (canary x2); strategy canary",
             "  waits: settle 8s before weight moves onto new pods, drain 30s before pods that carried traffic go",
         ]);
-        assert.match(text, /^stack uat: 2 services\n\nSERVICE +NAMESPACE +STAGE +TRAFFIC prod\/canary +PRODUCTION tag x replicas +CANARY tag x replicas\ncart +cart +2\/6 canary 10% +90 \/ 10 +01 x4 +02 x2\n/);
+        assert.match(text, /^stack uat: 2 services\n\nSERVICE +NAMESPACE +STAGE +TRAFFIC prod\/canary +PRODUCTION revision x replicas +CANARY revision x replicas\ncart +cart +2\/6 canary 10% +90 \/ 10 +01 x4 +02 x2\n/);
     });
 
     it("refuses a bad stack-wide settle time with the usual words", () => {

@@ -303,31 +303,31 @@ describe("releases across stacks: npm run status (scripts/status.ts)", () => {
         assert.deepStrictEqual(out, [
             "releases go staging -> uat -> prod; stacks here: staging, uat, prod",
             "",
-            "SERVICE    STACK    STAGE           TAGS production / canary  TRAFFIC production / canary  RELEASE",
-            "billing    staging  1/6 idle        4.0.0 / -                 100 / 0                      on 4.0.0",
-            "           uat      1/6 idle        4.0.0 / -                 100 / 0                      on 4.0.0",
-            "           prod     -               -                         -                            not in this stack",
-            "catalog    staging  1/6 idle        2.4.0 / -                 100 / 0                      finished 2.4.0, ready for uat",
-            "           uat      1/6 idle        2.3.1 / -                 100 / 0                      on 2.3.1",
-            "           prod     1/6 idle        2.3.1 / -                 100 / 0                      on 2.3.1",
-            "checkout   staging  1/6 idle        1.5.0 / -                 100 / 0                      finished 1.5.0, ready for uat",
-            "           uat      1/6 idle        1.4.2 / -                 100 / 0                      on 1.4.2",
-            "           prod     1/6 idle        1.4.2 / -                 100 / 0                      on 1.4.2",
-            "inventory  staging  -               -                         -                            not in this stack",
-            "           uat      1/6 idle        7.0.0 / -                 100 / 0                      on 7.0.0",
-            "           prod     -               -                         -                            not in this stack",
-            "payments   staging  3/8 canary 25%  0.9.7 / 0.10.0            75 / 25                      releasing 0.10.0",
-            "           uat      1/8 idle        0.9.7 / -                 100 / 0                      on 0.9.7",
-            "           prod     -               -                         -                            not in this stack",
-            "ratings    staging  1/6 idle        2.1.0 / -                 100 / 0                      finished 2.1.0, ready for uat",
-            "           uat      1/6 idle        2.0.0 / -                 100 / 0                      on 2.0.0",
-            "           prod     -               -                         -                            not in this stack",
-            "reviews    staging  1/6 idle        5.2.0 / -                 100 / 0                      on 5.2.0",
-            "           uat      3/6 canary 90%  5.0.0 / 5.1.0             10 / 90                      releasing 5.1.0",
-            "           prod     -               -                         -                            not in this stack",
-            "search     staging  1/6 idle        3.2.0 / -                 100 / 0                      finished 3.2.0, ready for uat",
-            "           uat      1/7 idle        3.1.0 / -                 100 / 0                      on 3.1.0",
-            "           prod     -               -                         -                            not in this stack",
+            "SERVICE    STACK    STAGE           REVISIONS production / canary  TRAFFIC production / canary  RELEASE",
+            "billing    staging  1/6 idle        4.0.0 / -                      100 / 0                      on 4.0.0",
+            "           uat      1/6 idle        4.0.0 / -                      100 / 0                      on 4.0.0",
+            "           prod     -               -                              -                            not in this stack",
+            "catalog    staging  1/6 idle        2.4.0 / -                      100 / 0                      finished 2.4.0, ready for uat",
+            "           uat      1/6 idle        2.3.1 / -                      100 / 0                      on 2.3.1",
+            "           prod     1/6 idle        2.3.1 / -                      100 / 0                      on 2.3.1",
+            "checkout   staging  1/6 idle        1.5.0 / -                      100 / 0                      finished 1.5.0, ready for uat",
+            "           uat      1/6 idle        1.4.2 / -                      100 / 0                      on 1.4.2",
+            "           prod     1/6 idle        1.4.2 / -                      100 / 0                      on 1.4.2",
+            "inventory  staging  -               -                              -                            not in this stack",
+            "           uat      1/6 idle        7.0.0 / -                      100 / 0                      on 7.0.0",
+            "           prod     -               -                              -                            not in this stack",
+            "payments   staging  3/8 canary 25%  0.9.7 / 0.10.0                 75 / 25                      releasing 0.10.0",
+            "           uat      1/8 idle        0.9.7 / -                      100 / 0                      on 0.9.7",
+            "           prod     -               -                              -                            not in this stack",
+            "ratings    staging  1/6 idle        2.1.0 / -                      100 / 0                      finished 2.1.0, ready for uat",
+            "           uat      1/6 idle        2.0.0 / -                      100 / 0                      on 2.0.0",
+            "           prod     -               -                              -                            not in this stack",
+            "reviews    staging  1/6 idle        5.2.0 / -                      100 / 0                      on 5.2.0",
+            "           uat      3/6 canary 90%  5.0.0 / 5.1.0                  10 / 90                      releasing 5.1.0",
+            "           prod     -               -                              -                            not in this stack",
+            "search     staging  1/6 idle        3.2.0 / -                      100 / 0                      finished 3.2.0, ready for uat",
+            "           uat      1/7 idle        3.1.0 / -                      100 / 0                      on 3.1.0",
+            "           prod     -               -                              -                            not in this stack",
         ]);
     });
 
@@ -335,19 +335,21 @@ describe("releases across stacks: npm run status (scripts/status.ts)", () => {
         assert.strictEqual(promote(["checkout", "--to", "uat"], { root: root(), out: () => {}, err: () => {} }), 0);
         assert.strictEqual(promote(["search", "--to", "uat"], { root: root(), out: () => {}, err: () => {} }), 0);
         const rows = run().out;
-        assert.ok(rows.includes("           uat      2/6 canary 10%  1.4.2 / 1.5.0             90 / 10                      releasing 1.5.0"), rows.join("\n"));
-        assert.ok(rows.includes("checkout   staging  1/6 idle        1.5.0 / -                 100 / 0                      on 1.5.0"), rows.join("\n"));
-        assert.ok(rows.includes("           uat      2/7 shadow 20%  3.1.0 / 3.2.0             100 / 0, 20% mirrored        releasing 3.2.0"), rows.join("\n"));
+        assert.ok(rows.includes("           uat      2/6 canary 10%  1.4.2 / 1.5.0                  90 / 10                      releasing 1.5.0"), rows.join("\n"));
+        assert.ok(rows.includes("checkout   staging  1/6 idle        1.5.0 / -                      100 / 0                      on 1.5.0"), rows.join("\n"));
+        assert.ok(rows.includes("           uat      2/7 shadow 20%  3.1.0 / 3.2.0                  100 / 0, 20% mirrored        releasing 3.2.0"), rows.join("\n"));
         fs.writeFileSync(file("uat"), fs.readFileSync(file("uat"), "utf8").replace("      stage: 2   # idle\n", "      stage: 6\n"));
         const json = JSON.parse(run("--service", "checkout", "--json").out.join("\n"));
         assert.deepStrictEqual(Object.keys(json.services), ["checkout"]);
+        const released = json.services.checkout.uat.tracks.canary.revision;
+        assert.deepStrictEqual(released.label, "1.5.0", "the canary's revision, by the tag it releases");
         assert.deepStrictEqual(json.services.checkout.uat, {
             stage: 6,
             stageCount: 6,
             stageName: "switch back",
             stable: "1.4.2",
             canary: "1.5.0",
-            tracks: { production: { tag: "1.5.0", replicas: 3, weight: 100 }, canary: { tag: "1.5.0", replicas: 3, weight: 0 } },
+            tracks: { production: { tag: "1.5.0", revision: released, replicas: 3, weight: 100 }, canary: { tag: "1.5.0", revision: released, replicas: 3, weight: 0 } },
             mirrorPercent: 0,
             release: { state: "switched back", tag: "1.5.0" },
         });
@@ -361,11 +363,11 @@ describe("releases across stacks: npm run status (scripts/status.ts)", () => {
         const { code, out } = run("--service", "checkout");
         assert.strictEqual(code, 1);
         assert.deepStrictEqual(out.slice(2, 5), [
-            "SERVICE   STACK    STAGE     TAGS production / canary  TRAFFIC production / canary  RELEASE",
-            "checkout  staging  1/6 idle  1.5.0 / -                 100 / 0                      finished 1.5.0, ready for uat",
-            "          uat      1/6 idle  1.4.2 / -                 100 / 0                      on 1.4.2",
+            "SERVICE   STACK    STAGE     REVISIONS production / canary  TRAFFIC production / canary  RELEASE",
+            "checkout  staging  1/6 idle  1.5.0 / -                      100 / 0                      finished 1.5.0, ready for uat",
+            "          uat      1/6 idle  1.4.2 / -                      100 / 0                      on 1.4.2",
         ]);
-        assert.strictEqual(out[5], "          prod     -         -                         -                            invalid stack file");
+        assert.strictEqual(out[5], "          prod     -         -                              -                            invalid stack file");
         assert.strictEqual(out[7], "stack prod: Pulumi.prod.yaml is not valid:");
         assert.match(out[8], /^ {2}- stack prod, service checkout, field replicas: .*found 0$/);
     });
