@@ -372,7 +372,13 @@ const canaryOverridesSchema = z.strictObject(
 export type CanaryOverrides = Omit<z.output<typeof canaryOverridesSchema>, "tag">;
 const CANARY_WORDS =
     'a canary tag such as "1.5.0" (quoted: YAML reads 1.10 as the number 1.1), or a map {tag, and any of image, env, resources, probes, values, chartVersion} for a release that changes more than the tag';
-const canarySchema = z.union([tagSchema, canaryOverridesSchema], { error: CANARY_WORDS });
+// A value that is neither a string nor a map (a number YAML read from `canary: 2.0`, say) gets the tag's own words.
+const canarySchema = z.union([tagSchema, canaryOverridesSchema], {
+    error: (issue) => {
+        const asTag = typeof issue.input === "object" ? undefined : tagSchema.safeParse(issue.input);
+        return asTag && !asTag.success ? asTag.error.issues[0].message : CANARY_WORDS;
+    },
+});
 
 const STAGE_WORDS = "a stage number, a whole number from 1 to the number of stages (6 with the default steps [10, 90, 100])";
 

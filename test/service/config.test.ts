@@ -31,6 +31,7 @@ describe("service config (components/service/config.ts)", () => {
             strategy: "canary",
             steps: [10, 90, 100],
             testRoutes: [],
+            canaryOverrides: {},
             chart: "./charts/service",
             resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
             probes: { readiness: "/healthz", liveness: "/healthz" },

@@ -16,12 +16,16 @@ describe("deployed state (components/service/deployed.ts)", () => {
     it("exports a versioned summary without a second copy of the weights", () => {
         const summary = stageSummary(planned.service, planned.plan, true);
         assert.strictEqual(summary.version, DEPLOYED_STATE_VERSION);
-        assert.strictEqual(DEPLOYED_STATE_VERSION, 1);
+        assert.strictEqual(DEPLOYED_STATE_VERSION, 2);
         assert.ok(!("weights" in summary), "weights repeat tracks.*.weight");
+        const { stable, canary } = planned.revisions;
         assert.deepStrictEqual(summary.tracks, {
-            production: { tag: "01", replicas: 4, weight: 90 },
-            canary: { tag: "02", replicas: 2, weight: 10 },
+            production: { tag: "01", revision: { id: stable.id, label: "01" }, replicas: 4, weight: 90 },
+            canary: { tag: "02", revision: { id: canary.id, label: "02" }, replicas: 2, weight: 10 },
         });
+        assert.deepStrictEqual(summary.revisions, planned.revisions);
+        // Fingerprints, never values: nothing of env, resources or probes leaves the stack in words.
+        for (const r of [stable, canary]) for (const f of Object.values(r.fields)) assert.match(f, /^[0-9a-f]{12}$/);
         assert.strictEqual(SERVICE_STAGES_OUTPUT, "serviceStages");
     });
 
@@ -35,24 +39,34 @@ describe("deployed state (components/service/deployed.ts)", () => {
                 steps: [10, 90, 100],
                 shadow: { percent: 20 },
                 completed: true,
-                tracks: { production: { tag: "01", replicas: 4, weight: 90 }, canary: { tag: "02", replicas: 2, weight: 10 } },
+                tracks: {
+                    production: { tag: "01", revision: { id: planned.revisions.stable.id, label: "01" }, replicas: 4, weight: 90 },
+                    canary: { tag: "02", revision: { id: planned.revisions.canary.id, label: "02" }, replicas: 2, weight: 10 },
+                },
                 mirrorPercent: 0,
                 testRoutes: true,
                 drain: { count: 0, seconds: 0 },
                 settle: { count: 0, seconds: 0 },
                 namespace: "checkout",
+                revisions: planned.revisions,
             },
         });
     });
 
-    it("reads outputs written before the shape had a version (with `weights`)", () => {
-        const { version, ...unversioned } = stageSummary(planned.service, planned.plan, false);
-        assert.strictEqual(version, 1);
-        const old = { ...unversioned, weights: { production: 90, canary: 10 } };
-        const read = readDeployedServices("test", { checkout: old });
-        assert.strictEqual(read.checkout.stage, 3);
-        assert.strictEqual(read.checkout.completed, false);
-        assert.deepStrictEqual(read.checkout.tracks.canary, { tag: "02", replicas: 2, weight: 10 });
+    it("reads outputs written before the shape had a version (with `weights`) and version 1, without revisions", () => {
+        const { version, revisions, ...unversioned } = stageSummary(planned.service, planned.plan, false);
+        assert.strictEqual(version, 2);
+        assert.ok(revisions);
+        const bare = (t: any) => ({ tag: t.tag, replicas: t.replicas, weight: t.weight });
+        const v1 = { ...unversioned, version: 1, tracks: { production: bare(unversioned.tracks.production), canary: bare(unversioned.tracks.canary) } };
+        const { version: _v, ...old } = { ...v1, weights: { production: 90, canary: 10 } };
+        for (const written of [old, v1]) {
+            const read = readDeployedServices("test", { checkout: written });
+            assert.strictEqual(read.checkout.stage, 3);
+            assert.strictEqual(read.checkout.completed, false);
+            assert.deepStrictEqual(read.checkout.tracks.canary, { tag: "02", replicas: 2, weight: 10 });
+            assert.strictEqual(read.checkout.revisions, undefined, "no revisions recorded: the next move is judged by tags alone, once");
+        }
     });
 
     it("never drops an entry it cannot read: a newer version or missing fields is an error naming the service", () => {
@@ -62,9 +76,11 @@ describe("deployed state (components/service/deployed.ts)", () => {
             assert.match(e.message, /^unreadable deployed state in stack prod:\n/);
             return e.problems;
         };
-        assert.deepStrictEqual(problemsOf({ checkout: { ...summary, version: 2 } }), [
-            "stack prod, service checkout, output serviceStages.checkout: expected a deployed state of version 1 (or one written before versions), found version 2: it was written by another stagehand; deploy with that one, or a newer one that reads it",
+        assert.deepStrictEqual(problemsOf({ checkout: { ...summary, version: 3 } }), [
+            "stack prod, service checkout, output serviceStages.checkout: expected a deployed state of version 2 or 1 (or one written before versions), found version 3: it was written by another stagehand; deploy with that one, or a newer one that reads it",
         ]);
+        const { revisions: _r, ...withoutRevisions } = summary;
+        assert.deepStrictEqual(problemsOf({ checkout: withoutRevisions }), ["stack prod, service checkout, output serviceStages.checkout: expected revisions.stable and revisions.canary (version 2), found undefined"]);
         assert.match(problemsOf({ checkout: { ...summary, tracks: { production: summary.tracks.production } } })[0], /^stack prod, service checkout, output serviceStages\.checkout: expected a deployed state with tracks\.canary, found \{/);
         assert.deepStrictEqual(problemsOf({ checkout: null, cart: "stage 2" }), [
             "stack prod, service checkout, output serviceStages.checkout: expected a deployed-state object, found null",
@@ -87,8 +103,8 @@ describe("deployed state (components/service/deployed.ts)", () => {
         const cluster = { kind: "existing" };
         const svc = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 3 };
         const first = await runProgram("uat", { cluster, services: { checkout: svc } });
-        const { version, ...older } = first.outputs.serviceStages.checkout;
-        assert.strictEqual(version, 1);
+        const { version, revisions: _r, ...older } = first.outputs.serviceStages.checkout;
+        assert.strictEqual(version, 2);
         const second = await runProgram("uat", { cluster, services: { checkout: { ...svc, stage: 4 } } }, { serviceStages: { checkout: { ...older, weights: { production: 90, canary: 10 } } } }).catch((e) => e);
         assert.match(String(second.message), /cannot move from stage 2 to 4: .* skips stage 3/);
     });

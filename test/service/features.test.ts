@@ -45,8 +45,11 @@ describe("service features: stage plans", () => {
         assert.strictEqual(plans.length, rows.length, "stage count");
         rows.forEach(([stage, kind, pTag, pRep, pW, cTag, cRep, cW, mirror, testRoutes], i) => {
             const p = plans[i];
+            // Each track names the revision it runs: here the tag alone (no canary overrides).
+            assert.deepStrictEqual([p.production.revision?.label, p.canary.revision?.label], [pTag, cTag], `stage ${stage} revisions`);
+            const bare = ({ revision: _r, ...t }: StagePlan["production"]) => t;
             assert.deepStrictEqual(
-                { stage: p.stage, stageCount: p.stageCount, kind: p.kind, production: p.production, canary: p.canary, mirrorPercent: p.mirrorPercent, testRoutes: p.testRoutes },
+                { stage: p.stage, stageCount: p.stageCount, kind: p.kind, production: bare(p.production), canary: bare(p.canary), mirrorPercent: p.mirrorPercent, testRoutes: p.testRoutes },
                 {
                     stage,
                     stageCount: rows.length,

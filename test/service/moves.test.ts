@@ -60,7 +60,7 @@ describe("stage moves (components/service/moves.ts)", () => {
     });
 
     it("refuses changing canary, stable or steps in the middle of a release", () => {
-        assert.match(refused(deployed(3), intent(3, { canary: "03" })).reason, /^`canary` changed from 02 to 03 in the middle of a release \(roll back to stage 1 first\)$/);
+        assert.match(refused(deployed(3), intent(3, { canary: "03" })).reason, /^`canary` changed from 02 to 03 in the middle of a release: a release keeps its revision from its first stage to its end \(roll back first: stage: 1, then start the new revision at stage 2\)$/);
         assert.match(refused(deployed(3), intent(4, { stable: "00" })).reason, /^`stable` changed from 01 to 00 in the middle of a release/);
         assert.match(refused(deployed(4), intent(1, { stable: "02" })).reason, /^`stable` changed from 01 to 02 in the middle of a release \(stable changes only by finishing: stage 1 with stable set to the released canary tag after stage 6\)$/);
         assert.match(refused(deployed(2), intent(2, { steps: [10, 50, 100] })).reason, /^`steps` changed from \[10, 90, 100\] to \[10, 50, 100\] in the middle of a release/);
