@@ -241,3 +241,82 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
         });
     });
 });
+
+describe("the diff names every change, field by field (components/service/field-changes.ts)", () => {
+    const block = (over: Record<string, unknown> = {}) => ({ image: "ghcr.io/acme/catalog", stable: "2.3.1", stage: 1, replicas: 2, ...over });
+    const one = (before: Record<string, unknown>, after: Record<string, unknown>, stack: Record<string, unknown> = {}) => {
+        const diffs = diffStack("staging", { services: { catalog: before } }, { ...stack, services: { catalog: after } });
+        assert.strictEqual(diffs.length, 1, JSON.stringify(diffs));
+        return diffs[0];
+    };
+
+    it("the issue's two silent changes: an image swapped at stage 1 and env changed mid-release are named and refused", () => {
+        const swapped = one(block(), block({ image: "docker.io/someone/catalog" }));
+        assert.strictEqual(swapped.ok, false);
+        assert.match(swapped.line, /^stack staging, service catalog, field image: cannot apply this change at stage 1: image changed at stage 1: that updates production's pods directly, without a canary/);
+        assert.deepStrictEqual(swapped.fields, ["image: ghcr.io/acme/catalog -> docker.io/someone/catalog (reaches production pods, the canary's Deployment (0 pods))"]);
+
+        const mid = block({ canary: "0.10.0", stage: 3, env: { LOG_LEVEL: "debug" }, steps: [10, 25, 50, 75, 100] });
+        const env = one(mid, { ...mid, env: { LOG_LEVEL: "trace" } });
+        assert.strictEqual(env.ok, false);
+        assert.match(env.line, /field env: cannot apply this change at stage 3: production's revision cannot change in the middle of a release, and env changed in the block/);
+        assert.deepStrictEqual(env.fields, ["env.LOG_LEVEL: debug -> trace (reaches production pods, canary pods)"]);
+    });
+
+    it("routing, waits, verdict and move rules: allowed, each named with what it reaches; never 'no change'", () => {
+        const base = block({ canary: "2.4.0", stage: 2 });
+        const d = one(base, {
+            ...base,
+            mesh: { timeout: "30s" },
+            sticky: { cookie: "catalog-track" },
+            testRoutes: [{ header: "x-canary", exact: "1" }],
+            drainSeconds: 60,
+            verdict: { maxErrorRate: 0.05 },
+            allowSkip: false,
+        });
+        assert.strictEqual(d.ok, true);
+        assert.strictEqual(d.line, "catalog: stage 2 (unchanged), test routes to canary off -> on");
+        assert.deepStrictEqual(d.fields, [
+            "allowSkip: (none) -> false (reaches which moves are allowed)",
+            "drainSeconds: 30 -> 60 (reaches waits between moves)",
+            "mesh.timeout: 15s -> 30s (reaches routing (timeouts, retries, outlier detection))",
+            "sticky.cookie: (none) -> catalog-track (reaches routing (sticky sessions))",
+            "sticky.maxAgeSeconds: (none) -> 604800 (reaches routing (sticky sessions))",
+            "testRoutes[0].exact: (none) -> 1 (reaches routing (test users))",
+            "testRoutes[0].header: (none) -> x-canary (reaches routing (test users))",
+            "verdict.maxErrorRate: (none) -> 0.05 (reaches the metrics verdict's thresholds)",
+            "verdict.maxP95LatencyMs: (none) -> 500 (reaches the metrics verdict's thresholds)",
+            "verdict.minRequests: (none) -> 100 (reaches the metrics verdict's thresholds)",
+            "verdict.window: (none) -> 10m (reaches the metrics verdict's thresholds)",
+        ]);
+        const waits = one(base, { ...base, settleSeconds: 20 });
+        assert.strictEqual(waits.line, "catalog: stage 2 (unchanged), traffic, tags and replicas unchanged; 1 field changed");
+        assert.deepStrictEqual(waits.fields, ["settleSeconds: 5 -> 20 (reaches waits between moves)"]);
+        const shadow = one(block({ canary: "2.4.0", shadow: { percent: 10 } }), block({ canary: "2.4.0", shadow: { percent: 20 } }));
+        assert.deepStrictEqual(shadow.fields, ["shadow.percent: 10 -> 20 (reaches routing (mirrored requests))"]);
+    });
+
+    it("a strategy change at stage 1 is named: strategy and steps", () => {
+        const d = one(block(), block({ steps: [10, 25, 50, 75, 100] }));
+        assert.strictEqual(d.ok, true);
+        assert.deepStrictEqual(d.fields, [
+            "steps[1]: 90 -> 25 (reaches the stages (routing))",
+            "steps[2]: 100 -> 50 (reaches the stages (routing))",
+            "steps[3]: (none) -> 75 (reaches the stages (routing))",
+            "steps[4]: (none) -> 100 (reaches the stages (routing))",
+            "strategy: canary -> custom (reaches the stages (routing))",
+        ]);
+    });
+
+    it("5 -> 6 reads as production taking 100% again", () => {
+        const d = one(block({ canary: "2.4.0", stage: 5 }), block({ canary: "2.4.0", stage: 6 }));
+        assert.strictEqual(d.line, "catalog: stage 5 -> 6, production 0% -> 100%, canary 100% -> 0%");
+    });
+
+    it("starting a release with a canary revision names its overrides and the canary's new revision", () => {
+        const d = one(block(), block({ canary: { tag: "2.4.0", env: { CACHE: "on" } }, stage: 2 }));
+        assert.strictEqual(d.ok, true);
+        assert.strictEqual(d.line, "catalog: stage 1 -> 2, production 100% -> 90%, canary 0% -> 10%, canary tag 2.3.1 -> 2.4.0+env, canary replicas 0 -> 2");
+        assert.deepStrictEqual(d.fields, ["canary.env.CACHE: (none) -> on (reaches canary pods)", "canary.tag: (none) -> 2.4.0 (reaches canary pods)"]);
+    });
+});
