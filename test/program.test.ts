@@ -247,6 +247,31 @@ describe("program (index.ts) under Pulumi mocks", () => {
         const cluster = { kind: "existing" };
         const svc = (over: Record<string, unknown> = {}) => ({ image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 3, ...over });
 
+        it("refuses a pod-shaping change outside the stages against the recorded revisions, registering nothing; a state without revisions is judged by tags once", async () => {
+            const idle = svc({ stage: 1, env: { LOG_LEVEL: "info" } });
+            const first = await runProgram("uat", { cluster, services: { checkout: idle } });
+            const changed = { cluster, services: { checkout: { ...idle, env: { LOG_LEVEL: "debug" } } } };
+            await assert.rejects(runProgram("uat", changed, first.outputs), (e: any) => {
+                assert.ok(e instanceof MoveError || e.name === "MoveError", e.message);
+                assert.match(e.message, /^illegal stage move in stack uat:\n {2}- stack uat, service checkout, field env: cannot apply this change at stage 1: env changed at stage 1: that updates production's pods directly, without a canary/);
+                assert.deepStrictEqual(e.registered, [], "no resource registered");
+                return true;
+            });
+            // Released through the stages instead: the canary runs the change, production keeps its revision.
+            const released = await runProgram("uat", { cluster, services: { checkout: { ...idle, canary: { tag: "02", env: { LOG_LEVEL: "debug" } }, stage: 2 } } }, first.outputs);
+            const summary = released.outputs.serviceStages.checkout;
+            assert.strictEqual(summary.move, "forward from stage 1 (idle) to 2 (canary 10%)");
+            assert.deepStrictEqual([summary.tracks.production.revision.label, summary.tracks.canary.revision.label], ["01", "02+env"]);
+            assert.deepStrictEqual([summary.revisions.stable.label, summary.revisions.canary.label], ["01", "02+env"]);
+            const values = (name: string) => ofType(released.resources, "kubernetes:helm.sh/v3:Release").find((r) => r.name === name)!.inputs.values;
+            assert.deepStrictEqual([values("checkout-production").env, values("checkout-canary").env], [{ LOG_LEVEL: "info" }, { LOG_LEVEL: "debug" }]);
+            // Outputs an older stagehand wrote (version 1, no revisions): the change is judged by tags, once, and recorded.
+            const { revisions: _r, ...v1 } = first.outputs.serviceStages.checkout;
+            const older = await runProgram("uat", changed, { serviceStages: { checkout: { ...v1, version: 1 } } });
+            assert.strictEqual(older.outputs.serviceStages.checkout.move, "stay at stage 1 (idle)");
+            assert.strictEqual(older.outputs.serviceStages.checkout.version, 2);
+        });
+
         it("reads the previous stage back and says the move, the previous stage and what comes next", async () => {
             const first = await runProgram("uat", { cluster, services: { checkout: svc() } });
             const second = await runProgram("uat", { cluster, services: { checkout: svc({ stage: 3 }) } }, first.outputs);

@@ -19,4 +19,20 @@ describe("npm run plan: the table and each service's words (scripts/plan.ts)", (
     it("refuses a bad stack-wide settle time with the usual words", () => {
         assert.throws(() => parseStackConfig("uat", { cluster: { kind: "existing" }, settleSeconds: -1, services: {} }), /stack uat, stagehand:settleSeconds: expected the settle time in seconds, a whole number from 0 to 600, found -1/);
     });
+
+    it("shows sticky sessions and what a canary revision changes, field by field", () => {
+        const config = parseStackConfig("uat", {
+            cluster: { kind: "existing" },
+            services: {
+                checkout: { image: "ghcr.io/acme/checkout", stable: "01", canary: { tag: "02", env: { CACHE: "on" } }, stage: 2, replicas: 4, sticky: { cookie: "checkout-track", maxAgeSeconds: 3600 } },
+                cart: { image: "ghcr.io/acme/cart", stable: "01", stage: 1, replicas: 2, sticky: { header: "x-cart-track" } },
+            },
+        });
+        const lines = formatPlan("uat", config.planned).split("\n");
+        assert.match(lines[4], /^checkout +checkout +2\/6 canary 10% +90 \/ 10 +01 x4 +02\+env x2$/);
+        assert.ok(lines.includes("checkout: stage 2/6 canary 10%: 90% -> 01 (production x4), 10% -> 02+env (canary x2); strategy canary"), lines.join("\n"));
+        assert.ok(lines.includes("  canary revision 02+env: env.CACHE: (none) -> on"), lines.join("\n"));
+        assert.ok(lines.includes("  sticky: cookie checkout-track (max age 3600s) marks each user with the version that served them during the weight steps"), lines.join("\n"));
+        assert.ok(lines.includes("  sticky: header x-cart-track marks each user with the version that served them during the weight steps"), lines.join("\n"));
+    });
 });

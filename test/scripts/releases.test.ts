@@ -358,6 +358,15 @@ describe("releases across stacks: npm run status (scripts/status.ts)", () => {
         assert.match(run("--service", "checkout").out.join("\n"), /uat {6}6\/6 switch back +1\.5\.0 \/ 1\.5\.0 +100 \/ 0 +releasing 1\.5\.0, finish next/);
     });
 
+    it("after a rollback, shows a canary that still has a tag: at 0 pods, not started or rolled back", () => {
+        // uat's reviews rolls back from stage 3 to stage 1 with stable unchanged: its canary keeps naming 5.1.0.
+        fs.writeFileSync(file("uat"), fs.readFileSync(file("uat"), "utf8").replace(/(reviews:[\s\S]*?stage: )3/, "$11"));
+        const rows = run("--service", "reviews").out;
+        assert.ok(rows.includes("         uat      1/6 idle  5.0.0 / (5.1.0 x0)             100 / 0                      on 5.0.0; canary 5.1.0 at 0 pods (rolled back or not started)"), rows.join("\n"));
+        // A canary left equal to stable after a finished release is no such canary (staging's checkout).
+        assert.ok(run("--service", "checkout").out.some((r) => /^checkout +staging +1\/6 idle +1\.5\.0 \/ - +100 \/ 0 +finished 1\.5\.0, ready for uat$/.test(r)));
+    });
+
     it("shows the valid stacks and every problem of an invalid one (exit 1)", () => {
         fs.writeFileSync(file("prod"), PROD.replace("      replicas: 6\n", "      replicas: 0\n"));
         const { code, out } = run("--service", "checkout");
