@@ -13,13 +13,17 @@ describe("policy no-plaintext-secrets", () => {
         values.tolerations = [{ key: "dedicated", operator: "Equal", value: "checkout", effect: "NoSchedule" }];
         passes(await checkResource(noPlaintextSecrets, release("checkout", values)));
         passes(await checkResource(noPlaintextSecrets, istiod));
+        // A Pulumi secret in env: the release carries only its reference (secretEnv), never the value.
+        const secret = valuesAt(2, ALL, { env: { LOG_LEVEL: "debug", DB_PASSWORD: { secure: "v1:abc", value: "hunter2" } } as any });
+        assert.deepStrictEqual(Object.keys(secret.secretEnv), ["DB_PASSWORD"]);
+        passes(await checkResource(noPlaintextSecrets, release("checkout", secret)));
     });
 
     it("refuses secret-looking values in env and extra values, without repeating the value", async () => {
         const values = valuesAt(2, ALL, { env: { DB_PASSWORD: "hunter2" }, values: { payment: { apiKey: "sk_live_abc" } } });
         values.extraEnv = [{ name: "GITHUB_TOKEN", value: "t0ken" }];
         const out = await checkResource(noPlaintextSecrets, release("checkout", values));
-        const fix = "Helm keeps values readable in the cluster (`helm get values`) and the preview shows them; put it in a Kubernetes Secret and reference it (the service chart's extraEnv with valueFrom.secretKeyRef)";
+        const fix = "Helm keeps values readable in the cluster (`helm get values`) and the preview shows them; make it a Pulumi secret in the service's env (`pulumi config set --secret --path 'stagehand:services.<service>.env.<NAME>' <value>`): stagehand hands it to the pods through a Kubernetes Secret";
         assert.deepStrictEqual(out.messages.sort(), [
             `release checkout: values.env.DB_PASSWORD is passed in plain text (its name "DB_PASSWORD" says it is a secret). ${fix}`,
             `release checkout: values.extraEnv[0](GITHUB_TOKEN) is passed in plain text (its name "GITHUB_TOKEN" says it is a secret). ${fix}`,
