@@ -94,12 +94,27 @@ export function revisionRecord(revision: Revision, label: string): RevisionRecor
     return { tag: revision.tag, id: fingerprint({ tag: revision.tag, fields }), fields, label };
 }
 
+// A parsed service config is never changed after validation, so its records are computed once per config object:
+// the plans, every release's values, the move check and the summary all ask for them.
+const recorded = new WeakMap<object, Record<RevisionName, RevisionRecord>>();
+
 /** Both revisions of a service, recorded. The canary's label names the fields it overrides. */
 export function revisionRecords(service: RevisionSource): Record<RevisionName, RevisionRecord> {
+    const known = recorded.get(service);
+    if (known) return known;
     const stable = revisionRecord(stableRevision(service), service.stable);
-    if (service.canary === undefined) return { stable, canary: stable };
-    const label = [service.canary, ...overriddenFields(service)].join("+");
-    return { stable, canary: revisionRecord(canaryRevision(service), label) };
+    let records: Record<RevisionName, RevisionRecord>;
+    if (service.canary === undefined) records = { stable, canary: stable };
+    else {
+        // Only the fields the canary overrides are fingerprinted again; the others are the block's.
+        const canary = canaryRevision(service);
+        const overridden = new Set<string>(overriddenFields(service).map((f) => (f === "chartVersion" ? "chart" : f)));
+        const fields = Object.fromEntries(POD_FIELDS.map((f) => [f, overridden.has(f) ? fingerprint(canary[f]) : stable.fields[f]])) as Record<PodField, string>;
+        const label = [service.canary, ...overriddenFields(service)].join("+");
+        records = { stable, canary: { tag: canary.tag, id: fingerprint({ tag: canary.tag, fields }), fields, label } };
+    }
+    recorded.set(service, records);
+    return records;
 }
 
 /** The pod-shaping fields whose fingerprints differ between two records (the tag counts as `tag`). */
@@ -126,5 +141,5 @@ export function readRevisionRecord(v: any): RevisionRecord | undefined {
 export function revisionsOfConfig(service: object): Record<RevisionName, RevisionRecord> | undefined {
     const s = service as Partial<RevisionSource>;
     if (s.chart === undefined || s.image === undefined || s.env === undefined || s.stable === undefined) return undefined;
-    return revisionRecords({ canaryOverrides: {}, ...s } as RevisionSource);
+    return revisionRecords((s.canaryOverrides === undefined ? { canaryOverrides: {}, ...s } : s) as RevisionSource);
 }
