@@ -113,17 +113,22 @@ export function checkMove(prev: DeployedService | undefined, next: ServiceIntent
                 productionFields[0],
             );
         }
+        const shared = productionFields.filter((f) => !CANARY_RELEASABLE.has(f));
         if (next.stage > 1) {
             return refuse(
                 `${what} changed in the block while the release starts: that would change production's pods too. ` +
-                    `Keep the block as it is and put the change under canary (canary: {tag: ${next.canary ?? next.stable}, ${productionFields[0]}: …}): the canary runs it from its first stage and production takes it at promote`,
+                    (shared.length > 0
+                        ? `${shared.join(" and ")} cannot go through a canary (${SHARED_WORDS}): start the release with the block unchanged, and change ${shared.join(" and ")} at stage 1 with allowSkip`
+                        : `Keep the block as it is and put the change under canary (canary: {tag: ${next.canary ?? next.stable}, ${canaryField(productionFields[0])}: …}${productionFields[0] === "chart" ? CHART_WORDS : ""}): the canary runs it from its first stage and production takes it at promote`),
                 productionFields[0],
             );
         }
         if (!next.allowSkip) {
             return refuse(
                 `${what} changed at stage 1: that updates production's pods directly, without a canary. ` +
-                    `Release it through the stages instead: keep the block as it is and set canary: {tag: ${next.stable}, ${productionFields[0]}: …} with stage: 2 (or set allowSkip for a direct update)`,
+                    (shared.length > 0
+                        ? `${shared.join(" and ")} cannot go through a canary (${SHARED_WORDS}): set allowSkip on the service for this update to change it directly, at a time you choose, or keep it as it is`
+                        : `Release it through the stages instead: keep the block as it is and set canary: {tag: ${next.stable}, ${canaryField(productionFields[0])}: …} with stage: 2${productionFields[0] === "chart" ? CHART_WORDS : ""} (or set allowSkip for a direct update)`),
                 productionFields[0],
             );
         }
@@ -162,6 +167,16 @@ export function checkMove(prev: DeployedService | undefined, next: ServiceIntent
     if (next.allowSkip) return { ok: true, kind: "skip", words: `skip from stage ${from} to ${to} (allowSkip)` };
     return refuse(`stage ${from} -> ${to} skips stage${next.stage - prev.stage > 2 ? "s" : ""} ${range(prev.stage + 1, next.stage - 1)} (move one stage at a time, or set allowSkip)`);
 }
+
+/**
+ * The block's pod-shaping fields a canary can carry (as `canary: {tag, <field>}`); a chart's version goes as
+ * `chartVersion`. `port` and a local chart's path are the service's own: the routing and both tracks share them.
+ */
+const CANARY_RELEASABLE = new Set(["image", "env", "resources", "probes", "values", "chart"]);
+const SHARED_WORDS = "the Service and both tracks share it";
+const CHART_WORDS = " (a new version of the same chart; another repository or chart name cannot go through a canary)";
+/** The `canary:` key a changed block field goes under. */
+const canaryField = (field: string) => (field === "chart" ? "chartVersion" : field);
 
 function range(from: number, to: number): string {
     return from === to ? `${from}` : `${from} to ${to}`;
