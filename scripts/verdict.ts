@@ -2,7 +2,8 @@
 // the canary's error rate, p95 latency and request count beside production's, from Istio's standard metrics
 // in Prometheus, with a verdict against the service's `verdict` thresholds. Exit codes: see EXIT_CODES.
 import { parseArgs } from "util";
-import { parseServices, VerdictConfig, verdictWindowSchema } from "../components/service/config";
+import { parseServices } from "../components/service/config";
+import { VerdictConfig, verdictWindowSchema } from "../components/service/routing-config";
 import { StagePlan, stagePlan } from "../components/service/stages";
 import { Track, TRACKS } from "../components/shared/tracks";
 import {

@@ -5,7 +5,8 @@ import { ChartSource, ReleaseSpec } from "../shared/helm";
 import { Part, TRACKS } from "../shared/tracks";
 import { createHash } from "crypto";
 import { canonical, isSecretValue, SecretValue } from "../shared/field-diff";
-import { MeshConfig, SAFE_RETRY_ON, ServiceConfig, StickyConfig, TestRoute } from "./config";
+import { ServiceConfig } from "./config";
+import { MeshConfig, SAFE_RETRY_ON, StickyConfig, TestRoute } from "./routing-config";
 import { canaryRevision, Revision, revisionRecords, stableRevision } from "./revision";
 import { StagePlan } from "./stages";
 

@@ -3,7 +3,8 @@
 // split by Deployment (destination_workload = <service>-production | <service>-canary), so the tracks stay
 // apart even when both run the same tag (promote, switch back). No I/O here: scripts/verdict.ts does that.
 import { Track } from "../shared/tracks";
-import { ServiceConfig, verdictSchema, VerdictConfig } from "./config";
+import { ServiceConfig } from "./config";
+import { verdictSchema, VerdictConfig } from "./routing-config";
 
 export type Verdict = "healthy" | "failing" | "not enough traffic";
 

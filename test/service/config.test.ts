@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { parseStackConfig } from "../../components/config";
-import { catchAllRegexProblem, parseServices } from "../../components/service/config";
+import { parseServices } from "../../components/service/config";
+import { catchAllRegexProblem } from "../../components/service/routing-config";
 import { nonStringTagProblem } from "../../components/shared/image";
 import { editDistance, nearestName } from "../../components/shared/errors";
 import { problemsOf } from "../helpers/problems";

@@ -3,7 +3,8 @@
 // every strategy by the real chart and validated against Istio's own CRD schemas.
 import * as assert from "assert";
 import * as path from "path";
-import { parseServices, SAFE_RETRY_ON } from "../../components/service/config";
+import { parseServices } from "../../components/service/config";
+import { SAFE_RETRY_ON } from "../../components/service/routing-config";
 import { stagePlans } from "../../components/service/stages";
 import { chartValues } from "../../components/service/values";
 import { helmTemplate } from "../../scripts/helm";
