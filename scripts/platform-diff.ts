@@ -3,7 +3,7 @@
 // the monthly cost before and after, and the risky changes refused unless `stagehand:acknowledge` names them —
 // in the program's own words (components/platform/changes.ts). Offline: loads no Pulumi SDK.
 import { parseStackConfig } from "../components/config";
-import { platformDiff, PlatformRevision } from "../components/platform/changes";
+import { platformDiff, PlatformRevision } from "../components/platform/platform-diff";
 import { projectRoot, readStackRegion, stackConfigFromText, stackRegionFromText } from "./stack-file";
 
 function revision(stack: string, raw: Record<string, unknown>, region: string | undefined): PlatformRevision & { acknowledge: ReturnType<typeof parseStackConfig>["acknowledge"] } {

@@ -7,15 +7,13 @@ import {
     judgePlatform,
     parseAcknowledge,
     PlatformChangeError,
-    platformDiff,
-    platformFieldChanges,
-    PlatformRevision,
     platformState,
     PlatformState,
     PlatformStateError,
     readPlatformState,
     RISKY_PATHS,
 } from "../../components/platform/changes";
+import { platformDiff, platformFieldChanges, PlatformRevision } from "../../components/platform/platform-diff";
 import { parseCluster } from "../../components/platform/config";
 import { readStackConfig } from "../../scripts/stack-file";
 import { problemsOf, refusal } from "../helpers/problems";
@@ -48,13 +46,13 @@ describe("platform changes (components/platform/changes.ts)", () => {
                 raw.settleSeconds = 10;
             });
             assert.deepStrictEqual(platformFieldChanges(before, after), [
-                "cluster.nodePools[general].instanceTypes [m6i.large, m5.large] -> [m6i.large]",
-                "cluster.nodePools[general].maxSize 12 -> 60",
-                "cluster.logging [api, audit, authenticator] -> [api]",
-                "cluster.istio.gateway.replicas 3 -> 4",
-                "observability.prometheus.retention 30d -> 60d",
-                "allowSkip false -> true",
-                "settleSeconds 5 -> 10",
+                "cluster.nodePools[general].instanceTypes: [m6i.large, m5.large] -> [m6i.large]",
+                "cluster.nodePools[general].maxSize: 12 -> 60",
+                "cluster.logging: [api, audit, authenticator] -> [api]",
+                "cluster.istio.gateway.replicas: 3 -> 4",
+                "observability.prometheus.retention: 30d -> 60d",
+                "allowSkip: false -> true",
+                "settleSeconds: 5 -> 10",
             ]);
         });
 
@@ -63,19 +61,19 @@ describe("platform changes (components/platform/changes.ts)", () => {
             const pool = { name: "batch", capacityType: "ON_DEMAND", instanceTypes: ["m6i.large"], minSize: 1, desiredSize: 1, maxSize: 2, diskSize: 30 };
             const added = revision("uat", (raw) => raw.cluster.nodePools.push(pool));
             assert.deepStrictEqual(platformFieldChanges(before, added), [
-                "cluster.nodePools[batch] added",
-                "cluster.nodePools[batch].capacityType (not set) -> ON_DEMAND",
-                "cluster.nodePools[batch].instanceTypes (not set) -> [m6i.large]",
-                "cluster.nodePools[batch].minSize (not set) -> 1",
-                "cluster.nodePools[batch].desiredSize (not set) -> 1",
-                "cluster.nodePools[batch].maxSize (not set) -> 2",
-                "cluster.nodePools[batch].diskSize (not set) -> 30",
+                "cluster.nodePools[batch]: added",
+                "cluster.nodePools[batch].capacityType: (not set) -> ON_DEMAND",
+                "cluster.nodePools[batch].instanceTypes: (not set) -> [m6i.large]",
+                "cluster.nodePools[batch].minSize: (not set) -> 1",
+                "cluster.nodePools[batch].desiredSize: (not set) -> 1",
+                "cluster.nodePools[batch].maxSize: (not set) -> 2",
+                "cluster.nodePools[batch].diskSize: (not set) -> 30",
             ]);
-            assert.deepStrictEqual(platformFieldChanges(added, before), ["cluster.nodePools[batch] removed"]);
+            assert.deepStrictEqual(platformFieldChanges(added, before), ["cluster.nodePools[batch]: removed"]);
         });
 
         it("includes aws:region, and nothing when nothing changed", () => {
-            assert.deepStrictEqual(platformFieldChanges(revision("staging"), revision("staging", () => {}, "eu-west-1")), ["aws:region us-east-1 -> eu-west-1"]);
+            assert.deepStrictEqual(platformFieldChanges(revision("staging"), revision("staging", () => {}, "eu-west-1")), ["aws:region: us-east-1 -> eu-west-1"]);
             assert.deepStrictEqual(platformFieldChanges(revision("staging"), revision("staging")), []);
         });
 
@@ -84,7 +82,7 @@ describe("platform changes (components/platform/changes.ts)", () => {
             const more = platformDiff("prod", "HEAD", before, revision("prod", (raw) => (raw.cluster.nodePools[0].desiredSize = 12)));
             assert.strictEqual(more.headline, "platform: 1 field changed against HEAD");
             assert.deepStrictEqual(more.lines, [
-                "cluster.nodePools[general].desiredSize 6 -> 12",
+                "cluster.nodePools[general].desiredSize: 6 -> 12",
                 "monthly cost $693.39 -> $1137.87 (+$444.48); ceiling with every pool at maxSize $1137.87 -> $1137.87 (estimate: components/cost/cost.ts)",
             ]);
             assert.deepStrictEqual(more.refused, []);

@@ -211,8 +211,8 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
             assert.deepStrictEqual(lines.slice(1), [
                 "no service changes",
                 "platform: 2 fields changed against HEAD",
-                "  cluster.nodePools[general].desiredSize 6 -> 60",
-                "  cluster.nodePools[general].maxSize 12 -> 100",
+                "  cluster.nodePools[general].desiredSize: 6 -> 60",
+                "  cluster.nodePools[general].maxSize: 12 -> 100",
                 "  monthly cost $693.39 -> $4693.71 (+$4000.32); ceiling with every pool at maxSize $1137.87 -> $7656.91 (estimate: components/cost/cost.ts)",
             ]);
         });
@@ -221,7 +221,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
             const risky = prodFile.replace('version: "1.30.3"', 'version: "1.29.6"').replace("aws:region: us-east-1", "aws:region: eu-west-1");
             const refused = diff(risky);
             assert.strictEqual(refused.code, 1);
-            assert.deepStrictEqual(refused.lines.slice(2, 5), ["platform: 2 fields changed against HEAD", "  cluster.istio.version 1.30.3 -> 1.29.6", "  aws:region us-east-1 -> eu-west-1"]);
+            assert.deepStrictEqual(refused.lines.slice(2, 5), ["platform: 2 fields changed against HEAD", "  cluster.istio.version: 1.30.3 -> 1.29.6", "  aws:region: us-east-1 -> eu-west-1"]);
             assert.deepStrictEqual(
                 refused.lines.filter((l) => l.startsWith("REFUSED")).map((l) => /^REFUSED stack prod, field (\S+):/.exec(l)?.[1]),
                 ["aws:region", "cluster.istio.version"],
