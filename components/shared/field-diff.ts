@@ -6,7 +6,7 @@
 /** A leaf that changed, was added or was removed. `path` is the field's path, e.g. `env.LOG_LEVEL`. */
 export interface FieldChange {
     path: string;
-    /** The value in words (`[secret]` for a secret, `(none)` when absent). */
+    /** The value in words (`[secret]` for a secret, `(not set)` when absent). */
     before: string;
     after: string;
 }
@@ -22,7 +22,7 @@ export function isSecretValue(v: unknown): v is SecretValue {
     return typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as any).secure === "string" && Object.keys(v).every((k) => k === "secure" || k === "value");
 }
 
-const NONE = "(none)";
+const NONE = "(not set)";
 
 /** A value in words: strings as they are, secrets as `[secret]`, anything else as compact JSON. */
 export function valueWords(v: unknown): string {
@@ -67,7 +67,7 @@ function elementKey(v: unknown, i: number): string {
 export function fieldChanges(before: unknown, after: unknown, prefix = ""): FieldChange[] {
     if (sameValue(before, after)) return [];
     const join = (key: string) => (prefix === "" || key.startsWith("[") ? `${prefix}${key}` : `${prefix}.${key}`);
-    // A map added or removed reads leaf by leaf: "canary.env.LOG_LEVEL: (none) -> trace", not one line of JSON.
+    // A map added or removed reads leaf by leaf: "canary.env.LOG_LEVEL: (not set) -> trace", not one line of JSON.
     if ((before === undefined && isMap(after)) || (isMap(before) && after === undefined)) {
         return fieldChanges(before ?? {}, after ?? {}, prefix);
     }

@@ -277,17 +277,17 @@ describe("the diff names every change, field by field (components/service/field-
         assert.strictEqual(d.ok, true);
         assert.strictEqual(d.line, "catalog: stage 2 (unchanged), test routes to canary off -> on");
         assert.deepStrictEqual(d.fields, [
-            "allowSkip: (none) -> false (reaches which moves are allowed)",
+            "allowSkip: (not set) -> false (reaches which moves are allowed)",
             "drainSeconds: 30 -> 60 (reaches waits between moves)",
             "mesh.timeout: 15s -> 30s (reaches routing (timeouts, retries, outlier detection))",
-            "sticky.cookie: (none) -> catalog-track (reaches routing (sticky sessions))",
-            "sticky.maxAgeSeconds: (none) -> 604800 (reaches routing (sticky sessions))",
-            "testRoutes[0].exact: (none) -> 1 (reaches routing (test users))",
-            "testRoutes[0].header: (none) -> x-canary (reaches routing (test users))",
-            "verdict.maxErrorRate: (none) -> 0.05 (reaches the metrics verdict's thresholds)",
-            "verdict.maxP95LatencyMs: (none) -> 500 (reaches the metrics verdict's thresholds)",
-            "verdict.minRequests: (none) -> 100 (reaches the metrics verdict's thresholds)",
-            "verdict.window: (none) -> 10m (reaches the metrics verdict's thresholds)",
+            "sticky.cookie: (not set) -> catalog-track (reaches routing (sticky sessions))",
+            "sticky.maxAgeSeconds: (not set) -> 604800 (reaches routing (sticky sessions))",
+            "testRoutes[0].exact: (not set) -> 1 (reaches routing (test users))",
+            "testRoutes[0].header: (not set) -> x-canary (reaches routing (test users))",
+            "verdict.maxErrorRate: (not set) -> 0.05 (reaches the metrics verdict's thresholds)",
+            "verdict.maxP95LatencyMs: (not set) -> 500 (reaches the metrics verdict's thresholds)",
+            "verdict.minRequests: (not set) -> 100 (reaches the metrics verdict's thresholds)",
+            "verdict.window: (not set) -> 10m (reaches the metrics verdict's thresholds)",
         ]);
         const waits = one(base, { ...base, settleSeconds: 20 });
         assert.strictEqual(waits.line, "catalog: stage 2 (unchanged), traffic, tags and replicas unchanged; 1 field changed");
@@ -302,8 +302,8 @@ describe("the diff names every change, field by field (components/service/field-
         assert.deepStrictEqual(d.fields, [
             "steps[1]: 90 -> 25 (reaches the stages (routing))",
             "steps[2]: 100 -> 50 (reaches the stages (routing))",
-            "steps[3]: (none) -> 75 (reaches the stages (routing))",
-            "steps[4]: (none) -> 100 (reaches the stages (routing))",
+            "steps[3]: (not set) -> 75 (reaches the stages (routing))",
+            "steps[4]: (not set) -> 100 (reaches the stages (routing))",
             "strategy: canary -> custom (reaches the stages (routing))",
         ]);
     });
@@ -317,6 +317,6 @@ describe("the diff names every change, field by field (components/service/field-
         const d = one(block(), block({ canary: { tag: "2.4.0", env: { CACHE: "on" } }, stage: 2 }));
         assert.strictEqual(d.ok, true);
         assert.strictEqual(d.line, "catalog: stage 1 -> 2, production 100% -> 90%, canary 0% -> 10%, canary tag 2.3.1 -> 2.4.0+env, canary replicas 0 -> 2");
-        assert.deepStrictEqual(d.fields, ["canary.env.CACHE: (none) -> on (reaches canary pods)", "canary.tag: (none) -> 2.4.0 (reaches canary pods)"]);
+        assert.deepStrictEqual(d.fields, ["canary.env.CACHE: (not set) -> on (reaches canary pods)", "canary.tag: (not set) -> 2.4.0 (reaches canary pods)"]);
     });
 });

@@ -31,7 +31,7 @@ describe("npm run plan: the table and each service's words (scripts/plan.ts)", (
         const lines = formatPlan("uat", config.planned).split("\n");
         assert.match(lines[4], /^checkout +checkout +2\/6 canary 10% +90 \/ 10 +01 x4 +02\+env x2$/);
         assert.ok(lines.includes("checkout: stage 2/6 canary 10%: 90% -> 01 (production x4), 10% -> 02+env (canary x2); strategy canary"), lines.join("\n"));
-        assert.ok(lines.includes("  canary revision 02+env: env.CACHE: (none) -> on"), lines.join("\n"));
+        assert.ok(lines.includes("  canary revision 02+env: env.CACHE: (not set) -> on"), lines.join("\n"));
         assert.ok(lines.includes("  sticky: cookie checkout-track (max age 3600s) marks each user with the version that served them during the weight steps"), lines.join("\n"));
         assert.ok(lines.includes("  sticky: header x-cart-track marks each user with the version that served them during the weight steps"), lines.join("\n"));
     });

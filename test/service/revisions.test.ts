@@ -203,7 +203,7 @@ describe("revisions: what a release carries (components/service/revision.ts)", (
         assert.deepStrictEqual(stableRevision(service).env, { LOG_LEVEL: "info", OLD: "1" });
         assert.deepStrictEqual(
             revisionChanges(service).map((c) => `${c.path}: ${c.before} -> ${c.after}`),
-            ["env.NEW: (none) -> 2", "env.OLD: 1 -> (none)", "probes.liveness: /healthz -> /live"],
+            ["env.NEW: (not set) -> 2", "env.OLD: 1 -> (not set)", "probes.liveness: /healthz -> /live"],
         );
         assert.throws(
             () => parse({ ...base, canary: { tag: "1.1.0", resources: { requests: { cpu: "2" } } }, stage: 2 }),

@@ -112,7 +112,7 @@ describe("secrets in env values (components/shared/secrets.ts)", () => {
             { services: { payments: payments({ DB_PASSWORD: { secure: "v1:abc" } }, { canary: { tag: "1.0.0", env: { DB_PASSWORD: { secure: "v1:xyz" } } }, stage: 2 }) } },
         );
         assert.strictEqual(d.ok, true, d.line);
-        assert.deepStrictEqual(d.fields, ["canary.env.DB_PASSWORD: (none) -> [secret] (reaches canary pods)", "canary.tag: (none) -> 1.0.0 (reaches canary pods)"]);
+        assert.deepStrictEqual(d.fields, ["canary.env.DB_PASSWORD: (not set) -> [secret] (reaches canary pods)", "canary.tag: (not set) -> 1.0.0 (reaches canary pods)"]);
         const [rotated] = diffStack("uat", { services: { payments: payments({ DB_PASSWORD: { secure: "v1:abc" } }) } }, { services: { payments: payments({ DB_PASSWORD: { secure: "v1:xyz" } }) } });
         assert.strictEqual(rotated.ok, false, "a rotated secret reaches production's pods: through a release, or allowSkip");
         assert.deepStrictEqual(rotated.fields, ["env.DB_PASSWORD: [secret] -> [secret] (changed) (reaches production pods, the canary's Deployment (0 pods))"]);
