@@ -10,7 +10,7 @@ import { parseRemove } from "./service/removal";
 import { PlannedService, planProblems, planServices } from "./service/stages";
 import { ConfigError, describeIssues, nearestName } from "./shared/errors";
 import { misplacedSecrets } from "./shared/secrets";
-import { wholeNumber } from "./shared/schema";
+import { ownersSchema, wholeNumber } from "./shared/schema";
 
 /**
  * A config value as Pulumi hands it over (a string: JSON for objects, lists, numbers and booleans) → the
@@ -30,7 +30,7 @@ export function configValue(text: string | undefined): unknown {
  * known one): a misspelt `stagehand:observabilty` must not silently turn observability off. `acknowledge`
  * (platform/changes.ts) and `remove` (service/removal.ts) are parsed by their own modules.
  */
-export const STACK_CONFIG_KEYS = ["services", "cluster", "allowSkip", "settleSeconds", "observability", "acknowledge", "remove"] as const;
+export const STACK_CONFIG_KEYS = ["services", "cluster", "allowSkip", "settleSeconds", "observability", "acknowledge", "remove", "owners"] as const;
 export type StackConfigKey = (typeof STACK_CONFIG_KEYS)[number];
 
 /** One line per `stagehand:*` key of `raw` that stagehand does not know, with the nearest known key. */
@@ -68,6 +68,11 @@ export interface StackConfig {
     settleSeconds: number;
     /** `stagehand:acknowledge`: risky platform changes made on purpose (components/platform/changes.ts). */
     acknowledge: Acknowledgements;
+    /**
+     * `stagehand:owners`: the platform owners, who approve everything of the stack but its service blocks (and the
+     * blocks that name no owners of their own); none when absent.
+     */
+    owners: string[];
 }
 
 const stackAllowSkipSchema = z.boolean({ error: "true or false" }).default(false);
@@ -121,7 +126,9 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>, co
     const remove = parseRemove(stack, raw.remove, raw.services && typeof raw.services === "object" ? Object.keys(raw.services) : []);
     problems.push(...remove.problems);
     const acknowledge = attempt(() => parseAcknowledge(stack, raw.acknowledge));
-    if (problems.length > 0 || !services || !planned || !cluster || !observability || !allowSkip.success || !acknowledge) throw new ConfigError(stack, problems);
+    const owners = raw.owners === undefined ? { success: true as const, data: [] as string[] } : ownersSchema.safeParse(raw.owners, { reportInput: true });
+    if (!owners.success) problems.push(...describeIssues(stack, "stagehand:owners", owners.error.issues));
+    if (problems.length > 0 || !services || !planned || !cluster || !observability || !allowSkip.success || !acknowledge || !owners.success) throw new ConfigError(stack, problems);
     return {
         services,
         planned,
@@ -131,5 +138,6 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>, co
         remove: remove.remove,
         settleSeconds: settle.success ? settle.data : DEFAULT_SETTLE_SECONDS,
         acknowledge,
+        owners: owners.data,
     };
 }

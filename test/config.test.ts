@@ -26,12 +26,12 @@ describe("stack config keys (components/config.ts)", () => {
 
     it("a key far from every known one lists the keys there are", () => {
         assert.deepStrictEqual(unknownKeyProblems("staging", { tracing: true }), [
-            "stack staging, stagehand:tracing: unknown config key (stagehand would ignore it); the keys stagehand reads are stagehand:services, stagehand:cluster, stagehand:allowSkip, stagehand:settleSeconds, stagehand:observability, stagehand:acknowledge, stagehand:remove",
+            "stack staging, stagehand:tracing: unknown config key (stagehand would ignore it); the keys stagehand reads are stagehand:services, stagehand:cluster, stagehand:allowSkip, stagehand:settleSeconds, stagehand:observability, stagehand:acknowledge, stagehand:remove, stagehand:owners",
         ]);
     });
 
     it("knows acknowledge and remove, and validates them with the rest of the stack", () => {
-        assert.deepStrictEqual([...STACK_CONFIG_KEYS], ["services", "cluster", "allowSkip", "settleSeconds", "observability", "acknowledge", "remove"]);
+        assert.deepStrictEqual([...STACK_CONFIG_KEYS], ["services", "cluster", "allowSkip", "settleSeconds", "observability", "acknowledge", "remove", "owners"]);
         assert.deepStrictEqual(unknownKeyProblems("uat", { services: {}, cluster: {}, allowSkip: true, settleSeconds: 5, observability: {}, acknowledge: ["x"], remove: ["y"] }), []);
         assert.deepStrictEqual(problemsOf(() => parseStackConfig("uat", { services: { checkout: service }, cluster: existing, acknowledge: "anything", remove: 42 })), [
             "stack uat, stagehand:remove: expected a list of the service names this update removes, e.g. [cart], found 42",
@@ -67,5 +67,26 @@ describe("availability zones and the stack's region (aws:region)", () => {
         assert.doesNotThrow(() => parseStackConfig("prod", { services: { checkout: service }, cluster: eks(3) }, { region: "eu-west-1" }));
         assert.doesNotThrow(() => parseStackConfig("prod", { services: { checkout: service }, cluster: existing }, { region: "eu-west-1" }));
         assert.doesNotThrow(() => parseStackConfig("prod", { services: { checkout: service }, cluster: eks(["eu-west-1a", "eu-west-1b"]) }));
+    });
+});
+
+describe("owners: who approves a change (stagehand:owners, services.<svc>.owners)", () => {
+    const cluster = { kind: "existing" };
+    const service = { image: "ghcr.io/acme/checkout", stable: "1.0.0", stage: 1, replicas: 2 };
+    it("takes GitHub users and org/teams, for the platform and per service block", () => {
+        const config = parseStackConfig("prod", { cluster, owners: ["acme/platform", "alice"], services: { checkout: { ...service, owners: ["acme/checkout", "bob-1"] } } });
+        assert.deepStrictEqual(config.owners, ["acme/platform", "alice"]);
+        assert.deepStrictEqual(config.services.checkout.owners, ["acme/checkout", "bob-1"]);
+        assert.deepStrictEqual(parseStackConfig("prod", { cluster, services: { checkout: service } }).owners, [], "no platform owners named");
+    });
+    it("refuses what GitHub would not know, saying what to write", () => {
+        assert.deepStrictEqual(problemsOf(() => parseStackConfig("prod", { cluster, owners: ["@alice", "Alice"], services: { checkout: { ...service, owners: [] } } })), [
+            "stack prod, service checkout, field owners: expected at least one owner, e.g. [acme/payments], found []",
+            "stack prod, stagehand:owners, field [0]: expected a GitHub user's login (e.g. alice) or an organization's team as org/team-slug (e.g. acme/payments), without @; write it without the @, found \"@alice\"",
+        ]);
+        assert.deepStrictEqual(problemsOf(() => parseStackConfig("prod", { cluster, owners: ["alice", "ALICE"], services: { checkout: { ...service, owners: "acme/checkout" } } })), [
+            'stack prod, service checkout, field owners: expected a list of GitHub users and org/team slugs, e.g. [alice, acme/payments], found "acme/checkout"',
+            'stack prod, stagehand:owners: expected each owner once (GitHub names are case-insensitive), found ["alice","ALICE"]',
+        ]);
     });
 });

@@ -14,6 +14,8 @@ export interface PlatformRevision {
     allowSkip: boolean;
     settleSeconds: number;
     region?: string;
+    /** `stagehand:owners`, the platform owners (absent in callers that do not judge approvals). */
+    owners?: string[];
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -51,6 +53,7 @@ function platformFields(p: PlatformRevision): Map<string, unknown> {
     out.set("allowSkip", p.allowSkip);
     out.set("settleSeconds", p.settleSeconds);
     if (p.region !== undefined) out.set("aws:region", p.region);
+    if (p.owners !== undefined) out.set("owners", p.owners);
     return out;
 }
 
@@ -116,7 +119,7 @@ export function platformDiff(stack: string, ref: string, before: PlatformRevisio
     const judged = judgePlatform(stack, platformState(before.cluster, before.observability, before.region), platformState(after.cluster, after.observability, after.region), acknowledge);
     const headline =
         changes.length === 0
-            ? `platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds and aws:region as at ${ref}; monthly cost ${usd(cost.total)}); the services are listed above, on their own`
+            ? `platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds, owners and aws:region as at ${ref}; monthly cost ${usd(cost.total)}); the services are listed above, on their own`
             : `platform: ${changes.length} field${changes.length === 1 ? "" : "s"} changed against ${ref}`;
     const lines = changes.length === 0 ? [] : [...changes, costChange(before, after)];
     lines.push(...judged.acknowledged);

@@ -9,7 +9,7 @@ import { SecretValue } from "../shared/field-diff";
 import { imageRepositorySchema, tagSchema } from "../shared/image";
 import { SYSTEM_NAMESPACES } from "../shared/namespaces";
 import { parseQuantity } from "../shared/quantity";
-import { cpuMemory, dnsLabel, quantity, wholeNumber } from "../shared/schema";
+import { cpuMemory, dnsLabel, ownersSchema, quantity, wholeNumber } from "../shared/schema";
 import { meshSchema, shadowSchema, stickySchema, testRouteSchema, verdictSchema } from "./routing-config";
 import { canaryRevision, revisionRecords } from "./revision";
 import { stageCountOf, stepsOf, Strategy, strategyOf, validSteps } from "./stages";
@@ -200,6 +200,9 @@ const serviceFields = {
         sticky: stickySchema.optional(),
         // Forward moves may skip stages (and `stable` may change directly at stage 1). Shown in the preview.
         allowSkip: z.boolean({ error: "true or false" }).optional(),
+        // Who approves a change to this block (`npm run owners`): GitHub users and org/teams. Absent: the platform
+        // owners (`stagehand:owners`) approve it.
+        owners: ownersSchema.optional(),
         verdict: verdictSchema.optional(),
 };
 

@@ -21,6 +21,7 @@ const REACHES: Record<string, string> = {
     settleSeconds: "waits between moves",
     verdict: "the metrics verdict's thresholds",
     allowSkip: "which moves are allowed",
+    owners: "who approves changes to this block",
 };
 
 /** A block as the reviewer reads it: `canary` as the tag, or `{tag, …overrides}` when either side overrides fields. */

@@ -45,3 +45,21 @@ const promDurationMs = (d: string): number => {
 /** A Prometheus duration ("10m", "1h30m") of at least `minMs`, described by `words`. */
 export const promDurationAtLeast = (minMs: number, words: string) =>
     z.string({ error: words }).refine((d) => d !== "" && promDuration.test(d) && promDurationMs(d) >= minMs, { error: words });
+
+// GitHub identities that approve changes: a user's login (`alice`) or an organization's team (`acme/payments`).
+const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+const GITHUB_TEAM = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/[A-Za-z0-9_.-]{1,100}$/;
+const OWNER_WORDS = "a GitHub user's login (e.g. alice) or an organization's team as org/team-slug (e.g. acme/payments), without @";
+/** Who approves a change: a non-empty list of GitHub users and org/team slugs, each once. */
+export const ownersSchema = z
+    .array(
+        z.string({ error: OWNER_WORDS }).superRefine((o, ctx) => {
+            if (o.startsWith("@")) ctx.addIssue({ code: "custom", input: o, message: `${OWNER_WORDS}; write it without the @` });
+            else if (!GITHUB_LOGIN.test(o) && !GITHUB_TEAM.test(o)) ctx.addIssue({ code: "custom", input: o, message: OWNER_WORDS });
+        }),
+        {
+            error: "a list of GitHub users and org/team slugs, e.g. [alice, acme/payments]",
+        },
+    )
+    .min(1, { error: "at least one owner, e.g. [acme/payments]" })
+    .refine((list) => new Set(list.map((o) => o.toLowerCase())).size === list.length, { error: "each owner once (GitHub names are case-insensitive)" });
