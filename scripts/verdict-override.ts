@@ -145,4 +145,5 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     }
 }
 
-if (require.main === module) main(process.argv.slice(2)).then((code) => process.exit(code));
+// exitCode, not exit(): a large --json report piped to another command is written out whole first.
+if (require.main === module) main(process.argv.slice(2)).then((code) => (process.exitCode = code));
