@@ -20,17 +20,23 @@ import { parseObservability, verdictGateHasPrometheus } from "../components/obse
 import { parseServices } from "../components/service/config";
 import { stagePlan } from "../components/service/stages";
 import { EXIT_CODES } from "../components/service/verdict";
+import { OVERRIDE_LABEL } from "../components/governance/owners";
 import { checkStackArgument, parseCommandLine, UsageError } from "./args";
 import { diffStack, ServiceDiff, stackFileAt } from "./diff";
 import { parseStackFile, projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
 import { main as verdictMain } from "./verdict";
 
-/** The label that lets a pull request pass with a failing (or unjudged) verdict, documented in the README. */
-export const OVERRIDE_LABEL = "stagehand/override-verdict";
+/**
+ * The label that lets a pull request pass with a failing (or unjudged) verdict, when it counts: added after the
+ * last push by an owner of the canary who is not the author. The gate never reads labels; the workflow lets the
+ * check pass only when `npm run verdict-override` (scripts/verdict-override.ts) says the label counts.
+ */
+export { OVERRIDE_LABEL };
 
 /**
- * The gate's exit codes: the worst verdict of the canaries it judged. The check fails on 1 and 3 unless the
- * pull request carries OVERRIDE_LABEL; 2 passes with a warning; 4 is the gate's own usage or config error.
+ * The gate's exit codes: the worst verdict of the canaries it judged. The check fails on 1, 3 and 4 unless the
+ * override counts (OVERRIDE_LABEL, judged by `npm run verdict-override`); 2 passes with a warning; 4 is the gate's
+ * own usage or config error.
  */
 export const GATE_EXIT = {
     /** Every canary judged is healthy, or nothing to judge, or the stack has no Prometheus. */
@@ -189,9 +195,9 @@ export function gateExit(exitCodes: number[]): number {
 
 const GATE_WORDS: Record<number, string> = {
     [GATE_EXIT.pass]: "passes",
-    [GATE_EXIT.failing]: `FAILS: a canary is failing; the check fails unless the pull request carries the label ${OVERRIDE_LABEL}`,
+    [GATE_EXIT.failing]: `FAILS: a canary is failing; the check fails unless an owner of the canary (not the author) adds the label ${OVERRIDE_LABEL} after the last push`,
     [GATE_EXIT.notEnoughTraffic]: "passes, with a warning: a canary served too little traffic to be judged; no evidence either way, judge it yourself",
-    [GATE_EXIT.notJudged]: `FAILS: a canary could not be judged; the check fails unless the pull request carries the label ${OVERRIDE_LABEL}`,
+    [GATE_EXIT.notJudged]: `FAILS: a canary could not be judged; the check fails unless an owner of the canary (not the author) adds the label ${OVERRIDE_LABEL} after the last push`,
 };
 
 const moveWords = (t: ServiceToJudge) => `stage ${t.stage}/${t.stageCount} ${t.stageName} -> ${t.to}${t.kind === "skip" ? " (skip)" : ""}`;

@@ -212,7 +212,7 @@ describe("npm run verdict-gate: the canaries a pull request must judge (scripts/
             const r = await run(["uat", "HEAD", "--prometheus", prometheus]);
             assert.strictEqual(r.code, 1, r.stdout);
             assert.match(r.stdout, /^checkout: stage 2\/6 canary 10% -> 3: FAILING$/m);
-            assert.match(r.stdout, /^gate: FAILS: a canary is failing; the check fails unless the pull request carries the label stagehand\/override-verdict$/m);
+            assert.match(r.stdout, /^gate: FAILS: a canary is failing; the check fails unless an owner of the canary \(not the author\) adds the label stagehand\/override-verdict after the last push$/m);
             assert.match(r.stdout, /error rate at most 1\.00%/, "the deployed threshold, not the pull request's 50%");
         });
 
@@ -228,7 +228,7 @@ describe("npm run verdict-gate: the canaries a pull request must judge (scripts/
             assert.strictEqual(down.code, 3, down.stdout);
             assert.match(down.stdout, /^checkout: stage 2\/6 canary 10% -> 3: NOT JUDGED: Prometheus could not be queried$/m);
             assert.match(down.stdout, new RegExp(`could not reach Prometheus at ${closed.replace(/\./g, "\\.")}: connection refused`));
-            assert.match(down.stdout, /^gate: FAILS: a canary could not be judged; the check fails unless the pull request carries the label stagehand\/override-verdict$/m);
+            assert.match(down.stdout, /^gate: FAILS: a canary could not be judged; the check fails unless an owner of the canary \(not the author\) adds the label stagehand\/override-verdict after the last push$/m);
         });
 
         it("several canaries: one failing and one quiet fail the gate; each has its report", async () => {
@@ -242,7 +242,7 @@ describe("npm run verdict-gate: the canaries a pull request must judge (scripts/
             assert.deepStrictEqual(r.stdout.split("\n").slice(1, 4), [
                 "checkout: stage 2/6 canary 10% -> 3: not enough traffic",
                 "payments: stage 3/6 canary 90% -> 4: FAILING",
-                "gate: FAILS: a canary is failing; the check fails unless the pull request carries the label stagehand/override-verdict",
+                "gate: FAILS: a canary is failing; the check fails unless an owner of the canary (not the author) adds the label stagehand/override-verdict after the last push",
             ]);
             assert.match(r.stdout, /^---- checkout /m);
             assert.match(r.stdout, /^---- payments /m);

@@ -1,0 +1,378 @@
+// Who must approve a pull request (README "Who may change what"): pure, no git and no GitHub here. The command
+// (scripts/owners.ts) reads the stack files at the pull request's revisions with git and the reviews with
+// GitHub's API, and hands them to these functions.
+//
+// - A service block that changed (any field, added or removed) needs its owners as of the base revision: the
+//   pull request cannot name its own approvers. A block with no owners of its own, and a new block, need the
+//   stack's platform owners (`stagehand:owners`) as of the base revision.
+// - Anything else in a stack file (stack-level keys, other config keys, top-level keys, comments) needs that
+//   stack's platform owners as of the base revision; a stack file the base revision does not have needs the
+//   platform owners of every stack, as code does.
+// - Code and every file outside the stack files needs the platform owners of every stack of the base revision:
+//   code reaches every stack, so a staging-only platform owner does not approve what prod will run.
+import { isDeepStrictEqual } from "util";
+import { parse } from "yaml";
+import { ownersSchema } from "../shared/schema";
+
+/** The label that lets a pull request pass with a failing (or unjudged) metrics verdict, when it counts. */
+export const OVERRIDE_LABEL = "stagehand/override-verdict";
+
+/** `Pulumi.<stack>.yaml` at the project's root: the stack's name, or undefined for any other path. */
+export function stackOfPath(file: string): string | undefined {
+    return /^Pulumi\.([^/.]+)\.yaml$/.exec(file)?.[1];
+}
+
+/** What a stack file says about owners: the platform owners and each service block's own (undefined: none). */
+export interface StackOwners {
+    platform: string[];
+    services: Record<string, string[] | undefined>;
+}
+
+interface ParsedStack {
+    /** The whole document, anchors and merge keys resolved. */
+    doc: Record<string, unknown>;
+    config: Record<string, unknown>;
+    services: Record<string, unknown>;
+}
+
+const SERVICES_KEY = "stagehand:services";
+const OWNERS_KEY = "stagehand:owners";
+
+function isMap(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A stack file's text as Pulumi reads it, or why it cannot be read so. */
+function parseStack(text: string): ParsedStack | string {
+    let doc: unknown;
+    try {
+        doc = parse(text, { merge: true });
+    } catch (e: any) {
+        return `it is not valid YAML (${String(e.message).split("\n")[0]})`;
+    }
+    if (!isMap(doc)) return "it is not a map";
+    const config = doc.config ?? {};
+    if (!isMap(config)) return "its config: is not a map";
+    const services = config[SERVICES_KEY] ?? {};
+    if (!isMap(services)) return `its ${SERVICES_KEY} is not a map`;
+    return { doc, config, services };
+}
+
+/** A valid owners list, or undefined (absent or invalid: an invalid list names nobody). */
+function ownersList(v: unknown): string[] | undefined {
+    const parsed = ownersSchema.safeParse(v);
+    return parsed.success ? parsed.data : undefined;
+}
+
+/** The owners a stack file's text names; no one when it cannot be read. */
+export function stackOwners(text: string | undefined): StackOwners {
+    const parsed = text === undefined ? "absent" : parseStack(text);
+    if (typeof parsed === "string") return { platform: [], services: {} };
+    const services: StackOwners["services"] = {};
+    for (const [name, block] of Object.entries(parsed.services)) services[name] = isMap(block) ? ownersList(block.owners) : undefined;
+    return { platform: ownersList(parsed.config[OWNERS_KEY]) ?? [], services };
+}
+
+/** What a pull request changes in one stack file: the service blocks, and what else (in words). */
+export interface StackChange {
+    /** Each changed block and its changed fields (empty for a block added or removed). */
+    services: { service: string; change: "added" | "removed" | "changed"; fields: string[] }[];
+    /** Everything else that changed in the file, in words; empty when nothing else did. */
+    platform: string[];
+}
+
+function changedKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+    return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !isDeepStrictEqual(a[k], b[k])).sort();
+}
+
+/**
+ * What changed in a stack file between `before` (the merge base: where the pull request's branch started from
+ * the base branch) and `after` (its head); undefined text is a file that does not exist at that revision.
+ */
+export function stackChange(before: string | undefined, after: string | undefined): StackChange {
+    if (before === after) return { services: [], platform: [] };
+    if (before === undefined) return { services: [], platform: ["the stack file is new"] };
+    if (after === undefined) return { services: [], platform: ["the stack file is deleted"] };
+    const [a, b] = [parseStack(before), parseStack(after)];
+    if (typeof a === "string" || typeof b === "string") {
+        return { services: [], platform: [`the file cannot be read as a stack file ${typeof a === "string" ? `before (${a})` : `in the pull request (${b})`}`] };
+    }
+    const services: StackChange["services"] = [];
+    for (const name of changedKeys(a.services, b.services)) {
+        const [x, y] = [a.services[name], b.services[name]];
+        if (x === undefined) services.push({ service: name, change: "added", fields: [] });
+        else if (y === undefined) services.push({ service: name, change: "removed", fields: [] });
+        else services.push({ service: name, change: "changed", fields: isMap(x) && isMap(y) ? changedKeys(x, y) : [] });
+    }
+    const restConfig = (c: Record<string, unknown>) => Object.fromEntries(Object.entries(c).filter(([k]) => k !== SERVICES_KEY));
+    const restDoc = (d: Record<string, unknown>) => Object.fromEntries(Object.entries(d).filter(([k]) => k !== "config"));
+    const platform = [...changedKeys(restConfig(a.config), restConfig(b.config)).map((k) => `config ${k}`), ...changedKeys(restDoc(a.doc), restDoc(b.doc))];
+    // The text changed but no value did, nor any block: comments, formatting or anchors' names.
+    if (platform.length === 0 && services.length === 0) platform.push("comments or formatting, no value");
+    return { services, platform };
+}
+
+/** One thing the pull request changes and the owners, any one of whom approves it. */
+export interface Requirement {
+    /** What changed, e.g. "Pulumi.prod.yaml: service checkout (changed: stage)". */
+    what: string;
+    /** GitHub users and org/teams; empty: no one is named, and nobody can approve it here. */
+    owners: string[];
+    /** Whose owners these are, e.g. "the owners of service checkout in Pulumi.prod.yaml at base 1a2b3c4". */
+    ownersFrom: string;
+}
+
+export const short = (sha: string) => sha.slice(0, 7);
+
+/** The files of the pull request, the stack files' text at its revisions, and which revision is which. */
+export interface PullRequestFiles {
+    /** Every path the pull request changes (both sides of a rename). */
+    files: string[];
+    /** The base revision (the base branch as the pull request has it): the owners are read here. */
+    baseSha: string;
+    /** Each stack's file at the base revision (stacks absent there are absent here). */
+    baseStacks: Record<string, string>;
+    /** Each changed stack file at the merge base and at the head (undefined: absent at that revision). */
+    changedStacks: Record<string, { before?: string; after?: string }>;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function listFiles(files: string[], max = 5): string {
+    return files.length <= max ? files.join(", ") : `${files.slice(0, max).join(", ")} and ${plural(files.length - max, "more file")}`;
+}
+
+/** The platform owners of every stack of the base revision, one requirement per distinct list. */
+function platformOfAll(what: string, input: PullRequestFiles): Requirement[] {
+    const stacks = Object.keys(input.baseStacks).sort();
+    const lists = new Map<string, { owners: string[]; stacks: string[] }>();
+    for (const s of stacks) {
+        const owners = stackOwners(input.baseStacks[s]).platform;
+        const key = owners.map((o) => o.toLowerCase()).sort().join(",");
+        const entry = lists.get(key) ?? { owners, stacks: [] };
+        entry.stacks.push(s);
+        lists.set(key, entry);
+    }
+    if (lists.size === 0) return [{ what, owners: [], ownersFrom: `the platform owners (no stack file at base ${short(input.baseSha)})` }];
+    return [...lists.values()].map(({ owners, stacks: named }) => ({
+        what,
+        owners,
+        ownersFrom: `the platform owners (stagehand:owners) of ${named.map((s) => `Pulumi.${s}.yaml`).join(", ")} at base ${short(input.baseSha)}`,
+    }));
+}
+
+/** Everything the pull request changes, grouped, with the owners who approve each group. */
+export function requirements(input: PullRequestFiles): Requirement[] {
+    const out: Requirement[] = [];
+    const at = `at base ${short(input.baseSha)}`;
+    for (const stack of Object.keys(input.changedStacks).sort()) {
+        const file = `Pulumi.${stack}.yaml`;
+        const { before, after } = input.changedStacks[stack];
+        const baseText = input.baseStacks[stack];
+        const change = stackChange(before, after);
+        const owners = stackOwners(baseText);
+        const platform: Requirement = { what: "", owners: owners.platform, ownersFrom: `the platform owners (stagehand:owners) of ${file} ${at}` };
+        for (const s of change.services) {
+            const own = baseText === undefined ? undefined : owners.services[s.service];
+            const what = `${file}: service ${s.service} (${s.change === "changed" ? `changed: ${s.fields.join(", ") || "its value"}` : s.change})`;
+            if (baseText === undefined) out.push(...platformOfAll(`${what}, in a stack file the base revision does not have`, input));
+            else if (own) out.push({ what, owners: own, ownersFrom: `the owners of service ${s.service} in ${file} ${at}` });
+            else if (!(s.service in owners.services)) out.push({ ...platform, what: `${what}, a service the base revision does not have` });
+            else out.push({ ...platform, what: `${what}, a block that names no owners of its own` });
+        }
+        if (change.platform.length === 0) continue;
+        const what = `${file}: ${change.platform.join(", ")}`;
+        if (baseText === undefined) out.push(...platformOfAll(what, input));
+        else out.push({ ...platform, what });
+    }
+    const code = input.files.filter((f) => stackOfPath(f) === undefined).sort();
+    if (code.length > 0) out.push(...platformOfAll(`code and files outside the stack files: ${listFiles(code)}`, input));
+    return out;
+}
+
+/** A review as GitHub lists it (the fields used here). */
+export interface Review {
+    login: string | undefined;
+    state: string;
+    commitId: string | null;
+}
+
+/** The states that change a reviewer's standing; COMMENTED (and PENDING) leave an approval as it was, as on GitHub. */
+const STANDING = new Set(["APPROVED", "CHANGES_REQUESTED", "DISMISSED"]);
+
+/** Each reviewer's latest review that sets their standing, in GitHub's (chronological) order; by login. */
+export function latestReviews(reviews: Review[]): Review[] {
+    const latest = new Map<string, Review>();
+    for (const r of reviews) if (r.login && STANDING.has(r.state)) latest.set(r.login.toLowerCase(), r);
+    return [...latest.values()];
+}
+
+/** Whether `login` is `owner` (a user) or an active member of it (an org/team); may ask GitHub. */
+export type OwnerTest = (owner: string, login: string) => Promise<boolean>;
+
+/** Which of `owners` a login is (or is a member of), the first that matches; undefined when none. */
+export async function ownerEntry(owners: string[], login: string, isMember: OwnerTest): Promise<string | undefined> {
+    for (const o of owners) if (!o.includes("/") && o.toLowerCase() === login.toLowerCase()) return o;
+    for (const o of owners) if (o.includes("/") && (await isMember(o, login))) return o;
+    return undefined;
+}
+
+export interface Judged extends Requirement {
+    /** The owners' approvals that count: login and the owner entry it approves as. */
+    approvedBy: { login: string; as: string }[];
+    /** Reviews that do not count for it, and why. */
+    notCounted: string[];
+}
+
+/** Why a reviewer's standing is not an approval that counts, or undefined when it counts. */
+function whyNot(r: Review, author: string, headSha: string): string | undefined {
+    if (r.state === "CHANGES_REQUESTED") return `${r.login}'s latest review requests changes`;
+    if (r.state === "DISMISSED") return `${r.login}'s approval was dismissed`;
+    if (r.login!.toLowerCase() === author.toLowerCase()) return `${r.login} approved, but is the pull request's author`;
+    if (r.commitId !== headSha) return `${r.login} approved an older commit (${r.commitId ? short(r.commitId) : "one no longer there"}), not the head ${short(headSha)}: approve again`;
+    return undefined;
+}
+
+/** Each requirement with the approvals that count for it and the reviews that do not. */
+export async function judgeApprovals(reqs: Requirement[], pr: { author: string; headSha: string; reviews: Review[] }, isMember: OwnerTest): Promise<Judged[]> {
+    const standing = latestReviews(pr.reviews);
+    const out: Judged[] = [];
+    for (const req of reqs) {
+        const approvedBy: Judged["approvedBy"] = [];
+        const notCounted: string[] = [];
+        for (const r of standing) {
+            const as = await ownerEntry(req.owners, r.login!, isMember);
+            const why = whyNot(r, pr.author, pr.headSha);
+            if (as && !why) approvedBy.push({ login: r.login!, as });
+            else if (as && why) notCounted.push(why);
+            else if (r.state === "APPROVED") notCounted.push(`${r.login} approved, but is not one of these owners`);
+        }
+        out.push({ ...req, approvedBy, notCounted });
+    }
+    return out;
+}
+
+/** One line per requirement: approved by whom, or who still has to approve. */
+export function formatJudged(judged: Judged[], headSha: string): string[] {
+    return judged.map((j) => {
+        const note = j.notCounted.length ? `; not counted: ${j.notCounted.join("; ")}` : "";
+        if (j.approvedBy.length > 0) return `approved  ${j.what}: by ${j.approvedBy.map((a) => (a.as === a.login ? a.login : `${a.login} (${a.as})`)).join(", ")}`;
+        if (j.owners.length === 0) {
+            return `MISSING   ${j.what}: no one can approve it: ${j.ownersFrom} name nobody; the platform owners add stagehand:owners in a pull request of its own (or an admin merges)${note}`;
+        }
+        return `MISSING   ${j.what}: needs an approval of the head commit ${short(headSha)} from one of ${j.owners.join(", ")} (${j.ownersFrom}), not the author${note}`;
+    });
+}
+
+/** The services whose verdict an override lets pass, with the owners who may override it. */
+export interface OverriddenService {
+    stack: string;
+    service: string;
+    owners: string[];
+    ownersFrom: string;
+}
+
+/** A service's owners at the base revision: its block's own, else the stack's platform owners. */
+export function serviceOwners(stack: string, service: string, baseText: string | undefined, baseSha: string): OverriddenService {
+    const owners = stackOwners(baseText);
+    const own = owners.services[service];
+    const file = `Pulumi.${stack}.yaml`;
+    if (own) return { stack, service, owners: own, ownersFrom: `the owners of service ${service} in ${file} at base ${short(baseSha)}` };
+    return { stack, service, owners: owners.platform, ownersFrom: `the platform owners of ${file} at base ${short(baseSha)} (the block names none of its own)` };
+}
+
+/** A timeline event (the fields used here), as GitHub's issue timeline API lists them. */
+export interface TimelineEvent {
+    event: string;
+    created_at?: string;
+    actor?: { login: string } | null;
+    label?: { name: string };
+    sha?: string;
+    committer?: { date: string };
+}
+
+/**
+ * When the pull request's branch was last pushed to, as far as its timeline tells: the latest of a force push
+ * (`head_ref_force_pushed`, stamped by GitHub when it happened) and each commit's committer date (`committed`,
+ * written by whoever made the commit: a push carries no date of its own on the timeline). Undefined: no push at all
+ * on the timeline (the pull request was opened on its commits).
+ */
+export function lastPush(events: TimelineEvent[]): { at: number; how: string } | undefined {
+    let last: { at: number; how: string } | undefined;
+    for (const e of events) {
+        let at: number | undefined;
+        let how = "";
+        if (e.event === "head_ref_force_pushed" && e.created_at) {
+            at = Date.parse(e.created_at);
+            how = `a force push${e.actor ? ` by ${e.actor.login}` : ""} at ${e.created_at}`;
+        } else if (e.event === "committed" && e.committer?.date) {
+            at = Date.parse(e.committer.date);
+            how = `commit ${short(e.sha ?? "")} (committed at ${e.committer.date})`;
+        }
+        if (at !== undefined && !Number.isNaN(at) && (!last || at >= last.at)) last = { at, how };
+    }
+    return last;
+}
+
+export interface OverrideDecision {
+    counts: boolean;
+    /** The label's own conditions hold: on the pull request, added after the last push, not by the author. */
+    labelHolds: boolean;
+    /** The label's current application: who added it, when; undefined when the pull request does not carry it. */
+    label?: { by: string; at: string };
+    lastPush?: { at: string; how: string };
+    /** Per service: whether the labeller owns it, and who may add the label. */
+    services: (OverriddenService & { owned: boolean; as?: string })[];
+    /** Why it counts or not, in words, one line each. */
+    reasons: string[];
+}
+
+const whoMay = (s: OverriddenService) =>
+    s.owners.length ? `${s.stack}/${s.service}: one of ${s.owners.join(", ")} (${s.ownersFrom})` : `${s.stack}/${s.service}: no one (${s.ownersFrom} name nobody)`;
+
+/**
+ * Whether the override label counts: it must be on the pull request, added after its last push, by someone who
+ * is not the author and owns every overridden service (README "Who may change what").
+ */
+export async function judgeOverride(
+    pr: { author: string; labels: string[]; events: TimelineEvent[] },
+    services: OverriddenService[],
+    isMember: OwnerTest,
+): Promise<OverrideDecision> {
+    const who = `who may add it (after the last push, not the author): ${services.map(whoMay).join("; ") || "anyone who owns the overridden services"}`;
+    const push = lastPush(pr.events);
+    const lastPushOut = push && { at: new Date(push.at).toISOString(), how: push.how };
+    const carries = pr.labels.some((l) => l.toLowerCase() === OVERRIDE_LABEL);
+    const labelled = [...pr.events].reverse().find((e) => e.event === "labeled" && e.label?.name.toLowerCase() === OVERRIDE_LABEL);
+    const plain = services.map((s) => ({ ...s, owned: false }));
+    if (!carries || !labelled || !labelled.created_at) {
+        const why = carries ? `the pull request carries ${OVERRIDE_LABEL} but its timeline does not say who added it` : `the pull request does not carry the label ${OVERRIDE_LABEL}`;
+        return { counts: false, labelHolds: false, lastPush: lastPushOut, services: plain, reasons: [why, who] };
+    }
+    const by = labelled.actor?.login ?? "(a deleted user)";
+    const label = { by, at: labelled.created_at };
+    const reasons: string[] = [];
+    if (push && Date.parse(labelled.created_at) <= push.at) {
+        reasons.push(`${by} added ${OVERRIDE_LABEL} at ${labelled.created_at}, before the last push (${push.how}): remove it and add it again to vouch for the head commit`);
+    }
+    if (by.toLowerCase() === pr.author.toLowerCase()) reasons.push(`${by} added it and is the pull request's author: an author does not override the verdict of their own pull request`);
+    const labelHolds = reasons.length === 0;
+    if (labelHolds && services.length === 0) return { counts: true, labelHolds, label, lastPush: lastPushOut, services: [], reasons: ["no canary needs an override"] };
+    const judged: OverrideDecision["services"] = [];
+    for (const s of services) {
+        const as = labelled.actor ? await ownerEntry(s.owners, by, isMember) : undefined;
+        judged.push(as ? { ...s, owned: true, as } : { ...s, owned: false });
+        if (!as) reasons.push(`${by} is not an owner of ${s.stack}/${s.service} (${s.owners.join(", ") || "no one"}: ${s.ownersFrom})`);
+    }
+    if (reasons.length === 0) {
+        return {
+            counts: true,
+            labelHolds,
+            label,
+            lastPush: lastPushOut,
+            services: judged,
+            reasons: [`${by} added ${OVERRIDE_LABEL} at ${labelled.created_at}, after the last push${push ? ` (${push.how})` : ""}, and owns ${judged.map((s) => `${s.stack}/${s.service} (as ${s.as})`).join(", ")}`],
+        };
+    }
+    return { counts: false, labelHolds, label, lastPush: lastPushOut, services: judged, reasons: [...reasons, who] };
+}
