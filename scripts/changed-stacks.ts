@@ -92,8 +92,8 @@ export interface ChangedStacksOptions {
 }
 
 export function main(argv: string[], env: NodeJS.ProcessEnv = process.env, options: ChangedStacksOptions = {}): number {
-    const out = options.out ?? ((s: string) => void process.stdout.write(s));
-    const err = options.err ?? ((s: string) => void process.stderr.write(s));
+    const out = options.out ?? ((s: string) => console.log(s.replace(/\n$/, "")));
+    const err = options.err ?? ((s: string) => console.error(s.replace(/\n$/, "")));
     let positionals: string[];
     let values: { root?: string; "since-deployed"?: boolean };
     try {
