@@ -127,7 +127,7 @@ export = async () => {
     // from a workstation. Resolved once every release and the mesh are, so a failed update does not record it: the
     // next deploy judges each stack's changes against it (`npm run changed-stacks -- --since-deployed`).
     const commit = deployedCommit(process.env.STAGEHAND_COMMIT);
-    const settled = [istio.version, ...Object.values(releases).map((r) => r.summary)];
+    const settled: pulumi.Output<unknown>[] = [istio.version, ...Object.values(releases).map((r) => r.summary)];
 
     return {
         /**

@@ -445,7 +445,7 @@ describe("GitHub workflows (.github/workflows)", () => {
                 const wf = load(file);
                 for (const [name, job] of Object.entries<any>(wf.jobs)) {
                     assert.ok(!String(job["runs-on"]).includes("PROD_RUNNER"), `${file}: job ${name} names the deploy runner's variable in runs-on`);
-                    for (const vars of [VARS, {}, { PROD_RUNNER: "prod-deploy" }, { PROD_PREVIEW_RUNNER: "prod-preview" }])
+                    for (const vars of [VARS, {}, { PROD_RUNNER: "prod-deploy" }, { PROD_PREVIEW_RUNNER: "prod-preview" }] as Record<string, string>[])
                         for (const stack of ["staging", "uat", "prod"])
                             for (const fork of [false, true]) assert.notStrictEqual(runsOn(job, { stack, fork, vars }), "prod-deploy", `${file}: job ${name}`);
                 }
