@@ -25,6 +25,7 @@ import { markSecrets, secureLeaves, undecryptedSecrets } from "./components/shar
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
 import { judgeUpdate } from "./components/service/removal";
 import { serviceNamespace } from "./components/service/service-namespace";
+import { deployedCommit } from "./components/shared/deployed-commit";
 
 // An async program: Pulumi awaits it and exports what it returns. Async because the move of each service is
 // judged against the stack's previous outputs before anything is registered.
@@ -39,7 +40,9 @@ export = async () => {
 
     // Validation throws before any resource is registered: nothing is half-applied.
     // Pulumi hands over secrets decrypted; the stack file says which values they are (components/shared/secrets.ts).
-    const stackFile = path.join(__dirname, `Pulumi.${stack}.yaml`);
+    // The stack file is next to the program, unless STAGEHAND_ROOT names the checkout it comes from (the offline
+    // `plan --root` of CI's gates, which run the base branch's code over a pull request's stack files).
+    const stackFile = path.join(process.env.STAGEHAND_ROOT || __dirname, `Pulumi.${stack}.yaml`);
     const secretKeys = Object.keys(raw).filter((k) => isConfigSecret(`stagehand:${k}`));
     const marked = markSecrets(stack, raw, fs.existsSync(stackFile) ? secureLeaves(fs.readFileSync(stackFile, "utf8")) : [], secretKeys);
     // Zones named in the cluster config must be in the stack's region (aws:region), when it has one.
@@ -120,6 +123,12 @@ export = async () => {
         );
     }
 
+    // The commit this update deploys, as the deploy job sets it (STAGEHAND_COMMIT=$GITHUB_SHA); absent offline and
+    // from a workstation. Resolved once every release and the mesh are, so a failed update does not record it: the
+    // next deploy judges each stack's changes against it (`npm run changed-stacks -- --since-deployed`).
+    const commit = deployedCommit(process.env.STAGEHAND_COMMIT);
+    const settled: pulumi.Output<unknown>[] = [istio.version, ...Object.values(releases).map((r) => r.summary)];
+
     return {
         /**
          * Per service, what the preview shows a reviewer — the stage in words, the move, what may come next —
@@ -143,5 +152,7 @@ export = async () => {
         /** EKS only: the cluster's name and its kubeconfig (secret; authenticates with `aws eks get-token`). */
         clusterName: cluster?.clusterName,
         kubeconfig: cluster?.kubeconfig,
+        /** The commit last deployed by CI (README "Pull-request workflow", deploys): missing when not deployed by CI. */
+        deployedCommit: commit === undefined ? undefined : pulumi.all(settled).apply(() => commit),
     };
 };

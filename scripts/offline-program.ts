@@ -39,6 +39,11 @@ export const MOCK_ORGANIZATION = "organization";
 const PROJECT = "stagehand";
 const programPath = path.resolve(__dirname, "../index.ts");
 
+/** Where index.ts reads Pulumi.<stack>.yaml from, when set (default: its own directory). */
+export const STACK_ROOT_ENV = "STAGEHAND_ROOT";
+/** The commit a deploy applies (the deploy job sets it to $GITHUB_SHA); index.ts exports it as `deployedCommit`. */
+export const COMMIT_ENV = "STAGEHAND_COMMIT";
+
 const settings = require("@pulumi/pulumi/runtime/settings");
 
 /** Mock state for a resource: its inputs echoed back, plus a few outputs that real providers compute. */
@@ -211,7 +216,30 @@ export function withOfflineSecrets<T>(value: T): T {
  * (`serviceStages`, as the program reads them back; `{}` for a first deployment). Rejects with the program's own
  * error (a config error, a refused move) when it stops.
  */
-export async function runProgramOffline(stack: string, config: Record<string, unknown>, previousOutputs: Record<string, unknown> = {}): Promise<OfflineRun> {
+export async function runProgramOffline(
+    stack: string,
+    config: Record<string, unknown>,
+    previousOutputs: Record<string, unknown> = {},
+    options: { stackRoot?: string; commit?: string } = {},
+): Promise<OfflineRun> {
+    // index.ts reads Pulumi.<stack>.yaml (which values are secrets) from STAGEHAND_ROOT when set, else from its own
+    // directory: `plan --root` points it at the checkout whose stack file is judged. Offline there is no deploy, so
+    // no deployed commit either, unless a test gives one (as the deploy job sets STAGEHAND_COMMIT).
+    const saved = { root: process.env[STACK_ROOT_ENV], commit: process.env[COMMIT_ENV] };
+    if (options.stackRoot !== undefined) process.env[STACK_ROOT_ENV] = options.stackRoot;
+    if (options.commit !== undefined) process.env[COMMIT_ENV] = options.commit;
+    else delete process.env[COMMIT_ENV];
+    try {
+        return await runOffline(stack, config, previousOutputs);
+    } finally {
+        for (const [name, value] of [[STACK_ROOT_ENV, saved.root], [COMMIT_ENV, saved.commit]] as const) {
+            if (value === undefined) delete process.env[name];
+            else process.env[name] = value;
+        }
+    }
+}
+
+async function runOffline(stack: string, config: Record<string, unknown>, previousOutputs: Record<string, unknown>): Promise<OfflineRun> {
     const { resources, value } = await runMocked(
         stack,
         withOfflineSecrets(config),

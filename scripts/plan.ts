@@ -82,7 +82,7 @@ export function renderManifests(planned: PlannedService, istio?: IstioConfig): s
     return out.join("");
 }
 
-const USAGE = "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies]";
+const USAGE = "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies] [--root DIR]";
 
 /**
  * What `npm run plan` was asked: one stack, and either the table, the manifests or the diff against a ref; with
@@ -96,6 +96,12 @@ export interface PlanArgs {
     diff?: string;
     /** Present (true) when `--policies` is given. */
     policies?: true;
+    /**
+     * `--root DIR`: the checkout whose stack files (and git history, for `--diff`) are read, when not this code's own
+     * directory. The code, its charts and its policy configs stay this one's: CI runs the base branch's code over a
+     * pull request's stack files, so a pull request cannot loosen the gate that judges it.
+     */
+    root?: string;
     help: boolean;
 }
 
@@ -103,7 +109,7 @@ export interface PlanArgs {
 export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): PlanArgs {
     const diff = argv.includes("--diff");
     const { values, positionals, help } = parseCommandLine(argv, {
-        options: { manifests: { type: "boolean" }, service: { type: "string" }, diff: { type: "boolean" }, policies: { type: "boolean" } },
+        options: { manifests: { type: "boolean" }, service: { type: "string" }, diff: { type: "boolean" }, policies: { type: "boolean" }, root: { type: "string" } },
         // `--diff` takes an optional revision: a second argument, only with --diff.
         positionals: diff ? { min: 1, max: 2, names: "a stack and optionally a git revision after --diff" } : { min: 1, max: 1, names: "one stack" },
         usage: USAGE,
@@ -115,6 +121,7 @@ export function parsePlanArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     if (values.policies && values.service !== undefined) throw new UsageError("--policies judges the whole stack: it does not go with --service", USAGE);
     const args: PlanArgs = { stack: positionals[0], manifests: values.manifests === true, service: values.service, diff: diff ? (positionals[1] ?? "HEAD") : undefined, help };
     if (values.policies) args.policies = true;
+    if (values.root !== undefined) args.root = path.resolve(values.root);
     return args;
 }
 
@@ -151,7 +158,7 @@ async function mainWithPolicies(args: PlanArgs, root: string): Promise<number> {
         console.log("");
         // Loaded only here: the Pulumi SDK, the program and the pack stay out of plain `npm run plan`.
         const { checkPolicies } = require("./policies") as { checkPolicies: typeof CheckPolicies };
-        return Math.max(code, await checkPolicies(stack, current, { base }));
+        return Math.max(code, await checkPolicies(stack, current, { base, stackRoot: root }));
     } catch (e: any) {
         printError(e);
         return 1;
@@ -174,6 +181,7 @@ export function main(argv: string[], root = projectRoot, env: NodeJS.ProcessEnv 
         console.log(USAGE);
         return 0;
     }
+    if (args.root !== undefined) root = args.root;
     if (args.policies) return mainWithPolicies(args, root);
     const { stack, service: only } = args;
     try {

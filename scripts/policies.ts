@@ -100,8 +100,10 @@ export interface PolicyCheckOptions {
     /** With `--diff <ref>`: the revision the moves are judged against, and its config (undefined: no stack file there). */
     base?: { ref: string; config: Record<string, unknown> | undefined };
     log?: (line: string) => void;
-    /** Where the pack's config files are (policies/). */
+    /** Where the pack's config files are (policies/): this code's, never the stack files' checkout. */
     packDir?: string;
+    /** Where the stack's file is, when not this code's directory (`plan --root`): the program reads its secrets' places there. */
+    stackRoot?: string;
 }
 
 /**
@@ -122,7 +124,7 @@ export async function checkPolicies(stack: string, config: Record<string, unknow
 
     let registered: RegisteredResource[];
     try {
-        registered = (await runProgramOffline(stack, config, deployedOutputs(stack, base?.config))).resources;
+        registered = (await runProgramOffline(stack, config, deployedOutputs(stack, base?.config), { stackRoot: opts.stackRoot })).resources;
     } catch (e: any) {
         if (e instanceof StackProblemsError || e?.__pulumiRunError === true) {
             log(`policies: not run: the program stops before registering anything:\n${e.message}`);

@@ -22,13 +22,47 @@ export function byPromotionOrder(a: string, b: string): number {
     return rank(a) - rank(b) || a.localeCompare(b);
 }
 
-/** The stacks that have a Pulumi.<stack>.yaml in the project. */
+/**
+ * What a stack may be called: lower-case letters, digits and hyphens, starting and ending with a letter or a digit,
+ * at most 63 characters (a DNS label). CI puts stack names in runner labels, artifact names, concurrency groups and
+ * shell commands: a name outside this set is refused, never quoted around or skipped.
+ */
+export const STACK_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Why `name` cannot be a stack's name, or undefined when it can. */
+export function stackNameProblem(name: string): string | undefined {
+    if (STACK_NAME.test(name)) return undefined;
+    return `${JSON.stringify(name)} is not a stack name: a stack is named with lower-case letters, digits and hyphens (a-z, 0-9, -), starting and ending with a letter or a digit, at most 63 characters`;
+}
+
+/** A stack file whose name does not name a stack the way CI can use it (see STACK_NAME). */
+export class StackNameError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "StackNameError";
+    }
+}
+
+/** The stack a file name is the stack file of (`Pulumi.<stack>.yaml`), or undefined; the name is not checked. */
+export function stackOfFileName(file: string): string | undefined {
+    return /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1];
+}
+
+/** Throws a StackNameError naming every stack file (in `files`) whose stack name is refused, with what to rename it to. */
+export function checkStackFileNames(files: string[]): void {
+    const bad = files.flatMap((f) => {
+        const stack = stackOfFileName(path.basename(f));
+        const problem = stack === undefined ? undefined : stackNameProblem(stack);
+        return problem === undefined ? [] : [`${f}: ${problem}`];
+    });
+    if (bad.length > 0) throw new StackNameError(`refusing stack files with names CI cannot use:\n${bad.map((b) => `  - ${b}`).join("\n")}\nrename each to Pulumi.<stack>.yaml with a stack name such as staging, uat, prod or eu-prod-2`);
+}
+
+/** The stacks that have a Pulumi.<stack>.yaml in the project; throws a StackNameError for a file whose name is refused. */
 export function knownStacks(root = projectRoot): string[] {
-    return fs
-        .readdirSync(root)
-        .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
-        .filter((s): s is string => !!s)
-        .sort();
+    const files = fs.readdirSync(root).filter((f) => stackOfFileName(f) !== undefined);
+    checkStackFileNames(files);
+    return files.map((f) => stackOfFileName(f)!).sort();
 }
 
 /** A stack file as the offline commands read it: its `stagehand:*` keys (without the prefix) and its `aws:region`. */

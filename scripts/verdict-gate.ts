@@ -214,8 +214,9 @@ export function formatGate(list: GateList, judged: JudgedCanary[]): string {
     return lines.join("\n");
 }
 
-const USAGE = `usage: npm run verdict-gate -- <stack> [GIT-REF] [--list] [--prometheus URL] [--timeout SECONDS]
+const USAGE = `usage: npm run verdict-gate -- <stack> [GIT-REF] [--list] [--prometheus URL] [--timeout SECONDS] [--root DIR]
   GIT-REF       the base revision, what is deployed (default HEAD)
+  --root        the checkout whose stack file and git history are read (default: this code's own directory)
   --list        print the canaries to judge as JSON, offline, and judge none
   --prometheus  Prometheus base URL (default: $PROMETHEUS_URL, else http://127.0.0.1:9090)
   --timeout     seconds to wait for each Prometheus query (default: npm run verdict's)
@@ -232,7 +233,6 @@ export interface GateOptions {
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, options: GateOptions = {}): Promise<number> {
     const out = options.out ?? ((s: string) => void process.stdout.write(s));
     const err = options.err ?? ((s: string) => void process.stderr.write(s));
-    const root = options.root ?? projectRoot;
     let args: ReturnType<typeof parseGateArgs>;
     try {
         args = parseGateArgs(argv, env);
@@ -240,6 +240,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         err(`verdict-gate: ${e.message}\n`);
         return GATE_EXIT.usage;
     }
+    const root = args.root ?? options.root ?? projectRoot;
     if (args.help) {
         out(`${USAGE}\n`);
         return 0;
@@ -296,12 +297,14 @@ export interface GateArgs {
     list: boolean;
     prometheus?: string;
     timeout?: string;
+    /** `--root DIR`: where the stack file and the git history are (CI: the pull request's checkout, this code the base's). */
+    root?: string;
     help: boolean;
 }
 
 export function parseGateArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): GateArgs {
     const { values, positionals, help } = parseCommandLine(argv, {
-        options: { list: { type: "boolean" }, prometheus: { type: "string" }, timeout: { type: "string" } },
+        options: { list: { type: "boolean" }, prometheus: { type: "string" }, timeout: { type: "string" }, root: { type: "string" } },
         positionals: { min: 1, max: 2, names: "a stack and optionally the base git revision" },
         usage: USAGE,
     }, env);
@@ -309,7 +312,9 @@ export function parseGateArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     if (values.list && (values.prometheus !== undefined || values.timeout !== undefined)) {
         throw new UsageError("--list judges nothing: it does not go with --prometheus or --timeout", USAGE);
     }
-    return { stack: positionals[0], base: positionals[1] ?? "HEAD", list: values.list === true, prometheus: values.prometheus, timeout: values.timeout, help };
+    const args: GateArgs = { stack: positionals[0], base: positionals[1] ?? "HEAD", list: values.list === true, prometheus: values.prometheus, timeout: values.timeout, help };
+    if (values.root !== undefined) args.root = path.resolve(values.root);
+    return args;
 }
 
 if (require.main === module) {

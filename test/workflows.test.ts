@@ -5,7 +5,7 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { Document, parse, parseDocument } from "yaml";
 import { parseCluster } from "../components/platform/config";
-import { changedStacks } from "../scripts/changed-stacks";
+import { changedStacks, main as changedStacksMain, stacksToDeploy } from "../scripts/changed-stacks";
 import { main as gateMain } from "../scripts/verdict-gate";
 import { knownStacks, projectRoot, readStackConfig } from "../scripts/stack-file";
 
@@ -15,6 +15,12 @@ const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "
 function load(file: string): any {
     return parse(fs.readFileSync(path.join(workflowsDir, file), "utf8"));
 }
+
+/** The uses of a pinned action: `owner/name@<40 hex> # v<version>` in the file's text. */
+const PINNED = /^\s*(?:- )?uses: ([\w.-]+\/[\w./-]+)@([0-9a-f]{40}) # (v\d+(?:\.\d+){0,2})\s*$/;
+
+/** Whether a step uses the action `name` (whatever its pin). */
+const usesAction = (s: any, name: string): boolean => typeof s.uses === "string" && s.uses.startsWith(`${name}@`);
 
 function steps(workflow: any): any[] {
     return Object.values(workflow.jobs).flatMap((job: any) => job.steps ?? []);
@@ -189,6 +195,8 @@ interface PullRequest {
     labels?: string[];
     /** The outcome (and outputs) of a step, by id, name or command; any other step succeeds, a bare `exit 1` fails. */
     outcomes?: Record<string, { outcome: "success" | "failure"; outputs?: Record<string, string> }>;
+    /** The results of the jobs this one needs (default: success). */
+    needs?: Record<string, string>;
 }
 
 function pullRequestContext(pr: PullRequest): Record<string, any> {
@@ -209,7 +217,10 @@ function pullRequestContext(pr: PullRequest): Record<string, any> {
         secrets: {},
         steps: {},
         env: {},
-        needs: { stacks: { outputs: { stacks: JSON.stringify([pr.stack]) } } },
+        needs: {
+            stacks: { result: pr.needs?.stacks ?? "success", outputs: { stacks: JSON.stringify([pr.stack]) } },
+            ...Object.fromEntries(Object.entries(pr.needs ?? {}).filter(([k]) => k !== "stacks").map(([k, result]) => [k, { result, outputs: {} }])),
+        },
     };
 }
 
@@ -246,7 +257,7 @@ function configureAws(job: any): any[] {
 
 /** The policy pack and policy config paths a step runs with (pulumi/actions inputs or the CLI's flags), `<stack>` for the stack. */
 function policyRefs(step: any): { pack: string; config: string } | undefined {
-    if (step.uses === "pulumi/actions@v7" && step.with?.policyPacks) return { pack: step.with.policyPacks, config: step.with.policyPackConfigs.replace("${{ matrix.stack }}", "<stack>") };
+    if (usesAction(step, "pulumi/actions") && step.with?.policyPacks) return { pack: step.with.policyPacks, config: step.with.policyPackConfigs.replace("${{ matrix.stack }}", "<stack>") };
     const m = typeof step.run === "string" ? /--policy-pack (\S+) --policy-pack-config "?([^"\s]+)"?/.exec(step.run) : null;
     return m ? { pack: m[1], config: m[2].replace("$STACK", "<stack>").replace("${{ matrix.stack }}", "<stack>") } : undefined;
 }
@@ -254,7 +265,7 @@ function policyRefs(step: any): { pack: string; config: string } | undefined {
 /** Runs the PR comment job's github-script as actions/github-script does, against fake GitHub APIs. */
 async function runCommentScript(opts: { sameRepo: boolean; dir: string; comments?: any[] }) {
     const wf = load("pull-request.yml");
-    const step = wf.jobs.comment.steps.find((s: any) => typeof s.uses === "string" && s.uses.startsWith("actions/github-script@"));
+    const step = wf.jobs.comment.steps.find((s: any) => usesAction(s, "actions/github-script"));
     const calls: { create: any[]; update: any[]; list: number } = { create: [], update: [], list: 0 };
     let summary = "";
     const notices: string[] = [];
@@ -301,18 +312,32 @@ async function runCommentScript(opts: { sameRepo: boolean; dir: string; comments
     return { calls, summary, notices };
 }
 
-/** An artifact directory as the preview job uploads it. */
+/** The job that uploads each output file (its artifact `<job>-<stack>`); `result.json` stands for the three results. */
+const JOB_OF: Record<string, string> = {
+    "plan-diff.txt": "gates",
+    "policies.txt": "gates",
+    "result.json": "gates",
+    "preview.txt": "preview",
+    "verdict-gate.json": "verdict",
+    "verdict.txt": "verdict",
+};
+
+/** The artifact directories the gates, preview and verdict jobs upload for one stack. */
 function artifact(root: string, stack: string, files: Record<string, string>) {
-    const dir = path.join(root, `preview-${stack}`);
-    fs.mkdirSync(dir, { recursive: true });
-    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+    for (const [name, text] of Object.entries(files)) {
+        const job = JOB_OF[name];
+        assert.ok(job, name);
+        const dir = path.join(root, `${job}-${stack}`);
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, name === "result.json" ? "result-gates.json" : name), text);
+    }
 }
 
 describe("GitHub workflows (.github/workflows)", () => {
     const files = fs.readdirSync(workflowsDir).filter((f) => f.endsWith(".yml"));
 
     it("parse, and every job has steps or a reusable workflow", () => {
-        assert.deepStrictEqual(files.sort(), ["deploy.yml", "pull-request.yml"]);
+        assert.deepStrictEqual(files.sort(), ["deploy.yml", "owners.yml", "pull-request.yml"]);
         for (const f of files) {
             const wf = load(f);
             assert.ok(wf.on && wf.jobs, f);
@@ -328,14 +353,16 @@ describe("GitHub workflows (.github/workflows)", () => {
         }
     });
 
-    it("run on pull requests touching a stack file: tests, the plan diff, the offline policies and pulumi preview with the policy pack", () => {
+    it("run on every pull request: tests, then per changed stack the plan diff and the offline policies (base code), pulumi preview with the policy pack", () => {
         const wf = load("pull-request.yml");
-        assert.ok(wf.on.pull_request.paths.includes("Pulumi.*.yaml"));
+        assert.strictEqual(wf.on.pull_request.paths, undefined, "no paths filter: the required checks must report on every pull request");
         assert.ok(steps(wf).some((s) => s.run === "npm test"));
-        assert.ok(steps(wf).some((s) => typeof s.run === "string" && /npm run --silent plan -- \$\{\{ matrix.stack \}\} --diff origin\/\$\{\{ github.base_ref \}\} > plan-diff.txt/.test(s.run)));
+        const gates = wf.jobs.gates;
+        const plan = gates.steps.find((s: any) => s.id === "plan");
+        assert.match(plan.run, /npm run --silent plan -- "\$STACK" --diff "origin\/\$BASE_REF" --root "\$PR_DIR" > "\$OUT\/plan-diff.txt" 2>&1\n/);
         // The pack offline over what the program registers, its moves judged against the base revision.
-        const policies = wf.jobs.preview.steps.find((s: any) => s.id === "policies");
-        assert.match(policies.run, /npm run --silent plan -- \$\{\{ matrix.stack \}\} --diff origin\/\$\{\{ github.base_ref \}\} --policies > policies.txt 2>&1\n/);
+        const policies = gates.steps.find((s: any) => s.id === "policies");
+        assert.match(policies.run, /npm run --silent plan -- "\$STACK" --diff "origin\/\$BASE_REF" --policies --root "\$PR_DIR" > "\$OUT\/policies.txt" 2>&1\n/);
         assert.match(policies.run, /^set \+e\n[\s\S]*echo "exit=\$\?" >> "\$GITHUB_OUTPUT"/, "its exit status is recorded, not fatal before the upload");
         const job = wf.jobs.preview;
         assert.strictEqual(job.env.STACK, "${{ matrix.stack }}");
@@ -343,7 +370,7 @@ describe("GitHub workflows (.github/workflows)", () => {
         assert.match(preview.run, /pulumi preview --stack "\$STACK" --diff --non-interactive/);
         assert.deepStrictEqual(policyRefs(preview), { pack: "policies", config: "policies/config.<stack>.json" });
         // The Pulumi CLI is installed before the preview (pulumi/actions without a command installs it only).
-        const install = job.steps.findIndex((s: any) => s.uses === "pulumi/actions@v7");
+        const install = job.steps.findIndex((s: any) => usesAction(s, "pulumi/actions"));
         assert.ok(install >= 0 && install < job.steps.indexOf(preview));
         assert.strictEqual(job.steps[install].with?.command, undefined);
     });
@@ -354,12 +381,12 @@ describe("GitHub workflows (.github/workflows)", () => {
         const up = wf.jobs.up;
         assert.strictEqual(up.environment, "${{ matrix.stack }}");
         assert.strictEqual(up.strategy["max-parallel"], 1);
-        const action = up.steps.find((s: any) => s.uses === "pulumi/actions@v7");
+        const action = up.steps.find((s: any) => usesAction(s, "pulumi/actions") && s.with?.command);
         assert.strictEqual(action.with.command, "up");
     });
 
     it("reference the policy pack and a policy config that exists for every stack", () => {
-        for (const f of files) {
+        for (const f of ["deploy.yml", "pull-request.yml"]) {
             const refs = steps(load(f)).map(policyRefs).filter((r) => r !== undefined);
             assert.ok(refs.length > 0, `${f} runs pulumi with the policy pack`);
             for (const { pack, config } of refs) {
@@ -372,32 +399,164 @@ describe("GitHub workflows (.github/workflows)", () => {
         }
     });
 
-    it("talk to prod, whose Kubernetes API is private to its VPC, from the runner in PROD_RUNNER, and stop at once without it", () => {
-        const privateOnly = knownStacks().filter((stack) => {
-            const cluster = parseCluster(stack, readStackConfig(stack).cluster);
-            return cluster.kind === "eks" && !cluster.apiEndpoint.public;
+    describe("runners: prod's private API is reached from its VPC, pull requests never from the deploy runner", () => {
+        const VARS = { PROD_RUNNER: "prod-deploy", PROD_PREVIEW_RUNNER: "prod-preview" };
+        const runsOn = (job: any, pr: PullRequest) => String(valueOf(job["runs-on"], pullRequestContext(pr)));
+
+        it("prod's Kubernetes API is private to its VPC: only prod needs a runner there", () => {
+            const privateOnly = knownStacks().filter((stack) => {
+                const cluster = parseCluster(stack, readStackConfig(stack).cluster);
+                return cluster.kind === "eks" && !cluster.apiEndpoint.public;
+            });
+            assert.deepStrictEqual(privateOnly, ["prod"], "the stacks whose API endpoint is private only (each needs a runner in its VPC)");
         });
-        assert.deepStrictEqual(privateOnly, ["prod"], "the stacks whose API endpoint is private only (each needs a runner in its VPC)");
-        for (const [file, jobName] of [["deploy.yml", "up"], ["pull-request.yml", "preview"]]) {
-            const wf = load(file);
-            const job = wf.jobs[jobName];
-            const on = (pr: PullRequest) => String(valueOf(job["runs-on"], pullRequestContext(pr)));
-            assert.strictEqual(on({ stack: "prod", vars: { PROD_RUNNER: "prod-vpc" } }), "prod-vpc", `${file}: job ${jobName}`);
-            assert.strictEqual(on({ stack: "prod" }), "ubuntu-latest", `${file}: job ${jobName}`);
-            for (const stack of ["staging", "uat"]) assert.strictEqual(on({ stack, vars: { PROD_RUNNER: "prod-vpc" } }), "ubuntu-latest", `${file}: job ${jobName}, ${stack}`);
-            const guard = job.steps.findIndex((s: any) => typeof s.if === "string" && s.if.includes("!vars.PROD_RUNNER"));
-            const pulumi = job.steps.findIndex((s: any) => (s.uses === "pulumi/actions@v7" && s.with?.command) || s.id === "preview");
-            assert.ok(guard >= 0 && guard < pulumi, `${file}: job ${jobName} stops before pulumi when PROD_RUNNER is unset`);
-            assert.match(job.steps[guard].run, /::error::.*PROD_RUNNER[\s\S]*exit 1/);
-            // Jobs that do not talk to a cluster stay on GitHub's runners.
-            for (const [other, j] of Object.entries<any>(wf.jobs)) if (other !== jobName) assert.strictEqual(j["runs-on"], "ubuntu-latest", `${file}: job ${other}`);
-        }
-        const preview = load("pull-request.yml").jobs.preview;
-        const prod = simulate(preview, { stack: "prod", outcomes: { plan: { outcome: "success", outputs: { exit: "0" } } } });
-        assert.ok(prod.failed && prod.ran.includes("Refuse to preview prod outside its VPC") && !prod.ran.includes("preview"), "prod without PROD_RUNNER: the job stops, no preview");
-        assert.ok(prod.ran.includes("Upload the outputs for the comment"), "prod without PROD_RUNNER: the plan diff still goes to the comment");
-        const inVpc = simulate(preview, { stack: "prod", vars: { PROD_RUNNER: "prod-vpc" }, outcomes: { plan: { outcome: "success", outputs: { exit: "0" } } } });
-        assert.ok(!inVpc.failed && inVpc.ran.includes("preview") && inVpc.runsOn === "prod-vpc");
+
+        it("every job's runner: deploy's up on the deploy runner for prod; the PR's preview and verdict on the preview runner for prod; everything else on GitHub's", () => {
+            const expected: Record<string, Record<string, (pr: PullRequest) => string>> = {
+                "deploy.yml": { stacks: () => "ubuntu-latest", up: (pr) => (pr.stack === "prod" ? "prod-deploy" : "ubuntu-latest") },
+                "pull-request.yml": {
+                    test: () => "ubuntu-latest",
+                    stacks: () => "ubuntu-latest",
+                    gates: () => "ubuntu-latest",
+                    preview: (pr) => (pr.stack === "prod" && !pr.fork ? "prod-preview" : "ubuntu-latest"),
+                    verdict: (pr) => (pr.stack === "prod" && !pr.fork ? "prod-preview" : "ubuntu-latest"),
+                    comment: () => "ubuntu-latest",
+                    "plan-gate": () => "ubuntu-latest",
+                    "verdict-gate": () => "ubuntu-latest",
+                },
+                "owners.yml": { owners: () => "ubuntu-latest" },
+            };
+            for (const [file, jobs] of Object.entries(expected)) {
+                const wf = load(file);
+                assert.deepStrictEqual(Object.keys(wf.jobs).sort(), Object.keys(jobs).sort(), file);
+                for (const [name, want] of Object.entries(jobs)) {
+                    for (const stack of ["staging", "uat", "prod"]) {
+                        for (const fork of [false, true]) {
+                            const pr = { stack, fork, vars: VARS };
+                            assert.strictEqual(runsOn(wf.jobs[name], pr), want(pr), `${file}: job ${name}, ${stack}${fork ? ", fork" : ""}`);
+                        }
+                    }
+                }
+            }
+        });
+
+        it("no pull-request job can reach the deploy runner, whatever the variables, the stack or the fork", () => {
+            for (const file of ["pull-request.yml", "owners.yml"]) {
+                const wf = load(file);
+                for (const [name, job] of Object.entries<any>(wf.jobs)) {
+                    assert.ok(!String(job["runs-on"]).includes("PROD_RUNNER"), `${file}: job ${name} names the deploy runner's variable in runs-on`);
+                    for (const vars of [VARS, {}, { PROD_RUNNER: "prod-deploy" }, { PROD_PREVIEW_RUNNER: "prod-preview" }] as Record<string, string>[])
+                        for (const stack of ["staging", "uat", "prod"])
+                            for (const fork of [false, true]) assert.notStrictEqual(runsOn(job, { stack, fork, vars }), "prod-deploy", `${file}: job ${name}`);
+                }
+            }
+            // deploy.yml alone names the deploy runner in a runs-on.
+            assert.match(load("deploy.yml").jobs.up["runs-on"], /vars\.PROD_RUNNER/);
+        });
+
+        it("prod's preview and verdict stop at once without a preview runner, or when it is the deploy runner; deploy's up without the deploy runner", () => {
+            const pr = load("pull-request.yml");
+            for (const name of ["preview", "verdict"]) {
+                const job = pr.jobs[name];
+                const firstCheckout = job.steps.findIndex((s: any) => usesAction(s, "actions/checkout"));
+                const stops = (vars: Record<string, string>, stack = "prod", fork = false) => simulate(job, { stack, fork, vars, outcomes: { gate: { outcome: "success", outputs: { judge: "", prometheus: "false" } } } });
+                const none = stops({});
+                assert.ok(none.failed && none.ran.some((r) => r.startsWith("Refuse to")), `${name}: ${none.ran.join(", ")}`);
+                const same = stops({ PROD_RUNNER: "prod-vpc", PROD_PREVIEW_RUNNER: "prod-vpc" });
+                assert.ok(same.failed && same.ran.includes("Refuse the deploy runner"), `${name}: ${same.ran.join(", ")}`);
+                for (const guard of ["Refuse the deploy runner", job.steps.find((s: any) => s.name?.startsWith("Refuse to")).name]) {
+                    const i = job.steps.findIndex((s: any) => s.name === guard);
+                    assert.ok(i >= 0 && i < firstCheckout, `${name}: ${guard} before anything is checked out`);
+                    assert.match(job.steps[i].run, /::error::[\s\S]*exit 1/);
+                }
+                const ok = stops(VARS);
+                assert.ok(!ok.failed && ok.runsOn === "prod-preview", `${name}: ${ok.ran.join(", ")}`);
+                assert.ok(!stops({}, "uat").failed, `${name}: uat needs no preview runner`);
+            }
+            const up = load("deploy.yml").jobs.up;
+            const guard = up.steps.findIndex((s: any) => typeof s.if === "string" && s.if.includes("!vars.PROD_RUNNER"));
+            const pulumi = up.steps.findIndex((s: any) => usesAction(s, "pulumi/actions") && s.with?.command);
+            assert.ok(guard >= 0 && guard < pulumi, "deploy.yml stops before pulumi when PROD_RUNNER is unset");
+            assert.match(up.steps[guard].run, /::error::.*PROD_RUNNER[\s\S]*exit 1/);
+        });
+    });
+
+    describe("supply chain and shell safety", () => {
+        const all = (["deploy.yml", "owners.yml", "pull-request.yml"] as const).map((f) => [f, load(f), fs.readFileSync(path.join(workflowsDir, f), "utf8")] as const);
+
+        it("every action is pinned by a full commit SHA with its version in a comment, the same pin everywhere", () => {
+            const pins = new Map<string, string>();
+            for (const [f, wf, text] of all) {
+                for (const s of steps(wf).filter((s) => typeof s.uses === "string")) {
+                    assert.match(s.uses, /^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/, `${f}: ${s.uses} is not pinned by a full commit SHA`);
+                }
+                const lines = text.split("\n").filter((l) => /^\s*(- )?uses: /.test(l));
+                assert.ok(lines.length > 0, f);
+                for (const line of lines) {
+                    const m = PINNED.exec(line);
+                    assert.ok(m, `${f}: ${line.trim()} (expected uses: owner/name@<40-hex SHA> # vX.Y.Z)`);
+                    const [, action, sha, version] = m;
+                    const pin = `${sha} ${version}`;
+                    assert.strictEqual(pins.get(action) ?? pin, pin, `${f}: ${action} pinned differently elsewhere`);
+                    pins.set(action, pin);
+                }
+            }
+            assert.deepStrictEqual([...pins.keys()].sort(), [
+                "actions/checkout",
+                "actions/download-artifact",
+                "actions/github-script",
+                "actions/setup-node",
+                "actions/upload-artifact",
+                "aws-actions/configure-aws-credentials",
+                "pulumi/actions",
+            ]);
+        });
+
+        it("Dependabot keeps the pinned actions and the npm dependencies current", () => {
+            const config = parse(fs.readFileSync(path.join(projectRoot, ".github", "dependabot.yml"), "utf8"));
+            assert.strictEqual(config.version, 2);
+            const ecosystems = config.updates.map((u: any) => `${u.ecosystem ?? u["package-ecosystem"]} ${u.directory}`);
+            for (const want of ["github-actions /", "npm /"]) assert.ok(ecosystems.includes(want), want);
+            for (const u of config.updates) assert.ok(u.schedule?.interval, u["package-ecosystem"]);
+        });
+
+        it("no `${{ }}` inside a run: script; values reach the shell through env", () => {
+            for (const [f, wf] of all) {
+                for (const s of steps(wf).filter((s) => typeof s.run === "string")) assert.ok(!s.run.includes("${{"), `${f}: ${s.name ?? s.id ?? s.run.split("\n")[0]} has \${{ in its run:`);
+            }
+            // The values the scripts read: each from env, set from its expression.
+            const pr = load("pull-request.yml");
+            for (const job of ["gates", "verdict"]) {
+                assert.strictEqual(pr.jobs[job].env.STACK, "${{ matrix.stack }}", job);
+                assert.strictEqual(pr.jobs[job].env.BASE_REF, "${{ github.base_ref }}", job);
+                assert.strictEqual(pr.jobs[job].env.PR_DIR, "${{ github.workspace }}/pr", job);
+            }
+            assert.strictEqual(pr.jobs.stacks.env.BASE_REF, "${{ github.base_ref }}");
+            const verdict = pr.jobs.verdict.steps.find((s: any) => s.name === "Fail on a failing verdict");
+            assert.strictEqual(verdict.env.VERDICT_EXIT, "${{ steps.verdict.outputs.exit }}");
+            assert.match(verdict.run, /exit \$VERDICT_EXIT/);
+            const override = pr.jobs.verdict.steps.find((s: any) => s.id === "override");
+            assert.strictEqual(override.env.JUDGE, "${{ steps.gate.outputs.judge }}");
+            assert.strictEqual(override.env.PR_NUMBER, "${{ github.event.pull_request.number }}");
+            const up = load("deploy.yml").jobs.up.steps.find((s: any) => usesAction(s, "pulumi/actions") && s.with?.command);
+            assert.strictEqual(up.env.STAGEHAND_COMMIT, "${{ github.sha }}");
+        });
+
+        it("a shell script reading a hostile value through env runs it as data, not as code", () => {
+            const step = load("pull-request.yml").jobs.stacks.steps.find((s: any) => s.id === "changed");
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-env-"));
+            try {
+                // npm stands in for the real command: it prints its arguments, one a line.
+                fs.writeFileSync(path.join(dir, "npm"), '#!/bin/sh\nprintf "%s\\n" "$@" > "$ARGS"\necho \'["uat"]\'\n', { mode: 0o755 });
+                const hostile = 'main"; touch pwned; echo "';
+                execFileSync("bash", ["-e", "-c", step.run], { cwd: dir, stdio: "pipe", env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, ARGS: path.join(dir, "args"), BASE_REF: hostile, PR_DIR: "/x", GITHUB_OUTPUT: path.join(dir, "out") } });
+                assert.ok(!fs.existsSync(path.join(dir, "pwned")));
+                assert.ok(fs.readFileSync(path.join(dir, "args"), "utf8").split("\n").includes(`origin/${hostile}`));
+                assert.strictEqual(fs.readFileSync(path.join(dir, "out"), "utf8"), 'stacks=["uat"]\n');
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
     });
 
     it("the stacks are the project's stacks", () => {
@@ -410,21 +569,24 @@ describe("GitHub workflows (.github/workflows)", () => {
 
         it("no workflow uses long-lived AWS keys: every role is assumed through OIDC", () => {
             for (const f of files) {
-                for (const s of steps(load(f)).filter((s) => typeof s.uses === "string" && s.uses.startsWith("aws-actions/configure-aws-credentials@"))) {
+                for (const s of steps(load(f)).filter((s) => usesAction(s, "aws-actions/configure-aws-credentials"))) {
                     assert.ok(s.with["role-to-assume"], `${f}: ${s.name}`);
                     for (const key of ["aws-access-key-id", "aws-secret-access-key", "aws-session-token"]) assert.strictEqual(s.with[key], undefined, `${f}: ${key}`);
                 }
             }
         });
 
-        it("the pull-request workflow assumes the preview role only, never the deploy role or the deploy token, and enters no environment", () => {
+        it("the pull-request workflows assume the preview role only, never the deploy role or the deploy token, and enter no environment", () => {
             const assumed = Object.entries<any>(pr.jobs).flatMap(([name, job]) => configureAws(job).map((s) => [name, s.with["role-to-assume"]]));
-            assert.deepStrictEqual(assumed, [["preview", "${{ vars.AWS_PREVIEW_ROLE_ARN }}"]]);
-            // Parsed, so comments do not count: what the jobs can reference.
-            const text = JSON.stringify(pr);
-            for (const name of ["AWS_DEPLOY_ROLE_ARN", "AWS_ROLE_ARN", "secrets.PULUMI_ACCESS_TOKEN"]) assert.ok(!text.includes(name), `pull-request.yml references ${name}`);
-            // A job in an environment would get that environment's secrets and the OIDC subject the deploy role trusts.
-            for (const [name, job] of Object.entries<any>(pr.jobs)) assert.strictEqual(job.environment, undefined, `pull-request.yml: job ${name} runs in an environment`);
+            assert.deepStrictEqual(assumed, [["preview", "${{ vars.AWS_PREVIEW_ROLE_ARN }}"], ["verdict", "${{ vars.AWS_PREVIEW_ROLE_ARN }}"]]);
+            for (const wf of [pr, load("owners.yml")]) {
+                // Parsed, so comments do not count: what the jobs can reference.
+                const text = JSON.stringify(wf);
+                for (const name of ["AWS_DEPLOY_ROLE_ARN", "AWS_ROLE_ARN", "secrets.PULUMI_ACCESS_TOKEN", "PULUMI_STATE_READ_TOKEN"]) assert.ok(!text.includes(name), `${wf.name} references ${name}`);
+                // A job in an environment would get that environment's secrets and the OIDC subject the deploy role trusts.
+                for (const [name, job] of Object.entries<any>(wf.jobs)) assert.strictEqual(job.environment, undefined, `${wf.name}: job ${name} runs in an environment`);
+            }
+            assert.deepStrictEqual(configureAws({ steps: steps(load("owners.yml")) }), [], "the owners check needs no cloud credentials");
             const preview = pr.jobs.preview.steps.find((s: any) => s.id === "preview");
             assert.strictEqual(preview.env.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_PREVIEW_ACCESS_TOKEN }}");
             const role = pr.jobs.preview.steps.findIndex((s: any) => configureAws({ steps: [s] }).length > 0);
@@ -439,11 +601,15 @@ describe("GitHub workflows (.github/workflows)", () => {
                 for (const s of configureAws(job)) assert.strictEqual(s.with["role-to-assume"], "${{ vars.AWS_DEPLOY_ROLE_ARN }}", `deploy.yml: job ${name}`);
             }
             const text = JSON.stringify(deploy);
-            for (const name of ["AWS_PREVIEW_ROLE_ARN", "PULUMI_PREVIEW_ACCESS_TOKEN", "secrets.AWS_ROLE_ARN"]) assert.ok(!text.includes(name), `deploy.yml references ${name}`);
+            for (const name of ["AWS_PREVIEW_ROLE_ARN", "PULUMI_PREVIEW_ACCESS_TOKEN", "secrets.AWS_ROLE_ARN", "OWNERS_TOKEN", "PROD_PREVIEW_RUNNER"]) assert.ok(!text.includes(name), `deploy.yml references ${name}`);
+            // The job that lists the stacks reads their outputs only, with the read token, outside any environment.
+            const changed = deploy.jobs.stacks.steps.find((s: any) => s.id === "changed");
+            assert.strictEqual(changed.env.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_STATE_READ_TOKEN }}");
+            assert.strictEqual(deploy.jobs.stacks.environment, undefined);
         });
 
         it("only the jobs that assume a role can request an OIDC token", () => {
-            for (const [f, wf] of [["pull-request.yml", pr], ["deploy.yml", deploy]] as const) {
+            for (const [f, wf] of [["pull-request.yml", pr], ["deploy.yml", deploy], ["owners.yml", load("owners.yml")]] as const) {
                 assert.notStrictEqual(wf.permissions?.["id-token"], "write", `${f}: id-token: write for every job`);
                 for (const [name, job] of Object.entries<any>(wf.jobs)) {
                     const wantsToken = configureAws(job).length > 0;
@@ -456,22 +622,23 @@ describe("GitHub workflows (.github/workflows)", () => {
             assert.deepStrictEqual(pr.permissions, {}, "pull-request.yml grants nothing by default");
             for (const [name, job] of Object.entries<any>(pr.jobs)) {
                 const writes = Object.entries<any>(job.permissions ?? {}).filter(([scope, level]) => level === "write" && scope !== "id-token").map(([scope]) => scope);
-                const runsCode = job.steps.some((s: any) => typeof s.uses === "string" && s.uses.startsWith("actions/checkout@"));
+                const runsCode = job.steps.some((s: any) => usesAction(s, "actions/checkout"));
                 if (runsCode) {
                     assert.deepStrictEqual(writes, [], `pull-request.yml: job ${name} runs the PR's code with write access`);
-                    for (const s of job.steps.filter((s: any) => typeof s.uses === "string" && s.uses.startsWith("actions/checkout@")))
+                    for (const s of job.steps.filter((s: any) => usesAction(s, "actions/checkout")))
                         assert.strictEqual(s.with?.["persist-credentials"], false, `pull-request.yml: job ${name} leaves the token in .git/config`);
                 }
             }
             const comment = pr.jobs.comment;
             assert.deepStrictEqual(comment.permissions, { "pull-requests": "write" });
-            assert.ok(!comment.steps.some((s: any) => s.run !== undefined || s.uses.startsWith("actions/checkout@") || s.uses.startsWith("actions/setup-node@")), "the comment job runs no code from the PR");
+            assert.ok(!comment.steps.some((s: any) => s.run !== undefined || usesAction(s, "actions/checkout") || usesAction(s, "actions/setup-node")), "the comment job runs no code from the PR");
         });
     });
 
-    describe("the preview's output is on the PR in every case, then the job fails", () => {
+    describe("the outputs are on the PR in every case, then the job fails", () => {
         const pr = load("pull-request.yml");
         const preview = pr.jobs.preview;
+        const gates = pr.jobs.gates;
         const planOk = { plan: { outcome: "success" as const, outputs: { exit: "0" } } };
         const planRefused = { plan: { outcome: "success" as const, outputs: { exit: "1" } } };
         const upload = "Upload the outputs for the comment";
@@ -483,92 +650,95 @@ describe("GitHub workflows (.github/workflows)", () => {
             const i = preview.steps.indexOf(step);
             const up = preview.steps.findIndex((s: any) => s.name === upload);
             assert.ok(up > i, "the outputs are uploaded after the preview");
-            assert.deepStrictEqual(
-                preview.steps[up].with.path.trim().split("\n").map((l: string) => l.trim()),
-                ["plan-diff.txt", "policies.txt", "preview.txt", "verdict-gate.json", "verdict.txt", "result.json"],
-            );
+            const paths = (job: any) => job.steps.find((s: any) => s.name === upload).with.path.trim().split("\n").map((l: string) => l.trim());
+            assert.deepStrictEqual(paths(preview), ["preview.txt", "result-preview.json"]);
+            assert.deepStrictEqual(paths(gates), ["out/plan-diff.txt", "out/policies.txt", "out/result-gates.json"]);
+            assert.deepStrictEqual(paths(pr.jobs.verdict), ["out/verdict-gate.json", "out/verdict.txt", "out/result-verdict.json"]);
             assert.strictEqual(preview.steps[up].with.name, "preview-${{ matrix.stack }}");
         });
 
         it("a failed preview (a refused move in the program, a policy violation): uploaded for the comment, then the job fails", () => {
-            const run = simulate(preview, { stack: "staging", outcomes: { ...planOk, preview: { outcome: "failure" } } });
+            const run = simulate(preview, { stack: "staging", outcomes: { preview: { outcome: "failure" } } });
             assert.ok(run.ran.includes("preview") && run.ran.includes(upload) && run.ran.includes("Fail on a failed preview"), run.ran.join(", "));
             assert.ok(run.ran.indexOf(upload) < run.ran.indexOf("Fail on a failed preview"));
             assert.strictEqual(run.failed, true);
         });
 
         it("a passing preview: uploaded, the job passes", () => {
-            const run = simulate(preview, { stack: "uat", outcomes: { ...planOk, preview: { outcome: "success" } } });
+            const run = simulate(preview, { stack: "uat", outcomes: { preview: { outcome: "success" } } });
             assert.ok(run.ran.includes("preview") && run.ran.includes(upload));
-            assert.ok(!run.ran.includes("Fail on a failed preview") && !run.ran.includes("Refuse an illegal move"));
+            assert.ok(!run.ran.includes("Fail on a failed preview"));
             assert.strictEqual(run.failed, false);
         });
 
         const policiesFail = "Fail on a mandatory policy violation";
         const policiesFound = (exit: string) => ({ policies: { outcome: "success" as const, outputs: { exit } } });
 
-        it("a mandatory violation of the offline policies: the preview still runs, everything is uploaded, then the job fails", () => {
-            const run = simulate(preview, { stack: "prod", vars: { PROD_RUNNER: "prod-vpc" }, outcomes: { ...planOk, ...policiesFound("1"), preview: { outcome: "failure" } } });
-            assert.ok(run.ran.includes("policies") && run.ran.includes("preview"), run.ran.join(", "));
-            assert.ok(run.ran.includes(upload) && run.ran.includes(policiesFail), run.ran.join(", "));
+        it("a mandatory violation of the offline policies: everything is uploaded, then the gates job fails", () => {
+            const run = simulate(gates, { stack: "prod", outcomes: { ...planOk, ...policiesFound("1") } });
+            assert.ok(run.ran.includes("policies") && run.ran.includes(upload) && run.ran.includes(policiesFail), run.ran.join(", "));
             assert.ok(run.ran.indexOf(upload) < run.ran.indexOf(policiesFail), "uploaded first, then the job fails");
             assert.strictEqual(run.failed, true);
-            // The policy step itself never fails the job: its exit status is an output, read after the upload.
-            const passingPreview = simulate(preview, { stack: "uat", outcomes: { ...planOk, ...policiesFound("1"), preview: { outcome: "success" } } });
-            assert.ok(passingPreview.failed && passingPreview.ran.includes(policiesFail) && !passingPreview.ran.includes("Fail on a failed preview"));
         });
 
         it("advisory violations only (exit 0): uploaded, the job passes", () => {
-            const run = simulate(preview, { stack: "staging", outcomes: { ...planOk, ...policiesFound("0"), preview: { outcome: "success" } } });
+            const run = simulate(gates, { stack: "staging", outcomes: { ...planOk, ...policiesFound("0") } });
             assert.ok(run.ran.includes("policies") && run.ran.includes(upload) && !run.ran.includes(policiesFail));
             assert.strictEqual(run.failed, false);
         });
 
-        it("a move the plan diff refuses: no preview, the plan diff uploaded, the job fails", () => {
-            const run = simulate(preview, { stack: "staging", outcomes: planRefused });
-            assert.ok(!run.ran.includes("preview") && !run.ran.includes("Assume the read-only preview role"));
+        it("a move the plan diff refuses: the plan diff uploaded, the gates job fails, and no verdict is asked for", () => {
+            const run = simulate(gates, { stack: "staging", outcomes: planRefused });
             assert.ok(run.ran.includes(upload) && run.ran.includes("Refuse an illegal move"));
             assert.strictEqual(run.failed, true);
+            assert.deepStrictEqual([pr.jobs.verdict.needs].flat(), ["stacks", "gates"], "the verdict waits for the gates, and is skipped when they fail");
         });
 
-        it("a step before the preview fails (no credentials, npm ci): what there is is uploaded, and the job fails", () => {
-            const noRole = simulate(preview, { stack: "staging", outcomes: { ...planOk, "Assume the read-only preview role": { outcome: "failure" } } });
-            assert.ok(!noRole.ran.includes("preview") && noRole.ran.includes(upload) && noRole.failed);
-            const noDeps = simulate(preview, { stack: "staging", outcomes: { "npm ci": { outcome: "failure" } } });
+        it("a step before the gates fails (npm ci): what there is is uploaded, and the job fails, refusing nothing it did not judge", () => {
+            const noDeps = simulate(gates, { stack: "staging", outcomes: { "npm ci (base)": { outcome: "failure" } } });
             assert.ok(!noDeps.ran.includes("plan") && !noDeps.ran.includes("policies") && noDeps.ran.includes(upload) && noDeps.failed);
             assert.ok(!noDeps.ran.includes("Refuse an illegal move"), "a plan diff that did not run refuses nothing");
-            assert.ok(!noDeps.ran.includes("Fail on a mandatory policy violation"), "policies that did not run report nothing");
+            assert.ok(!noDeps.ran.includes(policiesFail), "policies that did not run report nothing");
+            const noRole = simulate(preview, { stack: "staging", outcomes: { "Assume the read-only preview role": { outcome: "failure" } } });
+            assert.ok(!noRole.ran.includes("preview") && noRole.ran.includes(upload) && noRole.failed);
         });
 
-        it("a pull request from a fork: the plan diff and the offline policies only, no credentials, no preview, never the prod runner", () => {
-            for (const [stack, vars] of [["staging", {}], ["prod", {}], ["prod", { PROD_RUNNER: "prod-vpc" }]] as const) {
-                const run = simulate(preview, { stack, fork: true, vars, outcomes: planOk });
+        it("a pull request from a fork: the gates and the verdict's list on GitHub's runners, no preview job at all, never the prod runner", () => {
+            const ctx = (fork: boolean) => pullRequestContext({ stack: "prod", fork });
+            assert.strictEqual(runsIf(preview.if, ctx(true), { failed: false }), false, "no preview for a fork");
+            assert.strictEqual(runsIf(preview.if, ctx(false), { failed: false }), true);
+            assert.strictEqual(runsIf(gates.if, ctx(true), { failed: false }), true, "the gates for a fork too");
+            for (const [stack, vars] of [["staging", {}], ["prod", {}], ["prod", { PROD_PREVIEW_RUNNER: "prod-preview" }]] as const) {
+                const run = simulate(gates, { stack, fork: true, vars, outcomes: planOk });
                 assert.strictEqual(run.runsOn, "ubuntu-latest", stack);
                 assert.ok(run.ran.includes("plan") && run.ran.includes("policies") && run.ran.includes(upload), stack);
-                for (const skipped of ["Install the Pulumi CLI", "Assume the read-only preview role", "preview", "Refuse to preview prod outside its VPC"])
-                    assert.ok(!run.ran.includes(skipped), `${stack}: ${skipped}`);
                 assert.strictEqual(run.failed, false, stack);
+                const verdict = simulate(pr.jobs.verdict, { stack, fork: true, vars, outcomes: { gate: { outcome: "success", outputs: { judge: "checkout", prometheus: "true" } } } });
+                assert.strictEqual(verdict.runsOn, "ubuntu-latest", stack);
+                assert.ok(verdict.ran.includes("gate") && !verdict.ran.includes("verdict") && !verdict.ran.includes("Assume the read-only preview role") && !verdict.failed, verdict.ran.join(", "));
             }
-            const refused = simulate(preview, { stack: "staging", fork: true, outcomes: planRefused });
+            const refused = simulate(gates, { stack: "staging", fork: true, outcomes: planRefused });
             assert.ok(refused.failed && refused.ran.includes("Refuse an illegal move"));
-            // The offline policies need no credentials: a fork gets them, and a mandatory violation fails its job too.
-            const violation = simulate(preview, { stack: "prod", fork: true, outcomes: { ...planOk, policies: { outcome: "success", outputs: { exit: "1" } } } });
-            assert.ok(violation.ran.includes("policies") && violation.ran.includes("Upload the outputs for the comment") && !violation.ran.includes("preview"));
-            assert.ok(violation.failed && violation.ran.includes("Fail on a mandatory policy violation"));
+            const violation = simulate(gates, { stack: "prod", fork: true, outcomes: { ...planOk, policies: { outcome: "success", outputs: { exit: "1" } } } });
+            assert.ok(violation.failed && violation.ran.includes(policiesFail) && violation.ran.includes(upload));
         });
 
         it("the comment job runs after every preview, passed or failed, but not when cancelled or when no stack changed", () => {
             const comment = pr.jobs.comment;
-            assert.deepStrictEqual([comment.needs].flat(), ["preview"]);
-            const runs = (result: string, cancelled = false) => runsIf(comment.if, { needs: { preview: { result } } }, { failed: result === "failure", cancelled });
+            assert.deepStrictEqual([comment.needs].flat(), ["gates", "preview", "verdict"]);
+            const runs = (result: string, cancelled = false) => runsIf(comment.if, { needs: { gates: { result } } }, { failed: result === "failure", cancelled });
             assert.strictEqual(runs("failure"), true);
             assert.strictEqual(runs("success"), true);
             assert.strictEqual(runs("skipped"), false);
             assert.strictEqual(runs("cancelled", true), false);
-            const download = comment.steps.find((s: any) => typeof s.uses === "string" && s.uses.startsWith("actions/download-artifact@"));
-            assert.strictEqual(download.with.pattern, "preview-*");
+            const download = comment.steps.find((s: any) => usesAction(s, "actions/download-artifact"));
+            assert.strictEqual(download.with.pattern, "*-*");
+            for (const job of ["gates", "preview", "verdict"]) {
+                const upload = pr.jobs[job].steps.find((s: any) => usesAction(s, "actions/upload-artifact"));
+                assert.strictEqual(upload.with.name, `${job}-\${{ matrix.stack }}`, job);
+            }
             assert.strictEqual(download.with.path, comment.env.PREVIEWS_DIR);
-            assert.strictEqual(comment.env.SAME_REPO, pr.jobs.preview.env.SAME_REPO);
+            assert.strictEqual(comment.env.SAME_REPO, pr.jobs.verdict.env.SAME_REPO);
         });
 
         it("the comment: one per stack, updated in place, with the plan diff, the offline policies, the preview's failures and policy violations", async () => {
@@ -678,14 +848,16 @@ describe("GitHub workflows (.github/workflows)", () => {
 
     describe("the metrics verdict on the PR: the canaries a pull request moves on are judged where they are now", () => {
         const pr = load("pull-request.yml");
-        const preview = pr.jobs.preview;
+        const preview = pr.jobs.verdict;
         const LABEL = "stagehand/override-verdict";
-        const planOk = { plan: { outcome: "success" as const, outputs: { exit: "0" } } };
+        const planOk = {};
+        /** What `npm run owners -- --override-verdict` said: 0 the label counts, 1 it does not. */
+        const overrideSays = (exit: string) => ({ override: { outcome: "success" as const, outputs: { exit } } });
         const upload = "Upload the outputs for the comment";
         const failVerdict = "Fail on a failing verdict";
         const warnVerdict = "Warn on an inconclusive or overridden verdict";
         const gate = (judge: string, prometheus = "true") => ({ gate: { outcome: "success" as const, outputs: { judge, prometheus, cluster: "stagehand-uat", region: "us-east-1" } } });
-        const judged = (exit: string) => ({ ...planOk, preview: { outcome: "success" as const }, ...gate("checkout"), verdict: { outcome: "success" as const, outputs: { exit } } });
+        const judged = (exit: string, override = "1") => ({ ...gate("checkout"), verdict: { outcome: "success" as const, outputs: { exit } }, ...overrideSays(override) });
         const step = (id: string) => preview.steps.find((s: any) => s.id === id || s.name === id);
         const at = (id: string) => preview.steps.indexOf(step(id));
 
@@ -707,12 +879,13 @@ describe("GitHub workflows (.github/workflows)", () => {
                 edit(doc);
                 fs.writeFileSync(file, doc.toString());
                 let list = "";
-                const code = await gateMain([stack, "HEAD", "--list"], {}, { root: repo, out: (t) => (list += t), err: (t) => assert.fail(t) });
+                // As the step runs it: this code, the stack file and its history from another directory (--root).
+                const code = await gateMain([stack, "HEAD", "--list", "--root", repo], {}, { out: (t) => (list += t), err: (t) => assert.fail(t) });
                 assert.strictEqual(code, 0);
                 fs.writeFileSync(path.join(repo, "verdict-gate.json"), list);
                 const snippet = /node -e '\n([\s\S]*?)\n\s*' >> "\$GITHUB_OUTPUT"/.exec(step("gate").run)?.[1];
                 assert.ok(snippet, "the gate step turns the list into step outputs with node");
-                const printed = execFileSync(process.execPath, ["-e", snippet], { cwd: repo, encoding: "utf8" });
+                const printed = execFileSync(process.execPath, ["-e", snippet], { cwd: os.tmpdir(), encoding: "utf8", env: { ...process.env, OUT: repo } });
                 return Object.fromEntries(printed.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
             } finally {
                 fs.rmSync(repo, { recursive: true, force: true });
@@ -720,22 +893,45 @@ describe("GitHub workflows (.github/workflows)", () => {
         }
         const setStage = (service: string, stage: number) => (doc: Document) => doc.setIn(["config", "stagehand:services", service, "stage"], stage);
 
-        it("a change of the override label runs the checks again (a job reads the labels of the event that started it)", () => {
+        it("a change of the override label runs the checks again; whether it counts is the owners command's to say, not the label's presence", () => {
             assert.deepStrictEqual([...pr.on.pull_request.types].sort(), ["labeled", "opened", "reopened", "synchronize", "unlabeled"]);
-            assert.strictEqual(preview.env.OVERRIDE_VERDICT, `\${{ contains(github.event.pull_request.labels.*.name, '${LABEL}') }}`);
+            assert.ok(!JSON.stringify(pr).includes(`contains(github.event.pull_request.labels.*.name, '${LABEL}')`), "the label's mere presence overrides nothing");
+            const override = step("override");
+            assert.match(
+                override.run,
+                /npm run --silent owners -- --override-verdict --repo "\$REPO" --pr "\$PR_NUMBER" --root "\$PR_DIR" --services "\$\{JUDGE\/\/ \/,\}" > "\$OUT\/override.txt" 2>&1\necho "exit=\$\?" >> "\$GITHUB_OUTPUT"/,
+            );
+            assert.deepStrictEqual(override.env, {
+                GITHUB_TOKEN: "${{ secrets.OWNERS_TOKEN }}",
+                GITHUB_API_URL: "${{ github.api_url }}",
+                REPO: "${{ github.repository }}",
+                PR_NUMBER: "${{ github.event.pull_request.number }}",
+                JUDGE: "${{ steps.gate.outputs.judge }}",
+            });
+            assert.strictEqual(override["working-directory"], "base", "the base branch's owners logic");
+            // Asked only when the verdict fails, could not judge or could not run.
+            for (const [exit, asked] of [["0", false], ["2", false], ["1", true], ["3", true], ["4", true]] as const) {
+                const run = simulate(preview, { stack: "uat", outcomes: { ...gate("checkout"), verdict: { outcome: "success", outputs: { exit } } } });
+                assert.strictEqual(run.ran.includes("override"), asked, `exit ${exit}`);
+            }
+            // The services judged go to it comma-separated.
+            const bash = execFileSync("bash", ["-c", 'printf "%s" "${JUDGE// /,}"'], { env: { JUDGE: "checkout payments" }, encoding: "utf8" });
+            assert.strictEqual(bash, "checkout,payments");
         });
 
-        it("in the preview job, after the preview and before the upload: the gate lists the canaries offline, the verdict judges them through a port-forward", () => {
-            assert.ok(at("preview") >= 0 && at("preview") < at("gate") && at("gate") < at("verdict"), "gate and verdict after the preview");
-            assert.ok(at("verdict") < at("Record the outcome for the comment") && at("Record the outcome for the comment") < at(upload) && at(upload) < at(failVerdict));
+        it("in the verdict job, base code over the PR's stack file: the gate lists the canaries offline, the verdict judges them through a port-forward", () => {
+            assert.ok(at("npm ci (base)") < at("gate") && at("gate") < at("verdict") && at("verdict") < at("override"), "list, judge, then the override");
+            assert.ok(at("override") < at("Record the outcome for the comment") && at("Record the outcome for the comment") < at(upload) && at(upload) < at(failVerdict));
             assert.ok(at("Assume the read-only preview role") < at("verdict"), "with the preview role's credentials");
-            assert.match(step("gate").run, /^npm run --silent verdict-gate -- \$\{\{ matrix.stack \}\} origin\/\$\{\{ github.base_ref \}\} --list > verdict-gate.json\n/);
+            for (const id of ["gate", "verdict"]) assert.strictEqual(step(id)["working-directory"], "base", id);
+            assert.ok(!preview.steps.some((s: any) => s.run === "npm ci"), "no npm ci of the pull request's code in the verdict job");
+            assert.match(step("gate").run, /^npm run --silent verdict-gate -- "\$STACK" "origin\/\$BASE_REF" --list --root "\$PR_DIR" > "\$OUT\/verdict-gate.json"\n/);
             const run: string = step("verdict").run;
             assert.match(run, /^set \+e\n/, "its exit status is recorded, not fatal before the upload");
             assert.match(run, /aws eks update-kubeconfig --name "\$CLUSTER" --region "\$\{REGION:-\$AWS_REGION\}"/);
-            const forward = run.indexOf("kubectl -n istio-system port-forward svc/prometheus 9090:9090 > port-forward.log 2>&1 &\nforward=$!");
+            const forward = run.indexOf('kubectl -n istio-system port-forward svc/prometheus 9090:9090 > "$OUT/port-forward.log" 2>&1 &\nforward=$!');
             const ready = run.indexOf("http://127.0.0.1:9090/-/ready");
-            const judge = run.indexOf('npm run --silent verdict-gate -- ${{ matrix.stack }} origin/${{ github.base_ref }} > verdict.txt 2>&1\ncode=$?\necho "exit=$code" >> "$GITHUB_OUTPUT"');
+            const judge = run.indexOf('npm run --silent verdict-gate -- "$STACK" "origin/$BASE_REF" --root "$PR_DIR" > "$OUT/verdict.txt" 2>&1\ncode=$?\necho "exit=$code" >> "$GITHUB_OUTPUT"');
             const kill = run.indexOf('kill "$forward"');
             assert.ok(forward >= 0 && forward < ready && ready < judge && judge < kill, "port-forward, wait until Prometheus answers, judge, then stop the port-forward");
             assert.match(run, /kill -0 "\$forward" 2> \/dev\/null \|\| break/, "stops waiting when the port-forward ends (no access, no Prometheus)");
@@ -745,9 +941,8 @@ describe("GitHub workflows (.github/workflows)", () => {
         it("runs only when the pull request moves a canary on, from the real stack files: uat judges payments 2 -> 3; a rollback or 1 -> 2 needs none", async () => {
             const forward = await gateOutputs("uat", setStage("payments", 3));
             assert.deepStrictEqual(forward, { judge: "payments", prometheus: "true", cluster: "stagehand-uat", region: "us-east-1" });
-            const run = simulate(preview, { stack: "uat", outcomes: { ...planOk, preview: { outcome: "success" }, gate: { outcome: "success", outputs: forward } } });
+            const run = simulate(preview, { stack: "uat", outcomes: { ...planOk, gate: { outcome: "success", outputs: forward } } });
             assert.ok(run.ran.includes("gate") && run.ran.includes("verdict"), run.ran.join(", "));
-            assert.ok(run.ran.indexOf("preview") < run.ran.indexOf("verdict"));
             assert.strictEqual(run.failed, false);
 
             const startRelease = (doc: Document) => {
@@ -757,7 +952,7 @@ describe("GitHub workflows (.github/workflows)", () => {
             for (const edit of [setStage("payments", 1), startRelease]) {
                 const none = await gateOutputs("uat", edit);
                 assert.strictEqual(none.judge, "");
-                const quiet = simulate(preview, { stack: "uat", outcomes: { ...planOk, preview: { outcome: "success" }, gate: { outcome: "success", outputs: none } } });
+                const quiet = simulate(preview, { stack: "uat", outcomes: { ...planOk, gate: { outcome: "success", outputs: none } } });
                 assert.ok(quiet.ran.includes("gate") && !quiet.ran.includes("verdict"), quiet.ran.join(", "));
                 assert.strictEqual(quiet.failed, false);
             }
@@ -766,7 +961,7 @@ describe("GitHub workflows (.github/workflows)", () => {
         it("staging has no Prometheus: the canary is listed, no verdict runs, and nothing fails", async () => {
             const outputs = await gateOutputs("staging", setStage("checkout", 3));
             assert.deepStrictEqual([outputs.judge, outputs.prometheus], ["checkout", "false"]);
-            const run = simulate(preview, { stack: "staging", outcomes: { ...planOk, preview: { outcome: "success" }, gate: { outcome: "success", outputs } } });
+            const run = simulate(preview, { stack: "staging", outcomes: { ...planOk, gate: { outcome: "success", outputs } } });
             assert.ok(run.ran.includes("gate") && !run.ran.includes("verdict") && run.ran.includes(upload), run.ran.join(", "));
             assert.ok(!run.ran.includes(failVerdict) && !run.ran.includes(warnVerdict));
             assert.strictEqual(run.failed, false);
@@ -777,13 +972,15 @@ describe("GitHub workflows (.github/workflows)", () => {
             assert.ok(run.ran.includes("verdict") && run.ran.includes(upload) && run.ran.includes(failVerdict), run.ran.join(", "));
             assert.ok(run.ran.indexOf(upload) < run.ran.indexOf(failVerdict), "uploaded first, then the job fails");
             assert.strictEqual(run.failed, true);
-            const otherLabel = simulate(preview, { stack: "uat", labels: ["documentation"], outcomes: judged("1") });
-            assert.ok(otherLabel.failed && otherLabel.ran.includes(failVerdict), "only the override label overrides");
+            const labelled = simulate(preview, { stack: "uat", labels: [LABEL], outcomes: judged("1", "1") });
+            assert.ok(labelled.failed && labelled.ran.includes(failVerdict), "a label the owners command does not count overrides nothing");
+            const unreadable = simulate(preview, { stack: "uat", labels: [LABEL], outcomes: judged("1", "3") });
+            assert.ok(unreadable.failed && unreadable.ran.includes(failVerdict), "nor one it could not check");
         });
 
-        it("the override label lets a failing or unjudged verdict pass, with a warning", () => {
+        it("an override that counts (the owners command exits 0) lets a failing or unjudged verdict pass, with a warning", () => {
             for (const exit of ["1", "3", "4"]) {
-                const run = simulate(preview, { stack: "uat", labels: ["documentation", LABEL], outcomes: judged(exit) });
+                const run = simulate(preview, { stack: "uat", labels: [LABEL], outcomes: judged(exit, "0") });
                 assert.ok(!run.ran.includes(failVerdict) && run.ran.includes(warnVerdict) && run.ran.includes(upload), `exit ${exit}: ${run.ran.join(", ")}`);
                 assert.strictEqual(run.failed, false, `exit ${exit}`);
             }
@@ -791,7 +988,7 @@ describe("GitHub workflows (.github/workflows)", () => {
 
         it("Prometheus not reached (3) or the gate unable to run (4) fails like a failing verdict; not enough traffic (2) passes with a warning; healthy (0) passes", () => {
             for (const exit of ["3", "4"]) {
-                const run = simulate(preview, { stack: "prod", vars: { PROD_RUNNER: "prod-vpc" }, outcomes: judged(exit) });
+                const run = simulate(preview, { stack: "prod", vars: { PROD_PREVIEW_RUNNER: "prod-preview" }, outcomes: judged(exit) });
                 assert.ok(run.failed && run.ran.includes(failVerdict), `exit ${exit}`);
             }
             const quiet = simulate(preview, { stack: "uat", outcomes: judged("2") });
@@ -803,20 +1000,28 @@ describe("GitHub workflows (.github/workflows)", () => {
         it("no verdict for a fork (no credentials), after a refused move, or when a step before it failed", () => {
             const fork = simulate(preview, { stack: "uat", fork: true, outcomes: { ...planOk, ...gate("checkout") } });
             assert.ok(fork.ran.includes("gate") && !fork.ran.includes("verdict") && !fork.failed, fork.ran.join(", "));
-            const refused = simulate(preview, { stack: "uat", outcomes: { plan: { outcome: "success", outputs: { exit: "1" } }, ...gate("checkout") } });
-            assert.ok(!refused.ran.includes("gate") && !refused.ran.includes("verdict"));
+            // After a refused move the gates job fails, and the verdict job, which needs it, does not run.
+            assert.strictEqual(runsIf(preview.if, { ...pullRequestContext({ stack: "uat" }), needs: { stacks: { result: "success", outputs: { stacks: '["uat"]' } }, gates: { result: "failure" } } }, { failed: true }), false);
             const noRole = simulate(preview, { stack: "uat", outcomes: { ...planOk, ...gate("checkout"), "Assume the read-only preview role": { outcome: "failure" } } });
             assert.ok(!noRole.ran.includes("verdict") && !noRole.ran.includes(failVerdict) && noRole.ran.includes(upload) && noRole.failed);
         });
 
         describe("the comment carries the verdict", () => {
-            /** result.json as the record step writes it: its own shell lines, run with the step's environment. */
+            /**
+             * The results as the three record steps write them (gates, preview, verdict): their own shell lines, run with
+             * their environment, merged as the comment merges them.
+             */
             function recordResult(dir: string, env: Record<string, string>): string {
                 const record = step("Record the outcome for the comment");
                 assert.strictEqual(record.env.VERDICT_EXIT, "${{ steps.verdict.outputs.exit }}");
-                assert.ok(preview.env.OVERRIDE_VERDICT, "the job's environment has the label's presence");
-                execFileSync("bash", ["-e", "-c", record.run], { cwd: dir, stdio: "pipe", env: { ...process.env, STACK: "uat", PLAN_EXIT: "0", POLICIES_EXIT: "0", PREVIEW_OUTCOME: "success", ...env } });
-                return fs.readFileSync(path.join(dir, "result.json"), "utf8");
+                assert.strictEqual(record.env.OVERRIDE_EXIT, "${{ steps.override.outputs.exit }}");
+                const merged: Record<string, string> = {};
+                for (const [job, file] of [["gates", "result-gates.json"], ["preview", "result-preview.json"], ["verdict", "result-verdict.json"]]) {
+                    const run = pr.jobs[job].steps.find((s: any) => s.name === "Record the outcome for the comment").run;
+                    execFileSync("bash", ["-e", "-c", run], { cwd: dir, stdio: "pipe", env: { ...process.env, OUT: dir, STACK: "uat", PLAN_EXIT: "0", POLICIES_EXIT: "0", PREVIEW_OUTCOME: "success", OVERRIDE_EXIT: "", ...env } });
+                    Object.assign(merged, JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")));
+                }
+                return JSON.stringify(merged);
             }
             const list = (stack: string, prometheus: boolean) =>
                 JSON.stringify({
@@ -845,31 +1050,31 @@ describe("GitHub workflows (.github/workflows)", () => {
             it("the verdict's output, between the plan diff and the policies, and what it does to the check", async () => {
                 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-result-"));
                 try {
-                    const failing = await comment("uat", { "verdict-gate.json": list("uat", true), "verdict.txt": VERDICT, "result.json": recordResult(dir, { VERDICT_EXIT: "1", OVERRIDE_VERDICT: "false" }) });
+                    const failing = await comment("uat", { "verdict-gate.json": list("uat", true), "verdict.txt": VERDICT, "result.json": recordResult(dir, { VERDICT_EXIT: "1", OVERRIDE_EXIT: "1" }) });
                     assert.strictEqual(
                         verdictLine(failing),
-                        "**Metrics verdict** of the canaries this pull request moves on, at the stage deployed now: **failing** (exit 1): this pull request cannot be merged as it is, unless a reviewer who judged the canary adds the label `stagehand/override-verdict`",
+                        "**Metrics verdict** of the canaries this pull request moves on, at the stage deployed now: **failing** (exit 1): this pull request cannot be merged as it is, unless an owner of the service who is not its author, having judged the canary, adds the label `stagehand/override-verdict` after the last push",
                     );
                     assert.match(failing, /^checkout: stage 2\/6 canary 10% -> 3: FAILING$/m);
                     assert.match(failing, /^  - canary error rate 5\.00% \(50 of 1000 requests\) is above 1\.00%$/m);
                     assert.ok(failing.indexOf("Plan diff") < failing.indexOf("Metrics verdict") && failing.indexOf("Metrics verdict") < failing.indexOf("Policy pack, offline"));
 
-                    const overridden = await comment("uat", { "verdict-gate.json": list("uat", true), "verdict.txt": VERDICT, "result.json": recordResult(dir, { VERDICT_EXIT: "1", OVERRIDE_VERDICT: "true" }) });
-                    assert.match(verdictLine(overridden), /: \*\*failing\*\* \(exit 1\), \*\*overridden\*\* by the label `stagehand\/override-verdict`: the check passes$/);
+                    const overridden = await comment("uat", { "verdict-gate.json": list("uat", true), "verdict.txt": VERDICT, "result.json": recordResult(dir, { VERDICT_EXIT: "1", OVERRIDE_EXIT: "0" }) });
+                    assert.match(verdictLine(overridden), /: \*\*failing\*\* \(exit 1\), \*\*overridden\*\* by the label `stagehand\/override-verdict`, added after the last push by an owner of the service who is not the author: the check passes$/);
                     assert.match(overridden, /gate: FAILS: a canary is failing/, "the verdict is shown all the same");
 
                     const down = await comment("uat", {
                         "verdict-gate.json": list("uat", true),
                         "verdict.txt": "checkout: ...: NOT JUDGED\n\nkubectl port-forward said:\nerror: pods/portforward is forbidden\n",
-                        "result.json": recordResult(dir, { VERDICT_EXIT: "3", OVERRIDE_VERDICT: "false" }),
+                        "result.json": recordResult(dir, { VERDICT_EXIT: "3", OVERRIDE_EXIT: "1" }),
                     });
                     assert.match(verdictLine(down), /: \*\*not judged\*\* \(exit 3\): Prometheus could not be queried, the output below says why: this pull request cannot be merged as it is, unless/);
                     assert.match(down, /^error: pods\/portforward is forbidden$/m);
 
-                    const quiet = await comment("uat", { "verdict-gate.json": list("uat", true), "verdict.txt": "checkout: ...: not enough traffic\n", "result.json": recordResult(dir, { VERDICT_EXIT: "2", OVERRIDE_VERDICT: "false" }) });
+                    const quiet = await comment("uat", { "verdict-gate.json": list("uat", true), "verdict.txt": "checkout: ...: not enough traffic\n", "result.json": recordResult(dir, { VERDICT_EXIT: "2", OVERRIDE_EXIT: "1" }) });
                     assert.match(verdictLine(quiet), /: \*\*not enough traffic\*\* to judge checkout \(stage 2\/6 canary 10%\) \(exit 2\): no evidence either way, so judge the canary yourself before approving\. The check passes$/);
 
-                    const healthy = await comment("uat", { "verdict-gate.json": list("uat", true), "verdict.txt": "checkout: ...: healthy\n", "result.json": recordResult(dir, { VERDICT_EXIT: "0", OVERRIDE_VERDICT: "false" }) });
+                    const healthy = await comment("uat", { "verdict-gate.json": list("uat", true), "verdict.txt": "checkout: ...: healthy\n", "result.json": recordResult(dir, { VERDICT_EXIT: "0", OVERRIDE_EXIT: "1" }) });
                     assert.match(verdictLine(healthy), /: passed: checkout \(stage 2\/6 canary 10%\) healthy$/);
                 } finally {
                     fs.rmSync(dir, { recursive: true, force: true });
@@ -892,6 +1097,120 @@ describe("GitHub workflows (.github/workflows)", () => {
                 const failedBefore = await comment("uat", { "verdict-gate.json": list("uat", true), "result.json": unjudged });
                 assert.match(verdictLine(failedBefore), /: did not run: a step before it failed/);
             });
+        });
+    });
+
+    describe("the required checks: plan-gate, verdict-gate (pull-request.yml) and owners (owners.yml)", () => {
+        const pr = load("pull-request.yml");
+        /** Runs an aggregate check as GitHub would: its `if`, then its shell script with its env. */
+        function check(name: string, needs: Record<string, string>, stackList = '["uat"]', fork = false, cancelled = false): { ran: boolean; passed: boolean; log: string } {
+            const job = pr.jobs[name];
+            const ctx = { ...pullRequestContext({ stack: "uat", fork }), needs: Object.fromEntries(Object.entries(needs).map(([k, result]) => [k, { result, outputs: k === "stacks" ? { stacks: stackList } : {} }])) };
+            const failed = Object.values(needs).some((r) => r === "failure");
+            if (!runsIf(job.if, ctx, { failed, cancelled })) return { ran: false, passed: false, log: "" };
+            const env: Record<string, string> = {};
+            for (const [k, v] of Object.entries<any>(job.env ?? {})) env[k] = String(valueOf(v, ctx) ?? "");
+            try {
+                const log = execFileSync("bash", ["-e", "-c", job.steps[0].run], { env: { ...process.env, ...env }, encoding: "utf8", stdio: "pipe" });
+                return { ran: true, passed: true, log };
+            } catch (e: any) {
+                return { ran: true, passed: false, log: String(e.stdout) };
+            }
+        }
+        const ok = { stacks: "success", gates: "success", preview: "success", verdict: "success" };
+
+        it("run whatever happened before them, even when cancelled: a skipped required check would count as passed", () => {
+            for (const name of ["plan-gate", "verdict-gate"]) {
+                assert.strictEqual(pr.jobs[name].if, "always()", name);
+                assert.strictEqual(pr.jobs[name]["runs-on"], "ubuntu-latest");
+                assert.deepStrictEqual(pr.jobs[name].permissions, {});
+                const cancelled = check(name, { ...ok, gates: "cancelled", verdict: "cancelled", preview: "cancelled" }, '["uat"]', false, true);
+                assert.ok(cancelled.ran && !cancelled.passed, `${name}: a cancelled run fails its check`);
+            }
+            assert.deepStrictEqual(pr.jobs["plan-gate"].needs, ["stacks", "gates", "preview"]);
+            assert.deepStrictEqual(pr.jobs["verdict-gate"].needs, ["stacks", "verdict"]);
+        });
+
+        it("plan-gate: passes when no stack changed, or when every changed stack's gates and (same repository) preview passed", () => {
+            assert.ok(check("plan-gate", { ...ok, gates: "skipped", preview: "skipped" }, "[]").passed, "no stack changed");
+            assert.ok(check("plan-gate", ok).passed);
+            assert.ok(!check("plan-gate", { ...ok, stacks: "failure", gates: "skipped", preview: "skipped" }, "").passed, "the stacks could not be listed (a refused stack name)");
+            assert.ok(!check("plan-gate", { ...ok, gates: "failure" }).passed, "a refused move or a mandatory violation");
+            assert.ok(!check("plan-gate", { ...ok, preview: "failure" }).passed, "a failed preview");
+            assert.ok(!check("plan-gate", { ...ok, preview: "skipped" }).passed, "a preview that did not run, for this repository's pull request");
+            assert.ok(check("plan-gate", { ...ok, preview: "skipped" }, '["uat"]', true).passed, "a fork gets no preview: its gates decide");
+            assert.ok(!check("plan-gate", { ...ok, gates: "failure", preview: "skipped" }, '["uat"]', true).passed);
+        });
+
+        it("verdict-gate: passes when no stack changed, or when the verdict job passed (healthy, not needed, or overridden as the owners command allows)", () => {
+            assert.ok(check("verdict-gate", { stacks: "success", verdict: "skipped" }, "[]").passed);
+            assert.ok(check("verdict-gate", { stacks: "success", verdict: "success" }).passed);
+            assert.ok(!check("verdict-gate", { stacks: "success", verdict: "failure" }).passed);
+            assert.ok(!check("verdict-gate", { stacks: "success", verdict: "skipped" }).passed, "skipped because the gates failed: not judged, not passed");
+            assert.ok(!check("verdict-gate", { stacks: "failure", verdict: "skipped" }, "").passed);
+        });
+
+        it("the jobs that judge run the base branch's code, with its own npm ci, over the pull request's checkout read as data", () => {
+            const owners = load("owners.yml").jobs.owners;
+            for (const [name, job] of [["stacks", pr.jobs.stacks], ["gates", pr.jobs.gates], ["verdict", pr.jobs.verdict], ["owners", owners]] as const) {
+                const checkouts = job.steps.filter((s: any) => usesAction(s, "actions/checkout"));
+                const base = checkouts.find((s: any) => s.with?.path === "base");
+                const head = checkouts.find((s: any) => s.with?.path === "pr");
+                assert.ok(base && head && checkouts.length === 2, `${name}: a base checkout and a PR checkout`);
+                assert.strictEqual(base.with.ref, "${{ github.event.pull_request.base.sha }}", name);
+                assert.strictEqual(head.with.ref, undefined, `${name}: the pull request's merge commit`);
+                assert.strictEqual(head.with["fetch-depth"], 0, `${name}: the history, for the diff against the base`);
+                for (const c of checkouts) assert.strictEqual(c.with["persist-credentials"], false, name);
+                // Every npm command runs in base/; nothing installs or runs the pull request's code.
+                const npm = job.steps.filter((s: any) => typeof s.run === "string" && /\bnpm /.test(s.run));
+                assert.ok(npm.length >= 2, name);
+                for (const s of npm) assert.strictEqual(s["working-directory"], "base", `${name}: ${s.name ?? s.id}`);
+                for (const s of npm.filter((s: any) => /npm run --silent (plan|verdict-gate|changed-stacks|owners)/.test(s.run))) assert.match(s.run, /--root "\$PR_DIR"/, `${name}: ${s.name ?? s.id}`);
+                // No npm cache either: a cache a pull request's job saved is not the base's.
+                const setup = job.steps.find((s: any) => usesAction(s, "actions/setup-node"));
+                assert.strictEqual(setup.with.cache, undefined, name);
+            }
+            assert.match(pr.jobs.stacks.steps.find((s: any) => s.id === "changed").run, /npm run --silent changed-stacks -- --root "\$PR_DIR" "origin\/\$BASE_REF" HEAD/);
+        });
+
+        it("owners: its own workflow, on pushes, label changes and reviews; base code, the owners token, never deploy credentials", () => {
+            const wf = load("owners.yml");
+            assert.deepStrictEqual([...wf.on.pull_request.types].sort(), ["labeled", "opened", "ready_for_review", "reopened", "synchronize", "unlabeled"]);
+            assert.deepStrictEqual([...wf.on.pull_request_review.types].sort(), ["dismissed", "submitted"]);
+            assert.strictEqual(wf.on.pull_request.paths, undefined, "a required check runs on every pull request");
+            assert.deepStrictEqual(wf.permissions, {});
+            assert.strictEqual(wf.concurrency.group, "owners-${{ github.event.pull_request.number }}", "a review does not cancel the previews (pr-<number>)");
+            assert.notStrictEqual(wf.concurrency.group, pr.concurrency.group);
+            assert.strictEqual(pr.on.pull_request_review, undefined, "a review does not re-run (nor skip) the gates");
+            const job = wf.jobs.owners;
+            assert.deepStrictEqual(job.permissions, { contents: "read", "pull-requests": "read" });
+            const run = job.steps.find((s: any) => typeof s.run === "string" && s.run.includes("owners"));
+            assert.strictEqual(run.run, 'npm run --silent owners -- --repo "$REPO" --pr "$PR_NUMBER" --root "$PR_DIR"');
+            assert.deepStrictEqual(run.env, { GITHUB_TOKEN: "${{ secrets.OWNERS_TOKEN }}", GITHUB_API_URL: "${{ github.api_url }}", REPO: "${{ github.repository }}", PR_NUMBER: "${{ github.event.pull_request.number }}" });
+            const text = JSON.stringify(wf);
+            for (const name of ["id-token", "AWS_", "PULUMI_", "PROD_RUNNER", "PROD_PREVIEW_RUNNER", "environment"]) assert.ok(!text.includes(name), `owners.yml references ${name}`);
+            assert.ok(pkg.scripts.owners, "package.json runs the owners command");
+        });
+    });
+
+    describe("deploys: each stack against the last commit deployed to it", () => {
+        const deploy = load("deploy.yml");
+
+        it("the stacks job asks changed-stacks --since-deployed, with the Pulumi CLI and the read token; up exports the commit it deploys", () => {
+            const steps = deploy.jobs.stacks.steps;
+            const changed = steps.find((s: any) => s.id === "changed");
+            assert.match(changed.run, /^stacks=\$\(npm run --silent changed-stacks -- --since-deployed HEAD\)\necho "stacks=\$stacks" >> "\$GITHUB_OUTPUT"/, "a failure of changed-stacks fails the step");
+            const install = steps.findIndex((s: any) => usesAction(s, "pulumi/actions"));
+            assert.ok(install >= 0 && install < steps.indexOf(changed) && steps[install].with?.command === undefined);
+            assert.strictEqual(steps.find((s: any) => usesAction(s, "actions/checkout")).with["fetch-depth"], 0, "the history back to each deployed commit");
+            const up = deploy.jobs.up.steps.find((s: any) => usesAction(s, "pulumi/actions") && s.with?.command === "up");
+            assert.strictEqual(up.env.STAGEHAND_COMMIT, "${{ github.sha }}");
+        });
+
+        it("one pulumi up per stack at a time, never cancelled while it runs; a newer pending job may replace an older one, which loses nothing", () => {
+            const up = deploy.jobs.up;
+            assert.deepStrictEqual(up.concurrency, { group: "pulumi-up-${{ matrix.stack }}", "cancel-in-progress": false });
+            assert.strictEqual(deploy.concurrency, undefined, "no workflow-wide group: a stacks job never waits behind a deploy");
         });
     });
 
@@ -934,3 +1253,125 @@ describe("changed stacks (scripts/changed-stacks.ts)", () => {
         assert.deepStrictEqual(changedStacks(["README.md", "test/stages.test.ts"], stacks), []);
     });
 });
+
+describe("stack names: [a-z0-9-] only, refused with a clear error, never skipped", () => {
+    const BAD = ["prod$(id)", "a;b", "x`id`", "my stack", "Prod", "UAT", "a.b", "-x", "x-", "a/b".replace("/", "_")];
+    function project(files: string[]): string {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-names-"));
+        for (const f of files) fs.writeFileSync(path.join(dir, f), "config: {}\n");
+        return dir;
+    }
+
+    it("knownStacks refuses a stack file named outside [a-z0-9-], naming it and the rule", () => {
+        for (const name of BAD) {
+            const dir = project(["Pulumi.yaml", "Pulumi.staging.yaml", `Pulumi.${name}.yaml`]);
+            try {
+                assert.throws(
+                    () => knownStacks(dir),
+                    (e: any) => e.name === "StackNameError" && e.message.includes(`Pulumi.${name}.yaml`) && /lower-case letters, digits and hyphens/.test(e.message),
+                    name,
+                );
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }
+        const good = project(["Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.eu-prod-2.yaml", "README.md"]);
+        try {
+            assert.deepStrictEqual(knownStacks(good), ["eu-prod-2", "staging"]);
+        } finally {
+            fs.rmSync(good, { recursive: true, force: true });
+        }
+    });
+
+    it("changedStacks refuses a changed stack file with such a name (added, renamed or deleted) rather than leaving it out", () => {
+        for (const name of BAD) assert.throws(() => changedStacks([`Pulumi.${name}.yaml`], ["prod", "staging", "uat"]), /not a stack name/, name);
+        assert.deepStrictEqual(changedStacks(["docs/Pulumi.Example.yaml"], ["uat"]), [], "only the project's own stack files are stack files");
+    });
+
+    it("npm run changed-stacks: exit 1 and the reason on stderr, nothing on stdout for the matrix", () => {
+        const repo = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-names-git-"));
+        try {
+            const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, stdio: "pipe" });
+            git("init", "-q");
+            fs.writeFileSync(path.join(repo, "Pulumi.uat.yaml"), "config: {}\n");
+            git("add", ".");
+            git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base");
+            fs.writeFileSync(path.join(repo, "Pulumi.x;touch pwned.yaml"), "config: {}\n");
+            git("add", ".");
+            git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "pr");
+            let out = "";
+            let err = "";
+            const code = changedStacksMain(["--root", repo, "HEAD~1", "HEAD"], {}, { out: (t) => (out += t), err: (t) => (err += t) });
+            assert.strictEqual(code, 1);
+            assert.strictEqual(out, "");
+            assert.match(err, /Pulumi\.x;touch pwned\.yaml: "x;touch pwned" is not a stack name/);
+        } finally {
+            fs.rmSync(repo, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("changed-stacks --since-deployed: each stack against the last commit deployed to it", () => {
+    let repo: string;
+    const commits: Record<string, string> = {};
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+    function commit(name: string, files: Record<string, string>) {
+        for (const [f, text] of Object.entries(files)) {
+            fs.mkdirSync(path.dirname(path.join(repo, f)), { recursive: true });
+            fs.writeFileSync(path.join(repo, f), text);
+        }
+        git("add", ".");
+        git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", name);
+        commits[name] = git("rev-parse", "HEAD");
+    }
+    before(() => {
+        repo = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-deployed-"));
+        git("init", "-q");
+        commit("A", { "Pulumi.staging.yaml": "config: {}\n", "Pulumi.uat.yaml": "config: {}\n", "Pulumi.prod.yaml": "config: {}\n", "index.ts": "// 1\n" });
+        commit("B", { "Pulumi.prod.yaml": "config: {a: 1}\n" }); // its deploy run was cancelled: prod still at A
+        commit("C", { "Pulumi.staging.yaml": "config: {a: 1}\n" }); // this push touches staging only
+        commit("D", { "README.md": "docs\n" });
+    });
+    after(() => fs.rmSync(repo, { recursive: true, force: true }));
+
+    function run(deployed: Record<string, string | undefined>, head = "HEAD") {
+        let out = "";
+        let err = "";
+        const code = changedStacksMain(["--root", repo, "--since-deployed", head], {}, { out: (t) => (out += t), err: (t) => (err += t), deployedCommit: (s) => deployed[s] });
+        assert.strictEqual(code, 0, err);
+        return { stacks: JSON.parse(out), err };
+    }
+
+    it("a cancelled or superseded prod deploy loses nothing: a later push that touches staging only deploys prod too", () => {
+        const r = run({ staging: commits.B, uat: commits.C, prod: commits.A }, commits.C);
+        assert.deepStrictEqual(r.stacks, ["staging", "prod"]);
+        assert.match(r.err, /^prod: deploy: changed since [0-9a-f]{40}, its last deployed commit$/m);
+        assert.match(r.err, /^uat: skip: nothing changed for it since/m);
+    });
+
+    it("a stack deployed at the head, or with only documentation since, is skipped; a change to the program deploys every stack behind it", () => {
+        assert.deepStrictEqual(run({ staging: commits.C, uat: commits.C, prod: commits.B }, commits.D).stacks, []);
+        commit("E", { "index.ts": "// 2\n" });
+        assert.deepStrictEqual(run({ staging: commits.D, uat: commits.E, prod: commits.D }).stacks, ["staging", "prod"]);
+    });
+
+    it("never deployed, output missing, not a commit id, or a commit this history does not hold: deployed", () => {
+        const r = run({ staging: undefined, uat: "not-a-sha", prod: "0123456789abcdef0123456789abcdef01234567" });
+        assert.deepStrictEqual(r.stacks, ["staging", "uat", "prod"]);
+        assert.match(r.err, /^staging: deploy: no deployedCommit output/m);
+        assert.match(r.err, /^prod: deploy: deployedCommit 0123456789abcdef0123456789abcdef01234567 is not an ancestor/m);
+    });
+
+    it("the pure rule, and the GitHub concurrency case: a newer run replacing an older pending one deploys what the older would have", () => {
+        const since: Record<string, string[]> = { a: ["Pulumi.prod.yaml", "Pulumi.staging.yaml"], b: ["Pulumi.staging.yaml"] };
+        const decide = (deployed: Record<string, string | undefined>) =>
+            stacksToDeploy(["prod", "staging"], deployed, (c) => since[c.slice(0, 1)]).filter((d) => d.deploy).map((d) => d.stack);
+        const a = "a".repeat(40);
+        const b = "b".repeat(40);
+        // Run 1 (push B) lists prod; its prod job waits; run 2 (push C) lists prod too, prod's deployed commit being
+        // still A: when GitHub cancels run 1's pending job in favour of run 2's, prod still gets B's change, at C.
+        assert.deepStrictEqual(decide({ prod: a, staging: a }), ["staging", "prod"]);
+        assert.deepStrictEqual(decide({ prod: b, staging: b }), ["staging"]);
+    });
+});
+

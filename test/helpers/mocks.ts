@@ -29,10 +29,16 @@ export interface ProgramRun {
 
 /**
  * Runs index.ts (fresh) as stack `stack` with the given `stagehand:*` config; resolves its exports.
- * `previousOutputs` are the stack's outputs from its last update, as the program reads them back.
+ * `previousOutputs` are the stack's outputs from its last update, as the program reads them back; `commit` is what
+ * the deploy job sets in STAGEHAND_COMMIT, `stackRoot` where the program reads the stack file (STAGEHAND_ROOT).
  */
-export function runProgram(stack: string, config: Record<string, unknown>, previousOutputs: Record<string, unknown> = {}): Promise<ProgramRun> {
-    return runProgramOffline(stack, config, previousOutputs);
+export function runProgram(
+    stack: string,
+    config: Record<string, unknown>,
+    previousOutputs: Record<string, unknown> = {},
+    options: { commit?: string; stackRoot?: string } = {},
+): Promise<ProgramRun> {
+    return runProgramOffline(stack, config, previousOutputs, options);
 }
 
 export function ofType(resources: Registered[], type: string): Registered[] {

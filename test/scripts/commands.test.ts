@@ -21,7 +21,7 @@ describe("commands refuse what they don't understand (scripts/args.ts)", () => {
         const r = await captured(() => plan(["staging", "--policy"]));
         assert.strictEqual(r.code, 2);
         assert.strictEqual(r.stdout, "", "no plan is printed");
-        assert.strictEqual(r.stderr, "plan: Unknown option '--policy'\nusage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies]\n");
+        assert.strictEqual(r.stderr, "plan: Unknown option '--policy'\nusage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies] [--root DIR]\n");
     });
 
     it("plan: a missing stack, a stray argument, --service without a name, --manifests with --diff", async () => {
@@ -48,7 +48,7 @@ describe("commands refuse what they don't understand (scripts/args.ts)", () => {
 
     it("plan: --help prints the usage and exits 0", async () => {
         const r = await captured(() => plan(["--help"]));
-        assert.deepStrictEqual([r.code, r.stdout], [0, "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies]\n"]);
+        assert.deepStrictEqual([r.code, r.stdout], [0, "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies] [--root DIR]\n"]);
     });
 
     it("verdict: an unknown flag or a missing service exits 4 with the usage", async () => {
@@ -97,7 +97,7 @@ describe("commands refuse what they don't understand (scripts/args.ts)", () => {
 });
 
 describe("commands say what to run instead (scripts/args.ts)", () => {
-    const PLAN_USAGE = "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies]";
+    const PLAN_USAGE = "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies] [--root DIR]";
     /** A command's main run with console captured and lines collected, whichever way it prints. */
     async function run(fn: (out: (s: string) => void, err: (s: string) => void) => number | Promise<number>) {
         let out = "";
