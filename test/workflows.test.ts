@@ -851,7 +851,7 @@ describe("GitHub workflows (.github/workflows)", () => {
         const preview = pr.jobs.verdict;
         const LABEL = "stagehand/override-verdict";
         const planOk = {};
-        /** What `npm run owners -- --override-verdict` said: 0 the label counts, 1 it does not. */
+        /** What `npm run verdict-override` said: 0 the label counts, 1 it does not. */
         const overrideSays = (exit: string) => ({ override: { outcome: "success" as const, outputs: { exit } } });
         const upload = "Upload the outputs for the comment";
         const failVerdict = "Fail on a failing verdict";
@@ -899,7 +899,7 @@ describe("GitHub workflows (.github/workflows)", () => {
             const override = step("override");
             assert.match(
                 override.run,
-                /npm run --silent owners -- --override-verdict --repo "\$REPO" --pr "\$PR_NUMBER" --root "\$PR_DIR" --services "\$\{JUDGE\/\/ \/,\}" > "\$OUT\/override.txt" 2>&1\necho "exit=\$\?" >> "\$GITHUB_OUTPUT"/,
+                /npm run --silent verdict-override -- "\$REPO" "\$PR_NUMBER" --root "\$PR_DIR" --stack "\$STACK" --services "\$\{JUDGE\/\/ \/,\}" > "\$OUT\/override.txt" 2>&1\necho "exit=\$\?" >> "\$GITHUB_OUTPUT"/,
             );
             assert.deepStrictEqual(override.env, {
                 GITHUB_TOKEN: "${{ secrets.OWNERS_TOKEN }}",
@@ -1185,7 +1185,7 @@ describe("GitHub workflows (.github/workflows)", () => {
             const job = wf.jobs.owners;
             assert.deepStrictEqual(job.permissions, { contents: "read", "pull-requests": "read" });
             const run = job.steps.find((s: any) => typeof s.run === "string" && s.run.includes("owners"));
-            assert.strictEqual(run.run, 'npm run --silent owners -- --repo "$REPO" --pr "$PR_NUMBER" --root "$PR_DIR"');
+            assert.strictEqual(run.run, 'npm run --silent owners -- "$REPO" "$PR_NUMBER" --root "$PR_DIR"');
             assert.deepStrictEqual(run.env, { GITHUB_TOKEN: "${{ secrets.OWNERS_TOKEN }}", GITHUB_API_URL: "${{ github.api_url }}", REPO: "${{ github.repository }}", PR_NUMBER: "${{ github.event.pull_request.number }}" });
             const text = JSON.stringify(wf);
             for (const name of ["id-token", "AWS_", "PULUMI_", "PROD_RUNNER", "PROD_PREVIEW_RUNNER", "environment"]) assert.ok(!text.includes(name), `owners.yml references ${name}`);
