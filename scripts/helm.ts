@@ -55,12 +55,14 @@ export function helmBinary(): string {
 }
 
 /** Runs helm with its own caches in a temp dir, so tests never touch the user's helm config. */
-export function helm(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
+export function helm(args: string[], input?: string, opts: { timeoutMs?: number } = {}): { status: number; stdout: string; stderr: string } {
     const home = path.join(os.tmpdir(), "stagehand-helm");
     const result = spawnSync(helmBinary(), args, {
         input,
         encoding: "utf8",
         maxBuffer: 64 * 1024 * 1024,
+        // A chart fetched from a repository or a registry that does not answer must not hang the caller.
+        timeout: opts.timeoutMs,
         env: {
             ...process.env,
             HELM_CACHE_HOME: path.join(home, "cache"),
@@ -68,7 +70,7 @@ export function helm(args: string[], input?: string): { status: number; stdout: 
             HELM_DATA_HOME: path.join(home, "data"),
         },
     });
-    if (result.error) throw result.error;
+    if (result.error) throw (result.error as NodeJS.ErrnoException).code === "ETIMEDOUT" ? new Error(`helm ${args[0]} did not finish within ${opts.timeoutMs} ms`) : result.error;
     return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
 

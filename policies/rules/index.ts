@@ -5,6 +5,7 @@ import { eksApiEndpointRestricted, eksControlPlaneLogging, nodeGroupCapacityType
 import { meshMtlsStrict } from "./mesh";
 import { policyConfigMatchesStack } from "./policy-config";
 import { chartVersionsPinned, eksControlPlaneLogRetention, eksCoreAddonsManaged, ingressLoadBalancerController, nodeGroupsHardened, noPublicIngress, storageClassesEncrypted } from "./platform";
+import { chartSourceAllowedRule, renderedRestricted } from "./rendered";
 import { noPlaintextSecrets } from "./secrets";
 import { allowSkipAllowed, containersResourcesReadiness, imageTagPinned, releaseAtomic, trafficRoutesReadyTracks } from "./services";
 
@@ -17,6 +18,8 @@ export const rules: Rule[] = [
     releaseAtomic,
     containersResourcesReadiness,
     allowSkipAllowed,
+    chartSourceAllowedRule,
+    renderedRestricted,
     nodeGroupCapacityType,
     nodeGroupsMultiAz,
     meshMtlsStrict,
