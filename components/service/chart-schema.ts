@@ -88,6 +88,8 @@ function expected(error: ErrorObject, root: Record<string, any>): string {
             return `a value of type ${p.type}${description}`;
         case "pattern":
             return `a string matching ${p.pattern}${description}`;
+        case "not":
+            return `no such value${description}`;
         default:
             return `a value that ${error.message}${description}`;
     }
@@ -116,6 +118,9 @@ export function chartValuesProblems(stack: string, planned: PlannedService[]): s
             const segments = error.instancePath.split("/").filter(Boolean).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
             if (error.keyword === "additionalProperties") segments.push(p.additionalProperty);
             if (error.keyword === "required") segments.push(p.missingProperty);
+            // A key the chart refuses by its name (propertyNames): the field is the key itself.
+            const refusedKey = error.keyword === "propertyNames" ? p.propertyName : (error as { propertyName?: string }).propertyName;
+            if (refusedKey !== undefined) segments.push(refusedKey);
             const top = segments[0];
             const field = (top !== undefined && TYPED_FIELDS.has(top) && !(top in service.values) ? segments : ["values", ...segments]).join(".");
             if (seen.has(field)) continue;
