@@ -117,6 +117,51 @@ describe("npm run plan -- <stack> --policies (scripts/policies.ts)", () => {
             assert.strictEqual(section.at(-1), `policies: 5 mandatory, 0 advisory violation(s) (${rules.length} rules)`);
         });
 
+        it("a service whose chart comes from an unlisted registry, and one whose chart renders what the pack refuses (prod): exit 1", async () => {
+            const teamChart = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-team-chart-"));
+            dirs.push(teamChart);
+            fs.mkdirSync(path.join(teamChart, "templates"));
+            fs.writeFileSync(path.join(teamChart, "Chart.yaml"), "apiVersion: v2\nname: team\nversion: 0.1.0\n");
+            fs.writeFileSync(
+                path.join(teamChart, "templates", "service.yaml"),
+                "apiVersion: v1\nkind: Service\nmetadata: {name: {{ .Values.fullnameOverride }}}\nspec: {type: {{ .Values.service.type }}, ports: [{port: 80}]}\n",
+            );
+            const dir = projectWith({
+                prod: {
+                    ...prod,
+                    services: {
+                        ...services,
+                        checkout: { ...services.checkout, chart: { repo: "oci://127.0.0.1:1/acme", name: "checkout", version: "1.0.0" } },
+                        catalog: { ...services.catalog, chart: teamChart, values: { service: { type: "LoadBalancer" } } },
+                    },
+                },
+            });
+            dirs.push(dir);
+            const r = await captured(() => plan(["prod", "--policies"], dir));
+            assert.strictEqual(r.code, 1, r.stdout + r.stderr);
+            const section = policySection(r.stdout);
+            const lines = violations(section);
+            for (const part of ["canary", "production", "routing"]) {
+                assert.ok(lines.includes(`mandatory service-chart-source-allowed kubernetes:helm.sh/v3:Release checkout-${part}`), lines.join("\n"));
+                assert.ok(lines.includes(`mandatory service-chart-source-allowed kubernetes:helm.sh/v3:Release catalog-${part}`), lines.join("\n"));
+                assert.ok(lines.includes(`mandatory service-rendered-restricted kubernetes:helm.sh/v3:Release checkout-${part}`), lines.join("\n"));
+            }
+            assert.ok(
+                section.includes(
+                    `mandatory  service-chart-source-allowed  kubernetes:helm.sh/v3:Release checkout-canary: release checkout-canary: chart oci://127.0.0.1:1/acme/checkout 1.0.0 is not from a source stack prod allows (charts/): a chart from elsewhere installs what no reviewer of this repository has read. Use a chart under charts/ or from an allowed source, or add its source to "allowedSources" of service-chart-source-allowed in policies/config.prod.json (reviewed by the platform owners)`,
+                ),
+                section.join("\n"),
+            );
+            assert.ok(section.some((l) => l.startsWith("mandatory  service-rendered-restricted  kubernetes:helm.sh/v3:Release checkout-canary: release checkout-canary: chart oci://127.0.0.1:1/acme/checkout 1.0.0 could not be rendered (")), section.join("\n"));
+            // The team chart ignores `parts`: each of the three releases renders the Service; one line shown.
+            assert.ok(
+                section.includes(
+                    'mandatory  service-rendered-restricted  kubernetes:helm.sh/v3:Release catalog-routing: release catalog-routing: Service catalog: spec.type: found "LoadBalancer"; it opens the service outside the mesh (on every node, or through a cloud load balancer), around the gateway\'s TLS and mTLS. To fix: use type ClusterIP (service.type in the reference chart) and reach the service through the Istio gateway (istio.gateways/hosts)',
+                ),
+                section.join("\n"),
+            );
+        });
+
         it("advisory only (the same cluster in staging, advisory there): printed, exit 0", async () => {
             const staging = readStackConfig("staging");
             const dir = projectWith({ staging: { ...staging, cluster: { ...(staging.cluster as object), apiEndpoint: { public: true }, logging: [] } } });
