@@ -198,7 +198,7 @@ export class Istio extends pulumi.ComponentResource {
             [INGRESS_NAMESPACE]: new k8s.core.v1.Namespace(`${name}-ingress`, { metadata: { name: INGRESS_NAMESPACE, labels: labels(INGRESS_NAMESPACE) } }, childOpts),
             // kube-system exists already: its labels are applied to it (server-side apply), saying outright that the CNI
             // node agent's namespace is privileged.
-            [ISTIO_CNI_NAMESPACE]: new k8s.core.v1.NamespacePatch(`${name}-cni-namespace`, { metadata: { name: ISTIO_CNI_NAMESPACE, labels: labels(ISTIO_CNI_NAMESPACE) } }, childOpts),
+            [ISTIO_CNI_NAMESPACE]: new k8s.core.v1.NamespacePatch(`${name}-kube-system`, { metadata: { name: ISTIO_CNI_NAMESPACE, labels: labels(ISTIO_CNI_NAMESPACE) } }, childOpts),
         };
 
         const waitFor = args.waitFor ?? [];

@@ -178,7 +178,7 @@ describe("Istio component under Pulumi mocks", () => {
             releases.map((r) => [r.name, r.dependsOn]),
             [
                 ["istio-base", ["istio-system"]],
-                ["istio-cni", ["istio-cni-namespace"]],
+                ["istio-cni", ["istio-kube-system"]],
                 ["istio-istiod-1-30-3", ["istio-system", "istio-base", "istio-cni"]],
                 ["istio-gateway", ["istio-ingress", "istio-istiod-1-30-3"]],
             ],

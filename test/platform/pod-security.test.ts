@@ -115,7 +115,7 @@ describe("Istio CNI: the node agent replaces istio-init", () => {
                 assert.strictEqual(istiod.inputs.values.pilot.cni.enabled, true, istiod.name);
             }
             // The agent waits for kube-system's Pod Security labels, which let its privileged pods in.
-            assert.deepStrictEqual(dependencyNames(cni[0]), ["istio-cni-namespace"]);
+            assert.deepStrictEqual(dependencyNames(cni[0]), ["istio-kube-system"]);
         }
     });
 
