@@ -83,7 +83,9 @@ export = async () => {
     }
 
     // On EKS, Istio waits for the platform on the cluster: DNS, storage, and the controllers its gateway needs.
-    const istio = new Istio("istio", { config: clusterConfig.istio, platform: clusterConfig.kind, provider, waitFor: clusterAddons ? [clusterAddons] : [] });
+    // The Pod Security labels of every namespace are pinned to the cluster's Kubernetes minor (unknown on `existing`).
+    const kubernetesVersion = clusterConfig.kind === "eks" ? clusterConfig.kubernetesVersion : undefined;
+    const istio = new Istio("istio", { config: clusterConfig.istio, platform: clusterConfig.kind, kubernetesVersion, provider, waitFor: clusterAddons ? [clusterAddons] : [] });
 
     // Prometheus, Grafana and Kiali where the stack turns them on (uat, prod); none of the services waits for them.
     if (anyAddonOn(observabilityConfig)) {
@@ -102,7 +104,7 @@ export = async () => {
     const namespaces = Object.fromEntries(
         planNamespaces(services, previous).map((plan) => [
             plan.namespace,
-            serviceNamespace({ plan, istioRevision: namespaceRevision(clusterConfig.istio, plan.namespace), provider, waitFor: [istio] }),
+            serviceNamespace({ plan, istioRevision: namespaceRevision(clusterConfig.istio, plan.namespace), kubernetesVersion, provider, waitFor: [istio] }),
         ]),
     );
     const releases: Record<string, ServiceRelease> = {};

@@ -5,6 +5,7 @@ import { revisionRecords } from "../components/service/revision";
 import { ConfigError } from "../components/shared/errors";
 import { readStackConfig } from "../scripts/stack-file";
 import { dependencyNames, ofType, Registered, runProgram } from "./helpers/mocks";
+import { podSecurityLabels } from "../components/shared/pod-security";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -64,7 +65,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
             const namespaces = ofType(resources, NAMESPACE).filter((n) => !ISTIO_NAMESPACES.includes(n.inputs.metadata.name));
             assert.deepStrictEqual(namespaces.map((n) => n.inputs.metadata.name).sort(), names);
             // Injection by revision, never `istio-injection: enabled` (it would override the revision label).
-            for (const ns of namespaces) assert.deepStrictEqual(ns.inputs.metadata.labels, { "istio.io/rev": "1-30-3", "app.kubernetes.io/managed-by": "stagehand" });
+            for (const ns of namespaces) assert.deepStrictEqual(ns.inputs.metadata.labels, { "istio.io/rev": "1-30-3", "app.kubernetes.io/managed-by": "stagehand", ...podSecurityLabels("restricted", "1.35") });
             // Istio's own namespaces exist too, and are the only other ones.
             assert.deepStrictEqual(ofType(resources, NAMESPACE).length, names.length + ISTIO_NAMESPACES.length);
         });

@@ -1,5 +1,5 @@
-// Istio: the official Helm charts `base` → `istiod` → `gateway`, at the version the stack pins, each
-// waiting for the one before; mesh-wide STRICT mTLS; an ingress gateway with a shared `Gateway` that service
+// Istio: the official Helm charts `base` and `cni` (the Istio CNI node agent) → `istiod` → `gateway`, at the
+// version the stack pins, each waiting for the ones before; mesh-wide STRICT mTLS; an ingress gateway with a shared `Gateway` that service
 // VirtualServices can bind to. Every istiod is a revision named after its release (./revisions.ts); during an
 // upgrade a second one (`canaryVersion`) runs beside the first (README "Upgrading Istio").
 import * as k8s from "@pulumi/kubernetes";
@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlatformReleaseSpec } from "../shared/helm";
 import { platformReleases } from "../shared/helm-release";
 import { INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE } from "../shared/namespaces";
+import { ISTIO_CNI_NAMESPACE, PLATFORM_NAMESPACE_LEVELS, podSecurityLabels } from "../shared/pod-security";
 import { compareVersions, IstioConfig } from "./config";
 import { defaultRevision, installedRevisions } from "./revisions";
 import { EKS_LOAD_BALANCER_ANNOTATIONS, GATEWAY_SERVICE_PORTS, INGRESS_HTTP_PORT } from "./ingress";
@@ -17,8 +18,13 @@ export const ISTIO_CHART_REPO = "https://blob.istio.io/istio-release/charts";
 export const INGRESS_RELEASE = "istio-ingress";
 /** The shared Istio `Gateway` services bind to: `values.istio.gateways: [istio-ingress/ingress]`. */
 export const INGRESS_GATEWAY_NAME = "ingress";
-/** Releases of Istio: the CRDs, one istiod per revision (`istiod-<revision>`), the gateway. */
-export type IstioReleaseKey = "base" | `istiod-${string}` | "gateway";
+/** Helm release (and DaemonSet `istio-cni-node`'s chart) name of the Istio CNI node agent. */
+export const CNI_RELEASE = "istio-cni";
+/** Releases of Istio: the CRDs, the CNI node agent, one istiod per revision (`istiod-<revision>`), the gateway. */
+export type IstioReleaseKey = "base" | "cni" | `istiod-${string}` | "gateway";
+
+/** The seccomp profile every Istio pod stagehand installs runs with: `restricted` requires one. */
+const RUNTIME_DEFAULT_SECCOMP = { type: "RuntimeDefault" } as const;
 
 /** One Helm release of Istio: what it installs and which releases it waits for. */
 export type IstioReleaseSpec = PlatformReleaseSpec<IstioReleaseKey>;
@@ -34,10 +40,48 @@ export function istiodValues(config: IstioConfig, revision: string): Record<stri
             autoscaleMin: replicas,
             autoscaleMax: maxReplicas,
             resources: { requests: { cpu, memory } },
+            // The Istio CNI node agent sets up each pod's traffic redirection: injection adds no `istio-init`
+            // (root, NET_ADMIN, NET_RAW) but the unprivileged `istio-validation` init container, so injected pods pass
+            // the `restricted` Pod Security Standard.
+            cni: { enabled: true },
+            seccompProfile: { ...RUNTIME_DEFAULT_SECCOMP },
         },
-        // The chart's PDB keeps one istiod up; with a single replica it would only block node drains.
-        global: { istioNamespace: ISTIO_ROOT_NAMESPACE, defaultPodDisruptionBudget: { enabled: replicas > 1 } },
+        global: {
+            istioNamespace: ISTIO_ROOT_NAMESPACE,
+            // The chart's PDB keeps one istiod up; with a single replica it would only block node drains.
+            defaultPodDisruptionBudget: { enabled: replicas > 1 },
+            // Injected sidecars (and istio-validation) carry the RuntimeDefault seccomp profile themselves.
+            proxy: { seccompProfile: { ...RUNTIME_DEFAULT_SECCOMP } },
+        },
     };
+}
+
+/**
+ * The Istio CNI node agent's values. Its defaults are the paths of a standard CNI node, which is what EKS's AWS VPC
+ * CNI uses (its `10-aws.conflist` in /etc/cni/net.d, its plugins in /opt/cni/bin; the chart has platform profiles for
+ * GKE, k3s, k3d, microk8s, minikube and OpenShift, none for EKS): istio-cni chains itself as one more plugin into the
+ * VPC CNI's configuration list (`chained`), so pod IPs still come from the VPC CNI. Written out, so a change of the
+ * chart's defaults shows in a diff. Not kube-system's pods: they are never injected.
+ */
+export function cniValues(): Record<string, unknown> {
+    return {
+        cniBinDir: "/opt/cni/bin",
+        cniConfDir: "/etc/cni/net.d",
+        chained: true,
+        excludeNamespaces: [ISTIO_CNI_NAMESPACE],
+    };
+}
+
+/**
+ * The version of the CNI node agent: the oldest installed revision's, i.e. the default `version` (a `canaryVersion`
+ * is always newer). The agent is a cluster singleton, not a revision: its chart names its ClusterRoles, bindings and
+ * DaemonSet `istio-cni*` whatever the revision, and every node has one CNI configuration chain, so two releases
+ * cannot run side by side. Istio's CNI supports control planes of its own minor and one minor above, which is what
+ * a canary revision can be; making the canary the default upgrades the agent in place (a rolling update of the
+ * DaemonSet; running pods keep the redirection set up when they started).
+ */
+export function cniVersion(config: Pick<IstioConfig, "version">): string {
+    return config.version;
 }
 
 /** Labels of the ingress gateway pods (the gateway chart derives them from the release name). */
@@ -58,6 +102,9 @@ export function gatewayValues(config: IstioConfig, platform: "eks" | "existing")
             replicas > 1
                 ? [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: INGRESS_SELECTOR } }]
                 : [],
+        // Restricted: no root, RuntimeDefault seccomp; port 80 through the safe sysctl (the chart's own default, which
+        // setting a securityContext would otherwise drop).
+        securityContext: { seccompProfile: { ...RUNTIME_DEFAULT_SECCOMP }, sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }] },
         service: {
             type: serviceType,
             annotations: nlb ? { ...EKS_LOAD_BALANCER_ANNOTATIONS } : {},
@@ -72,7 +119,8 @@ export function gatewayValues(config: IstioConfig, platform: "eks" | "existing")
 
 /**
  * The Istio Helm releases of a config, in install order: base (CRDs, at the newest version in use; its validation
- * webhook served by the default revision) → one istiod per installed revision (`istiod-<revision>`: the default,
+ * webhook served by the default revision) and the CNI node agent (in kube-system, one per cluster, see `cniVersion`)
+ * → one istiod per installed revision (`istiod-<revision>`: the default,
  * and during an upgrade the canary beside it) → the gateway, injected by the default revision. Each istiod is its
  * own resource, named by its revision: making the canary the default changes neither, and the old one is removed
  * when it leaves the config — after everything else of that update, so last.
@@ -80,13 +128,15 @@ export function gatewayValues(config: IstioConfig, platform: "eks" | "existing")
 export function istioReleases(config: IstioConfig, platform: "eks" | "existing"): IstioReleaseSpec[] {
     const newest = config.canaryVersion && compareVersions(config.canaryVersion, config.version) > 0 ? config.canaryVersion : config.version;
     // Every Istio chart comes from Istio's repository and is described by its chart and version.
-    const release = (key: IstioReleaseKey, name: string, chart: "base" | "istiod" | "gateway", version: string, namespace: string, values: Record<string, unknown>, after: IstioReleaseKey[]): IstioReleaseSpec =>
+    const release = (key: IstioReleaseKey, name: string, chart: "base" | "cni" | "istiod" | "gateway", version: string, namespace: string, values: Record<string, unknown>, after: IstioReleaseKey[]): IstioReleaseSpec =>
         ({ key, name, chart, repo: ISTIO_CHART_REPO, version, namespace, values, after, description: `Istio ${chart} ${version}` });
     const istiods = installedRevisions(config).map(({ revision, version }) =>
-        release(`istiod-${revision}`, `istiod-${revision}`, "istiod", version, ISTIO_ROOT_NAMESPACE, istiodValues(config, revision), ["base"]),
+        release(`istiod-${revision}`, `istiod-${revision}`, "istiod", version, ISTIO_ROOT_NAMESPACE, istiodValues(config, revision), ["base", "cni"]),
     );
     return [
         release("base", "istio-base", "base", newest, ISTIO_ROOT_NAMESPACE, { defaultRevision: defaultRevision(config) }, []),
+        // Before any istiod: a pod injected without istio-init has its traffic redirected only by the node agent.
+        release("cni", CNI_RELEASE, "cni", cniVersion(config), ISTIO_CNI_NAMESPACE, cniValues(), []),
         ...istiods,
         release("gateway", INGRESS_RELEASE, "gateway", config.version, INGRESS_NAMESPACE, gatewayValues(config, platform), [istiods[0].key]),
     ];
@@ -121,6 +171,8 @@ export interface IstioArgs {
     /** Where it runs: on EKS the ingress is an NLB. */
     platform: "eks" | "existing";
     provider?: k8s.Provider;
+    /** The cluster's Kubernetes minor ("1.35"), which the Pod Security labels' versions are pinned to; absent: `latest`. */
+    kubernetesVersion?: string;
     /** What Istio's releases wait for: on EKS, the platform's add-ons on the cluster (components/platform/cluster-addons.ts). */
     waitFor?: pulumi.Input<pulumi.Resource>[];
 }
@@ -139,9 +191,14 @@ export class Istio extends pulumi.ComponentResource {
         super("stagehand:index:Istio", name, {}, opts);
         const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
 
-        const namespaces: Record<string, k8s.core.v1.Namespace> = {
-            [ISTIO_ROOT_NAMESPACE]: new k8s.core.v1.Namespace(`${name}-system`, { metadata: { name: ISTIO_ROOT_NAMESPACE } }, childOpts),
-            [INGRESS_NAMESPACE]: new k8s.core.v1.Namespace(`${name}-ingress`, { metadata: { name: INGRESS_NAMESPACE } }, childOpts),
+        // Each namespace enforces the Pod Security level its pods need (components/shared/pod-security.ts).
+        const labels = (ns: string) => podSecurityLabels(PLATFORM_NAMESPACE_LEVELS[ns], args.kubernetesVersion);
+        const namespaces: Record<string, pulumi.Resource> = {
+            [ISTIO_ROOT_NAMESPACE]: new k8s.core.v1.Namespace(`${name}-system`, { metadata: { name: ISTIO_ROOT_NAMESPACE, labels: labels(ISTIO_ROOT_NAMESPACE) } }, childOpts),
+            [INGRESS_NAMESPACE]: new k8s.core.v1.Namespace(`${name}-ingress`, { metadata: { name: INGRESS_NAMESPACE, labels: labels(INGRESS_NAMESPACE) } }, childOpts),
+            // kube-system exists already: its labels are applied to it (server-side apply), saying outright that the CNI
+            // node agent's namespace is privileged.
+            [ISTIO_CNI_NAMESPACE]: new k8s.core.v1.NamespacePatch(`${name}-kube-system`, { metadata: { name: ISTIO_CNI_NAMESPACE, labels: labels(ISTIO_CNI_NAMESPACE) } }, childOpts),
         };
 
         const waitFor = args.waitFor ?? [];

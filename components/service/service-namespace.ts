@@ -1,9 +1,11 @@
 // The Namespace of a service namespace: one per namespace, `namespace-<ns>`, registered by the program (not by a
-// ServiceRelease), labelled for Istio sidecar injection by revision. It adopts, without replacement, the
+// ServiceRelease), labelled for Istio sidecar injection by revision and
+// for the `restricted` Pod Security Standard. It adopts, without replacement, the
 // `<service>-namespace` an earlier stagehand created as a child of the ServiceRelease of whichever service of the
 // namespace came first by name (components/service/namespaces.ts).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { podSecurityLabels, SERVICE_NAMESPACE_LEVEL } from "../shared/pod-security";
 import { legacyNamespaceName, NamespacePlan, namespaceResourceName, SERVICE_RELEASE_TYPE } from "./namespaces";
 
 export interface ServiceNamespaceArgs {
@@ -11,6 +13,8 @@ export interface ServiceNamespaceArgs {
     plan: NamespacePlan;
     /** The Istio revision the namespace injects from (components/platform/revisions.ts `namespaceRevision`). */
     istioRevision: string;
+    /** The cluster's Kubernetes minor ("1.35"): the version of the Pod Security Standards enforced; absent: `latest`. */
+    kubernetesVersion?: string;
     provider?: k8s.Provider;
     /** Resources the namespace waits for (Istio being ready). */
     waitFor?: pulumi.Input<pulumi.Resource>[];
@@ -34,6 +38,8 @@ export function serviceNamespace(args: ServiceNamespaceArgs, opts: pulumi.Custom
                     // `istio-injection: enabled` (which overrides it): an Istio upgrade moves namespaces one at a time.
                     "istio.io/rev": args.istioRevision,
                     "app.kubernetes.io/managed-by": "stagehand",
+                    // Pod Security Admission enforces (and warns and audits) `restricted` on every pod of the namespace.
+                    ...podSecurityLabels(SERVICE_NAMESPACE_LEVEL, args.kubernetesVersion),
                 },
             },
         },

@@ -58,7 +58,8 @@ describe("Istio releases (pure)", () => {
                 releases.map((r) => [r.key, r.name, r.chart, r.version, r.namespace, r.after]),
                 [
                     ["base", "istio-base", "base", config.version, "istio-system", []],
-                    [`istiod-1-30-3`, "istiod-1-30-3", "istiod", config.version, "istio-system", ["base"]],
+                    ["cni", "istio-cni", "cni", config.version, "kube-system", []],
+                    [`istiod-1-30-3`, "istiod-1-30-3", "istiod", config.version, "istio-system", ["base", "cni"]],
                     ["gateway", "istio-ingress", "gateway", config.version, "istio-ingress", ["istiod-1-30-3"]],
                 ],
                 stack,
@@ -76,8 +77,16 @@ describe("Istio releases (pure)", () => {
         const config = istioOf("staging");
         assert.deepStrictEqual(istiodValues(config, "1-30-3"), {
             revision: "1-30-3",
-            pilot: { replicaCount: 1, autoscaleEnabled: false, autoscaleMin: 1, autoscaleMax: 1, resources: { requests: { cpu: "100m", memory: "256Mi" } } },
-            global: { istioNamespace: "istio-system", defaultPodDisruptionBudget: { enabled: false } },
+            pilot: {
+                replicaCount: 1,
+                autoscaleEnabled: false,
+                autoscaleMin: 1,
+                autoscaleMax: 1,
+                resources: { requests: { cpu: "100m", memory: "256Mi" } },
+                cni: { enabled: true },
+                seccompProfile: { type: "RuntimeDefault" },
+            },
+            global: { istioNamespace: "istio-system", defaultPodDisruptionBudget: { enabled: false }, proxy: { seccompProfile: { type: "RuntimeDefault" } } },
         });
         const gw = gatewayValues(config, "eks");
         assert.deepStrictEqual([gw.replicaCount, gw.autoscaling, gw.podDisruptionBudget, gw.topologySpreadConstraints], [1, { enabled: false, minReplicas: 1, maxReplicas: 1 }, {}, []]);
@@ -86,7 +95,15 @@ describe("Istio releases (pure)", () => {
     it("prod: istiod and the gateway replicated, with PodDisruptionBudgets and autoscaling; the gateway spread over zones", () => {
         const config = istioOf("prod");
         const istiod = istiodValues(config, "1-30-3") as any;
-        assert.deepStrictEqual(istiod.pilot, { replicaCount: 2, autoscaleEnabled: true, autoscaleMin: 2, autoscaleMax: 5, resources: { requests: { cpu: "500m", memory: "2Gi" } } });
+        assert.deepStrictEqual(istiod.pilot, {
+            replicaCount: 2,
+            autoscaleEnabled: true,
+            autoscaleMin: 2,
+            autoscaleMax: 5,
+            resources: { requests: { cpu: "500m", memory: "2Gi" } },
+            cni: { enabled: true },
+            seccompProfile: { type: "RuntimeDefault" },
+        });
         assert.deepStrictEqual(istiod.global.defaultPodDisruptionBudget, { enabled: true });
         const gw = gatewayValues(config, "eks") as any;
         assert.strictEqual(gw.replicaCount, 3);
@@ -122,16 +139,18 @@ describe("Istio releases (pure)", () => {
             releases.map((r) => [r.key, r.name, r.version, r.after]),
             [
                 ["base", "istio-base", "1.30.3", []],
-                ["istiod-1-29-6", "istiod-1-29-6", "1.29.6", ["base"]],
-                ["istiod-1-30-3", "istiod-1-30-3", "1.30.3", ["base"]],
+                // One CNI node agent per cluster, at the default (older) version: see test/platform/pod-security.test.ts.
+                ["cni", "istio-cni", "1.29.6", []],
+                ["istiod-1-29-6", "istiod-1-29-6", "1.29.6", ["base", "cni"]],
+                ["istiod-1-30-3", "istiod-1-30-3", "1.30.3", ["base", "cni"]],
                 ["gateway", "istio-ingress", "1.29.6", ["istiod-1-29-6"]],
             ],
         );
-        assert.strictEqual((releases[2].values as any).revision, "1-30-3");
-        assert.strictEqual((releases[1].values as any).revision, "1-29-6");
+        assert.strictEqual((releases[3].values as any).revision, "1-30-3");
+        assert.strictEqual((releases[2].values as any).revision, "1-29-6");
         // Config validation and the gateway's proxies stay with the default revision until it changes.
         assert.deepStrictEqual((releases[0].values as any).defaultRevision, "1-29-6");
-        assert.deepStrictEqual((releases[3].values as any).revision, "1-29-6");
+        assert.deepStrictEqual((releases[4].values as any).revision, "1-29-6");
     });
 
     it("mesh-wide STRICT mTLS and the shared ingress Gateway are valid Istio objects", () => {
@@ -152,20 +171,22 @@ describe("Istio releases (pure)", () => {
 });
 
 describe("Istio component under Pulumi mocks", () => {
-    it("installs the three releases in order, each waiting for the one before (captured dependsOn)", async () => {
+    it("installs the releases in order, each waiting for the ones before (captured dependsOn); the CNI node agent before istiod", async () => {
         const { resources, captured } = await runIstio(istioOf("staging"));
         const releases = captured.filter((c) => c.type === RELEASE);
         assert.deepStrictEqual(
             releases.map((r) => [r.name, r.dependsOn]),
             [
                 ["istio-base", ["istio-system"]],
-                ["istio-istiod-1-30-3", ["istio-system", "istio-base"]],
+                ["istio-cni", ["istio-kube-system"]],
+                ["istio-istiod-1-30-3", ["istio-system", "istio-base", "istio-cni"]],
                 ["istio-gateway", ["istio-ingress", "istio-istiod-1-30-3"]],
             ],
         );
         const registered = Object.fromEntries(ofType(resources, RELEASE).map((r) => [r.name, r.inputs]));
         for (const [name, chart, namespace] of [
             ["istio-base", "base", "istio-system"],
+            ["istio-cni", "cni", "kube-system"],
             ["istio-istiod-1-30-3", "istiod", "istio-system"],
             ["istio-gateway", "gateway", "istio-ingress"],
         ]) {
@@ -198,7 +219,7 @@ describe("Istio component under Pulumi mocks", () => {
 
     it("a canary control plane installs after base, beside istiod", async () => {
         const { resources, captured } = await runIstio(istioFrom({ version: "1.29.6", canaryVersion: "1.30.3" }));
-        assert.deepStrictEqual(captured.find((c) => c.name === "istio-istiod-1-30-3")!.dependsOn, ["istio-system", "istio-base"]);
+        assert.deepStrictEqual(captured.find((c) => c.name === "istio-istiod-1-30-3")!.dependsOn, ["istio-system", "istio-base", "istio-cni"]);
         const canary = ofType(resources, RELEASE).find((r) => r.name === "istio-istiod-1-30-3")!.inputs;
         assert.deepStrictEqual([canary.name, canary.version, canary.values.revision], ["istiod-1-30-3", "1.30.3", "1-30-3"]);
     });
@@ -208,7 +229,7 @@ describe("program: services wait for Istio", () => {
     for (const stack of ["staging", "prod"]) {
         it(`${stack}: every service release and namespace depends on every Istio release and on mesh mTLS`, async () => {
             const { resources } = await runProgram(stack, readStackConfig(stack));
-            const istioParts = ["istio-base", "istio-istiod-1-30-3", "istio-gateway", "istio-mesh-mtls"];
+            const istioParts = ["istio-base", "istio-cni", "istio-istiod-1-30-3", "istio-gateway", "istio-mesh-mtls"];
             const services = resources.filter(
                 (r: Registered) => (r.type === RELEASE && r.inputs.chart === "./charts/service") || (r.type === "kubernetes:core/v1:Namespace" && r.name.startsWith("namespace-")),
             );

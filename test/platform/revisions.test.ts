@@ -90,10 +90,11 @@ describe("an Istio minor upgrade, step by step, under Pulumi mocks", () => {
         ]);
         // 3. The new revision becomes the default: the rest moves, the gateway and validation follow, the old istiod
         //    goes (Pulumi deletes a removed resource after everything else of the update). The moved one is untouched.
+        //    The CNI node agent (one per cluster, at the default version) is upgraded in place.
         assert.deepStrictEqual(changed(c.resources, d.resources), {
             added: [],
             removed: [`${RELEASE}::istio-istiod-1-29-6`],
-            updated: [`${NAMESPACE}::namespace-cart`, `${RELEASE}::cart-canary`, `${RELEASE}::cart-production`, `${RELEASE}::istio-base`, `${RELEASE}::istio-gateway`],
+            updated: [`${NAMESPACE}::namespace-cart`, `${RELEASE}::cart-canary`, `${RELEASE}::cart-production`, `${RELEASE}::istio-base`, `${RELEASE}::istio-cni`, `${RELEASE}::istio-gateway`],
         });
         assert.deepStrictEqual([labelOf(d, "checkout"), labelOf(d, "cart")], ["1-30-3", "1-30-3"]);
         const base = ofType(d.resources, RELEASE).find((r) => r.name === "istio-base")!.inputs.values;

@@ -10,6 +10,7 @@ import { ConfigError } from "../../components/shared/errors";
 import { readStackConfig } from "../../scripts/stack-file";
 import { dependencyNames, ofType, Registered, runProgram } from "../helpers/mocks";
 import { problemsOf } from "../helpers/problems";
+import { podSecurityLabels } from "../../components/shared/pod-security";
 
 const NAMESPACE = "kubernetes:core/v1:Namespace";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -45,7 +46,7 @@ describe("namespaces and removal", () => {
             const ns = namespaces(resources);
             assert.deepStrictEqual(Object.keys(ns).sort(), ["namespace-catalog", "namespace-checkout", "namespace-payments"]);
             for (const [service, n] of Object.entries(ns).map(([k, v]) => [k.replace(/^namespace-/, ""), v] as const)) {
-                assert.deepStrictEqual(n.inputs.metadata, { name: service, labels: { "istio.io/rev": "1-30-3", "app.kubernetes.io/managed-by": "stagehand" } });
+                assert.deepStrictEqual(n.inputs.metadata, { name: service, labels: { "istio.io/rev": "1-30-3", "app.kubernetes.io/managed-by": "stagehand", ...podSecurityLabels("restricted", "1.35") } });
                 assert.match(n.parent!, /::pulumi:pulumi:Stack::/, "a child of the stack, not of a ServiceRelease");
                 assert.deepStrictEqual(n.aliases, [legacyUrn("staging", service)]);
                 assert.ok(dependencyNames(n).includes("istio-istiod-1-30-3"), "waits for Istio");

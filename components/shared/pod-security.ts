@@ -1,0 +1,42 @@
+// Pure: Pod Security Standards levels of the namespaces stagehand creates or owns, as the labels Pod Security
+// Admission reads (https://kubernetes.io/docs/concepts/security/pod-security-admission/): `enforce` rejects a pod
+// that breaks the level, `warn` tells whoever applies it, `audit` records it in the audit log. Each mode's version
+// is pinned to the cluster's Kubernetes minor, so a cluster upgrade never tightens a level by itself.
+import { INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE } from "./namespaces";
+
+export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
+
+/** Every service namespace: its pods (the reference chart's, with CNI-injected sidecars) pass `restricted`. */
+export const SERVICE_NAMESPACE_LEVEL: PodSecurityLevel = "restricted";
+
+/** Where the Istio CNI node agent runs (a DaemonSet on every node), as Istio's Helm install documents it. */
+export const ISTIO_CNI_NAMESPACE = "kube-system";
+
+/**
+ * The platform's namespaces and the level their pods need:
+ * - kube-system: `privileged`. The Istio CNI node agent (host network, hostPath mounts of the node's CNI
+ *   directories, NET_ADMIN/SYS_ADMIN) and EKS's own node agents (aws-node, kube-proxy) run there;
+ * - istio-system: `baseline`. istiod passes `restricted`, but the observability addons installed there
+ *   (Prometheus, Kiali) do not set a seccomp profile or drop every capability: they pass `baseline`;
+ * - istio-ingress: `restricted`. The gateway runs as non-root with the RuntimeDefault seccomp profile, and binds
+ *   port 80 through the safe sysctl `net.ipv4.ip_unprivileged_port_start`, not a capability.
+ */
+export const PLATFORM_NAMESPACE_LEVELS: Readonly<Record<string, PodSecurityLevel>> = {
+    [ISTIO_CNI_NAMESPACE]: "privileged",
+    [ISTIO_ROOT_NAMESPACE]: "baseline",
+    [INGRESS_NAMESPACE]: "restricted",
+};
+
+/**
+ * The Pod Security Admission labels of a namespace at `level`: enforced, warned and audited, each pinned to
+ * `kubernetesVersion` ("1.35" → "v1.35"); `latest` when the cluster's version is not known (`kind: existing`).
+ */
+export function podSecurityLabels(level: PodSecurityLevel, kubernetesVersion?: string): Record<string, string> {
+    const version = kubernetesVersion ? `v${kubernetesVersion}` : "latest";
+    const labels: Record<string, string> = {};
+    for (const mode of ["enforce", "warn", "audit"]) {
+        labels[`pod-security.kubernetes.io/${mode}`] = level;
+        labels[`pod-security.kubernetes.io/${mode}-version`] = version;
+    }
+    return labels;
+}
