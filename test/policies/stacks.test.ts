@@ -19,7 +19,7 @@ import { checkResource, checkStack, CLUSTER, PACK, PEER_AUTH, RELEASE, StackRes,
 const EXCLUDED = new Set(["policy-config-matches-stack"]);
 /** The advisory warnings (by rule) a stack's policy config accepts knowingly; any other violation fails. */
 const ACCEPTED_ADVISORIES: Record<string, string[]> = {
-    staging: ["eks-control-plane-logging", "eks-api-endpoint-restricted"],
+    staging: ["eks-control-plane-logging", "eks-api-endpoint-restricted", "ingress-tls"],
     uat: ["eks-control-plane-logging", "eks-api-endpoint-restricted"],
     prod: [],
 };
