@@ -293,7 +293,7 @@ const istioSchema = z
                 .superRefine(autoscaleRefine)
                 .superRefine((g, ctx) => {
                     if (g.tls && g.serviceType !== "LoadBalancer") {
-                        ctx.addIssue({ code: "custom", path: ["tls"], input: g.tls, message: `no tls with serviceType ${g.serviceType} (TLS is terminated by the NLB of serviceType LoadBalancer)` });
+                        ctx.addIssue({ code: "custom", path: ["tls"], input: g.tls, message: `no tls with serviceType ${g.serviceType} (TLS is terminated by the NLB of serviceType LoadBalancer: remove tls, or set serviceType: LoadBalancer)` });
                     }
                 })
                 .prefault({}),
