@@ -11,6 +11,7 @@ import { anyAddonOn, observabilityAccess } from "./components/observability/valu
 import { Cluster, existingClusterProvider } from "./components/platform/cluster";
 import { checkPlatformChange, PLATFORM_STATE_OUTPUT, platformState } from "./components/platform/changes";
 import { ClusterAddons } from "./components/platform/cluster-addons";
+import { edgeTls } from "./components/platform/ingress";
 import { Istio } from "./components/platform/istio";
 import { previousPlatformState } from "./components/platform/previous";
 import { installedRevisions, namespaceRevision } from "./components/platform/revisions";
@@ -116,6 +117,7 @@ export = async () => {
                 planned: p,
                 move: moves[p.name],
                 istioRevision: namespaceRevision(clusterConfig.istio, p.service.namespace),
+                secureCookies: edgeTls(clusterConfig.istio, clusterConfig.kind),
                 namespaceResource: namespace,
                 provider,
                 // Every object of every service waits for Istio: CRDs, sidecar injector and mTLS in place.

@@ -7,6 +7,7 @@ import { parseStackConfig } from "../components/config";
 import { estimateMonthlyCost, formatCost } from "../components/cost/cost";
 import { formatAddonVersions } from "../components/platform/addons";
 import { IstioConfig } from "../components/platform/config";
+import { edgeTls } from "../components/platform/ingress";
 import { formatRevisions, namespaceRevision } from "../components/platform/revisions";
 import { revisionChanges } from "../components/service/revision";
 import { PlannedService, revisionLabel } from "../components/service/stages";
@@ -65,9 +66,9 @@ export function formatPlan(stack: string, planned: PlannedService[]): string {
  * The chart of a service rendered by the real helm for its stage, as the program installs it: one render per Helm
  * release (production, canary, routing), each with its own values — the canary's release its revision's.
  */
-export function renderManifests(planned: PlannedService, istio?: IstioConfig): string {
+export function renderManifests(planned: PlannedService, istio?: IstioConfig, platform: "eks" | "existing" = "eks"): string {
     const { name, service, plan } = planned;
-    const platformContext = istio ? { istioRevision: namespaceRevision(istio, service.namespace) } : {};
+    const platformContext = istio ? { istioRevision: namespaceRevision(istio, service.namespace), secureCookies: edgeTls(istio, platform) } : {};
     const specs = serviceReleaseSpecs(planned, platformContext);
     const out = [`# ---- ${name}: ${plan.description}\n`];
     for (const spec of Object.values(specs)) {
@@ -194,7 +195,7 @@ export function main(argv: string[], root = projectRoot, env: NodeJS.ProcessEnv 
             if (planned.length === 0) throw new Error(`stack ${stack} has no service ${JSON.stringify(only)}`);
         }
         if (args.manifests) {
-            for (const p of planned) process.stdout.write(renderManifests(p, config.cluster.istio));
+            for (const p of planned) process.stdout.write(renderManifests(p, config.cluster.istio, config.cluster.kind));
         } else if (only) {
             console.log(formatPlan(stack, planned));
         } else {

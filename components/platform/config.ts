@@ -7,6 +7,7 @@ import { INSTANCE_CAPACITY, INSTANCE_HOURLY_USD } from "../cost/prices";
 import { AUTOSCALER_TAG, AddonVersions, DEFAULT_ADDON_VERSIONS, whereToFindVersions, EKS_ADDON_VERSION, FOLLOWS_KUBERNETES_MINOR, VERSIONED_ADDONS, VersionedAddon } from "./addons";
 import { ConfigError, describeIssues } from "../shared/errors";
 import { dnsLabel, quantity, wholeNumber } from "../shared/schema";
+import { ACM_CERTIFICATE_ARN } from "./ingress";
 
 /** Node capacity types of an EKS managed node group. */
 export const CAPACITY_TYPES = ["SPOT", "ON_DEMAND"] as const;
@@ -260,6 +261,9 @@ const autoscaleRefine = (c: { replicas: number; maxReplicas: number }, ctx: z.Re
     }
 };
 
+const ACM_ARN_WORDS = `an ACM certificate ARN such as "arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"`;
+const acmCertificateArn = z.string({ error: ACM_ARN_WORDS }).regex(ACM_CERTIFICATE_ARN, { error: ACM_ARN_WORDS });
+
 const istioSchema = z
     .strictObject(
         {
@@ -278,10 +282,20 @@ const istioSchema = z
                 .prefault({}),
             gateway: z
                 .strictObject(
-                    { ...replicaFields, serviceType: z.enum(GATEWAY_SERVICE_TYPES, { error: "LoadBalancer, NodePort or ClusterIP" }).default("LoadBalancer") },
-                    { error: "an object with `replicas`, `maxReplicas` and `serviceType`" },
+                    {
+                        ...replicaFields,
+                        serviceType: z.enum(GATEWAY_SERVICE_TYPES, { error: "LoadBalancer, NodePort or ClusterIP" }).default("LoadBalancer"),
+                        // TLS at the edge: the NLB terminates it with this ACM certificate (components/platform/ingress.ts).
+                        tls: z.strictObject({ certificateArn: acmCertificateArn }, { error: "an object with `certificateArn`" }).optional(),
+                    },
+                    { error: "an object with `replicas`, `maxReplicas`, `serviceType` and `tls`" },
                 )
                 .superRefine(autoscaleRefine)
+                .superRefine((g, ctx) => {
+                    if (g.tls && g.serviceType !== "LoadBalancer") {
+                        ctx.addIssue({ code: "custom", path: ["tls"], input: g.tls, message: `no tls with serviceType ${g.serviceType} (TLS is terminated by the NLB of serviceType LoadBalancer: remove tls, or set serviceType: LoadBalancer)` });
+                    }
+                })
                 .prefault({}),
         },
         { error: "an object with `version`, and optionally `canaryVersion`, `canaryNamespaces`, `istiod` and `gateway`" },
@@ -449,6 +463,25 @@ export function zoneRegionProblems(stack: string, cluster: ClusterConfig, region
             `stack ${stack}, field cluster.availabilityZones[${i}]: expected a zone of the stack's region ${region} (aws:region), such as ${region}a; write [${[...new Set(fixed)].join(", ")}], or a count such as ${zones.length} to take the region's first zones, found ${JSON.stringify(zone)}`,
         ];
     });
+}
+
+/**
+ * The certificate a cluster config terminates TLS with, when it is not of the stack's region: an NLB can only use an
+ * ACM certificate of its own region. A certificate on a cluster stagehand does not create (`kind: existing`) is
+ * refused too: its gateway's Service is not stagehand's NLB.
+ */
+export function certificateProblems(stack: string, cluster: ClusterConfig, region: string | undefined): string[] {
+    const tls = cluster.istio.gateway.tls;
+    if (!tls) return [];
+    const field = `stack ${stack}, field cluster.istio.gateway.tls`;
+    if (cluster.kind !== "eks") {
+        return [`${field}: expected no tls with kind: existing (the edge of a cluster stagehand does not create is not its NLB; terminate TLS where that cluster's load balancer is), found ${JSON.stringify(tls)}`];
+    }
+    const certRegion = ACM_CERTIFICATE_ARN.exec(tls.certificateArn)?.[1];
+    if (region === undefined || certRegion === region) return [];
+    return [
+        `${field}.certificateArn: expected an ACM certificate of the stack's region ${region} (aws:region; an NLB uses only certificates of its own region): request one there and write its ARN, found ${JSON.stringify(tls.certificateArn)}`,
+    ];
 }
 
 /** The availability zone count of a cluster config. */

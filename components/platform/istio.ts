@@ -10,7 +10,7 @@ import { INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE } from "../shared/namespaces";
 import { ISTIO_CNI_NAMESPACE, PLATFORM_NAMESPACE_LEVELS, podSecurityLabels } from "../shared/pod-security";
 import { compareVersions, IstioConfig } from "./config";
 import { defaultRevision, installedRevisions } from "./revisions";
-import { EKS_LOAD_BALANCER_ANNOTATIONS, GATEWAY_SERVICE_PORTS, INGRESS_HTTP_PORT } from "./ingress";
+import { edgeTls, EKS_LOAD_BALANCER_ANNOTATIONS, gatewayServicePorts, INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT, tlsAnnotations } from "./ingress";
 
 /** The official Istio chart repository (the old storage.googleapis.com bucket is being retired). */
 export const ISTIO_CHART_REPO = "https://blob.istio.io/istio-release/charts";
@@ -91,6 +91,7 @@ export const INGRESS_SELECTOR = { app: INGRESS_RELEASE, istio: "ingress" };
 export function gatewayValues(config: IstioConfig, platform: "eks" | "existing"): Record<string, unknown> {
     const { replicas, maxReplicas, serviceType } = config.gateway;
     const nlb = platform === "eks" && serviceType === "LoadBalancer";
+    const tls = edgeTls(config, platform) ? config.gateway.tls : undefined;
     return {
         // Its proxies come from the default revision, and move with it when an upgrade makes the new one default.
         revision: defaultRevision(config),
@@ -107,10 +108,11 @@ export function gatewayValues(config: IstioConfig, platform: "eks" | "existing")
         securityContext: { seccompProfile: { ...RUNTIME_DEFAULT_SECCOMP }, sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }] },
         service: {
             type: serviceType,
-            annotations: nlb ? { ...EKS_LOAD_BALANCER_ANNOTATIONS } : {},
+            annotations: nlb ? { ...EKS_LOAD_BALANCER_ANNOTATIONS, ...(tls ? tlsAnnotations(tls.certificateArn) : {}) } : {},
             // Only what the shared Gateway serves: not the chart's default status port (15021, the readiness endpoint
-            // the NLB health-checks on the pods directly) nor 443, on which nothing listens.
-            ports: GATEWAY_SERVICE_PORTS.map((p) => ({ ...p })),
+            // the NLB health-checks on the pods directly). With TLS at the NLB, 443 alone (to the pods' HTTP port):
+            // port 80 closes, since an NLB cannot redirect it (./ingress.ts).
+            ports: gatewayServicePorts(tls !== undefined),
             // IP targets need no NodePort: none is opened on any node.
             ...(nlb ? { allocateLoadBalancerNodePorts: false } : {}),
         },
@@ -152,15 +154,19 @@ export function meshMtls(): Record<string, any> {
     };
 }
 
-/** The shared HTTP `Gateway` on the ingress gateway pods, for service VirtualServices to bind to. */
-export function ingressGateway(): Record<string, any> {
+/**
+ * The shared HTTP `Gateway` on the ingress gateway pods, for service VirtualServices to bind to. With TLS at the NLB
+ * its server is the Service's port 443, protocol HTTP (the NLB has already decrypted): Istio translates a Gateway
+ * port that is a Service port to that port's targetPort, so the pods still listen on 80, behind the NLB only.
+ */
+export function ingressGateway(tls = false): Record<string, any> {
     return {
         apiVersion: "networking.istio.io/v1",
         kind: "Gateway",
         metadata: { name: INGRESS_GATEWAY_NAME, namespace: INGRESS_NAMESPACE },
         spec: {
             selector: { istio: INGRESS_SELECTOR.istio },
-            servers: [{ port: { number: INGRESS_HTTP_PORT, name: "http", protocol: "HTTP" }, hosts: ["*"] }],
+            servers: [{ port: tls ? { number: INGRESS_HTTPS_PORT, name: "http-tls", protocol: "HTTP" } : { number: INGRESS_HTTP_PORT, name: "http", protocol: "HTTP" }, hosts: ["*"] }],
         },
     };
 }
@@ -211,7 +217,7 @@ export class Istio extends pulumi.ComponentResource {
             { apiVersion: mtls.apiVersion, kind: mtls.kind, metadata: mtls.metadata, spec: mtls.spec },
             { ...childOpts, dependsOn: [this.releases[`istiod-${defaultRevision(args.config)}`]!] },
         );
-        const gw = ingressGateway();
+        const gw = ingressGateway(edgeTls(args.config, args.platform));
         this.ingressGateway = new k8s.apiextensions.CustomResource(
             `${name}-ingress-gateway`,
             { apiVersion: gw.apiVersion, kind: gw.kind, metadata: gw.metadata, spec: gw.spec },

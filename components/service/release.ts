@@ -23,6 +23,8 @@ export interface ServiceReleaseArgs {
     provider?: k8s.Provider;
     /** The Istio revision the service's namespace injects from (components/platform/revisions.ts). */
     istioRevision: string;
+    /** Whether the stack terminates TLS at its edge: the sticky cookie is then `Secure`. */
+    secureCookies?: boolean;
     /** Resources every child waits for (e.g. Istio being ready). */
     waitFor?: pulumi.Input<pulumi.Resource>[];
 }
@@ -59,7 +61,7 @@ export class ServiceRelease extends pulumi.ComponentResource {
         // What is applied: the plan, with tracks held at full size when the previous state is unknown.
         const previous = args.move.previous && trafficOf(args.move.previous);
         const applied = previous ? plan : holdForUnknownPast(plan, service.replicas);
-        const specs = serviceReleaseSpecs({ name: args.planned.name, service, plan: applied }, { istioRevision: args.istioRevision });
+        const specs = serviceReleaseSpecs({ name: args.planned.name, service, plan: applied }, { istioRevision: args.istioRevision, secureCookies: args.secureCookies });
 
         // Secret env values reach the pods only through a Kubernetes Secret, one per set of secrets (named by their
         // fingerprint), created before the track releases that name it; the chart values carry only the reference.

@@ -67,7 +67,7 @@ export function istioMatches(routes: TestRoute[]): Record<string, unknown>[] {
  * (a cookie or a response header carrying `<track>-<tag>`) and a route before the weighted one sends a marked user
  * back to that track while it keeps weight. A mark names the tag, so a later release never reuses it.
  */
-export function stickyValues(sticky: StickyConfig | undefined, plan: StagePlan): { routes: Record<string, unknown>[]; responseHeaders: Record<string, Record<string, string>> } {
+export function stickyValues(sticky: StickyConfig | undefined, plan: StagePlan, secure = false): { routes: Record<string, unknown>[]; responseHeaders: Record<string, Record<string, string>> } {
     const none = { routes: [], responseHeaders: {} };
     if (!sticky || plan.kind !== "canary") return none;
     const routes: Record<string, unknown>[] = [];
@@ -77,7 +77,9 @@ export function stickyValues(sticky: StickyConfig | undefined, plan: StagePlan):
         const mark = `${track}-${plan[track].tag}`;
         if ("cookie" in sticky) {
             routes.push({ track, match: [{ headers: { cookie: { regex: `^(.*?;\\s*)?${escapeRegex(sticky.cookie)}=${escapeRegex(mark)}(;.*)?$` } } }] });
-            responseHeaders[track] = { "set-cookie": `${sticky.cookie}=${mark}; Max-Age=${sticky.maxAgeSeconds}; Path=/; HttpOnly; SameSite=Lax` };
+            // `Secure` where the stack's edge is HTTPS: the browser then never sends the mark over plain HTTP. Not
+            // without TLS, where a browser would refuse to keep a Secure cookie and stickiness would be lost.
+            responseHeaders[track] = { "set-cookie": `${sticky.cookie}=${mark}; Max-Age=${sticky.maxAgeSeconds}; Path=/; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}` };
         } else {
             routes.push({ track, match: [{ headers: { [sticky.header]: { exact: mark } } }] });
             responseHeaders[track] = { [sticky.header]: mark };
@@ -110,6 +112,8 @@ export function meshValues(mesh: MeshConfig): Record<string, unknown> {
 /** What the platform around a service decides for it: the Istio revision its namespace injects from. */
 export interface PlatformContext {
     istioRevision?: string;
+    /** Whether the stack terminates TLS at its edge (components/platform/ingress.ts `edgeTls`): sticky cookies are `Secure`. */
+    secureCookies?: boolean;
 }
 
 /**
@@ -186,7 +190,7 @@ export function chartValues(name: string, service: ServiceConfig, plan: StagePla
                   routing: {
                       mirrorPercent: plan.mirrorPercent,
                       canaryMatches: plan.testRoutes ? istioMatches(service.testRoutes) : [],
-                      sticky: stickyValues(service.sticky, plan),
+                      sticky: stickyValues(service.sticky, plan, platformContext.secureCookies === true),
                   },
               }
             : {}),

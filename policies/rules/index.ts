@@ -4,7 +4,7 @@ import { Rule } from "./common";
 import { eksApiEndpointRestricted, eksControlPlaneLogging, nodeGroupCapacityType, nodeGroupsMultiAz } from "./eks";
 import { meshMtlsStrict } from "./mesh";
 import { policyConfigMatchesStack } from "./policy-config";
-import { chartVersionsPinned, eksControlPlaneLogRetention, eksCoreAddonsManaged, ingressLoadBalancerController, nodeGroupsHardened, noPublicIngress, storageClassesEncrypted } from "./platform";
+import { chartVersionsPinned, eksControlPlaneLogRetention, eksCoreAddonsManaged, ingressLoadBalancerController, ingressTls, nodeGroupsHardened, noPublicIngress, storageClassesEncrypted } from "./platform";
 import { chartSourceAllowedRule, renderedRestricted } from "./rendered";
 import { noPlaintextSecrets } from "./secrets";
 import { allowSkipAllowed, containersResourcesReadiness, imageTagPinned, releaseAtomic, trafficRoutesReadyTracks } from "./services";
@@ -33,5 +33,6 @@ export const rules: Rule[] = [
     storageClassesEncrypted,
     chartVersionsPinned,
     ingressLoadBalancerController,
+    ingressTls,
     policyConfigMatchesStack,
 ];

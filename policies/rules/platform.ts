@@ -2,11 +2,11 @@
 // to themselves (launch templates: IMDSv2 with one hop, encrypted volumes), core add-ons managed by EKS at pinned
 // versions with the CNI's rights through Pod Identity, control-plane logs kept for a bounded time, no security group
 // open to the internet, encrypted StorageClasses, third-party charts at exact versions, and the ingress NLB through
-// the AWS Load Balancer Controller with IP targets. The vocabulary is the platform's own pure modules.
+// the AWS Load Balancer Controller with IP targets, terminating TLS. The vocabulary is the platform's own pure modules.
 import { PolicyResource } from "@pulumi/policy";
 import { EKS_ADDONS } from "../../components/platform/addons";
 import { controlPlaneLogGroupName } from "../../components/platform/config";
-import { EKS_LOAD_BALANCER_ANNOTATIONS } from "../../components/platform/ingress";
+import { ACM_CERTIFICATE_ARN, EKS_LOAD_BALANCER_ANNOTATIONS, INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT, TLS_ANNOTATION } from "../../components/platform/ingress";
 import { IMDS_HOP_LIMIT } from "../../components/platform/nodes";
 import { EBS_CSI_PROVISIONER } from "../../components/platform/storage";
 import { HELM_RELEASE } from "../services";
@@ -232,6 +232,46 @@ export const ingressLoadBalancerController: Rule = {
             for (const [k, v] of wrong) report(`gateway release ${g.name}: its Service annotation ${k} is ${describe(annotations[k])}; it must be ${JSON.stringify(v)}`, g.urn);
             if (service.allocateLoadBalancerNodePorts !== false) {
                 report(`gateway release ${g.name}: its Service allocates NodePorts (allocateLoadBalancerNodePorts is ${describe(service.allocateLoadBalancerNodePorts)}); IP targets need none, so set it to false`, g.urn);
+            }
+        }
+    },
+};
+
+/** The ports the gateway chart's Service opens when its values name none: status (15021), HTTP (80), HTTPS (443). */
+const GATEWAY_CHART_DEFAULT_PORTS = [15021, INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT];
+
+export const ingressTls: Rule = {
+    name: "ingress-tls",
+    description:
+        "On EKS, the Istio gateway's NLB terminates TLS: its Service names an ACM certificate for port 443 with a TLS 1.3/1.2 negotiation policy, and does not expose port 80 (an NLB cannot redirect it, so it would serve plain HTTP).",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        if (!args.resources.some((r) => r.type === EKS_CLUSTER)) args.notApplicable("no EKS cluster in this stack");
+        const gateways = args.resources.filter((r) => r.type === HELM_RELEASE && known(() => r.props.chart) === "gateway");
+        if (gateways.length === 0) args.notApplicable("no Istio gateway release in this stack");
+        for (const g of gateways) {
+            const service = known(() => g.props.values?.service) ?? {};
+            if ((service.type ?? "LoadBalancer") !== "LoadBalancer") continue;
+            const annotations: Record<string, unknown> = service.annotations ?? {};
+            const certificate = annotations[TLS_ANNOTATION.certificate];
+            if (typeof certificate !== "string" || !ACM_CERTIFICATE_ARN.test(certificate)) {
+                report(
+                    `gateway release ${g.name}: its Service annotation ${TLS_ANNOTATION.certificate} is ${describe(certificate)}, so the internet reaches the gateway over plain HTTP; set cluster.istio.gateway.tls.certificateArn to the stack's ACM certificate (README "Bootstrapping a stack")`,
+                    g.urn,
+                );
+                continue;
+            }
+            const sslPorts = annotations[TLS_ANNOTATION.ports];
+            if (sslPorts !== String(INGRESS_HTTPS_PORT)) {
+                report(`gateway release ${g.name}: its Service annotation ${TLS_ANNOTATION.ports} is ${describe(sslPorts)}; it must be "${INGRESS_HTTPS_PORT}"`, g.urn);
+            }
+            const policy = annotations[TLS_ANNOTATION.policy];
+            if (typeof policy !== "string" || !policy.startsWith("ELBSecurityPolicy-TLS13-")) {
+                report(`gateway release ${g.name}: its Service annotation ${TLS_ANNOTATION.policy} is ${describe(policy)}; name a TLS 1.3 policy such as "ELBSecurityPolicy-TLS13-1-2-2021-06" (the controller's default still accepts TLS 1.0)`, g.urn);
+            }
+            const ports: number[] = Array.isArray(service.ports) ? service.ports.map((p: any) => p?.port) : GATEWAY_CHART_DEFAULT_PORTS;
+            if (ports.includes(INGRESS_HTTP_PORT)) {
+                report(`gateway release ${g.name}: its Service exposes port ${INGRESS_HTTP_PORT}, which an NLB cannot redirect to HTTPS, so it serves plain HTTP; expose ${INGRESS_HTTPS_PORT} only`, g.urn);
             }
         }
     },

@@ -44,13 +44,14 @@ describe("exposure: nothing on the nodes answers the internet but through the lo
             for (const g of ofType(resources, "aws:eks/nodeGroup:NodeGroup")) assert.strictEqual(g.inputs.remoteAccess, undefined, g.name);
         });
 
-        it(`${stack}: the gateway's Service opens no NodePort and no port but the Gateway's HTTP`, async () => {
+        it(`${stack}: the gateway's Service opens no NodePort and no port but the Gateway's (HTTPS 443 where the stack has a certificate, else HTTP 80)`, async () => {
             const { releases, kubernetesVersion } = await programReleases(stack);
             const gateway = releases.find((r) => r.resource === "istio-gateway")!;
             const service = one(renderRelease(gateway, kubernetesVersion), "Service", "istio-ingress");
             assert.strictEqual(service.spec.type, "LoadBalancer");
             assert.strictEqual(service.spec.allocateLoadBalancerNodePorts, false);
-            assert.deepStrictEqual(service.spec.ports, [{ name: "http2", port: 80, protocol: "TCP", targetPort: 80 }]);
+            const ports = stack === "staging" ? [{ name: "http2", port: 80, protocol: "TCP", targetPort: 80 }] : [{ name: "http2-tls", port: 443, protocol: "TCP", targetPort: 80 }];
+            assert.deepStrictEqual(service.spec.ports, ports);
             assert.ok(service.spec.ports.every((p: any) => p.nodePort === undefined));
             assert.deepStrictEqual(kind(renderRelease(gateway, kubernetesVersion), "Service").length, 1);
         });

@@ -30,7 +30,11 @@ describe("program: platform changes judged against the deployed platform state",
             cluster: { name: "stagehand-uat", kubernetesVersion: "1.35", availabilityZones: 2, nodeSubnets: "private", vpcCidr: "10.0.0.0/16" },
         });
         // A move to another region, judged against it: refused, nothing registered.
-        await assert.rejects(runProgram("uat", { ...config, "aws:region": "eu-west-1" }, first.outputs), (e: any) => {
+        // (With the edge certificate of the new region: one of the old region is refused as config, before any judging.)
+        const cluster = config.cluster;
+        const certificateArn = cluster.istio.gateway.tls.certificateArn.replace(":us-east-1:", ":eu-west-1:");
+        const moved = { ...config, "aws:region": "eu-west-1", cluster: { ...cluster, istio: { ...cluster.istio, gateway: { ...cluster.istio.gateway, tls: { certificateArn } } } } };
+        await assert.rejects(runProgram("uat", moved, first.outputs), (e: any) => {
             assert.ok(e instanceof PlatformChangeError, String(e));
             assert.match(e.problems[0], /^stack uat, field aws:region: "us-east-1" -> "eu-west-1" is a move to another AWS region/);
             assert.deepStrictEqual(registered(e), []);
@@ -61,7 +65,8 @@ describe("program: platform changes judged against the deployed platform state",
     it("lets through exactly the acknowledged change, and not a later different one", async () => {
         const prod = stackOf("prod");
         const first = await runProgram("prod", prod);
-        const existing = { kind: "existing", istio: prod.cluster.istio };
+        // An existing cluster's edge is not stagehand's NLB: its istio block carries no gateway.tls.
+        const existing = { kind: "existing", istio: { ...prod.cluster.istio, gateway: { ...prod.cluster.istio.gateway, tls: undefined } } };
         const moved = await runProgram("prod", { ...prod, cluster: existing, acknowledge: { "cluster.kind": "existing" } }, first.outputs);
         assert.strictEqual(moved.outputs.platformState.kind, "existing");
         assert.ok(!moved.resources.some((r) => r.type === "aws:eks/cluster:Cluster"), "no EKS cluster any more");

@@ -1,8 +1,8 @@
 // The platform rules, a passing and a violating case at least each: hardened node groups, managed core add-ons,
 // control-plane log retention, no security group open to the internet, encrypted StorageClasses, pinned chart
-// versions, the ingress NLB through the AWS Load Balancer Controller.
+// versions, the ingress NLB through the AWS Load Balancer Controller, terminating TLS.
 import * as assert from "assert";
-import { EKS_LOAD_BALANCER_ANNOTATIONS } from "../../components/platform/ingress";
+import { EKS_LOAD_BALANCER_ANNOTATIONS, gatewayServicePorts, tlsAnnotations } from "../../components/platform/ingress";
 import { nodeLaunchTemplate } from "../../components/platform/nodes";
 import { DEFAULT_ADDON_VERSIONS, EKS_ADDONS } from "../../components/platform/addons";
 import {
@@ -10,6 +10,7 @@ import {
     eksControlPlaneLogRetention,
     eksCoreAddonsManaged,
     ingressLoadBalancerController,
+    ingressTls,
     nodeGroupsHardened,
     noPublicIngress,
     storageClassesEncrypted,
@@ -167,5 +168,39 @@ describe("policy ingress-nlb-ip-targets", () => {
         assert.deepStrictEqual(legacy.messages[0], 'gateway release istio-gateway: its Service annotation service.beta.kubernetes.io/aws-load-balancer-type is "nlb"; it must be "external"');
         assert.strictEqual(legacy.messages.length, Object.keys(EKS_LOAD_BALANCER_ANNOTATIONS).length + 1);
         assert.match(legacy.messages.at(-1)!, /allocates NodePorts \(allocateLoadBalancerNodePorts is nothing\); IP targets need none/);
+    });
+});
+
+describe("policy ingress-tls", () => {
+    const cluster: StackRes = { type: CLUSTER, name: "eks", props: { name: "stagehand-prod" } };
+    const gateway = (service: Record<string, unknown>): StackRes => ({ type: RELEASE, name: "istio-gateway", props: { chart: "gateway", values: { service } } });
+    const ARN = "arn:aws:acm:us-east-1:111122223333:certificate/11111111-2222-4333-8444-555555555555";
+    const nlb = (tls: boolean, extra: Record<string, unknown> = {}) =>
+        gateway({ type: "LoadBalancer", annotations: { ...EKS_LOAD_BALANCER_ANNOTATIONS, ...(tls ? tlsAnnotations(ARN) : {}) }, ports: gatewayServicePorts(tls), ...extra });
+
+    it("passes an NLB terminating TLS on 443 only; a NodePort gateway; a stack without EKS", async () => {
+        passes(await checkStack(ingressTls, "prod", [cluster, nlb(true)]));
+        passes(await checkStack(ingressTls, "prod", [cluster, gateway({ type: "NodePort", annotations: {} })]));
+        assert.strictEqual((await checkStack(ingressTls, "prod", [gateway({})])).notApplicable, "no EKS cluster in this stack");
+    });
+
+    it("refuses an NLB without a certificate (plain HTTP), saying where to set it", async () => {
+        assert.deepStrictEqual((await checkStack(ingressTls, "prod", [cluster, nlb(false)])).messages, [
+            'gateway release istio-gateway: its Service annotation service.beta.kubernetes.io/aws-load-balancer-ssl-cert is nothing, so the internet reaches the gateway over plain HTTP; set cluster.istio.gateway.tls.certificateArn to the stack\'s ACM certificate (README "Bootstrapping a stack")',
+        ]);
+    });
+
+    it("refuses port 80 beside 443 (an NLB cannot redirect it), the chart's default ports, an old negotiation policy, other TLS ports", async () => {
+        const both = nlb(true, { ports: [...gatewayServicePorts(false), ...gatewayServicePorts(true)] });
+        assert.deepStrictEqual((await checkStack(ingressTls, "prod", [cluster, both])).messages, [
+            "gateway release istio-gateway: its Service exposes port 80, which an NLB cannot redirect to HTTPS, so it serves plain HTTP; expose 443 only",
+        ]);
+        const chartDefaults = nlb(true, { ports: undefined });
+        assert.strictEqual((await checkStack(ingressTls, "prod", [cluster, chartDefaults])).messages.length, 1);
+        const old = gateway({ type: "LoadBalancer", annotations: { ...tlsAnnotations(ARN), "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": "ELBSecurityPolicy-2016-08", "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "*" }, ports: gatewayServicePorts(true) });
+        assert.deepStrictEqual((await checkStack(ingressTls, "prod", [cluster, old])).messages, [
+            'gateway release istio-gateway: its Service annotation service.beta.kubernetes.io/aws-load-balancer-ssl-ports is "*"; it must be "443"',
+            'gateway release istio-gateway: its Service annotation service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy is "ELBSecurityPolicy-2016-08"; name a TLS 1.3 policy such as "ELBSecurityPolicy-TLS13-1-2-2021-06" (the controller\'s default still accepts TLS 1.0)',
+        ]);
     });
 });

@@ -19,7 +19,7 @@ import { checkResource, checkStack, CLUSTER, PACK, PEER_AUTH, RELEASE, StackRes,
 const EXCLUDED = new Set(["policy-config-matches-stack"]);
 /** The advisory warnings (by rule) a stack's policy config accepts knowingly; any other violation fails. */
 const ACCEPTED_ADVISORIES: Record<string, string[]> = {
-    staging: ["eks-control-plane-logging", "eks-api-endpoint-restricted"],
+    staging: ["eks-control-plane-logging", "eks-api-endpoint-restricted", "ingress-tls"],
     uat: ["eks-control-plane-logging", "eks-api-endpoint-restricted"],
     prod: [],
 };
@@ -62,6 +62,8 @@ describe("policy pack on the stacks as configured (index.ts under Pulumi mocks)"
             for (const name of ["node-groups-hardened", "eks-core-addons-managed", "eks-control-plane-log-retention", "no-public-ingress", "storage-classes-encrypted", "chart-versions-pinned", "ingress-nlb-ip-targets"]) {
                 assert.strictEqual(level.get(name), "mandatory", `${name} runs for ${stack}`);
             }
+            // TLS at the edge: mandatory in prod, advisory elsewhere (staging ships without a certificate).
+            assert.strictEqual(level.get("ingress-tls"), stack === "prod" ? "mandatory" : "advisory", `ingress-tls runs for ${stack}`);
             for (const name of accepted) {
                 assert.strictEqual(level.get(name), "advisory", `${stack} accepts ${name} only as advisory`);
                 assert.ok(messages.get(name)!.length > 0, `${stack} still warns of ${name} (else drop it from ACCEPTED_ADVISORIES)`);
@@ -76,6 +78,17 @@ describe("policy pack on the stacks as configured (index.ts under Pulumi mocks)"
     const eksRules = (messages: Map<string, string[]>) => ({
         "eks-api-endpoint-restricted": messages.get("eks-api-endpoint-restricted"),
         "eks-control-plane-logging": messages.get("eks-control-plane-logging"),
+    });
+
+    it("prod: a gateway without a certificate fails ingress-tls, mandatory there", async () => {
+        const cluster = prod.cluster as Record<string, any>;
+        const { gateway } = cluster.istio;
+        const withoutTls = prodWithCluster({ istio: { ...cluster.istio, gateway: { replicas: gateway.replicas, maxReplicas: gateway.maxReplicas, serviceType: gateway.serviceType } } });
+        const { level, messages } = await programViolations("prod", withoutTls);
+        assert.strictEqual(level.get("ingress-tls"), "mandatory");
+        assert.deepStrictEqual(messages.get("ingress-tls"), [
+            'gateway release istio-gateway: its Service annotation service.beta.kubernetes.io/aws-load-balancer-ssl-cert is nothing, so the internet reaches the gateway over plain HTTP; set cluster.istio.gateway.tls.certificateArn to the stack\'s ACM certificate (README "Bootstrapping a stack")',
+        ]);
     });
 
     it("prod: a cluster config with an API endpoint open to the internet and no control-plane logs fails both EKS rules, mandatory there", async () => {

@@ -32,6 +32,8 @@ function violations(section: string[]): string[] {
     return section.filter((l) => /^(mandatory|advisory|error) /.test(l)).map((l) => /^(\S+) +(\S+)  (\S+ \S+): /.exec(l)!.slice(1, 4).join(" "));
 }
 
+/** Staging ships without an edge certificate: its gateway serves plain HTTP, which ingress-tls reports. */
+const GATEWAY = "kubernetes:helm.sh/v3:Release istio-gateway";
 const CLUSTER = "aws:eks/cluster:Cluster cluster-eks";
 
 /** A project directory holding the given stack files (the program's charts still resolve from the repository). */
@@ -49,8 +51,9 @@ function writeStack(dir: string, stack: string, config: Record<string, unknown>)
 describe("npm run plan -- <stack> --policies (scripts/policies.ts)", () => {
     describe("the stacks as configured, every service a first deployment", () => {
         // The same expectations as test/policies/stacks.test.ts: staging and uat knowingly keep an open API endpoint
-        // and no control-plane logs, advisory there; prod passes every rule.
-        it("staging: the plan table, then two advisory violations, node-groups-multi-az disabled; exit 0", async () => {
+        // and no control-plane logs, advisory there; staging also serves plain HTTP (no edge certificate), advisory
+        // there; prod passes every rule.
+        it("staging: the plan table, then three advisory violations, node-groups-multi-az disabled; exit 0", async () => {
             const r = await captured(() => plan(["staging", "--policies"]));
             assert.strictEqual(r.code, 0, r.stdout + r.stderr);
             assert.match(r.stdout, /^stack staging: 3 services\n/, "the plan table comes first");
@@ -60,9 +63,9 @@ describe("npm run plan -- <stack> --policies (scripts/policies.ts)", () => {
                 section[0],
                 "policy pack on stack staging, offline (the program under mocks, every service a first deployment; levels from policies/config.staging.json)",
             );
-            assert.deepStrictEqual(violations(section), [`advisory eks-control-plane-logging ${CLUSTER}`, `advisory eks-api-endpoint-restricted ${CLUSTER}`]);
+            assert.deepStrictEqual(violations(section), [`advisory eks-control-plane-logging ${CLUSTER}`, `advisory eks-api-endpoint-restricted ${CLUSTER}`, `advisory ingress-tls ${GATEWAY}`]);
             assert.match(section[1], /^advisory   eks-control-plane-logging  aws:eks\/cluster:Cluster cluster-eks: EKS cluster cluster-eks: control-plane logging is missing api, audit, authenticator/);
-            assert.strictEqual(section.at(-1), `policies: 0 mandatory, 2 advisory violation(s) (${rules.length - 1} rules; disabled: node-groups-multi-az)`);
+            assert.strictEqual(section.at(-1), `policies: 0 mandatory, 3 advisory violation(s) (${rules.length - 1} rules; disabled: node-groups-multi-az)`);
         });
 
         it("uat: the same two advisory violations, every rule enabled; exit 0", async () => {
@@ -168,7 +171,7 @@ describe("npm run plan -- <stack> --policies (scripts/policies.ts)", () => {
             dirs.push(dir);
             const r = await captured(() => plan(["staging", "--policies"], dir));
             assert.strictEqual(r.code, 0, r.stdout + r.stderr);
-            assert.deepStrictEqual(violations(policySection(r.stdout)), [`advisory eks-control-plane-logging ${CLUSTER}`, `advisory eks-api-endpoint-restricted ${CLUSTER}`]);
+            assert.deepStrictEqual(violations(policySection(r.stdout)), [`advisory eks-control-plane-logging ${CLUSTER}`, `advisory eks-api-endpoint-restricted ${CLUSTER}`, `advisory ingress-tls ${GATEWAY}`]);
         });
 
         it("a stack without a policy config: every rule at its own level (mandatory), as a preview without --policy-pack-config", async () => {
@@ -179,7 +182,7 @@ describe("npm run plan -- <stack> --policies (scripts/policies.ts)", () => {
             assert.strictEqual(r.code, 1, r.stdout + r.stderr);
             const section = policySection(r.stdout);
             assert.match(section[0], /no policies\/config.dev.json: every rule at its own level\)$/);
-            assert.deepStrictEqual(violations(section), [`mandatory eks-control-plane-logging ${CLUSTER}`, `mandatory eks-api-endpoint-restricted ${CLUSTER}`]);
+            assert.deepStrictEqual(violations(section), [`mandatory eks-control-plane-logging ${CLUSTER}`, `mandatory eks-api-endpoint-restricted ${CLUSTER}`, `mandatory ingress-tls ${GATEWAY}`]);
         });
 
         it("a config error: printed as the program prints it, no policy run, exit 1", async () => {
@@ -218,7 +221,7 @@ describe("npm run plan -- <stack> --policies (scripts/policies.ts)", () => {
             assert.match(r.stdout, /^stack staging: changes against HEAD\ncheckout: stage 2 -> 3, production 90% -> 10%, canary 10% -> 90%/);
             const section = policySection(r.stdout);
             assert.match(section[0], /^policy pack on stack staging, offline \(the program under mocks, moves judged against HEAD as deployed; /);
-            assert.strictEqual(section.at(-1), `policies: 0 mandatory, 2 advisory violation(s) (${rules.length - 1} rules; disabled: node-groups-multi-az)`);
+            assert.strictEqual(section.at(-1), `policies: 0 mandatory, 3 advisory violation(s) (${rules.length - 1} rules; disabled: node-groups-multi-az)`);
         });
 
         it("a refused move: the diff's REFUSED line and the program's refusal instead of policy results; exit 1", async () => {
@@ -235,7 +238,7 @@ describe("npm run plan -- <stack> --policies (scripts/policies.ts)", () => {
             // Without --diff there is no deployed stage to move from: a first deployment may start at stage 4.
             const first = await captured(() => plan(["staging", "--policies"], repo));
             assert.strictEqual(first.code, 0, first.stdout + first.stderr);
-            assert.match(policySection(first.stdout).at(-1)!, /^policies: 0 mandatory, 2 advisory violation\(s\)/);
+            assert.match(policySection(first.stdout).at(-1)!, /^policies: 0 mandatory, 3 advisory violation\(s\)/);
         });
 
         it("a revision without the stack file: every service a first deployment", async () => {
