@@ -168,6 +168,8 @@ export class DeployedStateError extends StackProblemsError {
 }
 
 const isWait = (w: any): w is Wait => Number.isInteger(w?.count) && Number.isInteger(w?.seconds);
+/** A wait as exported, with the cautious update's identity when it has one. */
+const waitOf = (w: Wait): Wait => ({ count: w.count, seconds: w.seconds, ...(typeof w.update === "string" ? { update: w.update } : {}) });
 
 /** Why an entry of `serviceStages` is not a deployed state this version reads, or undefined when it is. */
 function unreadable(v: any): string | undefined {
@@ -214,8 +216,8 @@ export function readDeployedServices(stack: string, serviceStages: unknown): Rec
             tracks: { production: trackOf(v.tracks.production), canary: trackOf(v.tracks.canary) },
             mirrorPercent: Number.isFinite(v.mirrorPercent) ? v.mirrorPercent : 0,
             testRoutes: v.testRoutes === true,
-            drain: isWait(v.drain) ? { count: v.drain.count, seconds: v.drain.seconds } : undefined,
-            settle: isWait(v.settle) ? { count: v.settle.count, seconds: v.settle.seconds } : undefined,
+            drain: isWait(v.drain) ? waitOf(v.drain) : undefined,
+            settle: isWait(v.settle) ? waitOf(v.settle) : undefined,
             // Absent in outputs written before namespaces were recorded: then the key is left out.
             ...(typeof v.namespace === "string" ? { namespace: v.namespace } : {}),
         };
