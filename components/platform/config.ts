@@ -164,7 +164,8 @@ const ipv4Cidr = z.string({ error: CIDR_WORDS }).superRefine((cidr, ctx) => {
 const apiEndpointSchema = z
     .strictObject(
         {
-            public: z.boolean({ error: "true or false" }).default(true),
+            // New stacks: the API answers only inside the VPC (a stack opens the public endpoint explicitly).
+            public: z.boolean({ error: "true or false" }).default(false),
             publicAccessCidrs: z
                 .array(ipv4Cidr, { error: "a list of IPv4 CIDR blocks, e.g. [\"203.0.113.0/24\"]" })
                 .min(1, { error: "at least one CIDR block (leave publicAccessCidrs out for AWS's default 0.0.0.0/0, or set public: false)" })
@@ -361,6 +362,9 @@ const eksClusterSchema = z
         // Read-only principals (AmazonEKSViewPolicy), such as CI's preview role.
         viewers: iamPrincipals,
         apiEndpoint: apiEndpointSchema.prefault({}),
+        // Pulumi protects the VPC, NAT addresses, cluster, node groups, control-plane log group and Prometheus's
+        // volume (components/platform/protection.ts): on unless a stack turns it off (the shipped staging does).
+        protect: z.boolean({ error: "true or false" }).default(true),
         istio: istioSchema.prefault({}),
     })
     .superRefine((c, ctx) => {

@@ -188,6 +188,26 @@ function unreadable(v: any): string | undefined {
 }
 
 /**
+ * Reads the services back from all of the stack's previous outputs (their names, and `serviceStages`), failing
+ * closed. No outputs at all: a first deployment, every service new. Outputs without `serviceStages`: the stack was
+ * deployed, but what its services run is lost (outputs edited, an import, a failed update's checkpoint); taking them
+ * as new would judge no move and remove nothing, so it is refused — unless `stagehand:acknowledge` has
+ * `serviceStages: unknown` (`acknowledgedUnknown`), and then every service takes the cautious order.
+ */
+export function readPreviousServices(stack: string, outputNames: string[], serviceStages: unknown, acknowledgedUnknown: boolean): Record<string, DeployedService> {
+    const others = outputNames.filter((n) => n !== SERVICE_STAGES_OUTPUT).sort();
+    if ((serviceStages === undefined || serviceStages === null) && others.length > 0 && !acknowledgedUnknown) {
+        throw new DeployedStateError(stack, [
+            `stack ${stack}, output ${SERVICE_STAGES_OUTPUT}: missing, but the stack has outputs of an earlier update (${others.join(", ")}): what each service runs is unknown. ` +
+                `Taking every service as new would judge no move (a skipped stage would pass) and remove no service gone from the config. ` +
+                `Restore the outputs of the last good update (pulumi stack history; pulumi stack export --version <version> --file state.json; pulumi stack import --file state.json), ` +
+                `or, to deploy every service from an unknown previous stage (the cautious order), add to Pulumi.${stack}.yaml: stagehand:acknowledge: { serviceStages: unknown } and remove it after that update`,
+        ]);
+    }
+    return readDeployedServices(stack, serviceStages);
+}
+
+/**
  * Reads the services back from the stack's previous outputs (`serviceStages`). A service with no entry has no
  * trustworthy previous state (a first deployment, or outputs lost): the program then takes the cautious order.
  * An entry this version cannot read is never dropped silently: it throws, naming the service, before anything
