@@ -3,6 +3,7 @@
 // unless `stagehand:acknowledge` has `serviceStages: unknown`.
 import * as assert from "assert";
 import { readPreviousServices } from "../../components/service/deployed";
+import { deployedOutputs } from "../../scripts/policies";
 import { runProgram } from "../helpers/mocks";
 
 const config = { cluster: { kind: "existing" }, services: { checkout: { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 5 } } };
@@ -49,5 +50,11 @@ describe("previous outputs: a deployed stack without serviceStages fails closed"
         assert.deepStrictEqual(readPreviousServices("prod", ["serviceStages"], {}, false), {});
         assert.throws(() => readPreviousServices("prod", ["platformState"], null, false), (e: any) => e.problems[0] === refusal("prod", "platformState"));
         assert.deepStrictEqual(readPreviousServices("prod", ["platformState"], undefined, true), {});
+    });
+
+    it("plan --policies builds a base with no services as deployed with none, never as outputs lost", () => {
+        const outputs = deployedOutputs("staging", { cluster: { kind: "existing" } });
+        assert.deepStrictEqual(outputs.serviceStages, {});
+        assert.deepStrictEqual(readPreviousServices("staging", Object.keys(outputs), outputs.serviceStages, false), {});
     });
 });
