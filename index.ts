@@ -14,6 +14,7 @@ import { ClusterAddons } from "./components/platform/cluster-addons";
 import { edgeTls } from "./components/platform/ingress";
 import { Istio } from "./components/platform/istio";
 import { previousPlatformState } from "./components/platform/previous";
+import { protectionOf } from "./components/platform/protection";
 import { installedRevisions, namespaceRevision } from "./components/platform/revisions";
 import { SERVICE_STAGES_OUTPUT } from "./components/service/deployed";
 import { planNamespaces } from "./components/service/namespaces";
@@ -59,7 +60,7 @@ export = async () => {
     // acknowledged in stagehand:acknowledge throws, before any resource is registered (the diff says the same).
     const platform = platformState(clusterConfig, observabilityConfig, new pulumi.Config("aws").get("region"));
     checkPlatformChange(stack, await previousPlatformState(), platform, acknowledge);
-    const previous = await previousDeployment();
+    const previous = await previousDeployment(acknowledge.serviceStages === "unknown");
     const moves = judgeUpdate(stack, planned, previous, allowSkip, remove);
 
     // The cluster: created on AWS (`kind: eks`), or one already in the kubeconfig (`kind: existing`).
@@ -97,6 +98,7 @@ export = async () => {
             // On EKS the platform's encrypted gp3 class; elsewhere the cluster's default class.
             storageClassName: clusterAddons?.storageClassName,
             waitFor: [istio, ...(clusterAddons ? [clusterAddons.storageClass] : [])],
+            protection: protectionOf(clusterConfig, "prometheusVolume"),
         });
     }
 

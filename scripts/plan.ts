@@ -6,8 +6,10 @@ import * as path from "path";
 import { parseStackConfig } from "../components/config";
 import { estimateMonthlyCost, formatCost } from "../components/cost/cost";
 import { formatAddonVersions } from "../components/platform/addons";
-import { IstioConfig } from "../components/platform/config";
+import { ObservabilityConfig } from "../components/observability/config";
+import { ClusterConfig, IstioConfig } from "../components/platform/config";
 import { edgeTls } from "../components/platform/ingress";
+import { protectedWords } from "../components/platform/protection";
 import { formatRevisions, namespaceRevision } from "../components/platform/revisions";
 import { revisionChanges } from "../components/service/revision";
 import { PlannedService, revisionLabel } from "../components/service/stages";
@@ -136,6 +138,14 @@ function printTable(stack: string, config: ReturnType<typeof parseStackConfig>):
     console.log(`\n${formatCost(stack, estimateMonthlyCost(config.cluster, { observability: config.observability }))}`);
     console.log(`\n${formatAddonVersions(config.cluster).join("\n")}`);
     console.log(`\n${formatRevisions(config.cluster.istio, config.planned.map((p) => p.service.namespace))}`);
+    console.log(`\n${protectionLine(stack, config.cluster, config.observability)}`);
+}
+
+/** What `cluster.protect` protects in the stack, on one line (components/platform/protection.ts). */
+export function protectionLine(stack: string, cluster: ClusterConfig, observability: ObservabilityConfig): string {
+    const words = protectedWords(cluster, observability);
+    if (cluster.kind !== "eks") return `protected in ${stack}: nothing (an existing cluster: the stack creates no AWS resources)`;
+    return words.length > 0 ? `protected in ${stack}: ${words.join(", ")}` : `protected in ${stack}: nothing (cluster.protect: false)`;
 }
 
 /**

@@ -28,7 +28,9 @@ export function deployedOutputs(stack: string, base: Record<string, unknown> | u
     if (base === undefined) return {};
     // The platform as the base revision deployed it, so the program judges platform changes as the diff does.
     const outputs: Record<string, unknown> = { [PLATFORM_STATE_OUTPUT]: platformState(parseCluster(stack, base.cluster), parseObservability(stack, base.observability)) };
-    if (base.services === undefined) return outputs;
+    // No services in the base: none deployed (an empty serviceStages, as the program exports it; outputs without it
+    // would be refused as lost: components/service/deployed.ts `readPreviousServices`).
+    if (base.services === undefined) return { ...outputs, [SERVICE_STAGES_OUTPUT]: {} };
     const services = parseServices(stack, base.services);
     outputs[SERVICE_STAGES_OUTPUT] = Object.fromEntries(Object.entries(services).map(([name, svc]) => [name, stageSummary(svc, stagePlan(svc), true)]));
     return outputs;

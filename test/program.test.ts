@@ -120,14 +120,16 @@ describe("program (index.ts) under Pulumi mocks", () => {
             next: "stay at 2, 3 (canary 90%), or 1 (rollback)",
             allowSkip: false,
             completed: true,
-            settle: { count: 1, seconds: 5 },
+            // The previous state unknown: the settle wait carries this update's identity, so it waits whatever Sleep is deployed.
+            settle: { count: 1, seconds: 5, update: first.outputs.serviceStages.checkout.settle.update },
             drain: { count: 0, seconds: 0 },
             namespace: "checkout",
             revisions,
         });
         assert.deepStrictEqual([revisions.stable.label, revisions.canary.label], ["1.4.2", "1.5.0"]);
         assert.strictEqual(outputs.serviceStages.checkout.move, "stay at stage 2 (canary 10%)");
-        assert.deepStrictEqual([outputs.serviceStages.checkout.settle, outputs.serviceStages.checkout.drain], [{ count: 1, seconds: 5 }, { count: 0, seconds: 0 }], "a stay waits for nothing");
+        assert.deepStrictEqual([outputs.serviceStages.checkout.settle, outputs.serviceStages.checkout.drain], [first.outputs.serviceStages.checkout.settle, { count: 0, seconds: 0 }], "a stay waits for nothing");
+        assert.match(first.outputs.serviceStages.checkout.settle.update, /^[0-9a-f-]{36}$/);
     });
 
     it("with the previous stage unknown, holds a partly sized canary at full size, says so, and shrinks it on the next update", async () => {

@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { platformReleases } from "../shared/helm-release";
 import { ObservabilityConfig } from "./config";
-import { AddonKey, observabilityAccess, observabilityReleases, prometheusPortForwardRbac } from "./values";
+import { AddonKey, observabilityAccess, observabilityReleases, prometheusPersistent, prometheusPortForwardRbac } from "./values";
 
 export interface ObservabilityArgs {
     /** The stack's validated `stagehand:observability`. */
@@ -23,6 +23,12 @@ export interface ObservabilityArgs {
     platform: "eks" | "existing";
     /** What every addon waits for: Istio (istio-system, istiod and its CRDs), and the StorageClass when there is one. */
     waitFor?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * The resource options of Prometheus's release when it has a volume (components/platform/protection.ts): with
+     * `protect`, neither `pulumi destroy` nor a replacement uninstalls it. Its claim is kept by Helm anyway
+     * (`helm.sh/resource-policy: keep`, ./values.ts).
+     */
+    protection?: { protect: boolean; retainOnDelete: boolean };
 }
 
 export class Observability extends pulumi.ComponentResource {
@@ -36,7 +42,11 @@ export class Observability extends pulumi.ComponentResource {
         super("stagehand:index:Observability", name, {}, opts);
         const k8sOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
         const waitFor = args.waitFor ?? [];
-        this.releases = platformReleases(name, observabilityReleases(args.config, args.storageClassName), k8sOpts, () => waitFor);
+        // Prometheus's release, when it keeps data on a volume, gets the stack's protection (the others never hold data).
+        const prometheusRelease = `${name}-prometheus`;
+        const guard: pulumi.ResourceTransformation = (r) =>
+            r.name === prometheusRelease && prometheusPersistent(args.config) && args.protection ? { props: r.props, opts: { ...r.opts, ...args.protection } } : undefined;
+        this.releases = platformReleases(name, observabilityReleases(args.config, args.storageClassName), { ...k8sOpts, transformations: [guard] }, () => waitFor);
         if (args.platform === "eks" && args.config.prometheus.enabled) {
             // In istio-system, which Istio creates: after Istio, like the releases.
             const { role, roleBinding } = prometheusPortForwardRbac();

@@ -37,13 +37,24 @@ export interface PlatformState {
     istio: { version: string; canaryVersion?: string; canaryNamespaces: string[] };
     /** Whether Prometheus runs: the verdict gate judges a stack's canaries with it. */
     prometheus: boolean;
+    /**
+     * The size in GiB of Prometheus's volume, 0 with none (an emptyDir, or Prometheus off). Absent in a state written
+     * before it was recorded: then no change of it is judged.
+     */
+    prometheusVolumeGi?: number;
 }
 
 /** The platform state of a validated config (the program exports it; the diff builds it from both revisions). */
 export function platformState(cluster: ClusterConfig, observability: ObservabilityConfig, region?: string): PlatformState {
     const istio: PlatformState["istio"] = { version: cluster.istio.version, canaryNamespaces: [...cluster.istio.canaryNamespaces] };
     if (cluster.istio.canaryVersion !== undefined) istio.canaryVersion = cluster.istio.canaryVersion;
-    const state: PlatformState = { version: PLATFORM_STATE_VERSION, kind: cluster.kind, istio, prometheus: verdictGateHasPrometheus(observability) };
+    const state: PlatformState = {
+        version: PLATFORM_STATE_VERSION,
+        kind: cluster.kind,
+        istio,
+        prometheus: verdictGateHasPrometheus(observability),
+        prometheusVolumeGi: observability.prometheus.enabled ? observability.prometheus.storageGi : 0,
+    };
     if (region !== undefined && region !== "") state.region = region;
     if (cluster.kind === "eks") {
         const azs = cluster.availabilityZones;
@@ -96,6 +107,10 @@ export function readPlatformState(stack: string, value: unknown): PlatformState 
         prometheus: v.prometheus,
     };
     if (v.istio.canaryVersion !== undefined) state.istio.canaryVersion = v.istio.canaryVersion;
+    if (v.prometheusVolumeGi !== undefined) {
+        if (!Number.isInteger(v.prometheusVolumeGi) || v.prometheusVolumeGi < 0) throw fail("expected prometheusVolumeGi, when present, to be a whole number of GiB");
+        state.prometheusVolumeGi = v.prometheusVolumeGi;
+    }
     if (str(v.region)) state.region = v.region;
     if (v.kind === "eks") state.cluster = { ...c, availabilityZones: Array.isArray(c.availabilityZones) ? [...c.availabilityZones] : c.availabilityZones };
     return state;
@@ -118,8 +133,14 @@ const ACKNOWLEDGEABLE = {
     "cluster.vpcCidr": z.string({ error: "an IPv4 CIDR block such as \"10.0.0.0/16\"" }),
     "cluster.istio.version": quotedVersion("1.30.3"),
     "observability.prometheus.enabled": z.boolean({ error: "true or false" }),
+    "observability.prometheus.storageGi": z.number({ error: "the new size in GiB (0: no volume)" }).int({ error: "the new size in GiB (0: no volume)" }),
     "aws:region": z.string({ error: "an AWS region such as \"us-east-1\"" }),
+    // Not a platform change: the program's escape when the stack's outputs lost `serviceStages` (components/service/deployed.ts).
+    serviceStages: z.literal("unknown", { error: "unknown (every service's previous stage taken as unknown, for one update)" }),
 } as const;
+
+/** Acknowledgements the program judges elsewhere than the platform's change: never listed as unused by the diff. */
+const NOT_PLATFORM_PATHS: readonly string[] = ["serviceStages"];
 
 export type RiskyPath = keyof typeof ACKNOWLEDGEABLE;
 /** Every field path `stagehand:acknowledge` accepts. */
@@ -188,6 +209,8 @@ export const yamlValue = (v: unknown) => (v === undefined ? "(not set)" : JSON.s
  * - `aws:region`: every AWS resource of the stack is created in the new region and deleted in the old one.
  * - `cluster.istio.version` lower (a downgrade), or changed directly rather than through `canaryVersion` and
  *   `canaryNamespaces` (README "Upgrading Istio"): every namespace moves to the new control plane in one update.
+ * - `observability.prometheus.storageGi` lower (0 included, or Prometheus off): a volume cannot shrink, and with none
+ *   Prometheus's metrics restart from nothing; the claim itself is kept (`helm.sh/resource-policy: keep`).
  * - `observability.prometheus.enabled` true → false: the verdict gate judges the canaries of a stack whose deployed
  *   revision runs Prometheus (scripts/verdict-gate.ts `gateList`, `verdictGateHasPrometheus`); without it the gate
  *   judges nothing and passes.
@@ -282,6 +305,20 @@ export function riskyChanges(before: PlatformState, after: PlatformState): Risky
             "keep observability.prometheus.enabled: true",
         );
     }
+    const bv = before.prometheusVolumeGi;
+    const av = after.prometheusVolumeGi ?? 0;
+    if (bv !== undefined && bv > 0 && av < bv) {
+        add(
+            "observability.prometheus.storageGi",
+            bv,
+            av,
+            av === 0 ? "Prometheus's volume given up" : "a smaller Prometheus volume",
+            av === 0
+                ? "Prometheus stops using its volume (the metrics the verdict judges restart from nothing, on the node), and its claim is left in the cluster, still billed, until someone deletes it"
+                : "a Kubernetes volume cannot shrink: the claim keeps its size and the release fails, or a new claim starts Prometheus's metrics from nothing",
+            `keep observability.prometheus.storageGi: ${bv}`,
+        );
+    }
     return out;
 }
 
@@ -314,7 +351,7 @@ export function judgePlatform(stack: string, before: PlatformState | undefined, 
         );
     }
     for (const [path, value] of Object.entries(acknowledge)) {
-        if (!risky.some((c) => c.path === path)) out.unused.push(`${path}: ${yamlValue(value)}`);
+        if (!risky.some((c) => c.path === path) && !NOT_PLATFORM_PATHS.includes(path)) out.unused.push(`${path}: ${yamlValue(value)}`);
     }
     return out;
 }

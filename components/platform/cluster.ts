@@ -16,6 +16,7 @@ import { ApiEndpointConfig, azCount, controlPlaneLogGroupName, EksClusterConfig,
 import { ADDONS_BEFORE_NODES, EKS_ADDONS, EksAddonName } from "./addons";
 import { podIdentityTrustPolicy } from "./iam";
 import { nodeLaunchTemplate } from "./nodes";
+import { protectionOf, ProtectedKind } from "./protection";
 import { EBS_CSI_POLICY_ARN, EBS_CSI_SERVICE_ACCOUNT } from "./storage";
 import { PROMETHEUS_READERS_GROUP } from "../observability/values";
 
@@ -168,6 +169,8 @@ export class Cluster extends pulumi.ComponentResource {
         super("stagehand:index:Cluster", name, {}, opts);
         const config = args.config;
         const parent = { parent: this };
+        // `cluster.protect`: what a destroy or a replacement must not delete (components/platform/protection.ts).
+        const guarded = (kind: ProtectedKind) => ({ ...parent, ...protectionOf(config, kind) });
         const tagged = (resourceName: string, extra: Record<string, string> = {}) => ({ ...args.tags, Name: resourceName, ...extra });
         const count = azCount(config);
 
@@ -181,7 +184,7 @@ export class Cluster extends pulumi.ComponentResource {
         const zone = (i: number) => zoneNames.apply((z) => z[i]);
 
         // ---- network
-        this.vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: VPC_CIDR, enableDnsHostnames: true, enableDnsSupport: true, tags: tagged(`${config.name}-vpc`) }, parent);
+        this.vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: VPC_CIDR, enableDnsHostnames: true, enableDnsSupport: true, tags: tagged(`${config.name}-vpc`) }, guarded("vpc"));
         const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: this.vpc.id, tags: tagged(`${config.name}-igw`) }, parent);
         const publicRoutes = new aws.ec2.RouteTable(
             `${name}-public`,
@@ -211,7 +214,7 @@ export class Cluster extends pulumi.ComponentResource {
             });
 
         this.natGateways = Array.from({ length: natGatewayCount(config) }, (_, i) => {
-            const eip = new aws.ec2.Eip(`${name}-nat-${i}`, { domain: "vpc", tags: tagged(`${config.name}-nat-${i}`) }, parent);
+            const eip = new aws.ec2.Eip(`${name}-nat-${i}`, { domain: "vpc", tags: tagged(`${config.name}-nat-${i}`) }, guarded("natAddresses"));
             return new aws.ec2.NatGateway(
                 `${name}-nat-${i}`,
                 { allocationId: eip.id, subnetId: this.publicSubnets[i].id, connectivityType: "public", tags: tagged(`${config.name}-nat-${i}`) },
@@ -263,7 +266,7 @@ export class Cluster extends pulumi.ComponentResource {
         this.logGroup = new aws.cloudwatch.LogGroup(
             `${name}-control-plane-logs`,
             { name: controlPlaneLogGroupName(config.name), retentionInDays: config.logRetentionDays, tags: tagged(controlPlaneLogGroupName(config.name)) },
-            parent,
+            guarded("controlPlaneLogs"),
         );
         this.eksCluster = new aws.eks.Cluster(
             `${name}-eks`,
@@ -284,7 +287,7 @@ export class Cluster extends pulumi.ComponentResource {
             },
             // Changing bootstrapSelfManagedAddons replaces a cluster: one created before keeps its value, and the managed
             // add-ons take over its self-managed copies (resolveConflictsOnCreate: OVERWRITE).
-            { ...parent, dependsOn: [...clusterPolicies, this.logGroup], ignoreChanges: ["bootstrapSelfManagedAddons"] },
+            { ...guarded("cluster"), dependsOn: [...clusterPolicies, this.logGroup], ignoreChanges: ["bootstrapSelfManagedAddons"] },
         );
         this.clusterName = this.eksCluster.name;
 
@@ -402,7 +405,7 @@ export class Cluster extends pulumi.ComponentResource {
                     tags: tagged(`${config.name}-${pool.name}`),
                 },
                 // The autoscaler changes desiredSize within minSize..maxSize: the stack does not set it back.
-                { ...parent, dependsOn: [...nodePolicies, ...nodeNetworkReady, ...beforeNodes], ignoreChanges: ["scalingConfig.desiredSize"] },
+                { ...guarded("nodeGroups"), dependsOn: [...nodePolicies, ...nodeNetworkReady, ...beforeNodes], ignoreChanges: ["scalingConfig.desiredSize"] },
             );
         });
 

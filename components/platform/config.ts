@@ -165,7 +165,9 @@ const ipv4Cidr = z.string({ error: CIDR_WORDS }).superRefine((cidr, ctx) => {
 const apiEndpointSchema = z
     .strictObject(
         {
-            public: z.boolean({ error: "true or false" }).default(true),
+            // Absent: public only when asked for (publicAccessCidrs listed, or private: false); otherwise a new
+            // stack's API answers only inside the VPC.
+            public: z.boolean({ error: "true or false" }).optional(),
             publicAccessCidrs: z
                 .array(ipv4Cidr, { error: "a list of IPv4 CIDR blocks, e.g. [\"203.0.113.0/24\"]" })
                 .min(1, { error: "at least one CIDR block (leave publicAccessCidrs out for AWS's default 0.0.0.0/0, or set public: false)" })
@@ -179,6 +181,7 @@ const apiEndpointSchema = z
         },
         { error: "an object with `public`, `publicAccessCidrs` and `private`" },
     )
+    .transform((e) => ({ ...e, public: e.public ?? (e.publicAccessCidrs !== undefined || !e.private) }))
     .superRefine((e, ctx) => {
         if (!e.public && !e.private) {
             ctx.addIssue({
@@ -375,6 +378,9 @@ const eksClusterSchema = z
         // Read-only principals (AmazonEKSViewPolicy), such as CI's preview role.
         viewers: iamPrincipals,
         apiEndpoint: apiEndpointSchema.prefault({}),
+        // Pulumi protects the VPC, NAT addresses, cluster, node groups, control-plane log group and Prometheus's
+        // volume (components/platform/protection.ts): on unless a stack turns it off (the shipped staging does).
+        protect: z.boolean({ error: "true or false" }).default(true),
         istio: istioSchema.prefault({}),
     })
     .superRefine((c, ctx) => {

@@ -168,6 +168,8 @@ export class DeployedStateError extends StackProblemsError {
 }
 
 const isWait = (w: any): w is Wait => Number.isInteger(w?.count) && Number.isInteger(w?.seconds);
+/** A wait as exported, with the cautious update's identity when it has one. */
+const waitOf = (w: Wait): Wait => ({ count: w.count, seconds: w.seconds, ...(typeof w.update === "string" ? { update: w.update } : {}) });
 
 /** Why an entry of `serviceStages` is not a deployed state this version reads, or undefined when it is. */
 function unreadable(v: any): string | undefined {
@@ -183,6 +185,26 @@ function unreadable(v: any): string | undefined {
         !isTrack(v.tracks?.canary) && "tracks.canary",
     ].filter(Boolean);
     return missing.length > 0 ? `expected a deployed state with ${missing.join(", ")}, found ${JSON.stringify(v)}` : undefined;
+}
+
+/**
+ * Reads the services back from all of the stack's previous outputs (their names, and `serviceStages`), failing
+ * closed. No outputs at all: a first deployment, every service new. Outputs without `serviceStages`: the stack was
+ * deployed, but what its services run is lost (outputs edited, an import, a failed update's checkpoint); taking them
+ * as new would judge no move and remove nothing, so it is refused — unless `stagehand:acknowledge` has
+ * `serviceStages: unknown` (`acknowledgedUnknown`), and then every service takes the cautious order.
+ */
+export function readPreviousServices(stack: string, outputNames: string[], serviceStages: unknown, acknowledgedUnknown: boolean): Record<string, DeployedService> {
+    const others = outputNames.filter((n) => n !== SERVICE_STAGES_OUTPUT).sort();
+    if ((serviceStages === undefined || serviceStages === null) && others.length > 0 && !acknowledgedUnknown) {
+        throw new DeployedStateError(stack, [
+            `stack ${stack}, output ${SERVICE_STAGES_OUTPUT}: missing, but the stack has outputs of an earlier update (${others.join(", ")}): what each service runs is unknown. ` +
+                `Taking every service as new would judge no move (a skipped stage would pass) and remove no service gone from the config. ` +
+                `Restore the outputs of the last good update (pulumi stack history; pulumi stack export --version <version> --file state.json; pulumi stack import --file state.json), ` +
+                `or, to deploy every service from an unknown previous stage (the cautious order), add to Pulumi.${stack}.yaml: stagehand:acknowledge: { serviceStages: unknown } and remove it after that update`,
+        ]);
+    }
+    return readDeployedServices(stack, serviceStages);
 }
 
 /**
@@ -214,8 +236,8 @@ export function readDeployedServices(stack: string, serviceStages: unknown): Rec
             tracks: { production: trackOf(v.tracks.production), canary: trackOf(v.tracks.canary) },
             mirrorPercent: Number.isFinite(v.mirrorPercent) ? v.mirrorPercent : 0,
             testRoutes: v.testRoutes === true,
-            drain: isWait(v.drain) ? { count: v.drain.count, seconds: v.drain.seconds } : undefined,
-            settle: isWait(v.settle) ? { count: v.settle.count, seconds: v.settle.seconds } : undefined,
+            drain: isWait(v.drain) ? waitOf(v.drain) : undefined,
+            settle: isWait(v.settle) ? waitOf(v.settle) : undefined,
             // Absent in outputs written before namespaces were recorded: then the key is left out.
             ...(typeof v.namespace === "string" ? { namespace: v.namespace } : {}),
         };

@@ -118,16 +118,31 @@ export function heldWords(plan: Traffic, applied: Traffic): string[] {
  * A wait of a service, as its Sleep resource holds it. A Sleep waits when it is created, so it is replaced —
  * and waits — only by a move that needs the wait: then `count` goes up by one (two such moves in a row both
  * wait). Any other move keeps the previous one as it was, and the preview shows no change to it.
+ *
+ * With the previous state unknown (a cautious move) the count starts from nothing and could equal the deployed
+ * Sleep's: its trigger would not change, Pulumi would keep it, and it would not wait. So a cautious move that needs
+ * a wait also records the update's own identity (`update`, fresh for every update), and the trigger carries it:
+ * it differs from whatever is deployed, and the Sleep is replaced and waits.
  */
 export interface Wait {
     /** How many times the service has waited so far. */
     count: number;
     /** How long the last one waited. */
     seconds: number;
+    /** The identity of the update that last waited with the previous state unknown (absent otherwise). */
+    update?: string;
 }
 
-/** The wait a move leaves: a new one (replacing the Sleep) when it needs `seconds` of waiting, else the previous one. */
-export function nextWait(previous: Wait | undefined, seconds: number): Wait {
-    if (seconds > 0) return { count: (previous?.count ?? 0) + 1, seconds };
+/**
+ * The wait a move leaves: a new one (replacing the Sleep) when it needs `seconds` of waiting, else the previous one.
+ * `cautiousUpdate`: the identity of this update when its previous state is unknown; then a new wait carries it.
+ */
+export function nextWait(previous: Wait | undefined, seconds: number, cautiousUpdate?: string): Wait {
+    if (seconds > 0) return { count: (previous?.count ?? 0) + 1, seconds, ...(cautiousUpdate ? { update: cautiousUpdate } : {}) };
     return previous ?? { count: 0, seconds: 0 };
+}
+
+/** The trigger of a wait's Sleep: its count, and the cautious update's identity when it has one. */
+export function waitTrigger(wait: Wait): string {
+    return wait.update ? `${wait.count} (update ${wait.update})` : String(wait.count);
 }

@@ -9,7 +9,8 @@ import { Part, Track, TRACKS } from "../shared/tracks";
 import { ServiceStageSummary, stageSummary, trafficOf } from "./deployed";
 import { JudgedMove } from "./moves";
 import { SERVICE_RELEASE_TYPE } from "./namespaces";
-import { heldWords, holdForUnknownPast, nextWait, operationOrder, OperationOrder, Wait } from "./order";
+import { randomUUID } from "crypto";
+import { heldWords, holdForUnknownPast, nextWait, operationOrder, OperationOrder, Wait, waitTrigger } from "./order";
 import { PlannedService, Traffic } from "./stages";
 import { ONLY, releaseRevision, secretEnvName, serviceReleaseSpecs, splitEnv } from "./values";
 
@@ -27,6 +28,8 @@ export interface ServiceReleaseArgs {
     secureCookies?: boolean;
     /** Resources every child waits for (e.g. Istio being ready). */
     waitFor?: pulumi.Input<pulumi.Resource>[];
+    /** This update's identity, carried by the waits of a cautious move (default: a fresh random UUID per update). */
+    updateId?: string;
 }
 
 export class ServiceRelease extends pulumi.ComponentResource {
@@ -94,11 +97,17 @@ export class ServiceRelease extends pulumi.ComponentResource {
         this.order = operationOrder(previous, applied, { drainSeconds: service.drainSeconds, settleSeconds: service.settleSeconds });
         const made = Object.fromEntries(this.order.make.map((t) => [t, release(t, ready)])) as Partial<Record<Track, k8s.helm.v3.Release>>;
         // Each wait is a Sleep, replaced (and so waiting) only by a move that needs it; otherwise unchanged.
-        this.waits = { settle: nextWait(args.move.previous?.settle, this.order.settleSeconds), drain: nextWait(args.move.previous?.drain, this.order.drainSeconds) };
+        // With the previous state unknown, a wait it needs carries this update's identity, so its trigger differs
+        // from whatever Sleep is deployed: it is replaced, and waits (components/service/order.ts `Wait`).
+        const cautiousUpdate = this.order.cautious ? (args.updateId ?? randomUUID()) : undefined;
+        this.waits = {
+            settle: nextWait(args.move.previous?.settle, this.order.settleSeconds, cautiousUpdate),
+            drain: nextWait(args.move.previous?.drain, this.order.drainSeconds, cautiousUpdate),
+        };
         const sleep = (wait: "settle" | "drain", dependsOn: pulumi.Input<pulumi.Resource>[]) =>
             new time.Sleep(
                 `${name}-${wait}`,
-                { createDuration: `${this.waits[wait].seconds}s`, triggers: { [`${wait}s`]: String(this.waits[wait].count) } },
+                { createDuration: `${this.waits[wait].seconds}s`, triggers: { [`${wait}s`]: waitTrigger(this.waits[wait]) } },
                 { parent: this, dependsOn },
             );
         this.settle = sleep("settle", [...ready, ...Object.values(made)]);

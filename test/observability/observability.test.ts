@@ -168,9 +168,9 @@ describe("observability releases (pure)", () => {
         assert.deepStrictEqual(uat.server.resources, { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "2Gi" } });
         for (const sub of ["alertmanager", "prometheus-pushgateway", "prometheus-node-exporter", "kube-state-metrics"]) assert.deepStrictEqual(uat[sub], { enabled: false }, sub);
         const prod = prometheusValues(stackObs("prod"), EBS_STORAGE_CLASS) as any;
-        assert.deepStrictEqual([prod.server.retention, prod.server.persistentVolume], ["30d", { enabled: true, size: "50Gi", storageClass: "stagehand-gp3" }]);
+        assert.deepStrictEqual([prod.server.retention, prod.server.persistentVolume], ["30d", { enabled: true, size: "50Gi", storageClass: "stagehand-gp3", annotations: { "helm.sh/resource-policy": "keep" } }]);
         // Without a class (an existing cluster): the cluster's default StorageClass.
-        assert.deepStrictEqual((prometheusValues(stackObs("prod")) as any).server.persistentVolume, { enabled: true, size: "50Gi" });
+        assert.deepStrictEqual((prometheusValues(stackObs("prod")) as any).server.persistentVolume, { enabled: true, size: "50Gi", annotations: { "helm.sh/resource-policy": "keep" } });
     });
 
     it("Grafana: Istio's dashboards from grafana.com through the chart's dashboardProviders, or none", () => {
@@ -262,7 +262,7 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
         const releases = observabilityReleasesOf(resources);
         assert.deepStrictEqual(Object.keys(releases), ["observability-prometheus"]);
         assert.deepStrictEqual(releases["observability-prometheus"].inputs.values.server.retention, "2d");
-        assert.deepStrictEqual(releases["observability-prometheus"].inputs.values.server.persistentVolume, { enabled: true, size: "5Gi" });
+        assert.deepStrictEqual(releases["observability-prometheus"].inputs.values.server.persistentVolume, { enabled: true, size: "5Gi", annotations: { "helm.sh/resource-policy": "keep" } });
     });
 
     it("a config error in the block fails before anything is registered", async () => {
@@ -292,7 +292,7 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
     it("prod: a 50 GiB volume of the platform's encrypted gp3 StorageClass, which Prometheus waits for", async () => {
         const { resources, outputs } = await runProgram("prod", readStackConfig("prod"));
         const prometheus = observabilityReleasesOf(resources)["observability-prometheus"];
-        assert.deepStrictEqual(prometheus.inputs.values.server.persistentVolume, { enabled: true, size: "50Gi", storageClass: EBS_STORAGE_CLASS });
+        assert.deepStrictEqual(prometheus.inputs.values.server.persistentVolume, { enabled: true, size: "50Gi", storageClass: EBS_STORAGE_CLASS, annotations: { "helm.sh/resource-policy": "keep" } });
         const [sc] = ofType(resources, STORAGE_CLASS);
         assert.strictEqual(sc.inputs.metadata.name, EBS_STORAGE_CLASS);
         assert.deepStrictEqual(sc.inputs.parameters, { type: "gp3", encrypted: "true" });

@@ -136,6 +136,25 @@ describe("platform changes (components/platform/changes.ts)", () => {
             assert.deepStrictEqual(judgePlatform("staging", stateOf(revision("staging")), stateOf(on)).refused, []);
         });
 
+        it("refuses giving up or shrinking Prometheus's volume unless acknowledged; a larger one, or none before, passes", () => {
+            const none = "stack prod, field observability.prometheus.storageGi: 50 -> 0 is Prometheus's volume given up: Prometheus stops using its volume (the metrics the verdict judges restart from nothing, on the node), and its claim is left in the cluster, still billed, until someone deletes it. Instead, keep observability.prometheus.storageGi: 50. To do it on purpose, add to Pulumi.prod.yaml: stagehand:acknowledge: { observability.prometheus.storageGi: 0 }";
+            assert.deepStrictEqual(refusals("prod", (raw) => (raw.observability.prometheus.storageGi = 0)), [none]);
+            assert.match(refusals("prod", (raw) => (raw.observability.prometheus.storageGi = 20))[0], /^stack prod, field observability\.prometheus\.storageGi: 50 -> 20 is a smaller Prometheus volume: a Kubernetes volume cannot shrink/);
+            // Switching Prometheus off gives up the volume too: both are said, both must be acknowledged.
+            assert.deepStrictEqual(
+                refusals("prod", (raw) => (raw.observability = { prometheus: { enabled: false } })).map((r) => r.split(":")[0]),
+                ["stack prod, field observability.prometheus.enabled", "stack prod, field observability.prometheus.storageGi"],
+            );
+            assert.deepStrictEqual(refusals("prod", (raw) => Object.assign(raw, { acknowledge: { "observability.prometheus.storageGi": 0 } }, { observability: { ...raw.observability, prometheus: { ...raw.observability.prometheus, storageGi: 0 } } })), []);
+            assert.deepStrictEqual(refusals("prod", (raw) => (raw.observability.prometheus.storageGi = 100)), []);
+            // uat keeps its metrics on the node: nothing to lose.
+            assert.deepStrictEqual(refusals("uat", (raw) => (raw.observability.prometheus.storageGi = 0)), []);
+            // A state written before the volume was recorded judges no change of it.
+            const before = stateOf(revision("prod"));
+            delete before.prometheusVolumeGi;
+            assert.deepStrictEqual(judgePlatform("prod", before, stateOf(revision("prod", (raw) => (raw.observability.prometheus.storageGi = 0)))).refused, []);
+        });
+
         it("refuses a change of cluster kind, naming what is deleted", () => {
             // An existing cluster's edge is not stagehand's NLB: its istio block carries no gateway.tls.
             const [kind] = refusals("prod", (raw) => (raw.cluster = { kind: "existing", istio: { ...raw.cluster.istio, gateway: { ...raw.cluster.istio.gateway, tls: undefined } } }));
@@ -199,7 +218,7 @@ describe("platform changes (components/platform/changes.ts)", () => {
         it("names the paths that can be acknowledged for an unknown one, and the expected value for a bad one", () => {
             assert.deepStrictEqual(problemsOf(() => parseAcknowledge("prod", { "cluster.knd": "existing", "cluster.nodePools": 3, "cluster.istio.version": 1.3 })), [
                 `stack prod, field stagehand:acknowledge.cluster.knd: unknown path; did you mean cluster.kind? (the changes that can be acknowledged are ${RISKY_PATHS.join(", ")})`,
-                `stack prod, field stagehand:acknowledge.cluster.nodePools: unknown path (the changes that can be acknowledged are cluster.kind, cluster.name, cluster.kubernetesVersion, cluster.availabilityZones, cluster.nodeSubnets, cluster.vpcCidr, cluster.istio.version, observability.prometheus.enabled, aws:region)`,
+                `stack prod, field stagehand:acknowledge.cluster.nodePools: unknown path (the changes that can be acknowledged are cluster.kind, cluster.name, cluster.kubernetesVersion, cluster.availabilityZones, cluster.nodeSubnets, cluster.vpcCidr, cluster.istio.version, observability.prometheus.enabled, observability.prometheus.storageGi, aws:region, serviceStages)`,
                 'stack prod, field stagehand:acknowledge.cluster.istio.version: expected a version in quotes, such as "1.30.3" (unquoted, YAML reads 1.30 as the number 1.3), found 1.3',
             ]);
             assert.deepStrictEqual(problemsOf(() => parseAcknowledge("uat", ["cluster.kind"])), [
@@ -222,6 +241,7 @@ describe("platform changes (components/platform/changes.ts)", () => {
                 region: "us-east-1",
                 istio: { version: "1.30.3", canaryNamespaces: [] },
                 prometheus: true,
+                prometheusVolumeGi: 50,
                 cluster: { name: "stagehand-prod", kubernetesVersion: "1.35", availabilityZones: 3, nodeSubnets: "private", vpcCidr: "10.0.0.0/16" },
             });
             assert.deepStrictEqual(platformState(parseCluster("dev", { kind: "existing", kubeconfig: "~/.kube/dev" }), OBSERVABILITY_OFF), {
@@ -229,6 +249,7 @@ describe("platform changes (components/platform/changes.ts)", () => {
                 kind: "existing",
                 istio: { version: "1.30.3", canaryNamespaces: [] },
                 prometheus: false,
+                prometheusVolumeGi: 0,
             });
         });
 

@@ -109,8 +109,9 @@ describe("cluster config (stagehand:cluster)", () => {
             { name: "default", capacityType: "SPOT", instanceTypes: ["t3.medium", "t3a.medium", "t2.medium"], minSize: 2, desiredSize: 2, maxSize: 4, diskSize: 20 },
         ]);
         assert.deepStrictEqual(c.istio.istiod, { replicas: 1, maxReplicas: 1, cpu: "100m", memory: "256Mi" });
-        // AWS's own default: a public endpoint open to the internet; private access on, so nodes stay in the VPC.
-        assert.deepStrictEqual(c.apiEndpoint, { public: true, publicAccessCidrs: ["0.0.0.0/0"], private: true });
+        // A new stack's API answers only inside the VPC (the shipped staging and uat open it explicitly).
+        assert.deepStrictEqual(c.apiEndpoint, { public: false, publicAccessCidrs: [], private: true });
+        assert.strictEqual(c.protect, true, "protected unless the stack turns it off");
     });
 
     it("apiEndpoint: the stack files keep staging and uat public, prod private to its VPC", () => {
@@ -124,6 +125,8 @@ describe("cluster config (stagehand:cluster)", () => {
         const endpoint = (raw: unknown) => (parseCluster("prod", { apiEndpoint: raw }) as EksClusterConfig).apiEndpoint;
         assert.deepStrictEqual(endpoint({ publicAccessCidrs: ["203.0.113.0/24", "198.51.100.7/32"] }), { public: true, publicAccessCidrs: ["203.0.113.0/24", "198.51.100.7/32"], private: true });
         assert.deepStrictEqual(endpoint({ public: false }), { public: false, publicAccessCidrs: [], private: true });
+        assert.deepStrictEqual(endpoint({}), { public: false, publicAccessCidrs: [], private: true });
+        assert.deepStrictEqual(endpoint({ public: true }), { public: true, publicAccessCidrs: ["0.0.0.0/0"], private: true });
         // Public only is allowed while it is open to everyone (the nodes reach it from anywhere).
         assert.deepStrictEqual(endpoint({ private: false }), { public: true, publicAccessCidrs: ["0.0.0.0/0"], private: false });
     });

@@ -13,14 +13,15 @@ import { checkResource, checkStack, CLUSTER, PACK, PEER_AUTH, RELEASE, StackRes,
  * Rules every configured stack must pass under mocks, with its own config file. Infra rules only judge what the
  * program registers (a rule about node groups does not apply to a stack without them); mTLS is judged once the
  * program installs Istio. The EKS control-plane rules judge the cluster the stack file configures: prod passes
- * them (mandatory there); staging and uat knowingly keep an API endpoint open to the internet and no
- * control-plane logs, which their config files make advisory — those warnings are listed below, and expected.
+ * them (mandatory there); staging and uat knowingly keep an API endpoint open to the internet, and staging keeps no
+ * control-plane logs, which their config files make advisory — those warnings are listed below, and expected. uat
+ * keeps its audit log: its config requires `audit` (mandatory).
  */
 const EXCLUDED = new Set(["policy-config-matches-stack"]);
 /** The advisory warnings (by rule) a stack's policy config accepts knowingly; any other violation fails. */
 const ACCEPTED_ADVISORIES: Record<string, string[]> = {
     staging: ["eks-control-plane-logging", "eks-api-endpoint-restricted", "ingress-tls"],
-    uat: ["eks-control-plane-logging", "eks-api-endpoint-restricted"],
+    uat: ["eks-api-endpoint-restricted"],
     prod: [],
 };
 
@@ -72,6 +73,13 @@ describe("policy pack on the stacks as configured (index.ts under Pulumi mocks)"
             assert.deepStrictEqual(violations, []);
         });
     }
+
+    it("uat requires its audit log: without it the cluster violates the mandatory eks-control-plane-logging", async () => {
+        const uat = readStackConfig("uat");
+        const { level, messages } = await programViolations("uat", { ...uat, cluster: { ...(uat.cluster as Record<string, unknown>), logging: [] } });
+        assert.strictEqual(level.get("eks-control-plane-logging"), "mandatory");
+        assert.deepStrictEqual(messages.get("eks-control-plane-logging"), ["EKS cluster cluster-eks: control-plane logging is missing audit (enabledClusterLogTypes is []; required: audit)"]);
+    });
 
     const prod = readStackConfig("prod");
     const prodWithCluster = (edit: Record<string, unknown>) => ({ ...prod, cluster: { ...(prod.cluster as Record<string, unknown>), ...edit } });

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { heldWords, holdForUnknownPast, nextWait, operationOrder, trackChange } from "../../components/service/order";
+import { heldWords, holdForUnknownPast, nextWait, operationOrder, trackChange, waitTrigger } from "../../components/service/order";
 import { stagePlans } from "../../components/service/stages";
 
 const timing = { drainSeconds: 30, settleSeconds: 5 };
@@ -94,5 +94,14 @@ describe("make before break (operationOrder)", () => {
             { count: 2, seconds: 30 },
             { count: 0, seconds: 0 },
         ]);
+    });
+    it("with the previous state unknown, a wait carries the update's identity in its trigger", () => {
+        const cautious = nextWait(undefined, 30, "u-1");
+        assert.deepStrictEqual(cautious, { count: 1, seconds: 30, update: "u-1" });
+        assert.strictEqual(waitTrigger(cautious), "1 (update u-1)");
+        assert.strictEqual(waitTrigger(nextWait(undefined, 30)), "1");
+        // A later move that does not wait keeps it (and its trigger); one that waits counts on from it.
+        assert.strictEqual(waitTrigger(nextWait(cautious, 0)), "1 (update u-1)");
+        assert.strictEqual(waitTrigger(nextWait(cautious, 30)), "2");
     });
 });

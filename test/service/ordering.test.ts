@@ -36,7 +36,7 @@ interface Captured {
     dependsOn: string[];
 }
 
-async function captureRelease(service: ServiceConfig, previous: DeployedService | undefined, check: JudgedMove["check"]): Promise<Map<string, Captured>> {
+async function captureRelease(service: ServiceConfig, previous: DeployedService | undefined, check: JudgedMove["check"], updateId?: string): Promise<Map<string, Captured>> {
     const captured = new Map<string, Captured>();
     const names = new Map<pulumi.Resource, string>();
     const capture: pulumi.ResourceTransformation = (args) => {
@@ -47,7 +47,7 @@ async function captureRelease(service: ServiceConfig, previous: DeployedService 
     };
     const [planned] = planServices({ checkout: service });
     await runMocked("test", {}, () => {
-        new ServiceRelease("checkout", { planned, move: { previous, check, allowSkip: false }, istioRevision: "1-30-3" }, { transformations: [capture] });
+        new ServiceRelease("checkout", { planned, move: { previous, check, allowSkip: false }, istioRevision: "1-30-3", updateId }, { transformations: [capture] });
     });
     return captured;
 }
@@ -140,11 +140,23 @@ function serviceOf(config: Record<string, unknown>, full: number, over: Record<s
 }
 
 function deployed(service: ServiceConfig, plan: StagePlan): DeployedService {
-    return { stage: plan.stage, stable: service.stable, canary: service.canary, steps: service.steps, shadow: service.shadow, completed: true, tracks: { production: plan.production, canary: plan.canary }, mirrorPercent: plan.mirrorPercent, testRoutes: plan.testRoutes };
+    return {
+        stage: plan.stage, stable: service.stable, canary: service.canary, steps: service.steps, shadow: service.shadow, completed: true,
+        tracks: { production: plan.production, canary: plan.canary }, mirrorPercent: plan.mirrorPercent, testRoutes: plan.testRoutes,
+        settle: { count: DEPLOYED_COUNT, seconds: SETTLE }, drain: { count: DEPLOYED_COUNT, seconds: DRAIN },
+    };
+}
+/** How many times the deployed service has waited: its Sleeps' triggers are this count. */
+const DEPLOYED_COUNT = 7;
+
+/** The triggers of the Sleeps in the cluster (undefined: no Sleep yet). A Sleep waits only when Pulumi creates it: new, or its trigger changed. */
+interface DeployedTriggers {
+    settle?: string;
+    drain?: string;
 }
 
 /** What each captured operation does to the state, read from the captured inputs and the rendered chart — not from the plan. */
-function operations(captured: Map<string, Captured>) {
+function operations(captured: Map<string, Captured>, deployedTriggers: DeployedTriggers) {
     const ids = { production: "checkout-production", canary: "checkout-canary", routing: "checkout-routing", settle: "checkout-settle", drain: "checkout-drain" };
     for (const id of Object.values(ids)) assert.ok(captured.has(id), `${id} registered`);
     const ops: Record<string, (s: State) => void> = {};
@@ -162,7 +174,7 @@ function operations(captured: Map<string, Captured>) {
     }
     ops[ids.settle] = (s) => {
         const props = captured.get(ids.settle)!.props;
-        if (props.triggers.settles !== "0" && parseInt(props.createDuration, 10) >= SETTLE) s.unsettled = [];
+        if (props.triggers.settles !== deployedTriggers.settle && parseInt(props.createDuration, 10) >= SETTLE) s.unsettled = [];
     };
     ops[ids.routing] = (s) => {
         const { tracks, routing } = captured.get(ids.routing)!.props.values;
@@ -173,7 +185,7 @@ function operations(captured: Map<string, Captured>) {
     };
     ops[ids.drain] = (s) => {
         const props = captured.get(ids.drain)!.props;
-        if (s.routed && props.triggers.drains !== "0") s.drainedFor = parseInt(props.createDuration, 10);
+        if (s.routed && props.triggers.drains !== deployedTriggers.drain) s.drainedFor = parseInt(props.createDuration, 10);
     };
     const deps: Record<string, string[]> = {};
     for (const id of Object.values(ids)) deps[id] = captured.get(id)!.dependsOn.filter((d) => Object.values(ids).includes(d));
@@ -206,7 +218,8 @@ for (const { title, config, full } of variants) {
                 const check = checkMove(prev, { ...next, allowSkip: false });
                 if (!check.ok) assert.fail(`the move must be legal: ${JSON.stringify(check)}`);
                 const nextPlan = stagePlans(next)[next.stage - 1];
-                const { ops, orders, ids } = operations(await captureRelease(next, prev, check));
+                const deployedTriggers = prev ? { settle: String(DEPLOYED_COUNT), drain: String(DEPLOYED_COUNT) } : {};
+                const { ops, orders, ids } = operations(await captureRelease(next, prev, check), deployedTriggers);
                 for (const order of orders) {
                     const target = { weights: { production: nextPlan.production.weight, canary: nextPlan.canary.weight }, mirror: nextPlan.mirrorPercent, testRoutes: nextPlan.testRoutes };
                     const end = replay(order, ops, full, prevPlan ? stateOf(prevPlan) : EMPTY, target);
@@ -233,14 +246,38 @@ for (const { title, config, full } of variants) {
                     const next = serviceOf(config, full, { stage: to });
                     const check = checkMove(undefined, { ...next, allowSkip: false });
                     if (!check.ok) assert.fail("a first deployment is always legal");
-                    const { ops, orders } = operations(await captureRelease(next, undefined, check));
+                    const captured = await captureRelease(next, undefined, check);
                     const plan = plans[to - 1];
                     const target = { weights: { production: plan.production.weight, canary: plan.canary.weight }, mirror: plan.mirrorPercent, testRoutes: plan.testRoutes };
-                    for (const live of [EMPTY, ...plans.map(stateOf)]) {
-                        for (const order of orders) replay(order, ops, full, live, target);
+                    // Whatever Sleeps the cluster holds: none, any count an earlier update left, or an earlier
+                    // cautious update's (captured with another update's identity).
+                    const earlier = await captureRelease(next, undefined, check);
+                    const triggers: (string | undefined)[] = [undefined, "0", "1", "2", "3", "8", earlier.get("checkout-settle")!.props.triggers.settles, earlier.get("checkout-drain")!.props.triggers.drains];
+                    for (const trigger of triggers) {
+                        const { ops, orders } = operations(captured, { settle: trigger, drain: trigger });
+                        for (const live of [EMPTY, ...plans.map(stateOf)]) {
+                            for (const order of orders) replay(order, ops, full, live, target);
+                        }
                     }
                 });
             }
         });
     });
 }
+
+describe("a rollback from stage 3 with the outputs lost", () => {
+    it("replaces the drain Sleep whatever trigger the deployed one holds, so the drain waits before the canary's pods go", async () => {
+        const next = serviceOf({ steps: [10, 90, 100] }, 4, { stage: 1 });
+        const check = checkMove(undefined, { ...next, allowSkip: false });
+        if (!check.ok) assert.fail("a first deployment is always legal");
+        const [one, two] = [await captureRelease(next, undefined, check), await captureRelease(next, undefined, check)];
+        const [drainOne, drainTwo] = [one.get("checkout-drain")!.props, two.get("checkout-drain")!.props];
+        assert.strictEqual(drainOne.createDuration, `${DRAIN}s`);
+        // Two updates with the outputs lost: each has its own trigger, so neither equals what the other deployed.
+        assert.notStrictEqual(drainOne.triggers.drains, drainTwo.triggers.drains);
+        for (const count of [0, 1, 2, 3, 100]) assert.notStrictEqual(drainOne.triggers.drains, String(count));
+        const stage3 = stagePlans(next)[2];
+        const { ops, orders } = operations(one, { settle: "1", drain: "1" });
+        for (const order of orders) replay(order, ops, 4, stateOf(stage3), { weights: { production: 100, canary: 0 }, mirror: 0, testRoutes: false });
+    });
+});
