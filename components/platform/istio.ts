@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformReleaseSpec } from "../shared/helm";
 import { platformReleases } from "../shared/helm-release";
+import { SHARED_GATEWAY_NAME } from "../shared/mesh";
 import { INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE } from "../shared/namespaces";
 import { compareVersions, IstioConfig } from "./config";
 import { defaultRevision, installedRevisions } from "./revisions";
@@ -16,7 +17,7 @@ export const ISTIO_CHART_REPO = "https://blob.istio.io/istio-release/charts";
 /** Helm release (and Deployment) name of the ingress gateway; its pods are labelled `istio: ingress`. */
 export const INGRESS_RELEASE = "istio-ingress";
 /** The shared Istio `Gateway` services bind to: `values.istio.gateways: [istio-ingress/ingress]`. */
-export const INGRESS_GATEWAY_NAME = "ingress";
+export const INGRESS_GATEWAY_NAME = SHARED_GATEWAY_NAME;
 /** Releases of Istio: the CRDs, one istiod per revision (`istiod-<revision>`), the gateway. */
 export type IstioReleaseKey = "base" | `istiod-${string}` | "gateway";
 

@@ -10,6 +10,8 @@ import { ALL_PARTS, chartValues, serviceReleaseSpecs } from "../../components/se
 import { helmTemplate } from "../../scripts/helm";
 import { readStackConfig } from "../../scripts/stack-file";
 import { dependencyNames, ofType, runProgram } from "../helpers/mocks";
+import { INGRESS_PRINCIPAL, principalOf } from "../../components/shared/mesh";
+import { one, programReleases, renderRelease } from "../helpers/charts";
 import { problemsOf } from "../helpers/problems";
 import { validateAll, validateObject } from "../helpers/schemas";
 
@@ -162,4 +164,24 @@ describe("a host on the shared Gateway belongs to one service", () => {
         assert.doesNotThrow(() => parseStackConfig("prod", stack({ checkout: { ...base, ...gw(["a.example.com"]) }, catalog: { ...base, ...gw(["b.example.com"]) } })));
         assert.doesNotThrow(() => parseStackConfig("prod", stack({ checkout: { ...base, ...gw(["a.example.com"]) }, catalog: { ...base, ...gw(["a.example.com"], ["catalog/own"]) } })));
     });
+});
+
+describe("the platform side of mesh authorization", () => {
+    it("the ingress principal callers.ingress allows is the ServiceAccount the gateway chart runs its pods as", async () => {
+        const { releases } = await programReleases("uat");
+        const gateway = releases.find((r) => r.chart === "gateway")!;
+        const objects = renderRelease(gateway);
+        const deployment = one(objects, "Deployment", "istio-ingress");
+        assert.strictEqual(principalOf(gateway.namespace, deployment.spec.template.spec.serviceAccountName), INGRESS_PRINCIPAL);
+        assert.strictEqual(INGRESS_PRINCIPAL, "cluster.local/ns/istio-ingress/sa/istio-ingress");
+    });
+
+    for (const stack of ["staging", "uat", "prod"]) {
+        it(`${stack}: the VPC CNI add-on enforces NetworkPolicies (enableNetworkPolicy "true")`, async () => {
+            const { resources } = await runProgram(stack, readStackConfig(stack));
+            const cni = ofType(resources, "aws:eks/addon:Addon").filter((r) => r.inputs.addonName === "vpc-cni");
+            assert.strictEqual(cni.length, 1);
+            assert.deepStrictEqual(JSON.parse(cni[0].inputs.configurationValues), { enableNetworkPolicy: "true" });
+        });
+    }
 });
