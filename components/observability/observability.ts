@@ -47,7 +47,10 @@ export class Observability extends pulumi.ComponentResource {
             );
         }
         const waitFor = args.waitFor ?? [];
-        this.releases = platformReleases(name, specs, k8sOpts, (spec) => [...waitFor, namespaces[spec.namespace]]);
+        // Delete before replace: a release moved to another namespace (istio-system → prometheus/observability) is a
+        // replacement, and the new one could not take over the old one's cluster-scoped objects (ClusterRoles named
+        // after the addon) while the old release owns them.
+        this.releases = platformReleases(name, specs, { ...k8sOpts, deleteBeforeReplace: true }, (spec) => [...waitFor, namespaces[spec.namespace]]);
         if (args.platform === "eks" && args.config.prometheus.enabled) {
             // In Prometheus's namespace: after it, like the release.
             const { role, roleBinding } = prometheusPortForwardRbac();
