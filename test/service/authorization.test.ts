@@ -125,7 +125,7 @@ describe("deny-by-default stacks (cluster.istio.authorization)", () => {
         const policy = allowNothingPolicy("shop");
         validateObject(policy);
         assert.deepStrictEqual(policy.spec, { action: "ALLOW" });
-        assert.strictEqual(policy.spec.selector, undefined);
+        assert.strictEqual((policy.spec as Record<string, unknown>).selector, undefined);
     });
 
     it("under mocks: uat puts allow-nothing in every service namespace after its services' routing releases; staging none", async () => {
