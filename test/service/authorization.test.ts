@@ -5,6 +5,7 @@ import * as path from "path";
 import { parseStackConfig } from "../../components/config";
 import { allowNothingPolicy } from "../../components/service/authorization";
 import { parseServices } from "../../components/service/config";
+import { serviceFieldChanges } from "../../components/service/field-changes";
 import { stagePlans } from "../../components/service/stages";
 import { ALL_PARTS, chartValues, serviceReleaseSpecs } from "../../components/service/values";
 import { helmTemplate } from "../../scripts/helm";
@@ -184,4 +185,15 @@ describe("the platform side of mesh authorization", () => {
             assert.deepStrictEqual(JSON.parse(cni[0].inputs.configurationValues), { enableNetworkPolicy: "true" });
         });
     }
+});
+
+describe("a change of callers in the preview", () => {
+    it("is named field by field, reaching who may call the service, not the pods", () => {
+        const a = parseServices("uat", { checkout: { ...base, callers: { namespaces: ["shop"] } } }).checkout;
+        const b = parseServices("uat", { checkout: { ...base, callers: { namespaces: ["shop"], ingress: true } } }).checkout;
+        const plan = (s: typeof a) => stagePlans(s)[0];
+        const lines: string[] = serviceFieldChanges(a, plan(a), b, plan(b));
+        assert.strictEqual(lines.length, 1, lines.join("\n"));
+        assert.match(lines[0], /^callers\.ingress: .*\(reaches who may call the service \(its AuthorizationPolicy\)\)$/);
+    });
 });
