@@ -26,7 +26,7 @@ import { markSecrets, secureLeaves, undecryptedSecrets } from "./components/shar
 // Whether Pulumi holds a config key as a secret (the SDK's own check; not re-exported by its runtime index).
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
 import { judgeUpdate } from "./components/service/removal";
-import { serviceNamespace } from "./components/service/service-namespace";
+import { namespaceAllowNothing, serviceNamespace } from "./components/service/service-namespace";
 import { deployedCommit } from "./components/shared/deployed-commit";
 
 // An async program: Pulumi awaits it and exports what it returns. Async because the move of each service is
@@ -127,6 +127,15 @@ export = async () => {
             },
             { dependsOn: [namespace] },
         );
+    }
+
+    // uat and prod (cluster.istio.authorization: deny-by-default): each service namespace takes only the calls its
+    // services' `callers` allow, once their routing releases (which carry those policies) are up.
+    if (clusterConfig.istio.authorization === "deny-by-default") {
+        for (const [ns, namespaceResource] of Object.entries(namespaces)) {
+            const routings = planned.filter((p) => p.service.namespace === ns).map((p) => releases[p.name].routing);
+            namespaceAllowNothing(ns, { provider, namespaceResource, waitFor: routings });
+        }
     }
 
     // The commit this update deploys, as the deploy job sets it (STAGEHAND_COMMIT=$GITHUB_SHA); absent offline and

@@ -5,6 +5,7 @@ import { ObservabilityConfig, parseObservability } from "./observability/config"
 import { Acknowledgements, parseAcknowledge } from "./platform/changes";
 import { certificateProblems, ClusterConfig, parseCluster, zoneRegionProblems } from "./platform/config";
 import { chartValuesProblems } from "./service/chart-schema";
+import { callersProblems, hostOwnershipProblems } from "./service/authorization";
 import { DEFAULT_SETTLE_SECONDS, parseServices, ServiceConfig } from "./service/config";
 import { parseRemove } from "./service/removal";
 import { PlannedService, planProblems, planServices } from "./service/stages";
@@ -119,6 +120,9 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>, co
             }
         });
     }
+    // Who may call each service, and which service owns each host on the shared Gateway.
+    if (services) problems.push(...hostOwnershipProblems(stack, services));
+    if (services && cluster) problems.push(...callersProblems(stack, services, cluster.istio.authorization));
     if (cluster && context.region) problems.push(...zoneRegionProblems(stack, cluster, context.region));
     if (cluster) problems.push(...certificateProblems(stack, cluster, context.region));
     const observability = attempt(() => parseObservability(stack, raw.observability));

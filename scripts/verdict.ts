@@ -27,7 +27,7 @@ export const DEFAULT_TIMEOUT_SECONDS = 10;
 
 const USAGE = `usage: npm run verdict -- <stack> <service> [--json] [--prometheus URL] [--timeout SECONDS] [--window DURATION]
   --prometheus  Prometheus base URL (default: $PROMETHEUS_URL, else ${DEFAULT_PROMETHEUS},
-                which \`kubectl -n istio-system port-forward svc/prometheus 9090\` serves)
+                which \`kubectl -n prometheus port-forward svc/prometheus 9090\` serves)
   --timeout     seconds to wait for each Prometheus query (default ${DEFAULT_TIMEOUT_SECONDS})
   --window      Prometheus duration to look back over (default: the service's verdict.window, else 10m)
   --json        print one JSON object instead of the table
@@ -103,7 +103,7 @@ export async function instantQuery(prometheus: string, query: string, timeoutMs:
         const why = (code && CONNECT_ERRORS[code] ? `${CONNECT_ERRORS[code]} (${code})` : undefined) ?? e?.cause?.message ?? e?.message ?? String(e);
         throw fail(
             `could not reach Prometheus at ${prometheus}: ${why}; is it running and reachable? ` +
-                `e.g. \`kubectl -n istio-system port-forward svc/prometheus 9090\`, or pass --prometheus / set PROMETHEUS_URL`,
+                `e.g. \`kubectl -n prometheus port-forward svc/prometheus 9090\`, or pass --prometheus / set PROMETHEUS_URL`,
         );
     } finally {
         clearTimeout(timer);

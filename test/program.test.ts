@@ -62,12 +62,16 @@ describe("program (index.ts) under Pulumi mocks", () => {
                 assert.strictEqual(routing.values.tracks.production.weight + routing.values.tracks.canary.weight, 100);
                 assert.strictEqual(outputs.serviceStages[name].description, routing.description);
             }
-            const namespaces = ofType(resources, NAMESPACE).filter((n) => !ISTIO_NAMESPACES.includes(n.inputs.metadata.name));
+            // The observability addons' namespaces (uat, prod) are the Observability component's, not injected.
+            const addonNamespaces = ofType(resources, NAMESPACE).filter((n) => n.parent?.endsWith("stagehand:index:Observability::observability"));
+            assert.deepStrictEqual(addonNamespaces.map((n) => n.inputs.metadata.name).sort(), stack === "staging" ? [] : ["observability", "prometheus"]);
+            for (const ns of addonNamespaces) assert.strictEqual(ns.inputs.metadata.labels["istio.io/rev"], undefined);
+            const namespaces = ofType(resources, NAMESPACE).filter((n) => !ISTIO_NAMESPACES.includes(n.inputs.metadata.name) && !addonNamespaces.includes(n));
             assert.deepStrictEqual(namespaces.map((n) => n.inputs.metadata.name).sort(), names);
             // Injection by revision, never `istio-injection: enabled` (it would override the revision label).
             for (const ns of namespaces) assert.deepStrictEqual(ns.inputs.metadata.labels, { "istio.io/rev": "1-30-3", "app.kubernetes.io/managed-by": "stagehand", ...podSecurityLabels("restricted", "1.35") });
             // Istio's own namespaces exist too, and are the only other ones.
-            assert.deepStrictEqual(ofType(resources, NAMESPACE).length, names.length + ISTIO_NAMESPACES.length);
+            assert.deepStrictEqual(ofType(resources, NAMESPACE).length, names.length + ISTIO_NAMESPACES.length + addonNamespaces.length);
         });
     }
 

@@ -929,7 +929,7 @@ describe("GitHub workflows (.github/workflows)", () => {
             const run: string = step("verdict").run;
             assert.match(run, /^set \+e\n/, "its exit status is recorded, not fatal before the upload");
             assert.match(run, /aws eks update-kubeconfig --name "\$CLUSTER" --region "\$\{REGION:-\$AWS_REGION\}"/);
-            const forward = run.indexOf('kubectl -n istio-system port-forward svc/prometheus 9090:9090 > "$OUT/port-forward.log" 2>&1 &\nforward=$!');
+            const forward = run.indexOf('kubectl -n prometheus port-forward svc/prometheus 9090:9090 > "$OUT/port-forward.log" 2>&1 &\nforward=$!');
             const ready = run.indexOf("http://127.0.0.1:9090/-/ready");
             const judge = run.indexOf('npm run --silent verdict-gate -- "$STACK" "origin/$BASE_REF" --root "$PR_DIR" > "$OUT/verdict.txt" 2>&1\ncode=$?\necho "exit=$code" >> "$GITHUB_OUTPUT"');
             const kill = run.indexOf('kill "$forward"');

@@ -1,8 +1,9 @@
 // Observability: the addons of ./values.ts installed where the stack config turns them on
-// (`stagehand:observability`: uat and prod; staging leaves them off to save cost). Each waits for Istio. Storage
+// (`stagehand:observability`: uat and prod; staging leaves them off to save cost), in namespaces of their own that
+// this component creates (not labelled for injection: outside the mesh). Each waits for Istio. Storage
 // is the platform's (components/platform/storage.ts): on EKS Prometheus's volume is of the cluster's encrypted gp3
 // StorageClass; on an existing cluster, of that cluster's default class. On EKS with Prometheus on, a Role and
-// RoleBinding in istio-system let the cluster's viewers (CI's preview role) port-forward to Prometheus for the
+// RoleBinding in Prometheus's namespace let the cluster's viewers (CI's preview role) port-forward to Prometheus for the
 // metrics verdict (PROMETHEUS_READERS_GROUP, the group of their access entries).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -41,22 +42,36 @@ export class Observability extends pulumi.ComponentResource {
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stagehand:index:Observability", name, {}, opts);
         const k8sOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
+        const specs = observabilityReleases(args.config, args.storageClassName);
+        // The addons' namespaces, each once, before anything in them.
+        const namespaces: Record<string, k8s.core.v1.Namespace> = {};
+        for (const ns of [...new Set(specs.map((s) => s.namespace))]) {
+            namespaces[ns] = new k8s.core.v1.Namespace(
+                `${name}-namespace-${ns}`,
+                { metadata: { name: ns, labels: { "app.kubernetes.io/managed-by": "stagehand" } } },
+                { ...k8sOpts, dependsOn: args.waitFor ?? [] },
+            );
+        }
         const waitFor = args.waitFor ?? [];
         // Prometheus's release, when it keeps data on a volume, gets the stack's protection (the others never hold data).
         const prometheusRelease = `${name}-prometheus`;
         const guard: pulumi.ResourceTransformation = (r) =>
             r.name === prometheusRelease && prometheusPersistent(args.config) && args.protection ? { props: r.props, opts: { ...r.opts, ...args.protection } } : undefined;
-        this.releases = platformReleases(name, observabilityReleases(args.config, args.storageClassName), { ...k8sOpts, transformations: [guard] }, () => waitFor);
+        // Delete before replace: a release moved to another namespace (istio-system → prometheus/observability) is a
+        // replacement, and the new one could not take over the old one's cluster-scoped objects (ClusterRoles named
+        // after the addon) while the old release owns them.
+        this.releases = platformReleases(name, specs, { ...k8sOpts, deleteBeforeReplace: true, transformations: [guard] }, (spec) => [...waitFor, namespaces[spec.namespace]]);
         if (args.platform === "eks" && args.config.prometheus.enabled) {
-            // In istio-system, which Istio creates: after Istio, like the releases.
+            // In Prometheus's namespace: after it, like the release.
             const { role, roleBinding } = prometheusPortForwardRbac();
-            const roleResource = new k8s.rbac.v1.Role(`${name}-prometheus-port-forward`, { metadata: role.metadata, rules: role.rules }, { ...k8sOpts, dependsOn: waitFor });
+            const nsOf = namespaces[role.metadata.namespace];
+            const roleResource = new k8s.rbac.v1.Role(`${name}-prometheus-port-forward`, { metadata: role.metadata, rules: role.rules }, { ...k8sOpts, dependsOn: [...waitFor, nsOf] });
             this.prometheusPortForward = {
                 role: roleResource,
                 roleBinding: new k8s.rbac.v1.RoleBinding(
                     `${name}-prometheus-port-forward`,
                     { metadata: roleBinding.metadata, roleRef: roleBinding.roleRef, subjects: roleBinding.subjects },
-                    { ...k8sOpts, dependsOn: [...waitFor, roleResource] },
+                    { ...k8sOpts, dependsOn: [...waitFor, nsOf, roleResource] },
                 ),
             };
         }

@@ -1,11 +1,14 @@
 // Pure: what the observability addons install — Prometheus, Grafana (with Istio's dashboards) and Kiali from
-// their own Helm charts in Istio's root namespace, where Istio's integrations expect them: the pinned charts,
+// their own Helm charts, Prometheus alone in `prometheus`, Grafana and Kiali in `observability`: the pinned charts,
 // their values, their order, what they request (the cost model prices it), how to open them, and the port-forward
 // to Prometheus the cluster's viewers get for the metrics verdict (PROMETHEUS_READERS_GROUP).
-// Prometheus is the one Istio's integrations expect, `prometheus.istio-system:9090`: Kiali and Grafana read it
-// there, and `npm run verdict` reads it through `kubectl port-forward` on http://127.0.0.1:9090.
+// Kiali and Grafana read Prometheus at `prometheus.prometheus:9090` (PROMETHEUS_URL), Kiali finds Istio in its root
+// namespace (istio-system), and `npm run verdict` reads it through `kubectl port-forward` on http://127.0.0.1:9090.
 import { PlatformReleaseSpec } from "../shared/helm";
-import { ISTIO_ROOT_NAMESPACE } from "../shared/namespaces";
+import { createHash } from "crypto";
+import { ISTIO_ROOT_NAMESPACE, OBSERVABILITY_NAMESPACE, PROMETHEUS_NAMESPACE } from "../shared/namespaces";
+
+export { OBSERVABILITY_NAMESPACE, PROMETHEUS_NAMESPACE };
 import { ObservabilityConfig } from "./config";
 
 /**
@@ -22,8 +25,8 @@ export const PROMETHEUS_CHART = { chart: "prometheus", repo: "https://prometheus
 export const GRAFANA_CHART = { chart: "grafana", repo: "https://grafana.github.io/helm-charts", version: "9.2.2" } as const;
 export const KIALI_CHART = { chart: "kiali-server", repo: "https://kiali.org/helm-charts", version: "2.24.0" } as const;
 
-/** Where the addons live: beside istiod, where Istio's integrations look for them. */
-export const OBSERVABILITY_NAMESPACE = ISTIO_ROOT_NAMESPACE;
+/** Where each addon lives: Prometheus alone, so a port-forward into its namespace reaches nothing else. */
+export const ADDON_NAMESPACES = { prometheus: PROMETHEUS_NAMESPACE, grafana: OBSERVABILITY_NAMESPACE, kiali: OBSERVABILITY_NAMESPACE } as const;
 
 /**
  * The Services the charts create. The prometheus chart would call its server `<release>-server` on port 80; the
@@ -34,10 +37,10 @@ export const GRAFANA_SERVICE = { name: "grafana", port: 3000 } as const;
 /** kiali-server names everything after `deployment.instance_name` (default `kiali`); the UI is under `/kiali`. */
 export const KIALI_SERVICE = { name: "kiali", port: 20001, webRoot: "/kiali" } as const;
 
-const inCluster = (svc: { name: string; port: number }) => `http://${svc.name}.${OBSERVABILITY_NAMESPACE}:${svc.port}`;
+const inCluster = (svc: { name: string; port: number }, namespace: string) => `http://${svc.name}.${namespace}:${svc.port}`;
 /** In-cluster URL of the installed Prometheus (Grafana's data source, Kiali's `external_services.prometheus.url`). */
-export const PROMETHEUS_URL = inCluster(PROMETHEUS_SERVICE);
-export const GRAFANA_URL = inCluster(GRAFANA_SERVICE);
+export const PROMETHEUS_URL = inCluster(PROMETHEUS_SERVICE, PROMETHEUS_NAMESPACE);
+export const GRAFANA_URL = inCluster(GRAFANA_SERVICE, OBSERVABILITY_NAMESPACE);
 
 /** Scrape interval: the chart's 1m default leaves `rate()` over the verdict's windows too few samples. */
 export const SCRAPE_INTERVAL = "15s";
@@ -107,7 +110,7 @@ export function prometheusPersistent(config: ObservabilityConfig): boolean {
  */
 export function prometheusValues(config: ObservabilityConfig, storageClass?: string): Record<string, unknown> {
     const { retention, storageGi, resources } = config.prometheus;
-    return {
+    const values = {
         server: {
             fullnameOverride: PROMETHEUS_SERVICE.name,
             service: { servicePort: PROMETHEUS_SERVICE.port },
@@ -119,15 +122,31 @@ export function prometheusValues(config: ObservabilityConfig, storageClass?: str
                 storageGi > 0 ? { enabled: true, size: `${storageGi}Gi`, ...(storageClass ? { storageClass } : {}), annotations: { [HELM_KEEP]: "keep" } } : { enabled: false },
             resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
             podLabels: { ...NO_SIDECAR },
-            // Data on the node's emptyDir: the cluster-autoscaler does not remove the node from under it.
-            ...(storageGi > 0 ? {} : { podAnnotations: { [SAFE_TO_EVICT]: "false" } }),
+            // No lifecycle API (the chart's default turns it on: a POST to /-/quit stops Prometheus) and no admin API
+            // (deleting series): nothing that reaches the port may stop it or erase its data.
+            extraFlags: [],
         },
+        // The reloader POSTs to /-/reload, the lifecycle API: off with it. A change of configuration restarts the pod
+        // instead (PROMETHEUS_CONFIG_ANNOTATION).
+        configmapReload: { prometheus: { enabled: false } },
         alertmanager: { enabled: false },
         "prometheus-pushgateway": { enabled: false },
         "prometheus-node-exporter": { enabled: false },
         "kube-state-metrics": { enabled: false },
     };
+    const podAnnotations = {
+        [PROMETHEUS_CONFIG_ANNOTATION]: createHash("sha256").update(JSON.stringify(values)).digest("hex").slice(0, 16),
+        // Data on the node's emptyDir: the cluster-autoscaler does not remove the node from under it.
+        ...(storageGi > 0 ? {} : { [SAFE_TO_EVICT]: "false" }),
+    };
+    return { ...values, server: { ...values.server, podAnnotations } };
 }
+
+/**
+ * A fingerprint of Prometheus's values on its pod: with the lifecycle API off nothing reloads its configuration, so a
+ * change of it rolls the pod, which reads the new one when it starts.
+ */
+export const PROMETHEUS_CONFIG_ANNOTATION = "stagehand.dev/prometheus-values";
 
 /** The image of the chart's own download container (curlimages/curl, a shell with grep): the check runs in it too. */
 export const DASHBOARD_CHECK_IMAGE = "docker.io/curlimages/curl:8.9.1";
@@ -230,6 +249,8 @@ export function kialiValues(config: ObservabilityConfig): Record<string, unknown
         },
         server: { port: KIALI_SERVICE.port, web_root: KIALI_SERVICE.webRoot },
         external_services: {
+            // Istio's root namespace: by default Kiali takes its own.
+            istio: { root_namespace: ISTIO_ROOT_NAMESPACE },
             prometheus: { url: PROMETHEUS_URL },
             grafana: config.grafana.enabled
                 ? {
@@ -251,12 +272,11 @@ const describe = (c: { chart: string; version: string }) => `${c.chart} ${c.vers
 /** The addons' Helm releases of a config, in install order; none when everything is off. */
 export function observabilityReleases(config: ObservabilityConfig, storageClass?: string): AddonReleaseSpec[] {
     const releases: AddonReleaseSpec[] = [];
-    const ns = OBSERVABILITY_NAMESPACE;
     if (config.prometheus.enabled) {
-        releases.push({ key: "prometheus", name: "prometheus", ...PROMETHEUS_CHART, namespace: ns, values: prometheusValues(config, storageClass), after: [], description: describe(PROMETHEUS_CHART) });
+        releases.push({ key: "prometheus", name: "prometheus", ...PROMETHEUS_CHART, namespace: ADDON_NAMESPACES.prometheus, values: prometheusValues(config, storageClass), after: [], description: describe(PROMETHEUS_CHART) });
     }
     if (config.grafana.enabled) {
-        releases.push({ key: "grafana", name: "grafana", ...GRAFANA_CHART, namespace: ns, values: grafanaValues(config), after: ["prometheus"], description: describe(GRAFANA_CHART) });
+        releases.push({ key: "grafana", name: "grafana", ...GRAFANA_CHART, namespace: ADDON_NAMESPACES.grafana, values: grafanaValues(config), after: ["prometheus"], description: describe(GRAFANA_CHART) });
     }
     if (config.kiali.enabled) {
         // After Grafana too: Kiali mounts Grafana's admin password from the Secret the grafana release creates.
@@ -264,7 +284,7 @@ export function observabilityReleases(config: ObservabilityConfig, storageClass?
             key: "kiali",
             name: "kiali",
             ...KIALI_CHART,
-            namespace: ns,
+            namespace: ADDON_NAMESPACES.kiali,
             values: kialiValues(config),
             after: config.grafana.enabled ? ["prometheus", "grafana"] : ["prometheus"],
             description: describe(KIALI_CHART),
@@ -287,7 +307,7 @@ export function addonRequests(config: ObservabilityConfig): { addon: string; cpu
     return out;
 }
 
-const portForward = (svc: { name: string; port: number }) => `kubectl -n ${OBSERVABILITY_NAMESPACE} port-forward svc/${svc.name} ${svc.port}:${svc.port}`;
+const portForward = (svc: { name: string; port: number }, namespace = OBSERVABILITY_NAMESPACE) => `kubectl -n ${namespace} port-forward svc/${svc.name} ${svc.port}:${svc.port}`;
 
 /** What the stack exports as `observability`: which addons are on and how to open them. */
 export function observabilityAccess(config: ObservabilityConfig): Record<string, unknown> {
@@ -299,7 +319,7 @@ export function observabilityAccess(config: ObservabilityConfig): Record<string,
                   url: PROMETHEUS_URL,
                   retention: prometheus.retention,
                   storage: prometheus.storageGi > 0 ? `${prometheus.storageGi}Gi persistent volume` : "emptyDir (lost when the pod moves)",
-                  portForward: portForward(PROMETHEUS_SERVICE),
+                  portForward: portForward(PROMETHEUS_SERVICE, PROMETHEUS_NAMESPACE),
                   open: `http://127.0.0.1:${PROMETHEUS_SERVICE.port}`,
               }
             : { enabled: false },
@@ -325,14 +345,14 @@ export function observabilityAccess(config: ObservabilityConfig): Record<string,
 
 /**
  * The Kubernetes group of the stack's `viewers` (CI's preview role): every viewer's EKS access entry names it
- * (components/platform/cluster.ts), and on EKS with Prometheus on a RoleBinding in istio-system gives it
+ * (components/platform/cluster.ts), and on EKS with Prometheus on a RoleBinding in Prometheus's namespace gives it
  * PROMETHEUS_PORT_FORWARD_RULES, so the metrics verdict on a pull request can run
- * `kubectl -n istio-system port-forward svc/prometheus 9090:9090`. EKS's view access policy (AmazonEKSViewPolicy),
+ * `kubectl -n prometheus port-forward svc/prometheus 9090:9090`. EKS's view access policy (AmazonEKSViewPolicy),
  * like Kubernetes' `view` ClusterRole, grants no port-forward. A group in an access entry may not start with
  * `system:` (EKS refuses it); `stagehand:` keeps it apart from Kubernetes' and EKS's own groups.
  */
 export const PROMETHEUS_READERS_GROUP = "stagehand:prometheus-readers";
-/** The Role (and its RoleBinding) in istio-system that gives PROMETHEUS_READERS_GROUP the port-forward to Prometheus. */
+/** The Role (and its RoleBinding) in Prometheus's namespace that gives PROMETHEUS_READERS_GROUP the port-forward to Prometheus. */
 export const PROMETHEUS_PORT_FORWARD_ROLE = "stagehand-prometheus-port-forward";
 
 /** An RBAC PolicyRule (rbac.authorization.k8s.io/v1). */
@@ -356,10 +376,8 @@ export interface RbacRule {
  *   and kubectl falls back to SPDY; `get` spares the refusal and grants nothing `create` does not: either verb on
  *   this subresource opens a port-forward.
  * pods/portforward cannot be narrowed to Prometheus's pod: RBAC matches a subresource by the pod's name, which is
- * random. So the group can port-forward to ANY pod in istio-system, on any port (localhost-bound ones too): istiod,
- * Prometheus, Grafana and Kiali (the gateway runs in istio-ingress). Accepted, for the preview role: README, "CI
- * credentials" says what that reaches and why it is acceptable; a narrower design would run Prometheus in a
- * namespace of its own.
+ * random. So the group can port-forward to any pod in Prometheus's namespace: which is why Prometheus runs alone in
+ * it (PROMETHEUS_NAMESPACE), with its lifecycle and admin APIs off (prometheusValues). README, "CI credentials".
  */
 export const PROMETHEUS_PORT_FORWARD_RULES: readonly Readonly<RbacRule>[] = [
     { apiGroups: [""], resources: ["services"], resourceNames: [PROMETHEUS_SERVICE.name], verbs: ["get"] },
@@ -383,7 +401,7 @@ export function prometheusPortForwardRbac(): {
         subjects: { apiGroup: string; kind: "Group"; name: string }[];
     };
 } {
-    const metadata = () => ({ name: PROMETHEUS_PORT_FORWARD_ROLE, namespace: OBSERVABILITY_NAMESPACE });
+    const metadata = () => ({ name: PROMETHEUS_PORT_FORWARD_ROLE, namespace: PROMETHEUS_NAMESPACE });
     const rules: RbacRule[] = PROMETHEUS_PORT_FORWARD_RULES.map((r) => ({
         apiGroups: [...r.apiGroups],
         resources: [...r.resources],

@@ -22,6 +22,12 @@ export type EksAddonName = (typeof EKS_ADDONS)[number];
  * DaemonSets a node needs to become Ready (pod networking, the Service proxy, and the Pod Identity agent the CNI gets
  * its credentials from): installed before the node groups. The others run as Deployments, which need nodes.
  */
+/**
+ * The VPC CNI's add-on configuration: its network policy agent on, so Kubernetes NetworkPolicies are enforced (the
+ * CNI ignores them otherwise). A string, as the add-on's configuration schema takes it.
+ */
+export const VPC_CNI_CONFIGURATION = { enableNetworkPolicy: "true" } as const;
+
 export const ADDONS_BEFORE_NODES: readonly EksAddonName[] = ["eks-pod-identity-agent", "vpc-cni", "kube-proxy"];
 
 /** Everything whose version follows the Kubernetes version: the EKS add-ons and the cluster-autoscaler image. */

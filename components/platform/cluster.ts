@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as os from "os";
 import * as path from "path";
 import { ApiEndpointConfig, azCount, controlPlaneLogGroupName, EksClusterConfig, ExistingClusterConfig, natGatewayCount, VPC_CIDR } from "./config";
-import { ADDONS_BEFORE_NODES, EKS_ADDONS, EksAddonName } from "./addons";
+import { ADDONS_BEFORE_NODES, EKS_ADDONS, EksAddonName, VPC_CNI_CONFIGURATION } from "./addons";
 import { podIdentityTrustPolicy } from "./iam";
 import { nodeLaunchTemplate } from "./nodes";
 import { protectionOf, ProtectedKind } from "./protection";
@@ -346,7 +346,7 @@ export class Cluster extends pulumi.ComponentResource {
         const ebsCsi = podIdentityRole("ebs-csi", EBS_CSI_POLICY_ARN, "observability-ebs-csi");
         const addonArgs: Record<EksAddonName, { extra: Partial<aws.eks.AddonArgs>; dependsOn: pulumi.Resource[] }> = {
             "eks-pod-identity-agent": { extra: {}, dependsOn: [] },
-            "vpc-cni": { extra: { podIdentityAssociations: [{ roleArn: cni.role.arn, serviceAccount: CNI_SERVICE_ACCOUNT }] }, dependsOn: [cni.attachment] },
+            "vpc-cni": { extra: { podIdentityAssociations: [{ roleArn: cni.role.arn, serviceAccount: CNI_SERVICE_ACCOUNT }], configurationValues: JSON.stringify(VPC_CNI_CONFIGURATION) }, dependsOn: [cni.attachment] },
             "kube-proxy": { extra: {}, dependsOn: [] },
             coredns: { extra: {}, dependsOn: [] },
             "aws-ebs-csi-driver": { extra: { podIdentityAssociations: [{ roleArn: ebsCsi.role.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }] }, dependsOn: [ebsCsi.attachment] },

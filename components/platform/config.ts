@@ -266,11 +266,17 @@ const autoscaleRefine = (c: { replicas: number; maxReplicas: number }, ctx: z.Re
 
 const ACM_ARN_WORDS = `an ACM certificate ARN such as "arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"`;
 const acmCertificateArn = z.string({ error: ACM_ARN_WORDS }).regex(ACM_CERTIFICATE_ARN, { error: ACM_ARN_WORDS });
+/** What the mesh does with a call no AuthorizationPolicy allows: refuse it (uat, prod) or let it through (staging). */
+export const ISTIO_AUTHORIZATION_MODES = ["deny-by-default", "open"] as const;
+export type IstioAuthorization = (typeof ISTIO_AUTHORIZATION_MODES)[number];
 
 const istioSchema = z
     .strictObject(
         {
             version: istioVersion.default(DEFAULT_ISTIO_VERSION),
+            // deny-by-default: each service namespace gets an allow-nothing AuthorizationPolicy, so only a service's
+            // `callers` may call it (and every service must name them); open: a service without `callers` takes any call.
+            authorization: z.enum(ISTIO_AUTHORIZATION_MODES, { error: "deny-by-default or open" }).default("open"),
             canaryVersion: istioVersion.optional(),
             // Namespaces moved to canaryVersion's control plane, one pull request at a time (their pods restart).
             canaryNamespaces: z
@@ -301,7 +307,7 @@ const istioSchema = z
                 })
                 .prefault({}),
         },
-        { error: "an object with `version`, and optionally `canaryVersion`, `canaryNamespaces`, `istiod` and `gateway`" },
+        { error: "an object with `version`, and optionally `authorization`, `canaryVersion`, `canaryNamespaces`, `istiod` and `gateway`" },
     )
     .superRefine((istio, ctx) => {
         const canary = istio.canaryVersion;

@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformReleaseSpec } from "../shared/helm";
 import { platformReleases } from "../shared/helm-release";
+import { SHARED_GATEWAY_NAME } from "../shared/mesh";
 import { INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE } from "../shared/namespaces";
 import { ISTIO_CNI_NAMESPACE, PLATFORM_NAMESPACE_LEVELS, podSecurityLabels } from "../shared/pod-security";
 import { compareVersions, IstioConfig } from "./config";
@@ -17,7 +18,7 @@ export const ISTIO_CHART_REPO = "https://blob.istio.io/istio-release/charts";
 /** Helm release (and Deployment) name of the ingress gateway; its pods are labelled `istio: ingress`. */
 export const INGRESS_RELEASE = "istio-ingress";
 /** The shared Istio `Gateway` services bind to: `values.istio.gateways: [istio-ingress/ingress]`. */
-export const INGRESS_GATEWAY_NAME = "ingress";
+export const INGRESS_GATEWAY_NAME = SHARED_GATEWAY_NAME;
 /** Helm release (and DaemonSet `istio-cni-node`'s chart) name of the Istio CNI node agent. */
 export const CNI_RELEASE = "istio-cni";
 /** Releases of Istio: the CRDs, the CNI node agent, one istiod per revision (`istiod-<revision>`), the gateway. */

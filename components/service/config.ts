@@ -132,6 +132,10 @@ const extraValues = z
             const value = path.slice(1).reduce((o: any, k) => (o && typeof o === "object" ? o[k] : undefined), istio);
             if (value !== undefined) ctx.addIssue({ code: "custom", path: [...path], input: value, message: `no \`${path.join(".")}\` (set \`mesh.${key}\` instead: stagehand writes it from there)` });
         }
+        // Who may call the service: its `callers` field, and the stack's default.
+        if (values.authorization !== undefined) {
+            ctx.addIssue({ code: "custom", path: ["authorization"], input: values.authorization, message: "no `authorization` (set the service's `callers` instead: stagehand writes the chart's authorization from it)" });
+        }
     });
 
 // `canary:` as a map: the revision being released is the tag plus the pod-shaping fields it changes. The canary
@@ -161,6 +165,37 @@ const canarySchema = z.union([tagSchema, canaryOverridesSchema], {
         return asTag && !asTag.success ? asTag.error.issues[0].message : CANARY_WORDS;
     },
 });
+
+// Who may call the service (an Istio AuthorizationPolicy the routing release renders, ALLOW from these only):
+// whole namespaces, single workloads by ServiceAccount ("<namespace>/<serviceaccount>"), and the ingress gateway.
+// Kubernetes ServiceAccount names are DNS subdomains; namespaces DNS labels.
+const SERVICE_ACCOUNT_WORDS = 'a ServiceAccount as "<namespace>/<serviceaccount>", e.g. "checkout/checkout" (a service\'s pods run as its own name\'s ServiceAccount)';
+const serviceAccountRef = z
+    .string({ error: SERVICE_ACCOUNT_WORDS })
+    .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: SERVICE_ACCOUNT_WORDS });
+const CALLERS_WORDS = "an object naming who may call the service: {namespaces?: [<namespace>, …], serviceAccounts?: [\"<namespace>/<serviceaccount>\", …], ingress?: true}";
+const uniqueList = <T extends z.ZodType<string>>(item: T, words: string) =>
+    z.array(item, { error: words }).superRefine((list, ctx) => {
+        list.forEach((v, i) => {
+            if (list.indexOf(v) !== i) ctx.addIssue({ code: "custom", path: [i], input: v, message: `each one once (${JSON.stringify(v)} is listed twice)` });
+        });
+    });
+export const callersSchema = z
+    .strictObject(
+        {
+            namespaces: uniqueList(z.string({ error: "a namespace name" }).regex(dnsLabel, { error: "a namespace name (a DNS label)" }), "a list of namespaces, e.g. [storefront]").default([]),
+            serviceAccounts: uniqueList(serviceAccountRef, 'a list of ServiceAccounts, e.g. ["storefront/storefront"]').default([]),
+            // The ingress gateway (istio-ingress/istio-ingress): what the shared Gateway forwards from the internet.
+            ingress: z.boolean({ error: "true or false" }).default(false),
+        },
+        { error: CALLERS_WORDS },
+    )
+    .superRefine((c, ctx) => {
+        if (c.namespaces.length === 0 && c.serviceAccounts.length === 0 && !c.ingress) {
+            ctx.addIssue({ code: "custom", input: c, message: `at least one caller (an empty list lets no one call the service): ${CALLERS_WORDS}` });
+        }
+    });
+export type CallersConfig = z.output<typeof callersSchema>;
 
 const STAGE_WORDS = "a stage number, a whole number from 1 to the number of stages (6 with the default steps [10, 90, 100])";
 
@@ -204,6 +239,8 @@ const serviceFields = {
         // owners (`stagehand:owners`) approve it.
         owners: ownersSchema.optional(),
         verdict: verdictSchema.optional(),
+        // Who may call the service; absent: anyone, unless the stack denies by default (cluster.istio.authorization).
+        callers: callersSchema.optional(),
 };
 
 /** What a service block is, in words: the error for a block that is not a map (null, a list, a string). */

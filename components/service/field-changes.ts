@@ -17,6 +17,7 @@ const REACHES: Record<string, string> = {
     testRoutes: "routing (test users)",
     sticky: "routing (sticky sessions)",
     mesh: "routing (timeouts, retries, outlier detection)",
+    callers: "who may call the service (its AuthorizationPolicy)",
     drainSeconds: "waits between moves",
     settleSeconds: "waits between moves",
     verdict: "the metrics verdict's thresholds",

@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { podSecurityLabels, SERVICE_NAMESPACE_LEVEL } from "../shared/pod-security";
+import { allowNothingPolicy } from "./authorization";
 import { legacyNamespaceName, NamespacePlan, namespaceResourceName, SERVICE_RELEASE_TYPE } from "./namespaces";
 
 export interface ServiceNamespaceArgs {
@@ -44,5 +45,22 @@ export function serviceNamespace(args: ServiceNamespaceArgs, opts: pulumi.Custom
             },
         },
         { ...opts, provider: args.provider, dependsOn: args.waitFor ?? [], aliases: [...(opts.aliases ?? []), ...namespaceAliases(args.plan)] },
+    );
+}
+
+/**
+ * A deny-by-default stack's allow-nothing AuthorizationPolicy in one service namespace (`authorization.ts`): after the
+ * routing releases of its services (`waitFor`), so each service's own ALLOW policy is in place before the namespace
+ * stops taking calls no policy allows.
+ */
+export function namespaceAllowNothing(
+    namespace: string,
+    args: { provider?: k8s.Provider; namespaceResource: k8s.core.v1.Namespace; waitFor: pulumi.Input<pulumi.Resource>[] },
+): k8s.apiextensions.CustomResource {
+    const policy = allowNothingPolicy(namespace);
+    return new k8s.apiextensions.CustomResource(
+        `${namespaceResourceName(namespace)}-allow-nothing`,
+        { apiVersion: policy.apiVersion, kind: policy.kind, metadata: policy.metadata, spec: policy.spec },
+        { provider: args.provider, dependsOn: [args.namespaceResource, ...args.waitFor] },
     );
 }

@@ -5,6 +5,7 @@ import { ChartSource, ReleaseSpec } from "../shared/helm";
 import { Part, TRACKS } from "../shared/tracks";
 import { createHash } from "crypto";
 import { canonical, isSecretValue, SecretValue } from "../shared/field-diff";
+import { authorizationValues } from "./authorization";
 import { ServiceConfig } from "./config";
 import { MeshConfig, SAFE_RETRY_ON, StickyConfig, TestRoute } from "./routing-config";
 import { canaryRevision, Revision, revisionRecords, stableRevision } from "./revision";
@@ -187,6 +188,8 @@ export function chartValues(name: string, service: ServiceConfig, plan: StagePla
                       strategy: plan.strategy,
                       description: plan.description,
                   },
+                  // Who may call the service: both tracks' pods, whatever the stage.
+                  authorization: authorizationValues(service.callers),
                   routing: {
                       mirrorPercent: plan.mirrorPercent,
                       canaryMatches: plan.testRoutes ? istioMatches(service.testRoutes) : [],

@@ -128,14 +128,14 @@ describe("stagehand:observability config", () => {
 });
 
 describe("observability releases (pure)", () => {
-    it("Prometheus → Grafana → Kiali, pinned charts from their own repositories, into istio-system", () => {
+    it("Prometheus → Grafana → Kiali, pinned charts from their own repositories: Prometheus alone in prometheus, Grafana and Kiali in observability", () => {
         const releases = observabilityReleases(obs(ALL_ON));
         assert.deepStrictEqual(
             releases.map((r) => [r.key, r.name, r.chart, r.repo, r.version, r.namespace, r.after]),
             [
-                ["prometheus", "prometheus", "prometheus", "https://prometheus-community.github.io/helm-charts", "27.20.0", "istio-system", []],
-                ["grafana", "grafana", "grafana", "https://grafana.github.io/helm-charts", "9.2.2", "istio-system", ["prometheus"]],
-                ["kiali", "kiali", "kiali-server", "https://kiali.org/helm-charts", "2.24.0", "istio-system", ["prometheus", "grafana"]],
+                ["prometheus", "prometheus", "prometheus", "https://prometheus-community.github.io/helm-charts", "27.20.0", "prometheus", []],
+                ["grafana", "grafana", "grafana", "https://grafana.github.io/helm-charts", "9.2.2", "observability", ["prometheus"]],
+                ["kiali", "kiali", "kiali-server", "https://kiali.org/helm-charts", "2.24.0", "observability", ["prometheus", "grafana"]],
             ],
         );
         assert.deepStrictEqual(observabilityReleases(OBSERVABILITY_OFF), []);
@@ -149,14 +149,14 @@ describe("observability releases (pure)", () => {
         const config = obs(ALL_ON);
         const server = (prometheusValues(config) as any).server;
         // The chart names its server Service after server.fullnameOverride, on server.service.servicePort.
-        const installed = `http://${server.fullnameOverride}.istio-system:${server.service.servicePort}`;
-        assert.strictEqual(installed, "http://prometheus.istio-system:9090", "the address Istio's integrations expect");
+        const installed = `http://${server.fullnameOverride}.prometheus:${server.service.servicePort}`;
+        assert.strictEqual(installed, "http://prometheus.prometheus:9090", "the address Kiali and Grafana are given");
         assert.strictEqual((kialiValues(config) as any).external_services.prometheus.url, installed);
         const datasources = (grafanaValues(config) as any).datasources["datasources.yaml"].datasources;
         assert.deepStrictEqual(datasources.map((d: any) => [d.name, d.type, d.url, d.isDefault]), [["Prometheus", "prometheus", installed, true]]);
         // And `npm run verdict` reads it through the port-forward the stack exports.
         const access = observabilityAccess(config) as any;
-        assert.strictEqual(access.prometheus.portForward, `kubectl -n istio-system port-forward svc/${server.fullnameOverride} 9090:${server.service.servicePort}`);
+        assert.strictEqual(access.prometheus.portForward, `kubectl -n prometheus port-forward svc/${server.fullnameOverride} 9090:${server.service.servicePort}`);
         assert.strictEqual(access.prometheus.open, DEFAULT_PROMETHEUS);
     });
 
@@ -200,7 +200,7 @@ describe("observability releases (pure)", () => {
         for (const stack of ["uat", "prod"]) {
             const values = kialiValues(stackObs(stack)) as any;
             assert.deepStrictEqual(values.auth, { strategy: "token" }, stack);
-            assert.deepStrictEqual(values.external_services.grafana.internal_url, "http://grafana.istio-system:3000");
+            assert.deepStrictEqual(values.external_services.grafana.internal_url, "http://grafana.observability:3000");
             assert.deepStrictEqual(values.external_services.grafana.auth, { type: "basic", username: "admin", password: "secret:grafana:admin-password" });
             assert.deepStrictEqual(values.external_services.tracing, { enabled: false });
             assert.deepStrictEqual([values.server.port, values.server.web_root], [20001, "/kiali"]);
@@ -218,7 +218,7 @@ describe("observability releases (pure)", () => {
 });
 
 describe("program with observability (index.ts under Pulumi mocks)", () => {
-    it("addons on: three atomic Releases in istio-system, each waiting for every Istio release; Kiali after the other two", async () => {
+    it("addons on: three atomic Releases in their namespaces, each waiting for every Istio release; Kiali after the other two", async () => {
         const { resources, outputs } = await runProgram("uat", existingStack(ALL_ON));
         const releases = observabilityReleasesOf(resources);
         assert.deepStrictEqual(Object.keys(releases).sort(), ["observability-grafana", "observability-kiali", "observability-prometheus"]);
@@ -230,7 +230,8 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
         for (const [name, r] of Object.entries(releases)) {
             const { chart, repositoryOpts, version, namespace, atomic, timeout } = r.inputs;
             assert.deepStrictEqual([chart, repositoryOpts.repo, version], expected[name], name);
-            assert.deepStrictEqual([namespace, atomic, timeout], ["istio-system", true, 600], name);
+            assert.deepStrictEqual([namespace, atomic, timeout], [name === "observability-prometheus" ? "prometheus" : "observability", true, 600], name);
+            assert.ok(dependencyNames(r).includes(`observability-namespace-${namespace}`), `${name} waits for its namespace`);
             const deps = dependencyNames(r);
             for (const istio of [...ISTIO_RELEASES, "istio-system"]) assert.ok(deps.includes(istio), `${name} waits for ${istio} (it waits for: ${deps.join(", ")})`);
             assert.ok(r.parent?.endsWith("stagehand:index:Observability::observability"), `${name} is a child of the Observability component`);
@@ -239,10 +240,10 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
             ["observability-prometheus", "observability-grafana"].map((n) => dependencyNames(releases["observability-kiali"]).includes(n)),
             [true, true],
         );
-        assert.strictEqual(releases["observability-kiali"].inputs.values.external_services.prometheus.url, "http://prometheus.istio-system:9090");
+        assert.strictEqual(releases["observability-kiali"].inputs.values.external_services.prometheus.url, "http://prometheus.prometheus:9090");
         // An existing cluster: no AWS, and Prometheus's volume (if any) from the cluster's default class.
         assert.deepStrictEqual([resources.filter((r) => r.type.startsWith("aws:")).length, ofType(resources, STORAGE_CLASS).length], [0, 0]);
-        assert.deepStrictEqual(outputs.observability.kiali.portForward, "kubectl -n istio-system port-forward svc/kiali 20001:20001");
+        assert.deepStrictEqual(outputs.observability.kiali.portForward, "kubectl -n observability port-forward svc/kiali 20001:20001");
         assert.deepStrictEqual(outputs.observability.grafana.open, "http://127.0.0.1:3000");
         // Istio waits for none of it.
         for (const r of ofType(resources, RELEASE).filter((x) => ISTIO_RELEASES.includes(x.name))) {
@@ -286,7 +287,7 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
         const children = (resources: Registered[]) =>
             resources.filter((r) => r.parent?.endsWith("stagehand:index:Observability::observability") && r.type !== RELEASE).map((r) => r.type);
         assert.deepStrictEqual(children(staging.resources), []);
-        assert.deepStrictEqual(children(uat.resources), [ROLE, ROLE_BINDING]);
+        assert.deepStrictEqual(children(uat.resources), ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:Namespace", ROLE, ROLE_BINDING]);
     });
 
     it("prod: a 50 GiB volume of the platform's encrypted gp3 StorageClass, which Prometheus waits for", async () => {
@@ -341,9 +342,9 @@ describe("the viewers' port-forward to Prometheus (the metrics verdict on a pull
         assert.throws(() => validateObject({ ...role, rules: [{ apiGroups: [""], resources: ["pods"] }] }), /verbs/);
     });
 
-    it("the RoleBinding binds the viewers' group to that Role, in istio-system; fresh objects each time", () => {
+    it("the RoleBinding binds the viewers' group to that Role, in prometheus (Prometheus alone); fresh objects each time", () => {
         const { role, roleBinding } = prometheusPortForwardRbac();
-        assert.deepStrictEqual(roleBinding.metadata, { name: "stagehand-prometheus-port-forward", namespace: "istio-system" });
+        assert.deepStrictEqual(roleBinding.metadata, { name: "stagehand-prometheus-port-forward", namespace: "prometheus" });
         assert.deepStrictEqual(roleBinding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name });
         assert.deepStrictEqual(roleBinding.subjects, [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "stagehand:prometheus-readers" }]);
         assert.strictEqual(PROMETHEUS_READERS_GROUP, "stagehand:prometheus-readers");
@@ -360,7 +361,7 @@ describe("the viewers' port-forward to Prometheus (the metrics verdict on a pull
         assert.deepStrictEqual(rbacOf(resources).map((r) => r.name), ["observability-prometheus-port-forward", "observability-prometheus-port-forward"]);
         for (const r of [role, binding]) {
             assert.ok(r.parent?.endsWith("stagehand:index:Observability::observability"), `${r.type} is a child of Observability`);
-            assert.deepStrictEqual(r.inputs.metadata, { name: "stagehand-prometheus-port-forward", namespace: "istio-system" });
+            assert.deepStrictEqual(r.inputs.metadata, { name: "stagehand-prometheus-port-forward", namespace: "prometheus" });
             const deps = dependencyNames(r);
             for (const istio of [...ISTIO_RELEASES, "istio-system"]) assert.ok(deps.includes(istio), `${r.type} waits for ${istio} (it waits for: ${deps.join(", ")})`);
             validateObject(r.inputs);

@@ -97,13 +97,29 @@ describe("upstream charts: observability addons with each stack's values", () =>
             assert.ok(scrape.scrape_configs.some((j: any) => j.job_name === "kubernetes-pods"));
         });
 
+        it(`${stack}: Prometheus alone in its namespace, its lifecycle and admin APIs off, no reloader calling them`, async () => {
+            const objects = await addon(stack, "observability-prometheus");
+            const server = one(objects, "Deployment", "prometheus");
+            assert.strictEqual(server.metadata.namespace, "prometheus");
+            const containers = containersOf(server);
+            assert.deepStrictEqual(containers.map((c) => c.name), ["prometheus-server"]);
+            const args: string[] = containers[0].args;
+            assert.ok(args.length > 0);
+            assert.deepStrictEqual(args.filter((a) => /enable-lifecycle|enable-admin-api/.test(a)), [], args.join(" "));
+            // Nothing else runs in its namespace: the viewers' port-forward reaches Prometheus only.
+            const { releases } = await programReleases(stack);
+            assert.deepStrictEqual(releases.filter((r) => r.namespace === "prometheus").map((r) => r.resource), ["observability-prometheus"]);
+            // A change of its values rolls the pod (nothing reloads the configuration).
+            assert.match(server.spec.template.metadata.annotations["stagehand.dev/prometheus-values"], /^[0-9a-f]{16}$/);
+        });
+
         it(`${stack}: Grafana on grafana:3000 with Prometheus as its only data source, out of the mesh`, async () => {
             const objects = await addon(stack, "observability-grafana");
             const grafana = one(objects, "Deployment", "grafana");
             assert.strictEqual(grafana.spec.template.metadata.labels["sidecar.istio.io/inject"], "false");
             assert.deepStrictEqual(one(objects, "Service", "grafana").spec.ports.map((p: any) => p.port), [3000]);
             const datasources = parseYaml(one(objects, "ConfigMap", "grafana").data["datasources.yaml"]).datasources;
-            assert.deepStrictEqual(datasources.map((d: any) => [d.name, d.url, d.isDefault]), [["Prometheus", "http://prometheus.istio-system:9090", true]]);
+            assert.deepStrictEqual(datasources.map((d: any) => [d.name, d.url, d.isDefault]), [["Prometheus", "http://prometheus.prometheus:9090", true]]);
             // No test pod: the chart's test framework is off.
             assert.deepStrictEqual(kind(objects, "Pod"), []);
         });
@@ -146,7 +162,10 @@ describe("upstream charts: observability addons with each stack's values", () =>
             const objects = await addon(stack, "observability-kiali");
             const config = parseYaml(one(objects, "ConfigMap", "kiali").data["config.yaml"]);
             assert.strictEqual(config.auth.strategy, "token");
-            assert.strictEqual(config.external_services.prometheus.url, "http://prometheus.istio-system:9090");
+            assert.strictEqual(config.external_services.prometheus.url, "http://prometheus.prometheus:9090");
+            // Istio is found in its root namespace, not in Kiali's own.
+            assert.strictEqual(config.external_services.istio.root_namespace, "istio-system");
+            assert.strictEqual(one(objects, "Deployment", "kiali").metadata.namespace, "observability");
             assert.strictEqual(config.server.web_root, "/kiali");
             assert.ok(one(objects, "Service", "kiali").spec.ports.some((p: any) => p.port === 20001));
             assert.strictEqual(one(objects, "Deployment", "kiali").spec.template.metadata.labels["sidecar.istio.io/inject"], "false");

@@ -195,7 +195,7 @@ describe("service config: what Helm, Kubernetes or Istio would refuse later is r
     it("a system namespace as the service's namespace, given or defaulted from its name", () => {
         for (const ns of ["istio-system", "istio-ingress", "kube-system", "kube-public", "kube-node-lease", "default"]) {
             assert.deepStrictEqual(stackProblems({ ...base, namespace: ns }), [
-                `stack staging, service checkout, field namespace: expected a namespace of the service's own, not one the platform or Kubernetes runs in (default, kube-system, kube-public, kube-node-lease, istio-system, istio-ingress): removing the service would delete it, found "${ns}"`,
+                `stack staging, service checkout, field namespace: expected a namespace of the service's own, not one the platform or Kubernetes runs in (default, kube-system, kube-public, kube-node-lease, istio-system, istio-ingress, prometheus, observability): removing the service would delete it, found "${ns}"`,
             ]);
         }
         assert.match(stackProblems(base, "kube-system")[0], /^stack staging, service kube-system, field namespace \(defaults to the service name\): expected a namespace of the service's own/);
@@ -227,7 +227,7 @@ describe("service config: what Helm, Kubernetes or Istio would refuse later is r
 
     it("a service block written as null or as a list says what a service block is", () => {
         const words =
-            "expected a service block: a map with image, stable, stage and replicas, and optionally canary, port, namespace, strategy, steps, shadow, testRoutes, chart, resources, probes, env, values, drainSeconds, settleSeconds, mesh, sticky, allowSkip, owners, verdict";
+            "expected a service block: a map with image, stable, stage and replicas, and optionally canary, port, namespace, strategy, steps, shadow, testRoutes, chart, resources, probes, env, values, drainSeconds, settleSeconds, mesh, sticky, allowSkip, owners, verdict, callers";
         assert.deepStrictEqual(stackProblems(null), [`stack staging, service checkout: ${words}, found null`]);
         assert.deepStrictEqual(stackProblems(["image: x"]), [`stack staging, service checkout: ${words}, found ["image: x"]`]);
     });
