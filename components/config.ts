@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { ObservabilityConfig, parseObservability } from "./observability/config";
 import { Acknowledgements, parseAcknowledge } from "./platform/changes";
-import { ClusterConfig, parseCluster, zoneRegionProblems } from "./platform/config";
+import { adminProblems, ClusterConfig, parseCluster, zoneRegionProblems } from "./platform/config";
 import { chartValuesProblems } from "./service/chart-schema";
 import { DEFAULT_SETTLE_SECONDS, parseServices, ServiceConfig } from "./service/config";
 import { parseRemove } from "./service/removal";
@@ -120,6 +120,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>, co
         });
     }
     if (cluster && context.region) problems.push(...zoneRegionProblems(stack, cluster, context.region));
+    if (cluster) problems.push(...adminProblems(stack, cluster));
     const observability = attempt(() => parseObservability(stack, raw.observability));
     const allowSkip = stackAllowSkipSchema.safeParse(raw.allowSkip, { reportInput: true });
     if (!allowSkip.success) problems.push(...describeIssues(stack, "stagehand:allowSkip", allowSkip.error.issues));

@@ -361,6 +361,9 @@ const eksClusterSchema = z
         // Read-only principals (AmazonEKSViewPolicy), such as CI's preview role.
         viewers: iamPrincipals,
         apiEndpoint: apiEndpointSchema.prefault({}),
+        // Kubernetes Secrets envelope-encrypted with a customer-managed KMS key of the stack's ($1 a month). Once on, an
+        // existing cluster cannot have it removed (EKS cannot disassociate an encryption config).
+        secretsEncryption: z.boolean({ error: "true or false" }).default(false),
         istio: istioSchema.prefault({}),
     })
     .superRefine((c, ctx) => {
@@ -449,6 +452,17 @@ export function zoneRegionProblems(stack: string, cluster: ClusterConfig, region
             `stack ${stack}, field cluster.availabilityZones[${i}]: expected a zone of the stack's region ${region} (aws:region), such as ${region}a; write [${[...new Set(fixed)].join(", ")}], or a count such as ${zones.length} to take the region's first zones, found ${JSON.stringify(zone)}`,
         ];
     });
+}
+
+/**
+ * An EKS cluster's creator gets no hidden cluster admin (cluster.ts: bootstrapClusterCreatorAdminPermissions false), so
+ * without an entry in `admins` nobody could reach the cluster's API, not even the `pulumi up` that creates it.
+ */
+export function adminProblems(stack: string, cluster: ClusterConfig): string[] {
+    if (cluster.kind !== "eks" || cluster.admins.length > 0) return [];
+    return [
+        `stack ${stack}, field cluster.admins: expected at least one IAM role or user ARN given cluster admin, such as the deploy role that runs \`pulumi up\` (the cluster's creator gets no admin access of its own); write admins: ["arn:aws:iam::<account>:role/stagehand-deploy-${stack}"], found []`,
+    ];
 }
 
 /** The availability zone count of a cluster config. */
