@@ -193,7 +193,8 @@ export function ebsCsiDriverPolicy(clusterName: string): string {
     const ours = { StringEquals: { [`aws:ResourceTag/${owned}`]: "owned" } };
     const creatingOurs = { StringEquals: { [`aws:RequestTag/${owned}`]: "owned", [`aws:RequestTag/${EBS_CSI_DRIVER_TAG}`]: "true" } };
     const volumes = "arn:aws:ec2:*:*:volume/*";
-    const snapshots = "arn:aws:ec2:*:*:snapshot/*";
+    // Snapshot ARNs hold no account (AWS's reference: arn:${Partition}:ec2:${Region}::snapshot/${SnapshotId}).
+    const snapshots = "arn:aws:ec2:*::snapshot/*";
     return JSON.stringify({
         Version: "2012-10-17",
         Statement: [

@@ -20,6 +20,7 @@ import { ClusterInput, controlPlaneLogGroupName, DEFAULT_LOG_RETENTION_DAYS, Eks
 import { EBS_CSI_POLICY_ARN, ebsStorageClass } from "../../components/platform/storage";
 import { DEFAULT_ADDON_VERSIONS, EKS_ADDONS, EksAddonName, formatAddonVersions, VERSIONED_ADDONS } from "../../components/platform/addons";
 import { IMDS_HOP_LIMIT, nodeLaunchTemplate } from "../../components/platform/nodes";
+import { ebsCsiDriverPolicy } from "../../components/platform/iam";
 import { ConfigError } from "../../components/shared/errors";
 import { readStackConfig } from "../../scripts/stack-file";
 import { dependencyNames, ofType, Registered, runMocked, runProgram, urnName } from "../helpers/mocks";
@@ -594,7 +595,9 @@ describe("platform pieces of the cluster: control-plane log retention, EBS CSI d
             assert.deepStrictEqual(driver.inputs.podIdentityAssociations.map((a: any) => [a.serviceAccount, a.roleArn]), [["ebs-csi-controller-sa", "arn:aws:mock:::cluster-ebs-csi"]]);
             const role = ofType(resources, T.role).find((r) => r.name === "cluster-ebs-csi")!;
             assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement.map((st: any) => st.Principal), [{ Service: "pods.eks.amazonaws.com" }]);
-            assert.strictEqual(ofType(resources, T.attachment).find((a) => a.name === "cluster-ebs-csi")!.inputs.policyArn, EBS_CSI_POLICY_ARN);
+            // Not AWS's account-wide managed policy: this cluster's scoped one, inline (test/platform/iam.test.ts).
+            assert.ok(!ofType(resources, T.attachment).some((a) => a.inputs.policyArn === EBS_CSI_POLICY_ARN), "no AmazonEBSCSIDriverPolicy");
+            assert.strictEqual(ofType(resources, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "cluster-ebs-csi-scoped")!.inputs.policy, ebsCsiDriverPolicy(`stagehand-${stack}`));
             for (const dep of ["eks-pod-identity-agent", "ebs-csi"]) assert.ok(dependencyNames(driver).includes(`cluster-${dep}`), `the driver waits for cluster-${dep}`);
         });
     }
