@@ -390,7 +390,8 @@ describe("Cluster component under Pulumi mocks", () => {
         const eks = ofType(resources, T.eks)[0].inputs;
         assert.strictEqual(eks.name, "stagehand-staging");
         assert.strictEqual(eks.version, "1.34");
-        assert.deepStrictEqual(eks.accessConfig, { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true });
+        // No hidden admin for whoever runs `pulumi up`: only the access entries of `admins` (test/platform/iam.test.ts).
+        assert.deepStrictEqual(eks.accessConfig, { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false });
         assert.deepStrictEqual(eks.enabledClusterLogTypes, []);
         assert.strictEqual(eks.vpcConfig.subnetIds.length, 2);
         const attachedTo = (role: string) => ofType(resources, T.attachment).filter((a) => a.name.startsWith(`${role}-`)).map((a) => a.inputs.policyArn).sort();
@@ -686,7 +687,8 @@ describe("core add-ons managed by EKS, at versions that follow the Kubernetes ve
         const config = parseCluster("staging", { kubernetesVersion: "1.34", addons: ADDONS_134 }) as EksClusterConfig;
         const { resources } = await runMocked("staging", {}, () => new Cluster("cluster", { config }, { transformations: [capture] }));
         assert.strictEqual(ofType(resources, T.eks)[0].inputs.bootstrapSelfManagedAddons, false);
-        assert.deepStrictEqual(ignored.get("cluster-eks"), ["bootstrapSelfManagedAddons"], "an existing cluster is not replaced for it");
+        // Both replace a cluster when changed: one created before keeps its values (and its creator's access entry).
+        assert.deepStrictEqual(ignored.get("cluster-eks"), ["bootstrapSelfManagedAddons", "accessConfig.bootstrapClusterCreatorAdminPermissions"], "an existing cluster is not replaced for them");
         const addons = ofType(resources, "aws:eks/addon:Addon");
         assert.deepStrictEqual(addons.map((a) => a.inputs.addonName).sort(), [...EKS_ADDONS].sort());
         for (const a of addons) {
