@@ -303,7 +303,7 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
         // The exported estimate carries the addons' lines.
         const items = outputs.monthlyCost.lines.map((l: CostLine) => l.item);
         for (const item of ["Prometheus (share of a node)", "Grafana (share of a node)", "Kiali (share of a node)", "Prometheus volume (EBS gp3)"]) assert.ok(items.includes(item), item);
-        assert.strictEqual(outputs.monthlyCost.total, 693.39);
+        assert.strictEqual(outputs.monthlyCost.total, 694.39);
     });
 });
 
@@ -428,7 +428,7 @@ describe("observability cost (components/cost/cost.ts)", () => {
 
     it("the totals: staging unchanged (off), uat and prod with their addons; staging stays under 40% of prod", () => {
         const totals = ["staging", "uat", "prod"].map((s) => estimateMonthlyCost(stackCluster(s), { observability: stackObs(s) }).total);
-        assert.deepStrictEqual(totals, [130.28, 376.94, 693.39]);
+        assert.deepStrictEqual(totals, [130.28, 377.94, 694.39]);
         assert.deepStrictEqual(
             ["staging", "uat", "prod"].map((s) => estimateMonthlyCost(stackCluster(s)).total),
             [130.28, 364.68, 668.37],
