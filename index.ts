@@ -75,6 +75,7 @@ export = async () => {
             config: clusterConfig,
             provider,
             clusterName: cluster.clusterName,
+            clusterArn: cluster.eksCluster.arn,
             region: cluster.region,
             vpcId: cluster.vpc.id,
             waitFor: Object.values(cluster.addons),

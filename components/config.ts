@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { ObservabilityConfig, parseObservability } from "./observability/config";
 import { Acknowledgements, parseAcknowledge } from "./platform/changes";
-import { certificateProblems, ClusterConfig, parseCluster, zoneRegionProblems } from "./platform/config";
+import { adminProblems, certificateProblems, ClusterConfig, parseCluster, zoneRegionProblems } from "./platform/config";
 import { chartValuesProblems } from "./service/chart-schema";
 import { callersProblems, hostOwnershipProblems } from "./service/authorization";
 import { DEFAULT_SETTLE_SECONDS, parseServices, ServiceConfig } from "./service/config";
@@ -125,6 +125,9 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>, co
     if (services && cluster) problems.push(...callersProblems(stack, services, cluster.istio.authorization));
     if (cluster && context.region) problems.push(...zoneRegionProblems(stack, cluster, context.region));
     if (cluster) problems.push(...certificateProblems(stack, cluster, context.region));
+    // A stack file writes its cluster out in full (the shipped ones name their deploy role in `admins`); a config
+    // without `stagehand:cluster` (a services-only check, as `npm run plan -- --diff` makes) is not held to it.
+    if (cluster && raw.cluster !== undefined) problems.push(...adminProblems(stack, cluster));
     const observability = attempt(() => parseObservability(stack, raw.observability));
     const allowSkip = stackAllowSkipSchema.safeParse(raw.allowSkip, { reportInput: true });
     if (!allowSkip.success) problems.push(...describeIssues(stack, "stagehand:allowSkip", allowSkip.error.issues));

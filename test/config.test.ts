@@ -50,7 +50,7 @@ describe("stack config keys (components/config.ts)", () => {
 });
 
 describe("availability zones and the stack's region (aws:region)", () => {
-    const eks = (availabilityZones: unknown) => ({ kind: "eks", availabilityZones });
+    const eks = (availabilityZones: unknown) => ({ kind: "eks", availabilityZones, admins: ["arn:aws:iam::123456789012:role/stagehand-deploy"] });
 
     it("refuses zones named outside the region, saying what to write", () => {
         assert.deepStrictEqual(problemsOf(() => parseStackConfig("prod", { services: { checkout: service }, cluster: eks(["eu-west-1a", "us-east-1b"]) }, { region: "us-east-1" })), [

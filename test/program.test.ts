@@ -185,7 +185,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
 
     it("services sharing a namespace create it once, keyed by its name (test/service/namespaces.test.ts)", async () => {
         const svc = { image: "ghcr.io/acme/a", stable: "1", stage: 1, replicas: 2, namespace: "shop" };
-        const { resources } = await runProgram("uat", { services: { cart: svc, basket: { ...svc, image: "ghcr.io/acme/b" } } });
+        const { resources } = await runProgram("uat", { services: { cart: svc, basket: { ...svc, image: "ghcr.io/acme/b" } }, cluster: { admins: ["arn:aws:iam::123456789012:role/stagehand-deploy"] } });
         const namespaces = ofType(resources, NAMESPACE).filter((n) => !ISTIO_NAMESPACES.includes(n.inputs.metadata.name));
         assert.deepStrictEqual(namespaces.map((n) => [n.name, n.inputs.metadata.name]), [["namespace-shop", "shop"]]);
         const serviceCharts = ofType(resources, RELEASE).filter((r) => r.inputs.chart === "./charts/service");
@@ -231,7 +231,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
 
     it("checks zones named in the cluster config against the stack's aws:region, before registering anything", async () => {
         const svc = { image: "ghcr.io/acme/checkout", stable: "01", stage: 1, replicas: 2 };
-        await assert.rejects(runProgram("prod", { "aws:region": "us-east-1", services: { checkout: svc }, cluster: { kind: "eks", availabilityZones: ["eu-west-1a", "eu-west-1b"] } }), (e: any) => {
+        await assert.rejects(runProgram("prod", { "aws:region": "us-east-1", services: { checkout: svc }, cluster: { kind: "eks", availabilityZones: ["eu-west-1a", "eu-west-1b"], admins: ["arn:aws:iam::123456789012:role/stagehand-deploy"] } }), (e: any) => {
             assert.ok(e instanceof ConfigError, String(e));
             assert.deepStrictEqual(e.problems.map((p: string) => p.replace(/: expected.*found/, ": … found")), [
                 'stack prod, field cluster.availabilityZones[0]: … found "eu-west-1a"',

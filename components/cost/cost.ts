@@ -9,6 +9,7 @@ import { azCount, ClusterConfig, EksClusterConfig, NodePoolConfig, natGatewayCou
 import { cpuCores, memoryGiB } from "../shared/quantity";
 import {
     EBS_GP3_GB_MONTH_USD,
+    KMS_KEY_MONTH_USD,
     EKS_CONTROL_PLANE_HOURLY_USD,
     HOURS_PER_MONTH,
     INSTANCE_CAPACITY,
@@ -108,6 +109,7 @@ function eksLines(cluster: EksClusterConfig): CostLine[] {
     if (cluster.istio.gateway.serviceType === "LoadBalancer") {
         lines.push(line("load balancer (NLB, Istio ingress)", 1, "NLB", hourly(NLB_HOURLY_USD), `${rate(NLB_HOURLY_USD)}/h`));
     }
+    if (cluster.secretsEncryption) lines.push(line("KMS key (Kubernetes Secrets encryption)", 1, "key", KMS_KEY_MONTH_USD, `${rate(KMS_KEY_MONTH_USD)}/key-month`));
     const ips = publicIpv4Count(cluster);
     if (ips > 0) lines.push(line("public IPv4 addresses", ips, "address", hourly(PUBLIC_IPV4_HOURLY_USD), `${rate(PUBLIC_IPV4_HOURLY_USD)}/h each`));
     return lines;

@@ -108,4 +108,9 @@ export const NLB_HOURLY_USD = 0.0225;
 export const PUBLIC_IPV4_HOURLY_USD = 0.005;
 /** EBS gp3 volume, USD per GiB-month (node root disks, Prometheus's volume). Baseline IOPS/throughput are included. */
 export const EBS_GP3_GB_MONTH_USD = 0.08;
+/**
+ * KMS customer-managed key, USD per key-month. Not estimated: requests ($0.03 per 10,000), and what yearly automatic
+ * rotation adds as KMS prices it (the first and second rotations each add about $1 a month, from the second year on).
+ */
+export const KMS_KEY_MONTH_USD = 1;
 

@@ -24,6 +24,8 @@ export interface ClusterAddonsArgs {
     provider: k8s.Provider;
     /** The EKS cluster's name, region and VPC, for the controllers (given, never read from the instance metadata). */
     clusterName: pulumi.Input<string>;
+    /** The EKS cluster's ARN: each controller's role is assumable only through this cluster's Pod Identity. */
+    clusterArn: pulumi.Input<string>;
     region: pulumi.Input<string>;
     vpcId: pulumi.Input<string>;
     /** What the addons wait for: the EKS add-ons (the StorageClass's provisioner, DNS, the Pod Identity agent). */
@@ -48,10 +50,12 @@ export class ClusterAddons extends pulumi.ComponentResource {
             aliases: [{ name: "observability-gp3", parent: pulumi.createUrn("observability", "stagehand:index:Observability") }],
         });
 
-        // Each controller that calls AWS gets its own role, for its ServiceAccount only: the cluster-autoscaler may
-        // resize only this cluster's node groups; the load balancer controller manages only what it tagged.
+        // Each controller that calls AWS gets its own role, for its ServiceAccount on this cluster only: the
+        // cluster-autoscaler may resize only this cluster's node groups; the load balancer controller manages only
+        // what it tagged as this cluster's, in this cluster's VPC.
         const controllerIdentity = (key: PlatformChartKey, serviceAccount: string, policy: pulumi.Input<string>) => {
-            const role = new aws.iam.Role(`${name}-${key}`, { assumeRolePolicy: podIdentityTrustPolicy(), tags: args.tags }, parent);
+            const assumeRolePolicy = pulumi.output(args.clusterArn).apply((clusterArn) => podIdentityTrustPolicy({ clusterArn, namespace: PLATFORM_NAMESPACE, serviceAccount }));
+            const role = new aws.iam.Role(`${name}-${key}`, { assumeRolePolicy, tags: args.tags }, parent);
             const rolePolicy = new aws.iam.RolePolicy(`${name}-${key}`, { role: role.id, policy }, parent);
             return new aws.eks.PodIdentityAssociation(
                 `${name}-${key}`,
@@ -61,7 +65,11 @@ export class ClusterAddons extends pulumi.ComponentResource {
         };
         const identities: Partial<Record<PlatformChartKey, aws.eks.PodIdentityAssociation>> = {
             "cluster-autoscaler": controllerIdentity("cluster-autoscaler", CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, pulumi.output(args.clusterName).apply(clusterAutoscalerPolicy)),
-            "aws-load-balancer-controller": controllerIdentity("aws-load-balancer-controller", LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, loadBalancerControllerPolicy()),
+            "aws-load-balancer-controller": controllerIdentity(
+                "aws-load-balancer-controller",
+                LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
+                pulumi.all([args.clusterName, args.vpcId]).apply(([clusterName, vpcId]) => loadBalancerControllerPolicy({ clusterName, vpcId })),
+            ),
         };
 
         const facts = { clusterName: args.clusterName, region: args.region, vpcId: args.vpcId };

@@ -14,7 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import { ApiEndpointConfig, azCount, controlPlaneLogGroupName, EksClusterConfig, ExistingClusterConfig, natGatewayCount, VPC_CIDR } from "./config";
 import { ADDONS_BEFORE_NODES, EKS_ADDONS, EksAddonName, VPC_CNI_CONFIGURATION } from "./addons";
-import { podIdentityTrustPolicy } from "./iam";
+import { ebsCsiDriverPolicy, podIdentityTrustPolicy, secretsKeyPolicy } from "./iam";
 import { nodeLaunchTemplate } from "./nodes";
 import { protectionOf, ProtectedKind } from "./protection";
 import { EBS_CSI_POLICY_ARN, EBS_CSI_SERVICE_ACCOUNT } from "./storage";
@@ -24,13 +24,24 @@ import { PROMETHEUS_READERS_GROUP } from "../observability/values";
 export const CLUSTER_ROLE_POLICIES = ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"];
 /**
  * Managed policies the node role needs: join the cluster, pull images from ECR. Not the VPC CNI's policy: the CNI has
- * its own role through EKS Pod Identity (CNI_POLICY_ARN), so nothing on a node can use those permissions.
+ * its own role through EKS Pod Identity (CNI_POLICY_ARN), so nothing on a node can use those permissions. Pulling
+ * is all the kubelet does with ECR: AmazonEC2ContainerRegistryPullOnly (an authorization token, image manifests and
+ * layers), not ReadOnly, which also lists and describes every repository and image of the account.
  */
-export const NODE_ROLE_POLICIES = ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy", "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"];
+export const NODE_ROLE_POLICIES = ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy", "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly"];
 /** The VPC CNI's policy (ENIs and IP addresses), on the CNI's own role. */
 export const CNI_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy";
 /** The VPC CNI's ServiceAccount (the `aws-node` DaemonSet in kube-system). */
 export const CNI_SERVICE_ACCOUNT = "aws-node";
+/** The namespace of the EKS add-ons' ServiceAccounts (the CNI's and the EBS CSI driver's controller's). */
+export const ADDON_NAMESPACE = "kube-system";
+/**
+ * The EBS CSI add-on's configuration: tag every volume and snapshot `kubernetes.io/cluster/<name>: owned`, the tag
+ * its scoped policy (iam.ts ebsCsiDriverPolicy) conditions on.
+ */
+export function ebsCsiAddonConfiguration(clusterName: string): string {
+    return JSON.stringify({ controller: { k8sTagClusterId: clusterName } });
+}
 /** EKS access policy given to `admins`. */
 export const CLUSTER_ADMIN_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 /** EKS access policy given to `viewers`: get, list and watch most objects, cluster-wide, but not Secrets. */
@@ -260,6 +271,24 @@ export class Cluster extends pulumi.ComponentResource {
             (arn) => new aws.iam.RolePolicyAttachment(`${name}-node-${arn.split("/").pop()}`, { role: nodeRole.name, policyArn: arn }, parent),
         );
 
+        // ---- Kubernetes Secrets: envelope-encrypted with a customer-managed key of their own ($1 a month), rotated yearly.
+        const secretsKey = config.secretsEncryption
+            ? new aws.kms.Key(
+                  `${name}-secrets`,
+                  {
+                      description: `Kubernetes Secrets of EKS cluster ${config.name}`,
+                      enableKeyRotation: true,
+                      deletionWindowInDays: 30,
+                      policy: pulumi
+                          .all([aws.getCallerIdentityOutput({}, parent).accountId, clusterRole.arn])
+                          .apply(([accountId, roleArn]) => secretsKeyPolicy(accountId, roleArn)),
+                      tags: tagged(`${config.name}-secrets`),
+                  },
+                  parent,
+              )
+            : undefined;
+        if (secretsKey) new aws.kms.Alias(`${name}-secrets`, { name: `alias/${config.name}-secrets`, targetKeyId: secretsKey.keyId }, parent);
+
         // ---- control plane
         // EKS creates /aws/eks/<name>/cluster without a retention (kept forever) the first time a log type is on;
         // created here first, it has one, and enabling logs later changes nothing.
@@ -278,16 +307,20 @@ export class Cluster extends pulumi.ComponentResource {
                     subnetIds: [...this.publicSubnets, ...this.privateSubnets].map((s) => s.id),
                     ...apiEndpointVpcConfig(config.apiEndpoint),
                 },
-                // Access entries only (no aws-auth ConfigMap); whoever runs `pulumi up` becomes cluster admin.
-                accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+                // Access entries only (no aws-auth ConfigMap), and only the listed ones: whoever runs `pulumi up` gets no
+                // hidden cluster admin; `admins` (at least one, such as the deploy role) does.
+                accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
+                ...(secretsKey ? { encryptionConfig: { provider: { keyArn: secretsKey.arn }, resources: ["secrets"] } } : {}),
                 // No self-managed vpc-cni, kube-proxy and CoreDNS, which would never upgrade: the managed add-ons below.
                 bootstrapSelfManagedAddons: false,
                 enabledClusterLogTypes: config.logging,
                 tags: tagged(config.name),
             },
             // Changing bootstrapSelfManagedAddons replaces a cluster: one created before keeps its value, and the managed
-            // add-ons take over its self-managed copies (resolveConflictsOnCreate: OVERWRITE).
-            { ...guarded("cluster"), dependsOn: [...clusterPolicies, this.logGroup], ignoreChanges: ["bootstrapSelfManagedAddons"] },
+            // add-ons take over its self-managed copies (resolveConflictsOnCreate: OVERWRITE). So does changing
+            // bootstrapClusterCreatorAdminPermissions: a cluster created with it keeps its creator's access entry until
+            // it is deleted by hand (README "What each stack creates").
+            { ...guarded("cluster"), dependsOn: [...clusterPolicies, this.logGroup], ignoreChanges: ["bootstrapSelfManagedAddons", "accessConfig.bootstrapClusterCreatorAdminPermissions"] },
         );
         this.clusterName = this.eksCluster.name;
 
@@ -337,19 +370,31 @@ export class Cluster extends pulumi.ComponentResource {
         const formerly = (resourceName: string | undefined): pulumi.CustomResourceOptions =>
             resourceName ? { aliases: [{ name: resourceName, parent: pulumi.createUrn("observability", "stagehand:index:Observability") }] } : {};
         const FORMER_NAMES: Partial<Record<EksAddonName, string>> = { "eks-pod-identity-agent": "observability-pod-identity-agent", "aws-ebs-csi-driver": "observability-ebs-csi-driver" };
-        const podIdentityRole = (key: string, policyArn: string, former?: string) => {
-            const role = new aws.iam.Role(`${name}-${key}`, { assumeRolePolicy: podIdentityTrustPolicy(), tags: tagged(`${config.name}-${key}`) }, { ...parent, ...formerly(former) });
-            const attachment = new aws.iam.RolePolicyAttachment(`${name}-${key}`, { role: role.name, policyArn }, { ...parent, ...formerly(former) });
-            return { role, attachment };
-        };
-        const cni = podIdentityRole("vpc-cni", CNI_POLICY_ARN);
-        const ebsCsi = podIdentityRole("ebs-csi", EBS_CSI_POLICY_ARN, "observability-ebs-csi");
+        // Each role is assumable only by its ServiceAccount on this cluster (iam.ts podIdentityTrustPolicy).
+        const podIdentityRole = (key: string, serviceAccount: string, former?: string) =>
+            new aws.iam.Role(
+                `${name}-${key}`,
+                {
+                    assumeRolePolicy: this.eksCluster.arn.apply((clusterArn) => podIdentityTrustPolicy({ clusterArn, namespace: ADDON_NAMESPACE, serviceAccount })),
+                    tags: tagged(`${config.name}-${key}`),
+                },
+                { ...parent, ...formerly(former) },
+            );
+        const cniRole = podIdentityRole("vpc-cni", CNI_SERVICE_ACCOUNT);
+        const cni = { role: cniRole, attachment: new aws.iam.RolePolicyAttachment(`${name}-vpc-cni`, { role: cniRole.name, policyArn: CNI_POLICY_ARN }, parent) };
+        // The EBS CSI driver: this cluster's volumes only (iam.ts ebsCsiDriverPolicy), not AWS's account-wide managed
+        // policy, whose attachment (formerly `${name}-ebs-csi`) this replaces.
+        const ebsCsiRole = podIdentityRole("ebs-csi", EBS_CSI_SERVICE_ACCOUNT, "observability-ebs-csi");
+        const ebsCsi = { role: ebsCsiRole, attachment: new aws.iam.RolePolicy(`${name}-ebs-csi-scoped`, { role: ebsCsiRole.id, policy: ebsCsiDriverPolicy(config.name) }, parent) };
         const addonArgs: Record<EksAddonName, { extra: Partial<aws.eks.AddonArgs>; dependsOn: pulumi.Resource[] }> = {
             "eks-pod-identity-agent": { extra: {}, dependsOn: [] },
             "vpc-cni": { extra: { podIdentityAssociations: [{ roleArn: cni.role.arn, serviceAccount: CNI_SERVICE_ACCOUNT }], configurationValues: JSON.stringify(VPC_CNI_CONFIGURATION) }, dependsOn: [cni.attachment] },
             "kube-proxy": { extra: {}, dependsOn: [] },
             coredns: { extra: {}, dependsOn: [] },
-            "aws-ebs-csi-driver": { extra: { podIdentityAssociations: [{ roleArn: ebsCsi.role.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }] }, dependsOn: [ebsCsi.attachment] },
+            "aws-ebs-csi-driver": {
+                extra: { podIdentityAssociations: [{ roleArn: ebsCsi.role.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }], configurationValues: ebsCsiAddonConfiguration(config.name) },
+                dependsOn: [ebsCsi.attachment],
+            },
         };
         const addons: Partial<Record<EksAddonName, aws.eks.Addon>> = {};
         const installAddon = (addonName: EksAddonName, after: pulumi.Resource[]) => {

@@ -387,6 +387,9 @@ const eksClusterSchema = z
         // Pulumi protects the VPC, NAT addresses, cluster, node groups, control-plane log group and Prometheus's
         // volume (components/platform/protection.ts): on unless a stack turns it off (the shipped staging does).
         protect: z.boolean({ error: "true or false" }).default(true),
+        // Kubernetes Secrets envelope-encrypted with a customer-managed KMS key of the stack's ($1 a month). Once on, an
+        // existing cluster cannot have it removed (EKS cannot disassociate an encryption config).
+        secretsEncryption: z.boolean({ error: "true or false" }).default(false),
         istio: istioSchema.prefault({}),
     })
     .superRefine((c, ctx) => {
@@ -493,6 +496,17 @@ export function certificateProblems(stack: string, cluster: ClusterConfig, regio
     if (region === undefined || certRegion === region) return [];
     return [
         `${field}.certificateArn: expected an ACM certificate of the stack's region ${region} (aws:region; an NLB uses only certificates of its own region): request one there and write its ARN, found ${JSON.stringify(tls.certificateArn)}`,
+    ];
+}
+
+/**
+ * An EKS cluster's creator gets no hidden cluster admin (cluster.ts: bootstrapClusterCreatorAdminPermissions false), so
+ * without an entry in `admins` nobody could reach the cluster's API, not even the `pulumi up` that creates it.
+ */
+export function adminProblems(stack: string, cluster: ClusterConfig): string[] {
+    if (cluster.kind !== "eks" || cluster.admins.length > 0) return [];
+    return [
+        `stack ${stack}, field cluster.admins: expected at least one IAM role or user ARN given cluster admin, such as the deploy role that runs \`pulumi up\` (the cluster's creator gets no admin access of its own); write admins: ["arn:aws:iam::<account>:role/stagehand-deploy-${stack}"], found []`,
     ];
 }
 

@@ -7,7 +7,10 @@
 export const EBS_STORAGE_CLASS = "stagehand-gp3";
 /** The EBS CSI driver's controller ServiceAccount (the add-on creates it in kube-system). */
 export const EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa";
-/** The AWS managed policy the EBS CSI driver's controller needs. */
+/**
+ * AWS's managed policy for the EBS CSI driver's controller: account-wide (any volume tagged `ebs.csi.aws.com/cluster`),
+ * so no longer attached. The controller's role has iam.ts `ebsCsiDriverPolicy` instead, this cluster's volumes only.
+ */
 export const EBS_CSI_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
 /** The EBS CSI driver's provisioner name. */
 export const EBS_CSI_PROVISIONER = "ebs.csi.aws.com";

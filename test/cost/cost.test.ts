@@ -73,8 +73,8 @@ describe("cost model (components/cost/cost.ts)", () => {
         const prod = estimateMonthlyCost(stackCluster("prod"));
         assert.strictEqual(byItem(uat.lines)["NAT gateways"].quantity, 1);
         assert.strictEqual(byItem(prod.lines)["NAT gateways"].quantity, 3);
-        assert.strictEqual(uat.total, 364.68);
-        assert.strictEqual(prod.total, 668.37);
+        assert.strictEqual(uat.total, 365.68); // with the $1 KMS key of Secrets encryption
+        assert.strictEqual(prod.total, 669.37); // with the $1 KMS key
     });
 
     it("with the stack files' configs (observability included), staging costs at most 40% of prod (and less than uat)", () => {
@@ -204,6 +204,7 @@ describe("README's cost table", () => {
         assert.deepStrictEqual(row("EKS add-ons"), estimates.map((e) => money(e["EKS add-ons"])));
         assert.deepStrictEqual(row("observability (node share)"), estimates.map((e) => shares(e, true)));
         assert.deepStrictEqual(row("Prometheus volume (EBS gp3)"), estimates.map((e) => money(e["Prometheus volume (EBS gp3)"])));
+        assert.deepStrictEqual(row("KMS key (Secrets encryption)"), estimates.map((e) => money(e["KMS key (Kubernetes Secrets encryption)"])));
         assert.deepStrictEqual(
             row("**total**"),
             ["staging", "uat", "prod"].map((s) => stackEstimate(s).total.toFixed(2)),
@@ -213,7 +214,7 @@ describe("README's cost table", () => {
             ["staging", "uat", "prod"].map((s) => stackEstimate(s).ceiling.toFixed(2)),
         );
         // Every line of every stack is in one of the rows above.
-        const rowed = /^(EKS control plane|nodes, |node disks|NAT gateways|load balancer|public IPv4|.* \(share of a node\)$|EKS add-ons$|Prometheus volume)/;
+        const rowed = /^(EKS control plane|nodes, |node disks|NAT gateways|load balancer|public IPv4|.* \(share of a node\)$|EKS add-ons$|Prometheus volume|KMS key)/;
         for (const e of estimates) for (const item of Object.keys(e)) assert.match(item, rowed);
     });
 });

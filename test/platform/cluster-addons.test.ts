@@ -114,7 +114,8 @@ describe("ClusterAddons under Pulumi mocks (index.ts)", () => {
             }
             const policy = (key: string) => ofType(resources, "aws:iam/rolePolicy:RolePolicy").find((r) => r.name === `cluster-addons-${key}`)!.inputs.policy;
             assert.strictEqual(policy("cluster-autoscaler"), clusterAutoscalerPolicy(`stagehand-${stack}`));
-            assert.strictEqual(policy("aws-load-balancer-controller"), loadBalancerControllerPolicy());
+            // Bound to this stack's cluster tag and VPC (simulated in test/platform/iam.test.ts).
+            assert.strictEqual(policy("aws-load-balancer-controller"), loadBalancerControllerPolicy({ clusterName: `stagehand-${stack}`, vpcId: "cluster-vpc-id" }));
             assert.strictEqual(autoscaler.inputs.values.autoDiscovery.clusterName, `stagehand-${stack}`);
             // The controller is told its cluster, region and VPC (the stack's VPC), never left to the metadata service.
             assert.deepStrictEqual([controller.inputs.values.clusterName, controller.inputs.values.region, controller.inputs.values.vpcId], [`stagehand-${stack}`, "us-east-1", "cluster-vpc-id"]);
@@ -125,15 +126,18 @@ describe("ClusterAddons under Pulumi mocks (index.ts)", () => {
         });
     }
 
-    it("the load balancer controller's policy changes and deletes only what it tagged as a controller's", () => {
-        const statements = JSON.parse(loadBalancerControllerPolicy()).Statement;
+    it("the load balancer controller's policy changes and deletes only what it tagged as this cluster's", () => {
+        const statements = JSON.parse(loadBalancerControllerPolicy({ clusterName: "stagehand-prod", vpcId: "vpc-1" })).Statement;
         const allowing = (action: string) => statements.filter((st: any) => st.Action.includes(action));
-        for (const action of ["elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:DeleteTargetGroup", "ec2:DeleteSecurityGroup", "elasticloadbalancing:ModifyLoadBalancerAttributes"]) {
+        for (const action of ["elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyLoadBalancerAttributes"]) {
             const found = allowing(action);
             assert.ok(found.length > 0, action);
-            for (const st of found) assert.deepStrictEqual(st.Condition, { Null: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } }, action);
+            for (const st of found) assert.deepStrictEqual(st.Condition, { StringEquals: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "stagehand-prod" } }, action);
         }
-        for (const st of allowing("elasticloadbalancing:CreateLoadBalancer")) assert.deepStrictEqual(st.Condition, { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } });
+        for (const st of allowing("ec2:DeleteSecurityGroup")) {
+            assert.deepStrictEqual(st.Condition, { StringEquals: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "stagehand-prod" }, ArnLike: { "ec2:Vpc": "arn:aws:ec2:*:*:vpc/vpc-1" } });
+        }
+        for (const st of allowing("elasticloadbalancing:CreateLoadBalancer")) assert.deepStrictEqual(st.Condition, { StringEquals: { "aws:RequestTag/elbv2.k8s.aws/cluster": "stagehand-prod" } });
         assert.deepStrictEqual(allowing("iam:CreateServiceLinkedRole")[0].Condition, { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } });
     });
 

@@ -20,6 +20,7 @@ import { ClusterInput, controlPlaneLogGroupName, DEFAULT_LOG_RETENTION_DAYS, Eks
 import { EBS_CSI_POLICY_ARN, ebsStorageClass } from "../../components/platform/storage";
 import { DEFAULT_ADDON_VERSIONS, EKS_ADDONS, EksAddonName, formatAddonVersions, VERSIONED_ADDONS } from "../../components/platform/addons";
 import { IMDS_HOP_LIMIT, nodeLaunchTemplate } from "../../components/platform/nodes";
+import { ebsCsiDriverPolicy } from "../../components/platform/iam";
 import { ConfigError } from "../../components/shared/errors";
 import { readStackConfig } from "../../scripts/stack-file";
 import { dependencyNames, ofType, Registered, runMocked, runProgram, urnName } from "../helpers/mocks";
@@ -392,7 +393,8 @@ describe("Cluster component under Pulumi mocks", () => {
         const eks = ofType(resources, T.eks)[0].inputs;
         assert.strictEqual(eks.name, "stagehand-staging");
         assert.strictEqual(eks.version, "1.34");
-        assert.deepStrictEqual(eks.accessConfig, { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true });
+        // No hidden admin for whoever runs `pulumi up`: only the access entries of `admins` (test/platform/iam.test.ts).
+        assert.deepStrictEqual(eks.accessConfig, { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false });
         assert.deepStrictEqual(eks.enabledClusterLogTypes, []);
         assert.strictEqual(eks.vpcConfig.subnetIds.length, 2);
         const attachedTo = (role: string) => ofType(resources, T.attachment).filter((a) => a.name.startsWith(`${role}-`)).map((a) => a.inputs.policyArn).sort();
@@ -597,7 +599,9 @@ describe("platform pieces of the cluster: control-plane log retention, EBS CSI d
             assert.deepStrictEqual(driver.inputs.podIdentityAssociations.map((a: any) => [a.serviceAccount, a.roleArn]), [["ebs-csi-controller-sa", "arn:aws:mock:::cluster-ebs-csi"]]);
             const role = ofType(resources, T.role).find((r) => r.name === "cluster-ebs-csi")!;
             assert.deepStrictEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement.map((st: any) => st.Principal), [{ Service: "pods.eks.amazonaws.com" }]);
-            assert.strictEqual(ofType(resources, T.attachment).find((a) => a.name === "cluster-ebs-csi")!.inputs.policyArn, EBS_CSI_POLICY_ARN);
+            // Not AWS's account-wide managed policy: this cluster's scoped one, inline (test/platform/iam.test.ts).
+            assert.ok(!ofType(resources, T.attachment).some((a) => a.inputs.policyArn === EBS_CSI_POLICY_ARN), "no AmazonEBSCSIDriverPolicy");
+            assert.strictEqual(ofType(resources, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "cluster-ebs-csi-scoped")!.inputs.policy, ebsCsiDriverPolicy(`stagehand-${stack}`));
             for (const dep of ["eks-pod-identity-agent", "ebs-csi"]) assert.ok(dependencyNames(driver).includes(`cluster-${dep}`), `the driver waits for cluster-${dep}`);
         });
     }
@@ -686,7 +690,8 @@ describe("core add-ons managed by EKS, at versions that follow the Kubernetes ve
         const config = parseCluster("staging", { kubernetesVersion: "1.34", addons: ADDONS_134 }) as EksClusterConfig;
         const { resources } = await runMocked("staging", {}, () => new Cluster("cluster", { config }, { transformations: [capture] }));
         assert.strictEqual(ofType(resources, T.eks)[0].inputs.bootstrapSelfManagedAddons, false);
-        assert.deepStrictEqual(ignored.get("cluster-eks"), ["bootstrapSelfManagedAddons"], "an existing cluster is not replaced for it");
+        // Both replace a cluster when changed: one created before keeps its values (and its creator's access entry).
+        assert.deepStrictEqual(ignored.get("cluster-eks"), ["bootstrapSelfManagedAddons", "accessConfig.bootstrapClusterCreatorAdminPermissions"], "an existing cluster is not replaced for them");
         const addons = ofType(resources, "aws:eks/addon:Addon");
         assert.deepStrictEqual(addons.map((a) => a.inputs.addonName).sort(), [...EKS_ADDONS].sort());
         for (const a of addons) {

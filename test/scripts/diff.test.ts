@@ -200,7 +200,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
                 lines: [
                     "stack prod: changes against HEAD",
                     "no service changes",
-                    "platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds, owners and aws:region as at HEAD; monthly cost $693.39); the services are listed above, on their own",
+                    "platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds, owners and aws:region as at HEAD; monthly cost $694.39); the services are listed above, on their own",
                 ],
             });
         });
@@ -213,7 +213,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
                 "platform: 2 fields changed against HEAD",
                 "  cluster.nodePools[general].desiredSize: 6 -> 60",
                 "  cluster.nodePools[general].maxSize: 12 -> 100",
-                "  monthly cost $693.39 -> $4693.71 (+$4000.32); ceiling with every pool at maxSize $1137.87 -> $7656.91 (estimate: components/cost/cost.ts)",
+                "  monthly cost $694.39 -> $4694.71 (+$4000.32); ceiling with every pool at maxSize $1138.87 -> $7657.91 (estimate: components/cost/cost.ts)",
             ]);
         });
 

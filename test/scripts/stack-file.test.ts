@@ -134,7 +134,7 @@ config:
             assert.match(merge.stderr, /^plan: Pulumi\.bad\.yaml, line 5: `<<:` merges the value 2 \(\*r\) into a map; a merge key takes a map anchor/);
             write("typo", `config:
   aws:region: us-east-1
-  stagehand:cluster: { kind: eks, availabilityZones: [eu-west-1a, us-east-1b] }
+  stagehand:cluster: { kind: eks, availabilityZones: [eu-west-1a, us-east-1b], admins: ["arn:aws:iam::123456789012:role/stagehand-deploy-typo"] }
   stagehand:service:
     checkout: { image: ghcr.io/acme/checkout, replicas: 2, stage: 1, stable: "1.4.2" }
 `);

@@ -123,7 +123,7 @@ describe("npm run verdict-gate: the canaries a pull request must judge (scripts/
 
         const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, stdio: "pipe" });
         const stackFile = (services: object, extra = "") =>
-            `config:\n  aws:region: eu-west-1\n  stagehand:cluster: { kind: eks, name: shop-uat }\n${extra}  stagehand:services: ${JSON.stringify(services)}\n`;
+            `config:\n  aws:region: eu-west-1\n  stagehand:cluster: { kind: eks, name: shop-uat, admins: ["arn:aws:iam::123456789012:role/stagehand-deploy-uat"] }\n${extra}  stagehand:services: ${JSON.stringify(services)}\n`;
         const PROMETHEUS_ON = "  stagehand:observability: { prometheus: { enabled: true } }\n";
         /** Commits `base` as the base revision, then writes `head` to the working tree. */
         function revisions(base: string, head: string) {
