@@ -100,6 +100,7 @@ export = async () => {
             storageClassName: clusterAddons?.storageClassName,
             waitFor: [istio, ...(clusterAddons ? [clusterAddons.storageClass] : [])],
             protection: protectionOf(clusterConfig, "prometheusVolume"),
+            kubernetesVersion,
         });
     }
 

@@ -78,12 +78,14 @@ export interface TemplateOptions {
     releaseName: string;
     namespace: string;
     values: object;
+    /** Render without the chart's values.schema.json, as a chart without one would (tests of what else catches a value). */
+    skipSchemaValidation?: boolean;
 }
 
 /** `helm template` of a chart with the given values; returns the rendered objects. Throws with helm's stderr. */
 export function helmTemplate(chartPath: string, opts: TemplateOptions): any[] {
     const result = helm(
-        ["template", opts.releaseName, chartPath, "--namespace", opts.namespace, "--values", "-"],
+        ["template", opts.releaseName, chartPath, "--namespace", opts.namespace, "--values", "-", ...(opts.skipSchemaValidation ? ["--skip-schema-validation"] : [])],
         JSON.stringify(opts.values),
     );
     if (result.status !== 0) throw new Error(`helm template ${chartPath} failed:\n${result.stderr}`);

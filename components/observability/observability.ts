@@ -8,6 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { platformReleases } from "../shared/helm-release";
+import { PLATFORM_NAMESPACE_LEVELS, podSecurityLabels } from "../shared/pod-security";
 import { ObservabilityConfig } from "./config";
 import { AddonKey, observabilityAccess, observabilityReleases, prometheusPersistent, prometheusPortForwardRbac } from "./values";
 
@@ -30,6 +31,8 @@ export interface ObservabilityArgs {
      * (`helm.sh/resource-policy: keep`, ./values.ts).
      */
     protection?: { protect: boolean; retainOnDelete: boolean };
+    /** The cluster's Kubernetes minor ("1.35"), which the namespaces' Pod Security labels pin; absent on `kind: existing`. */
+    kubernetesVersion?: string;
 }
 
 export class Observability extends pulumi.ComponentResource {
@@ -48,7 +51,8 @@ export class Observability extends pulumi.ComponentResource {
         for (const ns of [...new Set(specs.map((s) => s.namespace))]) {
             namespaces[ns] = new k8s.core.v1.Namespace(
                 `${name}-namespace-${ns}`,
-                { metadata: { name: ns, labels: { "app.kubernetes.io/managed-by": "stagehand" } } },
+                // Labelled with the Pod Security level its addons' pods pass (components/shared/pod-security.ts).
+                { metadata: { name: ns, labels: { "app.kubernetes.io/managed-by": "stagehand", ...podSecurityLabels(PLATFORM_NAMESPACE_LEVELS[ns] ?? "baseline", args.kubernetesVersion) } } },
                 { ...k8sOpts, dependsOn: args.waitFor ?? [] },
             );
         }

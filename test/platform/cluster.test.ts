@@ -557,7 +557,7 @@ describe("program wiring of the cluster (index.ts)", () => {
         const providers = ofType(resources, T.k8sProvider);
         assert.deepStrictEqual(providers.map((p) => [p.name, p.inputs.kubeconfig, p.inputs.context]), [["existing-cluster", "/tmp/kind.kubeconfig", "kind-stagehand"]]);
         const releases = ofType(resources, T.release);
-        assert.deepStrictEqual(releases.filter((r) => r.inputs.repositoryOpts?.repo?.includes("istio")).map((r) => r.inputs.chart).sort(), ["base", "gateway", "istiod"]);
+        assert.deepStrictEqual(releases.filter((r) => r.inputs.repositoryOpts?.repo?.includes("istio")).map((r) => r.inputs.chart).sort(), ["base", "cni", "gateway", "istiod"]);
         for (const service of ["catalog", "checkout", "payments"]) assert.ok(releases.some((r) => r.inputs.values?.fullnameOverride === service), service);
         for (const r of resources.filter((x) => x.type.startsWith("kubernetes:"))) assert.match(r.provider ?? "", /::existing-cluster::/, r.name);
         assert.deepStrictEqual([outputs.monthlyCost.total, outputs.kubeconfig, outputs.clusterName], [0, undefined, undefined]);

@@ -7,7 +7,8 @@ import { parseObservability } from "../../components/observability/config";
 import { readStackConfig } from "../../scripts/stack-file";
 import { runProgram } from "../helpers/mocks";
 
-const svc = { image: "ghcr.io/acme/checkout", stable: "01", stage: 1, replicas: 2 };
+// Callers too: uat and prod deny calls by default (cluster.istio.authorization), so every service names who may call it.
+const svc = { image: "ghcr.io/acme/checkout", stable: "01", stage: 1, replicas: 2, callers: { ingress: true } };
 /** A stack's platform from its file, with one service. */
 const stackOf = (stack: string) => {
     const raw = readStackConfig(stack);
@@ -27,6 +28,7 @@ describe("program: platform changes judged against the deployed platform state",
             region: "us-east-1",
             istio: { version: "1.30.3", canaryNamespaces: [] },
             prometheus: true,
+            prometheusVolumeGi: 0,
             cluster: { name: "stagehand-uat", kubernetesVersion: "1.35", availabilityZones: 2, nodeSubnets: "private", vpcCidr: "10.0.0.0/16" },
         });
         // A move to another region, judged against it: refused, nothing registered.

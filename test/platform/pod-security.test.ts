@@ -160,10 +160,17 @@ describe("Pod Security Standards: every platform pod passes its namespace's leve
             assert.ok(pods >= 5, `${stack}: ${pods} pods`);
         });
 
-        it(`${stack}: istio-system, istio-ingress and kube-system carry their levels, pinned to the cluster's Kubernetes minor`, async () => {
+        it(`${stack}: istio-system, istio-ingress, kube-system and the observability namespaces carry their levels, pinned to the cluster's Kubernetes minor`, async () => {
             const { resources } = await runProgram(stack, readStackConfig(stack));
             const labelsOf = (type: string, name: string) => ofType(resources, type).find((n) => n.inputs.metadata.name === name)?.inputs.metadata.labels;
-            assert.deepStrictEqual(labelsOf("kubernetes:core/v1:Namespace", "istio-system"), podSecurityLabels("baseline", "1.35"));
+            assert.deepStrictEqual(labelsOf("kubernetes:core/v1:Namespace", "istio-system"), podSecurityLabels("restricted", "1.35"));
+            if (stack !== "staging") {
+                // Where the stack runs observability: Prometheus alone in its namespace, Grafana and Kiali in theirs.
+                for (const ns of ["prometheus", "observability"]) {
+                    const got = labelsOf("kubernetes:core/v1:Namespace", ns);
+                    assert.deepStrictEqual(got && Object.fromEntries(Object.entries(got).filter(([k]) => k.startsWith("pod-security"))), podSecurityLabels("baseline", "1.35"), ns);
+                }
+            }
             assert.deepStrictEqual(labelsOf("kubernetes:core/v1:Namespace", "istio-ingress"), podSecurityLabels("restricted", "1.35"));
             assert.deepStrictEqual(labelsOf("kubernetes:core/v1:NamespacePatch", "kube-system"), podSecurityLabels("privileged", "1.35"));
             assert.deepStrictEqual(podSecurityLabels("restricted", "1.35"), {

@@ -36,7 +36,8 @@ const selects = (matchLabels: Record<string, string>, labels: Record<string, str
 
 /** A minimal stack config around services (cluster defaults, with the given authorization). */
 function stack(services: Obj, authorization?: string): Obj {
-    return { services, cluster: { istio: authorization ? { authorization } : {} } };
+    // An EKS cluster names its admins (the creator gets none: components/platform/config.ts adminProblems).
+    return { services, cluster: { admins: ["arn:aws:iam::123456789012:role/stagehand-deploy-test"], istio: authorization ? { authorization } : {} } };
 }
 
 describe("callers: who may call a service (components/service/authorization.ts, chart authorizationpolicy.yaml)", () => {
