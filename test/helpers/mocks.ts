@@ -1,6 +1,8 @@
 // Runs Pulumi programs and components under the SDK's own mocks (pulumi.runtime.setMocks), recording every
 // registered resource with its inputs. One mock engine for the tests and `npm run plan -- --policies`: the
 // program's offline mode (scripts/offline-program.ts).
+import * as fs from "fs";
+import * as path from "path";
 import { RegisteredResource, resolveOutputs, runMocked, runProgramOffline, stackConfig } from "../../scripts/offline-program";
 
 export { resolveOutputs, runMocked, stackConfig };
@@ -38,8 +40,23 @@ export function runProgram(
     previousOutputs: Record<string, unknown> = {},
     options: { commit?: string; stackRoot?: string } = {},
 ): Promise<ProgramRun> {
-    return runProgramOffline(stack, config, previousOutputs, options);
+    // The same program over the same inputs registers the same resources: many test files run the shipped stacks, so
+    // a run is kept per worker and each caller gets its own copy. Everything the program reads is in the key: its
+    // arguments, the environment it reads (STAGEHAND_COMMIT, STAGEHAND_ROOT) and the stack file it reads secrets from.
+    const stackFile = path.join(options.stackRoot ?? process.env.STAGEHAND_ROOT ?? PROJECT_ROOT, `Pulumi.${stack}.yaml`);
+    const key = JSON.stringify([stack, config, previousOutputs, options, process.env.STAGEHAND_COMMIT, process.env.STAGEHAND_ROOT, fs.existsSync(stackFile) ? fs.readFileSync(stackFile, "utf8") : null]);
+    let run = programRuns.get(key);
+    if (!run) {
+        run = runProgramOffline(stack, config, previousOutputs, options);
+        programRuns.set(key, run);
+        // A run that stops is not kept: its error carries what it registered, for the caller that asked.
+        run.catch(() => programRuns.delete(key));
+    }
+    return run.then((r) => structuredClone(r));
 }
+
+const PROJECT_ROOT = path.resolve(__dirname, "../..");
+const programRuns = new Map<string, Promise<ProgramRun>>();
 
 export function ofType(resources: Registered[], type: string): Registered[] {
     return resources.filter((r) => r.type === type);
