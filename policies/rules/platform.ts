@@ -3,7 +3,7 @@
 // versions with the CNI's rights through Pod Identity, control-plane logs kept for a bounded time, no security group
 // open to the internet, encrypted StorageClasses, third-party charts at exact versions, and the ingress NLB through
 // the AWS Load Balancer Controller with IP targets, terminating TLS. The vocabulary is the platform's own pure modules.
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { EKS_ADDONS } from "../../components/platform/addons";
 import { controlPlaneLogGroupName } from "../../components/platform/config";
 import { ACM_CERTIFICATE_ARN, EKS_LOAD_BALANCER_ANNOTATIONS, INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT, TLS_ANNOTATION } from "../../components/platform/ingress";
@@ -215,19 +215,27 @@ export const chartVersionsPinned: Rule = {
     }),
 };
 
+/**
+ * The Istio gateway releases of an EKS stack whose Service is a LoadBalancer (the NLB), with that Service's values and
+ * annotations; the rule is not applicable without an EKS cluster or a gateway release.
+ */
+function eksGatewayLoadBalancers(args: StackValidationArgs): { g: PolicyResource; service: Record<string, any>; annotations: Record<string, unknown> }[] {
+    if (!args.resources.some((r) => r.type === EKS_CLUSTER)) args.notApplicable("no EKS cluster in this stack");
+    const gateways = args.resources.filter((r) => r.type === HELM_RELEASE && known(() => r.props.chart) === "gateway");
+    if (gateways.length === 0) args.notApplicable("no Istio gateway release in this stack");
+    return gateways
+        .map((g) => ({ g, service: (known(() => g.props.values?.service) ?? {}) as Record<string, any> }))
+        .filter(({ service }) => (service.type ?? "LoadBalancer") === "LoadBalancer")
+        .map(({ g, service }) => ({ g, service, annotations: (service.annotations ?? {}) as Record<string, unknown> }));
+}
+
 export const ingressLoadBalancerController: Rule = {
     name: "ingress-nlb-ip-targets",
     description:
         "On EKS, the Istio gateway's LoadBalancer Service is an NLB of the AWS Load Balancer Controller with IP targets, health-checked on the gateway's readiness endpoint, and opens no NodePort.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
-        if (!args.resources.some((r) => r.type === EKS_CLUSTER)) args.notApplicable("no EKS cluster in this stack");
-        const gateways = args.resources.filter((r) => r.type === HELM_RELEASE && known(() => r.props.chart) === "gateway");
-        if (gateways.length === 0) args.notApplicable("no Istio gateway release in this stack");
-        for (const g of gateways) {
-            const service = known(() => g.props.values?.service) ?? {};
-            if ((service.type ?? "LoadBalancer") !== "LoadBalancer") continue;
-            const annotations: Record<string, unknown> = service.annotations ?? {};
+        for (const { g, service, annotations } of eksGatewayLoadBalancers(args)) {
             const wrong = Object.entries(EKS_LOAD_BALANCER_ANNOTATIONS).filter(([k, v]) => annotations[k] !== v);
             for (const [k, v] of wrong) report(`gateway release ${g.name}: its Service annotation ${k} is ${describe(annotations[k])}; it must be ${JSON.stringify(v)}`, g.urn);
             if (service.allocateLoadBalancerNodePorts !== false) {
@@ -246,13 +254,7 @@ export const ingressTls: Rule = {
         "On EKS, the Istio gateway's NLB terminates TLS: its Service names an ACM certificate for port 443 with a TLS 1.3/1.2 negotiation policy, and does not expose port 80 (an NLB cannot redirect it, so it would serve plain HTTP).",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
-        if (!args.resources.some((r) => r.type === EKS_CLUSTER)) args.notApplicable("no EKS cluster in this stack");
-        const gateways = args.resources.filter((r) => r.type === HELM_RELEASE && known(() => r.props.chart) === "gateway");
-        if (gateways.length === 0) args.notApplicable("no Istio gateway release in this stack");
-        for (const g of gateways) {
-            const service = known(() => g.props.values?.service) ?? {};
-            if ((service.type ?? "LoadBalancer") !== "LoadBalancer") continue;
-            const annotations: Record<string, unknown> = service.annotations ?? {};
+        for (const { g, service, annotations } of eksGatewayLoadBalancers(args)) {
             const certificate = annotations[TLS_ANNOTATION.certificate];
             if (typeof certificate !== "string" || !ACM_CERTIFICATE_ARN.test(certificate)) {
                 report(
