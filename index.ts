@@ -23,11 +23,12 @@ import { ServiceRelease } from "./components/service/release";
 import { ConfigError } from "./components/shared/errors";
 import { markSecrets, secureLeaves, undecryptedSecrets } from "./components/shared/secrets";
 
-// Whether Pulumi holds a config key as a secret (the SDK's own check; not re-exported by its runtime index).
-const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
 import { judgeUpdate } from "./components/service/removal";
 import { namespaceAllowNothing, serviceNamespace } from "./components/service/service-namespace";
 import { deployedCommit } from "./components/shared/deployed-commit";
+
+// Whether Pulumi holds a config key as a secret (the SDK's own check; not re-exported by its runtime index).
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
 
 // An async program: Pulumi awaits it and exports what it returns. Async because the move of each service is
 // judged against the stack's previous outputs before anything is registered.
@@ -53,13 +54,13 @@ export = async () => {
     });
     const undecrypted = undecryptedSecrets(stack, services);
     if (undecrypted.length > 0) throw new ConfigError(stack, undecrypted);
-    // Every service's move from the stage it was last deployed at, its namespace, and every running service gone from
-    // the config (deleted only when `stagehand:remove` lists it); a refusal throws, still before any resource is
-    // registered (reading the stack's own outputs changes nothing).
     // The platform as this update leaves it, judged against what the stack last deployed: a risky change not
     // acknowledged in stagehand:acknowledge throws, before any resource is registered (the diff says the same).
     const platform = platformState(clusterConfig, observabilityConfig, new pulumi.Config("aws").get("region"));
     checkPlatformChange(stack, await previousPlatformState(), platform, acknowledge);
+    // Every service's move from the stage it was last deployed at, its namespace, and every running service gone from
+    // the config (deleted only when `stagehand:remove` lists it); a refusal throws, still before any resource is
+    // registered (reading the stack's own outputs changes nothing).
     const previous = await previousDeployment(acknowledge.serviceStages === "unknown");
     const moves = judgeUpdate(stack, planned, previous, allowSkip, remove);
 
