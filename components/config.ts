@@ -50,6 +50,11 @@ export function unknownKeyProblems(stack: string, raw: Record<string, unknown>):
 export interface StackContext {
     /** The stack's `aws:region`, when known: availability zones given by name must be in it. */
     region?: string;
+    /**
+     * The config is a base revision, read to compare with (`plan --diff`): what it must name since a later stagehand
+     * (a cluster's `admins`) is asked of the revision under review, not of the one it changes.
+     */
+    base?: boolean;
 }
 
 /** Every `stagehand:*` setting of a stack, validated. */
@@ -127,7 +132,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>, co
     if (cluster) problems.push(...certificateProblems(stack, cluster, context.region));
     // A stack file writes its cluster out in full (the shipped ones name their deploy role in `admins`); a config
     // without `stagehand:cluster` (a services-only check, as `npm run plan -- --diff` makes) is not held to it.
-    if (cluster && raw.cluster !== undefined) problems.push(...adminProblems(stack, cluster));
+    if (cluster && raw.cluster !== undefined && !context.base) problems.push(...adminProblems(stack, cluster));
     const observability = attempt(() => parseObservability(stack, raw.observability));
     const allowSkip = stackAllowSkipSchema.safeParse(raw.allowSkip, { reportInput: true });
     if (!allowSkip.success) problems.push(...describeIssues(stack, "stagehand:allowSkip", allowSkip.error.issues));

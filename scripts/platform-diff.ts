@@ -6,8 +6,8 @@ import { parseStackConfig } from "../components/config";
 import { platformDiff, PlatformRevision } from "../components/platform/platform-diff";
 import { projectRoot, readStackRegion, stackConfigFromText, stackRegionFromText } from "./stack-file";
 
-function revision(stack: string, raw: Record<string, unknown>, region: string | undefined): PlatformRevision & { acknowledge: ReturnType<typeof parseStackConfig>["acknowledge"] } {
-    const c = parseStackConfig(stack, raw);
+function revision(stack: string, raw: Record<string, unknown>, region: string | undefined, base = false): PlatformRevision & { acknowledge: ReturnType<typeof parseStackConfig>["acknowledge"] } {
+    const c = parseStackConfig(stack, raw, { base });
     return { cluster: c.cluster, observability: c.observability, allowSkip: c.allowSkip, settleSeconds: c.settleSeconds, region, owners: c.owners, acknowledge: c.acknowledge };
 }
 
@@ -17,7 +17,7 @@ function revision(stack: string, raw: Record<string, unknown>, region: string | 
  */
 export function printPlatformDiff(stack: string, ref: string, baseText: string | undefined, current: Record<string, unknown>, log = console.log, root = projectRoot): number {
     const where = `Pulumi.${stack}.yaml at ${ref}`;
-    const before = baseText === undefined ? undefined : revision(stack, stackConfigFromText(baseText, where), stackRegionFromText(baseText, where));
+    const before = baseText === undefined ? undefined : revision(stack, stackConfigFromText(baseText, where), stackRegionFromText(baseText, where), true);
     const after = revision(stack, current, readStackRegion(stack, root));
     const diff = platformDiff(stack, ref, before, after, after.acknowledge);
     log(diff.headline);

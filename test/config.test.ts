@@ -90,3 +90,13 @@ describe("owners: who approves a change (stagehand:owners, services.<svc>.owners
         ]);
     });
 });
+
+describe("a base revision, read to compare with (plan --diff)", () => {
+    it("is not held to what a later stagehand asks a stack to name (admins); the revision under review is", () => {
+        const raw = { cluster: { kind: "eks" }, services: { checkout: { image: "ghcr.io/acme/checkout", stable: "1.0.0", stage: 1, replicas: 2 } } };
+        assert.deepStrictEqual(parseStackConfig("prod", raw, { base: true }).cluster.kind, "eks");
+        assert.deepStrictEqual(problemsOf(() => parseStackConfig("prod", raw)), [
+            'stack prod, field cluster.admins: expected at least one IAM role or user ARN given cluster admin, such as the deploy role that runs `pulumi up` (the cluster\'s creator gets no admin access of its own); write admins: ["arn:aws:iam::<account>:role/stagehand-deploy-prod"], found []',
+        ]);
+    });
+});
