@@ -4,6 +4,7 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { parseStackConfig, StackContext } from "../components/config";
+import { ConfigError } from "../components/shared/errors";
 import { parseServices, ServiceConfig } from "../components/service/config";
 import { deployedState } from "../components/service/deployed";
 import { checkMove, MoveKind, moveError } from "../components/service/moves";
@@ -74,7 +75,15 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
     // The revision under review is validated exactly as the program validates it.
     const { services: next, allowSkip: stackAllowSkip, remove } = parseStackConfig(stack, after, context);
     let prev: Record<string, ServiceConfig> = {};
-    if (before?.services !== undefined) prev = parseServices(stack, before.services);
+    if (before?.services !== undefined) {
+        try {
+            prev = parseServices(stack, before.services);
+        } catch (e) {
+            // The base is what is deployed: a rule added since may refuse it. Say it is the base, not the change.
+            if (!(e instanceof ConfigError)) throw e;
+            throw new ConfigError(stack, e.problems.map((p) => `${p} (in the base revision this diff compares with, not in the change: compare with a later revision, or fix the base first)`));
+        }
+    }
     const out: ServiceDiff[] = [];
     for (const name of [...new Set([...Object.keys(prev), ...Object.keys(next)])].sort()) {
         const a = prev[name];

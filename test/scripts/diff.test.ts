@@ -320,3 +320,14 @@ describe("the diff names every change, field by field (components/service/field-
         assert.deepStrictEqual(d.fields, ["canary.env.CACHE: (not set) -> on (reaches canary pods)", "canary.tag: (not set) -> 2.4.0 (reaches canary pods)"]);
     });
 });
+
+describe("a base revision a later rule refuses", () => {
+    it("is named as the base, not as the change", () => {
+        const old = { image: "ghcr.io/acme/catalog", stable: "2.3.1", stage: 1, replicas: 2, resources: { requests: { cpu: "100m", memory: 128 }, limits: { cpu: "500m", memory: "256Mi" } } };
+        const now = { ...old, resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } } };
+        assert.throws(
+            () => diffStack("staging", { services: { catalog: old } }, { services: { catalog: now } }),
+            (e: any) => e.problems.length === 1 && /^stack staging, service catalog, field resources\.requests\.memory: .* \(in the base revision this diff compares with, not in the change: compare with a later revision, or fix the base first\)$/.test(e.problems[0]),
+        );
+    });
+});
