@@ -14,7 +14,8 @@
 import { z } from "zod";
 import { ObservabilityConfig, verdictGateHasPrometheus } from "../observability/config";
 import { ConfigError, describeFound, nearestName, StackProblemsError } from "../shared/errors";
-import { ClusterConfig, compareVersions, VPC_CIDR } from "./config";
+import { ClusterConfig, VPC_CIDR } from "./config";
+import { compareVersions } from "./istio-config";
 import { revisionOf } from "./revisions";
 
 /** The stack output the platform state is exported under (read back by the next update). */

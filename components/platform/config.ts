@@ -8,13 +8,12 @@ import { AUTOSCALER_TAG, AddonVersions, DEFAULT_ADDON_VERSIONS, whereToFindVersi
 import { ConfigError, describeIssues } from "../shared/errors";
 import { dnsLabel, quantity, wholeNumber } from "../shared/schema";
 import { ACM_CERTIFICATE_ARN } from "./ingress";
+import { istioSchema } from "./istio-config";
 
 /** Node capacity types of an EKS managed node group. */
 export const CAPACITY_TYPES = ["SPOT", "ON_DEMAND"] as const;
 /** EKS control-plane log types (sent to CloudWatch Logs). */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
-/** Service types of the Istio ingress gateway. `LoadBalancer` on EKS is an internet-facing NLB. */
-export const GATEWAY_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
 /** The retentions CloudWatch Logs accepts, in days (0, "never expire", is left out on purpose). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 /** The log group EKS writes the control-plane logs of cluster `name` to (created by the stack, with a retention). */
@@ -25,11 +24,6 @@ export function controlPlaneLogGroupName(clusterName: string): string {
 export const DEFAULT_LOG_RETENTION_DAYS = 90;
 /** Kubernetes version of new EKS clusters: supported by Istio 1.29, 1.30 and 1.31. */
 export const DEFAULT_KUBERNETES_VERSION = "1.35";
-/**
- * Istio release used when a stack does not pin one (the stack files all pin theirs): the newest 1.30 release whose
- * charts are in ../shared/charts, so what is deployed is what the tests render (test/platform/upstream-charts.test.ts).
- */
-export const DEFAULT_ISTIO_VERSION = "1.30.3";
 /**
  * The VPC's address range (subnets are carved from it by cluster.ts `subnetLayout`). Not a config field: changing it
  * replaces the VPC and everything in it, so the platform state records it (components/platform/changes.ts).
@@ -235,103 +229,6 @@ const iamPrincipals = z
     })
     .default([]);
 
-const ISTIO_VERSION_WORDS = "a pinned Istio release such as \"1.30.3\" (major.minor.patch: no range, no \"latest\")";
-const istioVersion = z.string({ error: ISTIO_VERSION_WORDS }).regex(/^1\.\d+\.\d+$/, { error: ISTIO_VERSION_WORDS });
-
-/** Minor version of "1.30.3": 30. */
-export function istioMinor(version: string): number {
-    return Number(version.split(".")[1]);
-}
-
-/** Orders two "major.minor.patch" versions: negative when a < b. */
-export function compareVersions(a: string, b: string): number {
-    const pa = a.split(".").map(Number);
-    const pb = b.split(".").map(Number);
-    for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-        const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-        if (d !== 0) return d;
-    }
-    return 0;
-}
-
-const replicaFields = {
-    replicas: wholeNumber("a replica count", 1, 20).default(1),
-    maxReplicas: wholeNumber("the autoscaling maximum", 1, 50).default(1),
-};
-const autoscaleRefine = (c: { replicas: number; maxReplicas: number }, ctx: z.RefinementCtx) => {
-    if (c.maxReplicas < c.replicas) {
-        ctx.addIssue({ code: "custom", path: ["maxReplicas"], input: c.maxReplicas, message: `a maxReplicas of at least replicas (${c.replicas})` });
-    }
-};
-
-const ACM_ARN_WORDS = `an ACM certificate ARN such as "arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"`;
-const acmCertificateArn = z.string({ error: ACM_ARN_WORDS }).regex(ACM_CERTIFICATE_ARN, { error: ACM_ARN_WORDS });
-/** What the mesh does with a call no AuthorizationPolicy allows: refuse it (uat, prod) or let it through (staging). */
-export const ISTIO_AUTHORIZATION_MODES = ["deny-by-default", "open"] as const;
-export type IstioAuthorization = (typeof ISTIO_AUTHORIZATION_MODES)[number];
-
-const istioSchema = z
-    .strictObject(
-        {
-            version: istioVersion.default(DEFAULT_ISTIO_VERSION),
-            // deny-by-default: each service namespace gets an allow-nothing AuthorizationPolicy, so only a service's
-            // `callers` may call it (and every service must name them); open: a service without `callers` takes any call.
-            authorization: z.enum(ISTIO_AUTHORIZATION_MODES, { error: "deny-by-default or open" }).default("open"),
-            canaryVersion: istioVersion.optional(),
-            // Namespaces moved to canaryVersion's control plane, one pull request at a time (their pods restart).
-            canaryNamespaces: z
-                .array(z.string({ error: "a namespace name" }).regex(dnsLabel, { error: "a namespace name (a DNS label)" }), { error: "a list of service namespaces" })
-                .default([]),
-            istiod: z
-                .strictObject(
-                    { ...replicaFields, cpu: quantity.default("100m"), memory: quantity.default("256Mi") },
-                    { error: "an object with `replicas`, `maxReplicas`, `cpu` and `memory`" },
-                )
-                .superRefine(autoscaleRefine)
-                .prefault({}),
-            gateway: z
-                .strictObject(
-                    {
-                        ...replicaFields,
-                        serviceType: z.enum(GATEWAY_SERVICE_TYPES, { error: "LoadBalancer, NodePort or ClusterIP" }).default("LoadBalancer"),
-                        // TLS at the edge: the NLB terminates it with this ACM certificate (components/platform/ingress.ts).
-                        tls: z.strictObject({ certificateArn: acmCertificateArn }, { error: "an object with `certificateArn`" }).optional(),
-                    },
-                    { error: "an object with `replicas`, `maxReplicas`, `serviceType` and `tls`" },
-                )
-                .superRefine(autoscaleRefine)
-                .superRefine((g, ctx) => {
-                    if (g.tls && g.serviceType !== "LoadBalancer") {
-                        ctx.addIssue({ code: "custom", path: ["tls"], input: g.tls, message: `no tls with serviceType ${g.serviceType} (TLS is terminated by the NLB of serviceType LoadBalancer: remove tls, or set serviceType: LoadBalancer)` });
-                    }
-                })
-                .prefault({}),
-        },
-        { error: "an object with `version`, and optionally `authorization`, `canaryVersion`, `canaryNamespaces`, `istiod` and `gateway`" },
-    )
-    .superRefine((istio, ctx) => {
-        const canary = istio.canaryVersion;
-        istio.canaryNamespaces.forEach((ns, i) => {
-            if (istio.canaryNamespaces.indexOf(ns) !== i) ctx.addIssue({ code: "custom", path: ["canaryNamespaces", i], input: ns, message: "each namespace once" });
-        });
-        if (canary === undefined) {
-            if (istio.canaryNamespaces.length > 0) {
-                ctx.addIssue({ code: "custom", path: ["canaryNamespaces"], input: istio.canaryNamespaces, message: "no canaryNamespaces without a canaryVersion (there is no second control plane to move them to)" });
-            }
-            return;
-        }
-        if (compareVersions(canary, istio.version) <= 0) {
-            ctx.addIssue({ code: "custom", path: ["canaryVersion"], input: canary, message: `a canaryVersion newer than version (${istio.version})` });
-        } else if (istioMinor(canary) > istioMinor(istio.version) + 1) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["canaryVersion"],
-                input: canary,
-                message: `a canaryVersion at most one minor release above version ${istio.version} (Istio upgrades one minor at a time)`,
-            });
-        }
-    });
-
 const ADDON_VERSION_WORDS = "an EKS add-on version such as \"v1.22.1-eksbuild.2\"";
 const AUTOSCALER_TAG_WORDS = "a cluster-autoscaler image tag such as \"v1.35.0\"";
 // Versions that follow the Kubernetes version (components/platform/addons.ts); each one left out takes its default.
@@ -456,7 +353,6 @@ const existingClusterSchema = z.strictObject({
 });
 
 export type NodePoolConfig = z.output<typeof nodePoolSchema>;
-export type IstioConfig = z.output<typeof istioSchema>;
 export type ApiEndpointConfig = z.output<typeof apiEndpointSchema>;
 export type EksClusterConfig = Omit<z.output<typeof eksClusterSchema>, "name"> & { name: string };
 export type ExistingClusterConfig = z.output<typeof existingClusterSchema>;

@@ -1,7 +1,7 @@
 // Pure: the ingress's contract on EKS — what the Istio gateway's Service asks of the AWS Load Balancer Controller
 // (components/platform/charts.ts), the ports it opens, the endpoint the load balancer health-checks. The Istio
 // component renders it; the policy pack checks it.
-import type { IstioConfig } from "./config";
+import type { IstioConfig } from "./istio-config";
 
 /** The port the gateway pods serve HTTP on (the shared Gateway's listener): plain HTTP, whoever terminates TLS. */
 export const INGRESS_HTTP_PORT = 80;

@@ -9,7 +9,7 @@ import { platformReleases } from "../shared/helm-release";
 import { SHARED_GATEWAY_NAME } from "../shared/mesh";
 import { INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE } from "../shared/namespaces";
 import { ISTIO_CNI_NAMESPACE, PLATFORM_NAMESPACE_LEVELS, podSecurityLabels } from "../shared/pod-security";
-import { compareVersions, IstioConfig } from "./config";
+import { compareVersions, IstioConfig } from "./istio-config";
 import { defaultRevision, installedRevisions } from "./revisions";
 import { edgeTls, EKS_LOAD_BALANCER_ANNOTATIONS, gatewayServicePorts, INGRESS_HTTP_PORT, INGRESS_HTTPS_PORT, tlsAnnotations } from "./ingress";
 

@@ -3,7 +3,7 @@
 // `istio-injection: enabled`, which would override the revision label and tie the namespace to whichever istiod
 // is the default. An upgrade installs the new revision beside the old one, moves namespaces one pull request at a
 // time (`cluster.istio.canaryNamespaces`), then makes the new one the default; the old one is removed last.
-import { IstioConfig } from "./config";
+import { IstioConfig } from "./istio-config";
 
 /** The revision of an Istio release: "1.30.3" → "1-30-3" (a DNS label, as revisions must be). */
 export function revisionOf(version: string): string {

@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { IstioConfig, parseCluster } from "../../components/platform/config";
+import { parseCluster } from "../../components/platform/config";
+import { IstioConfig } from "../../components/platform/istio-config";
 import {
     gatewayValues,
     ingressGateway,

@@ -3,7 +3,8 @@
 // pod the platform installs checked against it (a checker written from the standard: test/helpers/pod-security.ts).
 import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
-import { IstioConfig, parseCluster } from "../../components/platform/config";
+import { parseCluster } from "../../components/platform/config";
+import { IstioConfig } from "../../components/platform/istio-config";
 import { cniVersion, Istio, istiodValues, istioReleases } from "../../components/platform/istio";
 import { PLATFORM_NAMESPACE_LEVELS, podSecurityLabels } from "../../components/shared/pod-security";
 import { readStackConfig } from "../../scripts/stack-file";

@@ -4,7 +4,8 @@
 // The platform's charts here; the observability addons' in test/observability/upstream-charts.test.ts.
 import * as assert from "assert";
 import { parse as parseYaml } from "yaml";
-import { EksClusterConfig, IstioConfig, parseCluster } from "../../components/platform/config";
+import { EksClusterConfig, parseCluster } from "../../components/platform/config";
+import { IstioConfig } from "../../components/platform/istio-config";
 import { istioReleases } from "../../components/platform/istio";
 import { PlatformReleaseSpec } from "../../components/shared/helm";
 import { readStackConfig } from "../../scripts/stack-file";
