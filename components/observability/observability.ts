@@ -10,7 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { platformReleases } from "../shared/helm-release";
 import { PLATFORM_NAMESPACE_LEVELS, podSecurityLabels } from "../shared/pod-security";
 import { ObservabilityConfig } from "./config";
-import { AddonKey, observabilityAccess, observabilityReleases, prometheusPersistent, prometheusPortForwardRbac } from "./values";
+import { AddonKey, observabilityReleases, prometheusPersistent } from "./values";
+import { observabilityAccess, prometheusPortForwardRbac } from "./access";
 
 export interface ObservabilityArgs {
     /** The stack's validated `stagehand:observability`. */

@@ -19,7 +19,7 @@ import { apiEndpointVpcConfig, natRouting, subnetLayout, subnetTags } from "./ne
 import { nodeLaunchTemplate } from "./nodes";
 import { protectionOf, ProtectedKind } from "./protection";
 import { EBS_CSI_POLICY_ARN, EBS_CSI_SERVICE_ACCOUNT } from "./storage";
-import { PROMETHEUS_READERS_GROUP } from "../observability/values";
+import { PROMETHEUS_READERS_GROUP } from "../observability/access";
 
 /** Managed policies the EKS control plane role needs. */
 export const CLUSTER_ROLE_POLICIES = ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"];

@@ -8,18 +8,8 @@ import { parseCluster } from "../../components/platform/config";
 import { ConfigError } from "../../components/shared/errors";
 import { cpuCores, memoryGiB } from "../../components/shared/quantity";
 import { EBS_STORAGE_CLASS } from "../../components/platform/storage";
-import {
-    grafanaValues,
-    ISTIO_DASHBOARDS,
-    kialiValues,
-    observabilityAccess,
-    observabilityReleases,
-    PROMETHEUS_PORT_FORWARD_ROLE,
-    PROMETHEUS_PORT_FORWARD_RULES,
-    PROMETHEUS_READERS_GROUP,
-    prometheusPortForwardRbac,
-    prometheusValues,
-} from "../../components/observability/values";
+import { grafanaValues, ISTIO_DASHBOARDS, kialiValues, observabilityReleases, prometheusValues } from "../../components/observability/values";
+import { observabilityAccess, PROMETHEUS_PORT_FORWARD_ROLE, PROMETHEUS_PORT_FORWARD_RULES, PROMETHEUS_READERS_GROUP, prometheusPortForwardRbac } from "../../components/observability/access";
 import { Observability } from "../../components/observability/observability";
 import { findSecrets } from "../../policies/secrets";
 import { DEFAULT_PROMETHEUS } from "../../scripts/verdict";
