@@ -6,6 +6,7 @@
 // This module loads the Pulumi SDK: scripts/policies.ts requires it lazily, only when `--policies` is given.
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import { isSecretValue } from "../components/shared/field-diff";
 
 export interface RegisteredResource {
     type: string;
@@ -205,7 +206,7 @@ export function withOfflineSecrets<T>(value: T): T {
     if (Array.isArray(value)) return value.map(withOfflineSecrets) as T;
     if (value && typeof value === "object") {
         const v = value as Record<string, unknown>;
-        if (typeof v.secure === "string" && Object.keys(v).every((k) => k === "secure" || k === "value")) return { value: OFFLINE_SECRET_VALUE, ...v } as T;
+        if (isSecretValue(v)) return { value: OFFLINE_SECRET_VALUE, ...v } as T;
         return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withOfflineSecrets(x)])) as T;
     }
     return value;

@@ -383,7 +383,8 @@ function canaryRevisionProblems(service: ServiceConfig): string[] {
             }
         }
     }
-    if (service.stage > 1 && revisionRecords(service).canary.id === revisionRecords(service).stable.id) {
+    const { stable, canary } = revisionRecords(service);
+    if (service.stage > 1 && canary.id === stable.id) {
         problems.push(
             `canary: expected a revision different from production's while a release is in progress (another tag, or a map {tag, …} that changes env, resources, probes, values or image), found ${JSON.stringify(service.canary)} with the same fields as stable ${JSON.stringify(service.stable)}`,
         );

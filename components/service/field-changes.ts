@@ -3,7 +3,7 @@
 // prints under each service, so a reviewer never reads "no change" over a change. Secrets read [secret].
 import { changeWords, FieldChange, fieldChanges } from "../shared/field-diff";
 import type { ServiceConfig } from "./config";
-import { CANARY_OVERRIDE_FIELDS, POD_FIELDS } from "./revision";
+import { CANARY_OVERRIDE_FIELDS, overriddenFields, POD_FIELDS } from "./revision";
 import type { StagePlan } from "./stages";
 
 /** What a change to a top-level field reaches, in words, apart from the pod-shaping fields (worked out per plan). */
@@ -33,7 +33,7 @@ function displayBlock(service: ServiceConfig, canaryAsMap: boolean): Record<stri
     return shown;
 }
 
-const hasOverrides = (s: ServiceConfig) => s.canary !== undefined && Object.values(s.canaryOverrides ?? {}).some((v) => v !== undefined);
+const hasOverrides = (s: ServiceConfig) => overriddenFields(s).length > 0;
 
 /** Who runs a block's pod-shaping field at a plan: production unless it runs the canary revision that overrides it; the canary if it has pods and does not override it. */
 function podReach(field: string, service: ServiceConfig, plan: StagePlan, canaryOverrides: boolean): string[] {

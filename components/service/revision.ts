@@ -4,7 +4,7 @@
 // overrides of `canary:` and its tag). The move check compares revisions, the plan and the diff show them, and
 // the stack outputs record them (by fingerprint: no value, no secret, leaves the stack).
 import { createHash } from "crypto";
-import { canonical, FieldChange, fieldChanges } from "../shared/field-diff";
+import { canonical, FieldChange, fieldChanges, isSecretValue } from "../shared/field-diff";
 import type { CanaryOverrides, ServiceConfig } from "./config";
 
 /** The fields that shape a track's pods; a change to any of them rolls the pods of the tracks running it. */
@@ -42,7 +42,8 @@ const fingerprint = (v: unknown): string => createHash("sha256").update(canonica
 /** Deep merge where `over` wins: maps key by key, anything else replaced; a null in `over` removes the key. */
 function overlay(base: unknown, over: unknown): unknown {
     if (over === undefined) return base;
-    const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v) && !("secure" in v);
+    // A secret is a value, never merged into.
+    const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v) && !isSecretValue(v);
     if (!isMap(base) || !isMap(over)) return over;
     const out: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(over)) {
@@ -89,9 +90,13 @@ export function overriddenFields(service: Pick<ServiceConfig, "canary" | "canary
     return CANARY_OVERRIDE_FIELDS.filter((f) => o[f] !== undefined);
 }
 
+/** A record of a tag and its fields' fingerprints: the id fingerprints them together. */
+function record(tag: string, fields: Record<PodField, string>, label: string): RevisionRecord {
+    return { tag, id: fingerprint({ tag, fields }), fields, label };
+}
+
 export function revisionRecord(revision: Revision, label: string): RevisionRecord {
-    const fields = Object.fromEntries(POD_FIELDS.map((f) => [f, fingerprint(revision[f])])) as Record<PodField, string>;
-    return { tag: revision.tag, id: fingerprint({ tag: revision.tag, fields }), fields, label };
+    return record(revision.tag, Object.fromEntries(POD_FIELDS.map((f) => [f, fingerprint(revision[f])])) as Record<PodField, string>, label);
 }
 
 // A parsed service config is never changed after validation, so its records are computed once per config object:
@@ -108,10 +113,10 @@ export function revisionRecords(service: RevisionSource): Record<RevisionName, R
     else {
         // Only the fields the canary overrides are fingerprinted again; the others are the block's.
         const canary = canaryRevision(service);
-        const overridden = new Set<string>(overriddenFields(service).map((f) => (f === "chartVersion" ? "chart" : f)));
+        const overrides = overriddenFields(service);
+        const overridden = new Set<string>(overrides.map((f) => (f === "chartVersion" ? "chart" : f)));
         const fields = Object.fromEntries(POD_FIELDS.map((f) => [f, overridden.has(f) ? fingerprint(canary[f]) : stable.fields[f]])) as Record<PodField, string>;
-        const label = [service.canary, ...overriddenFields(service)].join("+");
-        records = { stable, canary: { tag: canary.tag, id: fingerprint({ tag: canary.tag, fields }), fields, label } };
+        records = { stable, canary: record(canary.tag, fields, [service.canary, ...overrides].join("+")) };
     }
     recorded.set(service, records);
     return records;

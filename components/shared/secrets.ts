@@ -22,44 +22,40 @@ function allowedPath(key: string, path: string[]): boolean {
     return (path.length === 3 && path[1] === "env") || (path.length === 4 && path[1] === "canary" && path[2] === "env");
 }
 
-/** Every `{secure: …}` under a `stagehand:*` key of a stack file's text. */
-export function secureLeaves(text: string): SecureLeaf[] {
-    const doc = parse(text, { merge: true }) as any;
-    const config = doc && typeof doc === "object" ? doc.config : undefined;
+/** Every secret (`{secure: …}`) under the `stagehand:*` keys of a config (keys without the prefix), with its path. */
+function secretsIn(config: Record<string, unknown>): SecureLeaf[] {
     const leaves: SecureLeaf[] = [];
     const walk = (key: string, value: unknown, path: string[]) => {
         if (isSecretValue(value)) leaves.push({ key, path, secure: value.secure });
         else if (Array.isArray(value)) value.forEach((v, i) => walk(key, v, [...path, String(i)]));
         else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(key, v, [...path, k]);
     };
-    if (config && typeof config === "object") {
-        for (const [k, v] of Object.entries(config)) if (k.startsWith("stagehand:")) walk(k.slice("stagehand:".length), v, []);
-    }
+    for (const [key, value] of Object.entries(config)) walk(key, value, []);
     return leaves;
+}
+
+/** Every `{secure: …}` under a `stagehand:*` key of a stack file's text. */
+export function secureLeaves(text: string): SecureLeaf[] {
+    const doc = parse(text, { merge: true }) as any;
+    const config = doc && typeof doc === "object" && doc.config && typeof doc.config === "object" ? doc.config : {};
+    return secretsIn(Object.fromEntries(Object.entries(config as Record<string, unknown>).filter(([k]) => k.startsWith("stagehand:")).map(([k, v]) => [k.slice("stagehand:".length), v])));
 }
 
 /** The secrets of a stack's config (keys without the prefix) that are somewhere a secret makes no sense, one problem each. */
 export function misplacedSecrets(stack: string, raw: Record<string, unknown>): string[] {
-    const problems: string[] = [];
-    const walk = (key: string, value: unknown, path: string[]) => {
-        if (isSecretValue(value)) {
-            if (!allowedPath(key, path)) {
-                problems.push(
-                    `stack ${stack}, field stagehand:${[key, ...path].join(".")}: expected a plain value (secrets are accepted only as env values: services.<service>.env.<NAME>, or services.<service>.canary.env.<NAME>), found a secret (secure:)`,
-                );
-            }
-        } else if (Array.isArray(value)) value.forEach((v, i) => walk(key, v, [...path, String(i)]));
-        else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(key, v, [...path, k]);
-    };
-    for (const [key, value] of Object.entries(raw)) walk(key, value, []);
-    return problems;
+    return secretsIn(raw)
+        .filter((leaf) => !allowedPath(leaf.key, leaf.path))
+        .map(
+            (leaf) =>
+                `stack ${stack}, field stagehand:${[leaf.key, ...leaf.path].join(".")}: expected a plain value (secrets are accepted only as env values: services.<service>.env.<NAME>, or services.<service>.canary.env.<NAME>), found a secret (secure:)`,
+        );
 }
 
 /**
  * Marks the decrypted secrets of the config the program received (`stagehand:*` keys without the prefix) as
  * secrets: each leaf of the stack file becomes `{secure, value}` where the config holds its decrypted text.
- * (`parseStackConfig` refuses secrets outside env values.) Refuses a key Pulumi says holds a secret when the stack file shows none under it
- * (the program could not tell which value is the secret).
+ * (`parseStackConfig` refuses secrets outside env values.) Refuses a key Pulumi says holds a secret when the stack
+ * file shows none under it (the program could not tell which value is the secret).
  */
 export function markSecrets(stack: string, raw: Record<string, unknown>, leaves: SecureLeaf[], secretKeys: string[]): Record<string, unknown> {
     const problems: string[] = [];
