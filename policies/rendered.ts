@@ -5,8 +5,7 @@
 // shipped in a devDependency), a local chart offline, a remote one fetched as `helm install` would, and judges
 // the objects. The judging (`renderedProblems`) and the chart-source allow-list (`chartSourceProblem`) are pure.
 import * as path from "path";
-import { parseAllDocuments } from "yaml";
-import { helm } from "../scripts/helm";
+import { helm, renderedObjects, templateArgs } from "../scripts/helm";
 
 /** The project directory: local chart paths in Release inputs are relative to it (components/service/config.ts). */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -87,13 +86,9 @@ export function renderRelease(args: { name: string; namespace: string; origin: C
     const key = JSON.stringify([args.name, args.namespace, args.origin, values]);
     const cached = renderings.get(key);
     if (cached) return cached;
-    const cli = ["template", args.name];
     const o = args.origin;
-    if (o.kind === "local") cli.push(path.join(PROJECT_ROOT, o.path));
-    else if (o.kind === "oci") cli.push(o.ref);
-    else cli.push(o.name, "--repo", o.repo);
-    if (o.kind !== "local" && o.version) cli.push("--version", o.version);
-    cli.push("--namespace", args.namespace, "--values", "-");
+    const chart = o.kind === "local" ? { chart: path.join(PROJECT_ROOT, o.path) } : o.kind === "oci" ? { chart: o.ref, version: o.version } : { chart: o.name, repo: o.repo, version: o.version };
+    const cli = templateArgs({ name: args.name, namespace: args.namespace, ...chart });
     let rendering: Rendering;
     try {
         const result = helm(cli, values, { timeoutMs: RENDER_TIMEOUT_MS });
@@ -101,7 +96,7 @@ export function renderRelease(args: { name: string; namespace: string; origin: C
             const lines = result.stderr.trim().split("\n").filter((l) => l.trim() !== "");
             rendering = { error: lines.slice(-3).join(" ").replace(/\s+/g, " ") || `helm exited with ${result.status}` };
         } else {
-            rendering = { objects: parseAllDocuments(result.stdout).map((d) => d.toJSON()).filter((x) => x && typeof x === "object") };
+            rendering = { objects: renderedObjects(result.stdout) };
         }
     } catch (e) {
         rendering = { error: e instanceof Error ? e.message : String(e) };

@@ -82,16 +82,40 @@ export interface TemplateOptions {
     skipSchemaValidation?: boolean;
 }
 
+/**
+ * The arguments of `helm template` for one release, its values read from stdin: `chart` a local path, an `oci://`
+ * reference, or a chart's name in the repository `repo`; `version` pins a chart from a repository or registry.
+ */
+export function templateArgs(release: { name: string; chart: string; namespace: string; repo?: string; version?: string; skipSchemaValidation?: boolean }): string[] {
+    return [
+        "template",
+        release.name,
+        release.chart,
+        ...(release.repo ? ["--repo", release.repo] : []),
+        ...(release.version ? ["--version", release.version] : []),
+        "--namespace",
+        release.namespace,
+        "--values",
+        "-",
+        ...(release.skipSchemaValidation ? ["--skip-schema-validation"] : []),
+    ];
+}
+
+/** The objects of `helm template`'s output (empty documents dropped). */
+export function renderedObjects(stdout: string): any[] {
+    return parseAllDocuments(stdout)
+        .map((d) => d.toJSON())
+        .filter((o) => o && typeof o === "object");
+}
+
 /** `helm template` of a chart with the given values; returns the rendered objects. Throws with helm's stderr. */
 export function helmTemplate(chartPath: string, opts: TemplateOptions): any[] {
     const result = helm(
-        ["template", opts.releaseName, chartPath, "--namespace", opts.namespace, "--values", "-", ...(opts.skipSchemaValidation ? ["--skip-schema-validation"] : [])],
+        templateArgs({ name: opts.releaseName, chart: chartPath, namespace: opts.namespace, skipSchemaValidation: opts.skipSchemaValidation }),
         JSON.stringify(opts.values),
     );
     if (result.status !== 0) throw new Error(`helm template ${chartPath} failed:\n${result.stderr}`);
-    return parseAllDocuments(result.stdout)
-        .map((d) => d.toJSON())
-        .filter((o) => o && typeof o === "object");
+    return renderedObjects(result.stdout);
 }
 
 if (require.main === module) {

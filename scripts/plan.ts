@@ -19,7 +19,7 @@ import { changeWords, isSecretValue } from "../components/shared/field-diff";
 import { StackProblemsError } from "../components/shared/errors";
 import { checkStackArgument, parseCommandLine, UsageError } from "./args";
 import { printDiff, stackFileAt } from "./diff";
-import { helm } from "./helm";
+import { helm, templateArgs } from "./helm";
 import type { checkPolicies as CheckPolicies } from "./policies";
 import { projectRoot, readStackFile, stackConfigFromText } from "./stack-file";
 import { stringify } from "yaml";
@@ -76,10 +76,7 @@ export function renderManifests(planned: PlannedService, istio?: IstioConfig, pl
     const out = [`# ---- ${name}: ${plan.description}\n`];
     for (const spec of Object.values(specs)) {
         const chart = typeof service.chart === "string" ? path.resolve(projectRoot, spec.chart) : spec.chart;
-        const args = ["template", name, chart, "--namespace", service.namespace, "--values", "-"];
-        if (spec.version) args.push("--version", spec.version);
-        if (spec.repositoryOpts) args.push("--repo", spec.repositoryOpts.repo);
-        const result = helm(args, stringify(spec.values));
+        const result = helm(templateArgs({ name, chart, namespace: service.namespace, version: spec.version, repo: spec.repositoryOpts?.repo }), stringify(spec.values));
         if (result.status !== 0) throw new Error(`helm template of release ${spec.name} (service ${name}) failed:\n${result.stderr.trim()}`);
         out.push(`# -- release ${spec.name}: ${spec.description}\n${result.stdout}`);
     }
