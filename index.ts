@@ -27,6 +27,7 @@ import { markSecrets, secureLeaves, undecryptedSecrets } from "./components/shar
 import { judgeUpdate } from "./components/service/removal";
 import { namespaceAllowNothing, serviceNamespace } from "./components/service/service-namespace";
 import { deployedCommit } from "./components/shared/deployed-commit";
+import { ownOutputs } from "./components/shared/own-outputs";
 
 // Whether Pulumi holds a config key as a secret (the SDK's own check; not re-exported by its runtime index).
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
@@ -58,11 +59,13 @@ export = async () => {
     // The platform as this update leaves it, judged against what the stack last deployed: a risky change not
     // acknowledged in stagehand:acknowledge throws, before any resource is registered (the diff says the same).
     const platform = platformState(clusterConfig, observabilityConfig, new pulumi.Config("aws").get("region"));
-    checkPlatformChange(stack, await previousPlatformState(), platform, acknowledge);
+    // The stack's previous outputs, read once: the platform state and the services' deployed state both come from them.
+    const own = ownOutputs();
+    checkPlatformChange(stack, await previousPlatformState(own), platform, acknowledge);
     // Every service's move from the stage it was last deployed at, its namespace, and every running service gone from
     // the config (deleted only when `stagehand:remove` lists it); a refusal throws, still before any resource is
     // registered (reading the stack's own outputs changes nothing).
-    const previous = await previousDeployment(acknowledge.serviceStages === "unknown");
+    const previous = await previousDeployment(own, acknowledge.serviceStages === "unknown");
     const moves = judgeUpdate(stack, planned, previous, allowSkip, remove);
 
     // The cluster: created on AWS (`kind: eks`), or one already in the kubeconfig (`kind: existing`).
