@@ -51,14 +51,15 @@ export = async () => {
     const secretKeys = Object.keys(raw).filter((k) => isConfigSecret(`stagehand:${k}`));
     const marked = markSecrets(stack, raw, fs.existsSync(stackFile) ? secureLeaves(fs.readFileSync(stackFile, "utf8")) : [], secretKeys);
     // Zones named in the cluster config must be in the stack's region (aws:region), when it has one.
+    const region = new pulumi.Config("aws").get("region");
     const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig, remove, acknowledge } = parseStackConfig(stack, marked, {
-        region: new pulumi.Config("aws").get("region"),
+        region,
     });
     const undecrypted = undecryptedSecrets(stack, services);
     if (undecrypted.length > 0) throw new ConfigError(stack, undecrypted);
     // The platform as this update leaves it, judged against what the stack last deployed: a risky change not
     // acknowledged in stagehand:acknowledge throws, before any resource is registered (the diff says the same).
-    const platform = platformState(clusterConfig, observabilityConfig, new pulumi.Config("aws").get("region"));
+    const platform = platformState(clusterConfig, observabilityConfig, region);
     // The stack's previous outputs, read once: the platform state and the services' deployed state both come from them.
     const own = ownOutputs();
     checkPlatformChange(stack, await previousPlatformState(own), platform, acknowledge);
