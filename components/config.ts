@@ -6,9 +6,9 @@ import { Acknowledgements, parseAcknowledge } from "./platform/changes";
 import { adminProblems, certificateProblems, ClusterConfig, parseCluster, zoneRegionProblems } from "./platform/config";
 import { chartValuesProblems } from "./service/chart-schema";
 import { callersProblems, hostOwnershipProblems } from "./service/authorization";
-import { DEFAULT_SETTLE_SECONDS, parseServices, ServiceConfig } from "./service/config";
+import { DEFAULT_SETTLE_SECONDS, parseServices, productionModeSchema, ServiceConfig } from "./service/config";
 import { parseRemove } from "./service/removal";
-import { PlannedService, planProblems, planServices } from "./service/stages";
+import { PlannedService, planProblems, planServices, ProductionMode } from "./service/stages";
 import { ConfigError, describeIssues, nearestName } from "./shared/errors";
 import { misplacedSecrets } from "./shared/secrets";
 import { ownersSchema, wholeNumber } from "./shared/schema";
@@ -31,7 +31,7 @@ export function configValue(text: string | undefined): unknown {
  * known one): a misspelt `stagehand:observabilty` must not silently turn observability off. `acknowledge`
  * (platform/changes.ts) and `remove` (service/removal.ts) are parsed by their own modules.
  */
-export const STACK_CONFIG_KEYS = ["services", "cluster", "allowSkip", "settleSeconds", "observability", "acknowledge", "remove", "owners"] as const;
+export const STACK_CONFIG_KEYS = ["services", "cluster", "allowSkip", "settleSeconds", "production", "observability", "acknowledge", "remove", "owners"] as const;
 export type StackConfigKey = (typeof STACK_CONFIG_KEYS)[number];
 
 /** One line per `stagehand:*` key of `raw` that stagehand does not know, with the nearest known key. */
@@ -72,6 +72,11 @@ export interface StackConfig {
     remove: string[];
     /** `stagehand:settleSeconds`: the stack-wide default already resolved into every service. */
     settleSeconds: number;
+    /**
+     * `stagehand:production`: how production is sized through a release, the stack-wide default already resolved
+     * into every service's `production` ("full" when absent).
+     */
+    production: ProductionMode;
     /** `stagehand:acknowledge`: risky platform changes made on purpose (components/platform/changes.ts). */
     acknowledge: Acknowledgements;
     /**
@@ -83,6 +88,8 @@ export interface StackConfig {
 
 const stackAllowSkipSchema = z.boolean({ error: "true or false" }).default(false);
 const stackSettleSchema = wholeNumber("the settle time in seconds", 0, 600).default(DEFAULT_SETTLE_SECONDS);
+// Absent: "full" — a stack opts in to lean releases (the shipped staging does, in Pulumi.staging.yaml).
+const stackProductionSchema = productionModeSchema.default("full");
 
 /**
  * Validates a stack's config: `raw` holds every `stagehand:*` key of the stack without the prefix ({services,
@@ -105,7 +112,11 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>, co
     };
     const settle = stackSettleSchema.safeParse(raw.settleSeconds, { reportInput: true });
     if (!settle.success) problems.push(...describeIssues(stack, "stagehand:settleSeconds", settle.error.issues));
-    const services = attempt(() => parseServices(stack, raw.services, { settleSeconds: settle.success ? settle.data : DEFAULT_SETTLE_SECONDS }));
+    const production = stackProductionSchema.safeParse(raw.production, { reportInput: true });
+    if (!production.success) problems.push(...describeIssues(stack, "stagehand:production", production.error.issues));
+    const services = attempt(() =>
+        parseServices(stack, raw.services, { settleSeconds: settle.success ? settle.data : DEFAULT_SETTLE_SECONDS, ...(production.success && raw.production !== undefined ? { production: production.data } : {}) }),
+    );
     // Each service's stage plans, computed once: the chart check here, the move check, the releases and `plan`
     // all read them.
     const planned = services && planServices(services);
@@ -150,6 +161,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>, co
         observability,
         remove: remove.remove,
         settleSeconds: settle.success ? settle.data : DEFAULT_SETTLE_SECONDS,
+        production: production.success ? production.data : "full",
         acknowledge,
         owners: owners.data,
     };

@@ -12,6 +12,7 @@ import { IstioConfig } from "../components/platform/istio-config";
 import { edgeTls } from "../components/platform/ingress";
 import { protectedWords } from "../components/platform/protection";
 import { formatRevisions, namespaceRevision } from "../components/platform/revisions";
+import { overheadWords, releaseOverhead } from "../components/service/overhead";
 import { revisionChanges } from "../components/service/revision";
 import { PlannedService, revisionLabel } from "../components/service/stages";
 import { chartSource, serviceReleaseSpecs } from "../components/service/values";
@@ -50,7 +51,7 @@ export function formatPlan(stack: string, planned: PlannedService[]): string {
         ]);
     }
     const lines = [`stack ${stack}: ${planned.length} service${planned.length === 1 ? "" : "s"}`, "", table(rows), ""];
-    for (const { name, service, plan } of planned) {
+    for (const { name, service, plan, plans } of planned) {
         lines.push(`${name}: ${plan.description}`);
         // What the canary revision changes against production's, field by field (secrets as [secret]).
         const overrides = revisionChanges(service);
@@ -61,6 +62,8 @@ export function formatPlan(stack: string, planned: PlannedService[]): string {
         if (sticky) lines.push(`  ${sticky}`);
         // The make-before-break waits a move may take (README "Zero downtime"): each only when the move needs it.
         lines.push(`  waits: settle ${service.settleSeconds}s before weight moves onto new pods, drain ${service.drainSeconds}s before pods that carried traffic go`);
+        // How production is sized through a release, what that holds beyond the full size, and what a rollback starts.
+        lines.push(`  ${overheadWords(service.production, service.productionHeadroomPercent, releaseOverhead(plans, service.replicas))}`);
     }
     return lines.join("\n");
 }
@@ -133,7 +136,7 @@ function printError(e: any): void {
 /** The plan table of the whole stack, its cost and its cluster's add-on versions (what `npm run plan -- <stack>` prints). */
 function printTable(stack: string, config: ReturnType<typeof parseStackConfig>): void {
     console.log(formatPlan(stack, config.planned));
-    console.log(`\n${formatCost(stack, estimateMonthlyCost(config.cluster, { observability: config.observability }))}`);
+    console.log(`\n${formatCost(stack, estimateMonthlyCost(config.cluster, { observability: config.observability, services: config.planned }))}`);
     console.log(`\n${formatAddonVersions(config.cluster).join("\n")}`);
     console.log(`\n${formatRevisions(config.cluster.istio, config.planned.map((p) => p.service.namespace))}`);
     console.log(`\n${protectionLine(stack, config.cluster, config.observability)}`);

@@ -6,6 +6,7 @@ import { addonRequests, prometheusPersistent } from "../observability/values";
 import { EKS_ADDONS } from "../platform/addons";
 import { platformChartRequests } from "../platform/charts";
 import { azCount, ClusterConfig, EksClusterConfig, NodePoolConfig, natGatewayCount } from "../platform/config";
+import type { PlannedService } from "../service/stages";
 import { cpuCores, memoryGiB } from "../shared/quantity";
 import {
     EBS_GP3_GB_MONTH_USD,
@@ -21,6 +22,7 @@ import {
     PUBLIC_IPV4_HOURLY_USD,
     SPOT_DISCOUNT,
 } from "./prices";
+import { releaseCost, ReleaseCost } from "./release";
 
 /** One line of the estimate: `quantity` × `unitMonthly` = `monthly` (USD, to the cent). */
 export interface CostLine {
@@ -52,6 +54,11 @@ export interface CostEstimate {
     ceiling: number;
     /** Costs that depend on usage and are not in the total. */
     excluded: string[];
+    /**
+     * What the services' releases add while they run, not in the total (components/cost/release.ts): absent when no
+     * services were given, on an existing cluster, or when no release runs pods beyond a service's full size.
+     */
+    release?: ReleaseCost;
 }
 
 const cents = (usd: number) => Math.round(usd * 100) / 100;
@@ -134,7 +141,7 @@ export function addonNode(cluster: EksClusterConfig): { instanceType: string; vc
 const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
 
 /** A line for pods' requests (`replicas` of them) as the share of a node they need, at that node's price. */
-function nodeShareLine(cluster: EksClusterConfig, item: string, r: { cpu: string; memory: string; replicas?: number }): CostLine {
+export function nodeShareLine(cluster: EksClusterConfig, item: string, r: { cpu: string; memory: string; replicas?: number }): CostLine {
     const node = addonNode(cluster);
     const replicas = r.replicas ?? 1;
     const cpu = (replicas * cpuCores(r.cpu)) / node.vcpu;
@@ -188,6 +195,8 @@ export interface CostExtras {
     observability?: ObservabilityConfig;
     /** Further lines, counted in the total as they are (the extension point for later installs). */
     addons?: CostLine[];
+    /** The stack's services with their stage plans: their releases' extra pods are priced apart from the total. */
+    services?: PlannedService[];
 }
 
 /**
@@ -212,6 +221,10 @@ export function estimateMonthlyCost(cluster: ClusterConfig, extras: CostExtras =
         total,
         ceiling: cents(ceilingLines.reduce((sum, l) => sum + l.monthly, 0)),
         excluded: cluster.kind === "eks" ? [...EXCLUDED_EKS] : ["the existing cluster itself (not created by this stack), and its nodes' and volumes' share of any addons"],
+        ...(() => {
+            const release = cluster.kind === "eks" && extras.services ? releaseCost(cluster, extras.services) : undefined;
+            return release ? { release } : {};
+        })(),
     };
 }
 
@@ -228,6 +241,12 @@ export function formatCost(stack: string, estimate: CostEstimate): string {
     for (const l of estimate.lines) rows.push([l.item, `${l.quantity} ${plural(l.unit, l.quantity)}`, money(l.unitMonthly), money(l.monthly), l.basis]);
     rows.push(["total", "", "", money(estimate.total), ""]);
     if (estimate.ceiling !== estimate.total) rows.push(["ceiling: every pool at maxSize", "", "", money(estimate.ceiling), "as far as the cluster-autoscaler may scale the nodes"]);
+    if (estimate.release) {
+        // Apart from the total: a release holds its extra pods for the days it runs, not the whole month.
+        rows.push(["during a release (not in the total):", "", "", "", ""]);
+        for (const l of estimate.release.lines) rows.push([`  ${l.item}`, `${l.quantity} ${plural(l.unit, l.quantity)}`, money(l.unitMonthly), money(l.monthly), l.basis]);
+        rows.push(["  every release at its peak at once", "", "", money(estimate.release.monthly), `$${estimate.release.hourly.toFixed(4)}/h while held; ${estimate.release.movingPods} pods more for the minutes of a switch back or rollback`]);
+    }
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     const table = rows.map((r) => r.map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd());
     return [

@@ -20,6 +20,8 @@ const REACHES: Record<string, string> = {
     callers: "who may call the service (its AuthorizationPolicy)",
     drainSeconds: "waits between moves",
     settleSeconds: "waits between moves",
+    production: "production pods (its size at each stage of a release)",
+    productionHeadroomPercent: "production pods (its size at each stage of a release)",
     verdict: "the metrics verdict's thresholds",
     allowSkip: "which moves are allowed",
     owners: "who approves changes to this block",
