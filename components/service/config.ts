@@ -376,7 +376,7 @@ export function parseServices(stack: string, raw: unknown, defaults: ServiceDefa
         if (parsed.data.productionHeadroomPercent !== undefined && service.production === "full") {
             const from = parsed.data.production === undefined ? (defaults.production === undefined ? " (the default)" : " (the stack's stagehand:production)") : "";
             problems.push(
-                `stack ${stack}, service ${name}, field productionHeadroomPercent: expected no headroom while production is "full"${from}: production keeps its full size through a release, so the headroom applies only with production: follows-traffic; found ${parsed.data.productionHeadroomPercent}`,
+                `stack ${stack}, service ${name}, field productionHeadroomPercent: expected no headroom while production is "full"${from}: production keeps its full size through a release, so the headroom applies only with production: follows-traffic, found ${parsed.data.productionHeadroomPercent}`,
             );
             continue;
         }
