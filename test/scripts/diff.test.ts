@@ -296,6 +296,21 @@ describe("the diff names every change, field by field (components/service/field-
         assert.deepStrictEqual(shadow.fields, ["shadow.percent: 10 -> 20 (reaches routing (mirrored requests))"]);
     });
 
+    it("production's sizing (lean releases) is named with the pods it reaches, from the block or the stack's stagehand:production", () => {
+        const base = block({ canary: "2.4.0", stage: 4, replicas: 4 });
+        const lean = one(base, { ...base, production: "follows-traffic", productionHeadroomPercent: 50 });
+        assert.strictEqual(lean.ok, true);
+        assert.strictEqual(lean.line, "catalog: stage 4 (unchanged), production replicas 4 -> 2");
+        assert.deepStrictEqual(lean.fields, [
+            "production: full -> follows-traffic (reaches production pods (its size at each stage of a release))",
+            "productionHeadroomPercent: 20 -> 50 (reaches production pods (its size at each stage of a release))",
+        ]);
+        // The stack-wide default reaches every service that does not name its own: each says so.
+        const stackWide = one(base, base, { production: "follows-traffic" });
+        assert.strictEqual(stackWide.line, "catalog: stage 4 (unchanged), production replicas 4 -> 1");
+        assert.deepStrictEqual(stackWide.fields, ["production: full -> follows-traffic (reaches production pods (its size at each stage of a release))"]);
+    });
+
     it("a strategy change at stage 1 is named: strategy and steps", () => {
         const d = one(block(), block({ steps: [10, 25, 50, 75, 100] }));
         assert.strictEqual(d.ok, true);
