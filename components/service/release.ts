@@ -55,7 +55,8 @@ export class ServiceRelease extends pulumi.ComponentResource {
     constructor(name: string, args: ServiceReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
         // Its inputs are what the policy pack judges of the service as a whole: whether it may skip stages
         // (`allowSkip`, the service's own or the stack-wide default: policies/rules/services.ts).
-        super(SERVICE_RELEASE_TYPE, name, { allowSkip: args.move.allowSkip, allowSkipFrom: args.planned.service.allowSkip !== undefined ? "service" : "stack" }, opts);
+        // And how production is sized through a release (`production`: policies/rules/services.ts, service-production-full).
+        super(SERVICE_RELEASE_TYPE, name, { allowSkip: args.move.allowSkip, allowSkipFrom: args.planned.service.allowSkip !== undefined ? "service" : "stack", production: args.planned.service.production }, opts);
         const { service, plan } = args.planned;
         const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
 
