@@ -6,7 +6,7 @@ import { Acknowledgements, parseAcknowledge } from "./platform/changes";
 import { adminProblems, certificateProblems, ClusterConfig, parseCluster, zoneRegionProblems } from "./platform/config";
 import { chartValuesProblems } from "./service/chart-schema";
 import { callersProblems, hostOwnershipProblems } from "./service/authorization";
-import { DEFAULT_SETTLE_SECONDS, parseServices, productionModeSchema, ServiceConfig } from "./service/config";
+import { DEFAULT_SETTLE_SECONDS, parseServices, productionModeSchema, ServiceConfig, ServiceDefaults } from "./service/config";
 import { parseRemove } from "./service/removal";
 import { PlannedService, planProblems, planServices, ProductionMode } from "./service/stages";
 import { ConfigError, describeIssues, nearestName } from "./shared/errors";
@@ -90,6 +90,18 @@ const stackAllowSkipSchema = z.boolean({ error: "true or false" }).default(false
 const stackSettleSchema = wholeNumber("the settle time in seconds", 0, 600).default(DEFAULT_SETTLE_SECONDS);
 // Absent: "full" — a stack opts in to lean releases (the shipped staging does, in Pulumi.staging.yaml).
 const stackProductionSchema = productionModeSchema.default("full");
+
+/**
+ * The stack-wide defaults of a stack's services (`stagehand:settleSeconds`, `stagehand:production`) from its raw
+ * `stagehand:*` keys, for reading a base revision's services as that revision deployed them (`plan --diff`, the
+ * policies' deployed outputs, the verdict gate). A value the schema refuses falls back to the default: the revision
+ * under review is validated in full by `parseStackConfig`, which reports it.
+ */
+export function serviceDefaultsOf(raw: Record<string, unknown>): ServiceDefaults {
+    const settle = stackSettleSchema.safeParse(raw.settleSeconds);
+    const production = productionModeSchema.safeParse(raw.production);
+    return { settleSeconds: settle.success ? settle.data : DEFAULT_SETTLE_SECONDS, ...(production.success ? { production: production.data } : {}) };
+}
 
 /**
  * Validates a stack's config: `raw` holds every `stagehand:*` key of the stack without the prefix ({services,

@@ -3,7 +3,7 @@
 // message as the program.
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { parseStackConfig, StackContext } from "../components/config";
+import { parseStackConfig, serviceDefaultsOf, StackContext } from "../components/config";
 import { ConfigError } from "../components/shared/errors";
 import { parseServices, ServiceConfig } from "../components/service/config";
 import { deployedState } from "../components/service/deployed";
@@ -77,7 +77,7 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
     let prev: Record<string, ServiceConfig> = {};
     if (before?.services !== undefined) {
         try {
-            prev = parseServices(stack, before.services);
+            prev = parseServices(stack, before.services, serviceDefaultsOf(before));
         } catch (e) {
             // The base is what is deployed: a rule added since may refuse it. Say it is the base, not the change.
             if (!(e instanceof ConfigError)) throw e;

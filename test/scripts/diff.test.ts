@@ -309,6 +309,9 @@ describe("the diff names every change, field by field (components/service/field-
         const stackWide = one(base, base, { production: "follows-traffic" });
         assert.strictEqual(stackWide.line, "catalog: stage 4 (unchanged), production replicas 4 -> 1");
         assert.deepStrictEqual(stackWide.fields, ["production: full -> follows-traffic (reaches production pods (its size at each stage of a release))"]);
+        // The base revision's services are read with its own stack-wide defaults: a default both sides share is no change.
+        const both = diffStack("staging", { production: "follows-traffic", settleSeconds: 8, services: { catalog: base } }, { production: "follows-traffic", settleSeconds: 8, services: { catalog: { ...base, stage: 1 } } });
+        assert.deepStrictEqual(both.map((d) => [d.line, d.fields]), [["catalog: stage 4 -> 1 (rollback), production 0% -> 100%, canary 100% -> 0%, production replicas 1 -> 4, canary replicas 4 -> 0", []]]);
     });
 
     it("a strategy change at stage 1 is named: strategy and steps", () => {
