@@ -122,7 +122,7 @@ export function canaryRules(stack: string, p: PlannedService, options: AlertRule
         rule(
             ALERTS.errorRate,
             "critical",
-            `(${E} / ${R} > ${number(t.maxErrorRate)} and ${R} >= ${t.minRequests}) or (${E} / ${R} and ${E} / ${t.minRequests} > ${number(t.maxErrorRate)})`,
+            `(${E} / ${R} > ${number(t.maxErrorRate)} and ${R} >= ${t.minRequests}) or (${E} / ${R} and ${E} / ${t.minRequests} > ${number(t.maxErrorRate)} and ${R} < ${t.minRequests})`,
             `canary of ${p.name} in ${stack} answers {{ $value | humanizePercentage }} 5xx, above ${percent(t.maxErrorRate)}`,
             `${where}: its 5xx rate over the last ${t.window} is {{ $value | humanizePercentage }}, above the verdict's maximum ${percent(t.maxErrorRate)}.`,
         ),
