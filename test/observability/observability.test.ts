@@ -469,6 +469,8 @@ describe("README: Observability", () => {
             ...Object.keys(OBSERVABILITY_OFF.prometheus).map((f) => `prometheus.${f}`),
             ...Object.keys(OBSERVABILITY_OFF.grafana).map((f) => `grafana.${f}`),
             ...Object.keys(OBSERVABILITY_OFF.kiali).map((f) => `kiali.${f}`),
+            ...Object.keys(OBSERVABILITY_OFF.alertmanager).map((f) => `alertmanager.${f}`),
+            ...["name", "type", "severities", "services", "url", "channel", "routingKey"].map((f) => `alertmanager.receivers[].${f}`),
         ];
         for (const f of fields) assert.ok(text.includes(`| \`${f}\` |`), `README documents ${f}`);
     });
@@ -479,5 +481,8 @@ describe("README: Observability", () => {
         assert.ok(text.includes(`| \`prometheus.retention\` | \`${config.prometheus.retention}\` |`));
         assert.ok(text.includes(`| \`prometheus.storageGi\` | \`${config.prometheus.storageGi}\` |`));
         assert.ok(text.includes(`| \`grafana.dashboards\` | \`${config.grafana.dashboards}\` |`));
+        for (const f of ["for", "gatewayMaxErrorRate", "groupWait", "groupInterval", "repeatInterval"] as const) {
+            assert.ok(text.includes(`| \`alertmanager.${f}\` | \`${config.alertmanager[f]}\` |`), `README states alertmanager.${f}'s default`);
+        }
     });
 });
