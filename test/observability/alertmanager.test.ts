@@ -20,6 +20,7 @@ import { ConfigError } from "../../components/shared/errors";
 import { misplacedSecrets } from "../../components/shared/secrets";
 import { findSecrets } from "../../policies/secrets";
 import { alertingLines } from "../../scripts/plan";
+import { diffStack } from "../../scripts/diff";
 import { readStackConfig } from "../../scripts/stack-file";
 import { ensureAlertmanager } from "../helpers/alertmanager";
 import { containersOf, one, renderRelease } from "../helpers/charts";
@@ -277,6 +278,16 @@ describe("what plan, the diff and the cost say about alerting", () => {
             "observability.alertmanager.receivers: [] -> (not set)",
             "observability.alertmanager.receivers[oncall]: added",
         ]);
+    });
+
+    it("the service diff names the alert rules a stage change brings or takes away, when alerting is on", () => {
+        const at = (stage: number, observability: unknown = ALERTING) => ({ services: { checkout: { ...SERVICES.checkout, stage } }, observability });
+        assert.deepStrictEqual(diffStack("prod", at(1), at(2)).map((d) => d.line), ["checkout: stage 1 -> 2, production 100% -> 90%, canary 0% -> 10%, canary replicas 0 -> 2, alert rules 0 -> 3"]);
+        assert.deepStrictEqual(diffStack("prod", at(5), at(6)).map((d) => d.line), ["checkout: stage 5 -> 6, production 0% -> 100%, canary 100% -> 0%, alert rules 3 -> 0"]);
+        // Between two canary stages the count stays: the rules follow the stage (their labels), nothing to add.
+        assert.ok(!diffStack("prod", at(2), at(3))[0].line.includes("alert rules"));
+        // Alerting off: no rules to speak of.
+        assert.ok(!diffStack("prod", at(1, {}), at(2, {}))[0].line.includes("alert rules"));
     });
 
     it("the cost counts Alertmanager's pod and its volume", () => {
