@@ -117,5 +117,7 @@ export function alertmanagerValues(config: AlertmanagerConfig, storageClass?: st
         resources: { requests: { ...ALERTMANAGER_RESOURCES.requests }, limits: { ...ALERTMANAGER_RESOURCES.limits } },
         podLabels: { "sidecar.istio.io/inject": "false" },
         podAnnotations: { [ALERTMANAGER_CONFIG_ANNOTATION]: alertmanagerFingerprint(config) },
+        // The links in notifications open Alertmanager through the port-forward README gives.
+        baseURL: `http://127.0.0.1:${ALERTMANAGER_SERVICE.port}`,
     };
 }

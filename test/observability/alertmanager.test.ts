@@ -187,6 +187,9 @@ describe("the prometheus chart with Alertmanager on, rendered by the real helm",
         assert.strictEqual(one(objects, "Service", "alertmanager").spec.ports.find((p: any) => p.name === "http").port, 9093);
         const [container] = containersOf(sts);
         assert.ok(container.args.includes("--config.file=/etc/alertmanager-secret/alertmanager.yml"), container.args.join(" "));
+        assert.ok(container.args.includes("--web.external-url=http://127.0.0.1:9093"), container.args.join(" "));
+        // One replica: no gossip port.
+        assert.ok(!container.args.some((a: string) => a.startsWith("--cluster.")), container.args.join(" "));
         assert.deepStrictEqual(sts.spec.template.spec.volumes.find((v: any) => v.name === "config-secret"), { name: "config-secret", secret: { secretName: "alertmanager-config" } });
         assert.deepStrictEqual(container.resources.requests, { cpu: "25m", memory: "64Mi" });
         assert.strictEqual(sts.spec.template.metadata.annotations[ALERTMANAGER_CONFIG_ANNOTATION], alertmanagerFingerprint(config.observability.alertmanager));
