@@ -9,7 +9,7 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { parseStackConfig } from "../../components/config";
 import { estimateMonthlyCost } from "../../components/cost/cost";
-import { alertmanagerConfigFile, alertmanagerFingerprint, ALERTMANAGER_CONFIG_ANNOTATION, receiverWords } from "../../components/observability/alertmanager";
+import { alertmanagerConfigFile, alertmanagerFingerprint, ALERTMANAGER_CONFIG_ANNOTATION, ALERTMANAGER_NAMESPACE, receiverWords } from "../../components/observability/alertmanager";
 import { undecryptedReceiverSecrets } from "../../components/observability/alerting-config";
 import { alertRules } from "../../components/observability/alerts";
 import { parseObservability } from "../../components/observability/config";
@@ -27,6 +27,8 @@ import { containersOf, one, renderRelease } from "../helpers/charts";
 import { dependencyNames, ofType, runProgram } from "../helpers/mocks";
 import { INSTALL_TIMEOUT_MS, runTool } from "../helpers/prometheus";
 import { validateObject } from "../helpers/schemas";
+import { podSecurityViolations, podSpecOf } from "../helpers/pod-security";
+import { PLATFORM_NAMESPACE_LEVELS } from "../../components/shared/pod-security";
 
 const SLACK_URL = "https://hooks.slack.com/services/T0001/B0001/slack-secret-token";
 const PD_KEY = "pagerduty-secret-routing-key";
@@ -196,6 +198,8 @@ describe("the prometheus chart with Alertmanager on, rendered by the real helm",
         assert.strictEqual(sts.spec.template.metadata.labels["sidecar.istio.io/inject"], "false");
         assert.deepStrictEqual(sts.spec.volumeClaimTemplates[0].spec, { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: "gp3-encrypted" });
         for (const o of objects) validateObject(o);
+        // Its namespace enforces baseline (components/shared/pod-security.ts): the pod passes it.
+        assert.deepStrictEqual(podSecurityViolations(podSpecOf(sts)!, PLATFORM_NAMESPACE_LEVELS[ALERTMANAGER_NAMESPACE] ?? "baseline"), []);
     });
 
     it("no credential in any ConfigMap, nor in the values; no ConfigMap of Alertmanager's at all", () => {
