@@ -1,6 +1,7 @@
 // The stack's config as one whole: every `stagehand:*` section, each validated by its own module, joined so
 // that every problem of a stack is reported at once, before any resource is registered. Pure.
 import { z } from "zod";
+import { receiverServiceProblems } from "./observability/alerting-config";
 import { ObservabilityConfig, parseObservability } from "./observability/config";
 import { Acknowledgements, parseAcknowledge } from "./platform/changes";
 import { adminProblems, certificateProblems, ClusterConfig, parseCluster, zoneRegionProblems } from "./platform/config";
@@ -157,6 +158,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>, co
     // without `stagehand:cluster` (a services-only check, as `npm run plan -- --diff` makes) is not held to it.
     if (cluster && raw.cluster !== undefined && !context.base) problems.push(...adminProblems(stack, cluster));
     const observability = attempt(() => parseObservability(stack, raw.observability));
+    if (observability && services) problems.push(...receiverServiceProblems(stack, observability.alertmanager, Object.keys(services)));
     const allowSkip = stackAllowSkipSchema.safeParse(raw.allowSkip, { reportInput: true });
     if (!allowSkip.success) problems.push(...describeIssues(stack, "stagehand:allowSkip", allowSkip.error.issues));
     const remove = parseRemove(stack, raw.remove, raw.services && typeof raw.services === "object" ? Object.keys(raw.services) : []);

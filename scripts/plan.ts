@@ -7,6 +7,8 @@ import { parseStackConfig } from "../components/config";
 import { estimateMonthlyCost, formatCost } from "../components/cost/cost";
 import { formatAddonVersions } from "../components/platform/addons";
 import { ObservabilityConfig } from "../components/observability/config";
+import { receiverWords } from "../components/observability/alertmanager";
+import { alertRuleCounts } from "../components/observability/alerts";
 import { ClusterConfig } from "../components/platform/config";
 import { IstioConfig } from "../components/platform/istio-config";
 import { edgeTls } from "../components/platform/ingress";
@@ -140,6 +142,22 @@ function printTable(stack: string, config: ReturnType<typeof parseStackConfig>):
     console.log(`\n${formatAddonVersions(config.cluster).join("\n")}`);
     console.log(`\n${formatRevisions(config.cluster.istio, config.planned.map((p) => p.service.namespace))}`);
     console.log(`\n${protectionLine(stack, config.cluster, config.observability)}`);
+    console.log(`\n${alertingLines(stack, config.observability, config.planned).join("\n")}`);
+}
+
+/**
+ * Whether the stack alerts, to whom (receivers by name and type, never a credential) and how many alert rules each
+ * service has at its stage (components/observability/alerts.ts), plus the gateway's.
+ */
+export function alertingLines(stack: string, observability: ObservabilityConfig, planned: readonly PlannedService[]): string[] {
+    const am = observability.alertmanager;
+    if (!am.enabled) return [`alerting in ${stack}: off (observability.alertmanager.enabled is false)`];
+    const counts = alertRuleCounts(stack, planned);
+    const rules = planned.map((p) => (counts[p.name] > 0 ? `${p.name} ${counts[p.name]} (stage ${p.plan.stage} ${p.plan.name})` : `${p.name} 0 (no canary traffic at stage ${p.plan.stage} ${p.plan.name})`));
+    return [
+        `alerting in ${stack}: on, Alertmanager sends to ${receiverWords(am).join("; ")}; firing after ${am.for}`,
+        `  alert rules: ${[...rules, `ingress gateway 1 (5xx above ${Number((am.gatewayMaxErrorRate * 100).toFixed(4))}%)`].join(", ")}`,
+    ];
 }
 
 /** What `cluster.protect` protects in the stack, on one line (components/platform/protection.ts). */

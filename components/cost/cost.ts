@@ -3,6 +3,7 @@
 // named in `excluded`.
 import { OBSERVABILITY_OFF, ObservabilityConfig } from "../observability/config";
 import { addonRequests, prometheusPersistent } from "../observability/values";
+import { ALERTMANAGER_VOLUME_GI } from "../observability/alertmanager";
 import { EKS_ADDONS } from "../platform/addons";
 import { platformChartRequests } from "../platform/charts";
 import { azCount, ClusterConfig, EksClusterConfig, NodePoolConfig, natGatewayCount } from "../platform/config";
@@ -159,12 +160,15 @@ export function nodeShareLine(cluster: EksClusterConfig, item: string, r: { cpu:
 
 /**
  * Lines of the observability addons on an EKS cluster: each addon's requests as a share of a node (the larger of
- * its CPU and memory share, so the node capacity it needs) at that node's price, and Prometheus's volume.
+ * its CPU and memory share, so the node capacity it needs) at that node's price, and the volumes of Prometheus and Alertmanager.
  */
 export function observabilityLines(cluster: EksClusterConfig, observability: ObservabilityConfig): CostLine[] {
     const lines = addonRequests(observability).map((r) => nodeShareLine(cluster, `${r.addon} (share of a node)`, r));
     if (prometheusPersistent(observability)) {
         lines.push(line("Prometheus volume (EBS gp3)", observability.prometheus.storageGi, "GiB", EBS_GP3_GB_MONTH_USD, `${rate(EBS_GP3_GB_MONTH_USD)}/GiB-month`));
+    }
+    if (observability.alertmanager.enabled) {
+        lines.push(line("Alertmanager volume (EBS gp3)", ALERTMANAGER_VOLUME_GI, "GiB", EBS_GP3_GB_MONTH_USD, `${rate(EBS_GP3_GB_MONTH_USD)}/GiB-month`));
     }
     return lines;
 }

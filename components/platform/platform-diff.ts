@@ -4,6 +4,7 @@
 // the risky changes judged as the program judges them (changes.ts `judgePlatform`).
 import { estimateMonthlyCost } from "../cost/cost";
 import { ObservabilityConfig } from "../observability/config";
+import { isSecretValue } from "../shared/field-diff";
 import { Acknowledgements, judgePlatform, platformState } from "./changes";
 import { ClusterConfig } from "./config";
 
@@ -27,6 +28,11 @@ const ITEM = Symbol("item");
 
 /** Every leaf of a config by path; items of named lists also appear as themselves (marked ITEM). */
 function flatten(value: unknown, path: string, out: Map<string, unknown>): void {
+    // A secret (an alert receiver's credential) is one leaf, compared by its ciphertext and never printed.
+    if (isSecretValue(value)) {
+        out.set(path, { secure: value.secure });
+        return;
+    }
     if (isNamedList(value)) {
         for (const item of value) {
             const at = `${path}[${item.name}]`;
@@ -43,6 +49,7 @@ function flatten(value: unknown, path: string, out: Map<string, unknown>): void 
 /** A value in a diff line: strings bare, lists in brackets, nothing as "(not set)". */
 function words(v: unknown): string {
     if (v === undefined) return "(not set)";
+    if (isSecretValue(v)) return "[secret]";
     if (Array.isArray(v)) return `[${v.map(words).join(", ")}]`;
     if (isObject(v)) return Object.keys(v).length === 0 ? "{}" : JSON.stringify(v);
     return String(v);
@@ -79,7 +86,9 @@ export function platformFieldChanges(before: PlatformRevision, after: PlatformRe
             }
             continue;
         }
-        if (JSON.stringify(x) !== JSON.stringify(y)) lines.push(`${path}: ${words(x)} -> ${words(y)}`);
+        if (JSON.stringify(x) !== JSON.stringify(y)) {
+            lines.push(isSecretValue(x) && isSecretValue(y) ? `${path}: [secret] -> [secret] (changed)` : `${path}: ${words(x)} -> ${words(y)}`);
+        }
     }
     return lines;
 }
