@@ -3,7 +3,7 @@
 // and `autoRollback` (service and stack) in the config, the diff and the owners' requirements.
 import * as assert from "assert";
 import { parseStackConfig } from "../../components/config";
-import { requirements } from "../../components/governance/owners";
+import { formatJudged, requirements } from "../../components/governance/owners";
 import { platformFieldChanges } from "../../components/platform/platform-diff";
 import { parseServices, ServiceInput } from "../../components/service/config";
 import { serviceFieldChanges } from "../../components/service/field-changes";
@@ -194,5 +194,39 @@ describe("autoRollback in the config, the diff and the owners' requirements", ()
             reqs(file("", "\n      autoRollback: true")).map((r) => [r.what, r.owners]),
             [["Pulumi.prod.yaml: service checkout (changed: autoRollback)", ["acme/checkout"]]],
         );
+    });
+
+    it("approves in advance a rollback (stage back to 1, nothing else) of a service whose autoRollback is on at the base, and nothing more", () => {
+        const file = (o: { stack?: string; service?: string; stage?: number; replicas?: number }) => `config:
+  stagehand:owners: [acme/platform]${o.stack ?? ""}
+  stagehand:services:
+    checkout:
+      image: ghcr.io/acme/checkout
+      stable: "1.4.2"
+      canary: "1.5.0"
+      stage: ${o.stage ?? 3}
+      replicas: ${o.replicas ?? 2}
+      owners: [acme/checkout]${o.service ?? ""}
+`;
+        const judge = (baseFile: string, after: string, before = baseFile) =>
+            requirements({ files: ["Pulumi.prod.yaml"], baseSha: "a".repeat(40), baseStacks: { prod: baseFile }, changedStacks: { prod: { before, after } } }).map((r) => r.preApproved);
+        const own = "\n      autoRollback: true";
+        const stackWide = "\n  stagehand:autoRollback: true";
+        assert.deepStrictEqual(judge(file({ service: own }), file({ service: own, stage: 1 })), ["a rollback (stage 3 -> 1) of a service with its autoRollback: true in Pulumi.prod.yaml at base: approved in advance"]);
+        assert.deepStrictEqual(judge(file({ stack: stackWide }), file({ stack: stackWide, stage: 1 })), [
+            "a rollback (stage 3 -> 1) of a service with stagehand:autoRollback: true in Pulumi.prod.yaml at base: approved in advance",
+        ]);
+        // Not: autoRollback off (the block's false wins over the stack's true), or not set anywhere.
+        assert.deepStrictEqual(judge(file({ stack: stackWide, service: "\n      autoRollback: false" }), file({ stack: stackWide, service: "\n      autoRollback: false", stage: 1 })), [undefined]);
+        assert.deepStrictEqual(judge(file({}), file({ stage: 1 })), [undefined]);
+        // Not: turned on by the same pull request; another field changed too; a forward move.
+        assert.deepStrictEqual(judge(file({}), file({ service: own, stage: 1 })), [undefined]);
+        assert.deepStrictEqual(judge(file({ service: own }), file({ service: own, stage: 1, replicas: 3 })), [undefined]);
+        assert.deepStrictEqual(judge(file({ service: own }), file({ service: own, stage: 4 })), [undefined]);
+        // The judged line says why, and the requirement counts as approved without a review.
+        const [req] = requirements({ files: ["Pulumi.prod.yaml"], baseSha: "a".repeat(40), baseStacks: { prod: file({ service: own }) }, changedStacks: { prod: { before: file({ service: own }), after: file({ service: own, stage: 1 }) } } });
+        assert.deepStrictEqual(formatJudged([{ ...req, approvedBy: [], notCounted: [] }], "b".repeat(40)), [
+            "approved  Pulumi.prod.yaml: service checkout (changed: stage): a rollback (stage 3 -> 1) of a service with its autoRollback: true in Pulumi.prod.yaml at base: approved in advance",
+        ]);
     });
 });
