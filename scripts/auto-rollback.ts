@@ -38,8 +38,8 @@ import { knownStacks, parseStackFile, projectRoot, stackFilePath } from "./stack
 import { main as verdictMain } from "./verdict";
 
 export const USAGE = `usage: npm run auto-rollback -- [--stack S] [--service NAME] [--dry-run] [--merge-only] [--json]
-                                [--prometheus URL] [--timeout SECONDS] [--repo OWNER/NAME] [--base BRANCH]
-                                [--deploy-workflow FILE] [--root DIR]
+                                [--prometheus URL] [--timeout SECONDS] [--verdicts PATH] [--list]
+                                [--repo OWNER/NAME] [--base BRANCH] [--deploy-workflow FILE] [--root DIR]
   judges every canary serving traffic; for a failing one opens a pull request setting stage: 1; merges the open
   rollback pull requests of services with autoRollback: true once their checks passed, then dispatches the deploy
   --stack            only this stack (default: every Pulumi.<stack>.yaml)
@@ -49,6 +49,10 @@ export const USAGE = `usage: npm run auto-rollback -- [--stack S] [--service NAM
   --json             print one JSON object
   --prometheus       Prometheus base URL (default: $PROMETHEUS_URL, else http://127.0.0.1:9090)
   --timeout          seconds to wait for each Prometheus query (default: npm run verdict's)
+  --verdicts         take the verdicts from earlier \`--dry-run --json\` reports (a file, or a directory of *.json)
+                     instead of asking Prometheus: judge where the cluster is reachable, write where the token is
+  --list             print, offline, the stacks to judge as JSON: those with Prometheus and a canary serving
+                     traffic, with their EKS cluster and region
   --repo             the GitHub repository (default: $GITHUB_REPOSITORY)
   --base             the branch rollbacks go into and the deploy runs on (default: $GITHUB_REF_NAME, else main)
   --deploy-workflow  the workflow dispatched after a merge (default deploy.yml)
@@ -76,6 +80,9 @@ export interface CanaryOutcome {
     action: "healthy" | "not-enough-traffic" | "not-judged" | "would-open" | "opened" | "already-open" | "declined" | "merged-pending" | "error";
     pull?: { number: number; url: string };
     detail?: string;
+    /** `npm run verdict`'s exit code and its report (absent when it printed none): what `--verdicts` reads back. */
+    verdictExit: number;
+    evidence?: VerdictEvidence;
 }
 
 /** What happened to one open rollback pull request in the merge pass. */
@@ -112,6 +119,8 @@ interface Args {
     json: boolean;
     prometheus?: string;
     timeout?: string;
+    verdicts?: string;
+    list: boolean;
     repo?: string;
     base: string;
     deployWorkflow: string;
@@ -129,6 +138,8 @@ export function parseAutoRollbackArgs(argv: string[], env: NodeJS.ProcessEnv): A
             json: { type: "boolean" },
             prometheus: { type: "string" },
             timeout: { type: "string" },
+            verdicts: { type: "string" },
+            list: { type: "boolean" },
             repo: { type: "string" },
             base: { type: "string" },
             "deploy-workflow": { type: "string" },
@@ -140,6 +151,10 @@ export function parseAutoRollbackArgs(argv: string[], env: NodeJS.ProcessEnv): A
     if (values.stack !== undefined && !help) checkStackArgument(values.stack, argv, USAGE);
     if (values.service !== undefined && values.stack === undefined) throw new UsageError("--service needs --stack: a service is named within one stack", USAGE);
     if (values["merge-only"] && (values.prometheus !== undefined || values.timeout !== undefined)) throw new UsageError("--merge-only judges nothing: it does not go with --prometheus or --timeout", USAGE);
+    if (values.verdicts !== undefined && (values.prometheus !== undefined || values.timeout !== undefined)) {
+        throw new UsageError("--verdicts asks no Prometheus: it does not go with --prometheus or --timeout", USAGE);
+    }
+    if (values.list && (values["merge-only"] || values.verdicts !== undefined || values["dry-run"])) throw new UsageError("--list only lists: it does not go with --merge-only, --verdicts or --dry-run", USAGE);
     const repo = values.repo ?? (env.GITHUB_REPOSITORY || undefined);
     if (repo !== undefined && !/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new UsageError(`--repo / GITHUB_REPOSITORY: expected owner/name, found ${JSON.stringify(repo)}`, USAGE);
     return {
@@ -150,6 +165,8 @@ export function parseAutoRollbackArgs(argv: string[], env: NodeJS.ProcessEnv): A
         json: values.json === true,
         prometheus: values.prometheus,
         timeout: values.timeout,
+        verdicts: values.verdicts === undefined ? undefined : path.resolve(values.verdicts),
+        list: values.list === true,
         repo,
         base: values.base ?? (env.GITHUB_REF_NAME || "main"),
         deployWorkflow: values["deploy-workflow"] ?? "deploy.yml",
@@ -163,6 +180,8 @@ interface StackState {
     stack: string;
     text: string;
     prometheus: boolean;
+    cluster: string | null;
+    region: string | null;
     autoRollback: (service: string) => boolean | undefined;
     serving: ServingCanary[];
 }
@@ -177,6 +196,8 @@ function readStack(stack: string, root: string): StackState {
         stack,
         text,
         prometheus: verdictGateHasPrometheus(config.observability),
+        cluster: config.cluster.kind === "eks" ? config.cluster.name : null,
+        region: region ?? null,
         autoRollback: (service) => (config.services[service] ? (config.services[service].autoRollback ?? config.autoRollback) : undefined),
         serving: servingCanaries(config.planned, config.autoRollback),
     };
@@ -205,8 +226,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     let pulls: RollbackPulls | undefined;
     try {
         stacks = (args.stack ? [args.stack] : knownStacks(root)).map((s) => readStack(s, root));
-        if (args.service && stacks[0].autoRollback(args.service) === undefined) throw new UsageError(`stack ${args.stack} has no service ${JSON.stringify(args.service)}`);
-        if (!args.dryRun) {
+        if (args.service && stacks[0].autoRollback(args.service) === undefined) throw new UsageError(`stack ${args.stack} has no service ${JSON.stringify(args.service)}`, USAGE);
+        if (!args.dryRun && !args.list) {
             if (!args.repo) throw new UsageError("no repository: pass --repo owner/name or set GITHUB_REPOSITORY", USAGE);
             if (!env.GITHUB_TOKEN) {
                 throw new UsageError("GITHUB_TOKEN is not set: opening and merging rollback pull requests needs a token with contents, pull requests and actions: write (README, Automatic rollback); --dry-run needs none", USAGE);
@@ -218,6 +239,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         return AUTO_ROLLBACK_EXIT.usage;
     }
 
+    if (args.list) {
+        const list = stacks.filter((st) => st.prometheus && st.serving.some((c) => !args.service || c.service === args.service));
+        out(`${JSON.stringify(list.map((st) => ({ stack: st.stack, cluster: st.cluster, region: st.region, services: st.serving.map((c) => c.service) })))}\n`);
+        return AUTO_ROLLBACK_EXIT.done;
+    }
+    let recorded: CanaryOutcome[] | undefined;
+    try {
+        recorded = args.verdicts === undefined ? undefined : readVerdicts(args.verdicts);
+    } catch (e: any) {
+        err(`auto-rollback: --verdicts: ${e.message}\n`);
+        return AUTO_ROLLBACK_EXIT.usage;
+    }
     const report: AutoRollbackReport = { repo: args.repo ?? null, base: args.base, stacks: [], canaries: [], merges: [], exitCode: 0 };
     let githubFailed = false;
     let notJudged = false;
@@ -240,7 +273,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
             }
             report.stacks.push({ stack: s.stack, judged: true });
             for (const c of serving) {
-                const outcome = await judgeAndOpen(s, c, args, root, env, pulls).catch((e) => ({ ...base(s.stack, c), verdict: "failing", action: "error" as const, detail: fail(e) }));
+                const judged = recorded ? fromReport(recorded, s.stack, c) : await judgeNow(s.stack, c, args, root, env);
+                const outcome = await judgeAndOpen(s, c, judged, args, root, env, pulls).catch(
+                    (e): CanaryOutcome => ({ ...base(s.stack, c), verdict: "failing", action: "error", detail: fail(e), verdictExit: judged.code }),
+                );
                 if (outcome.action === "not-judged") notJudged = true;
                 report.canaries.push(outcome);
             }
@@ -260,24 +296,66 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
 
 const base = (stack: string, c: ServingCanary) => ({ stack, service: c.service, stage: c.stage, canary: c.canary, autoRollback: c.autoRollback });
 
-/** Judges one canary; for a failing one, finds or opens its rollback pull request. */
-async function judgeAndOpen(s: StackState, c: ServingCanary, args: Args, root: string, env: NodeJS.ProcessEnv, pulls?: RollbackPulls): Promise<CanaryOutcome> {
+/** The parts of `npm run verdict`'s report the pull request cites. */
+function evidenceOf(r: VerdictEvidence): VerdictEvidence {
+    return { stack: r.stack, service: r.service, namespace: r.namespace, window: r.window, prometheus: r.prometheus, tracks: r.tracks, thresholds: r.thresholds, verdict: r.verdict, reasons: r.reasons };
+}
+
+/** One canary's verdict: `npm run verdict`'s exit code, its JSON report, and what it said on stderr. */
+interface Judged {
+    code: number;
+    evidence?: VerdictEvidence & { error?: string };
+    errors: string;
+}
+
+/** Judges the canary now, with `npm run verdict -- --json` against the stack's Prometheus. */
+async function judgeNow(stack: string, c: ServingCanary, args: Args, root: string, env: NodeJS.ProcessEnv): Promise<Judged> {
     let output = "";
     let errors = "";
     const flags = [...(args.prometheus ? ["--prometheus", args.prometheus] : []), ...(args.timeout ? ["--timeout", args.timeout] : [])];
-    const code = await verdictMain([s.stack, c.service, "--json", ...flags], env, { root, out: (t) => (output += t), err: (t) => (errors += t) });
-    let evidence: (VerdictEvidence & { error?: string }) | undefined;
+    const code = await verdictMain([stack, c.service, "--json", ...flags], env, { root, out: (t) => (output += t), err: (t) => (errors += t) });
     try {
-        evidence = JSON.parse(output);
+        return { code, evidence: JSON.parse(output), errors };
     } catch {
-        evidence = undefined;
+        return { code, errors };
     }
-    if (code === EXIT_CODES.healthy) return { ...base(s.stack, c), verdict: "healthy", action: "healthy" };
-    if (code === EXIT_CODES["not enough traffic"]) return { ...base(s.stack, c), verdict: "not enough traffic", action: "not-enough-traffic", detail: evidence?.reasons?.join("; ") };
+}
+
+/** Every canary outcome of the earlier `--dry-run --json` reports at `file` (a file, or a directory of *.json). */
+export function readVerdicts(file: string): CanaryOutcome[] {
+    const files = fs.statSync(file).isDirectory() ? fs.readdirSync(file).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(file, f)) : [file];
+    return files.flatMap((f) => {
+        let report: any;
+        try {
+            report = JSON.parse(fs.readFileSync(f, "utf8"));
+        } catch (e: any) {
+            throw new Error(`${f} is not the JSON of \`npm run auto-rollback -- --dry-run --json\` (${e.message})`);
+        }
+        if (!Array.isArray(report?.canaries)) throw new Error(`${f} is not the JSON of \`npm run auto-rollback -- --dry-run --json\`: it has no canaries`);
+        return report.canaries as CanaryOutcome[];
+    });
+}
+
+/**
+ * The verdict an earlier report gave this canary, at this stage and with this canary tag: a report of another
+ * release (the stack file moved on between the two jobs) is not this canary's, and leaves it not judged.
+ */
+function fromReport(outcomes: CanaryOutcome[], stack: string, c: ServingCanary): Judged {
+    const o = outcomes.find((x) => x.stack === stack && x.service === c.service && x.canary === c.canary && x.stage === c.stage);
+    if (!o || typeof o.verdictExit !== "number") return { code: EXIT_CODES.usage, errors: `--verdicts has no verdict of ${c.service} in stack ${stack} with canary ${c.canary} at stage ${c.stage}` };
+    return { code: o.verdictExit, evidence: o.evidence, errors: o.detail ?? "" };
+}
+
+/** For a failing canary, finds or opens its rollback pull request. */
+async function judgeAndOpen(s: StackState, c: ServingCanary, judged: Judged, args: Args, root: string, env: NodeJS.ProcessEnv, pulls?: RollbackPulls): Promise<CanaryOutcome> {
+    const { code, evidence, errors } = judged;
+    const verdict = { verdictExit: code, ...(evidence && !evidence.error ? { evidence: evidenceOf(evidence) } : {}) };
+    if (code === EXIT_CODES.healthy) return { ...base(s.stack, c), verdict: "healthy", action: "healthy", ...verdict };
+    if (code === EXIT_CODES["not enough traffic"]) return { ...base(s.stack, c), verdict: "not enough traffic", action: "not-enough-traffic", detail: evidence?.reasons?.join("; "), ...verdict };
     if (code !== EXIT_CODES.failing || !evidence || !shouldRollBack(evidence.verdict)) {
-        return { ...base(s.stack, c), verdict: null, action: "not-judged", detail: (evidence?.error ?? errors.trim()) || `npm run verdict exited ${code}` };
+        return { ...base(s.stack, c), verdict: null, action: "not-judged", detail: (evidence?.error ?? errors.trim()) || `npm run verdict exited ${code}`, ...verdict };
     }
-    const failing = { ...base(s.stack, c), verdict: "failing" };
+    const failing = { ...base(s.stack, c), verdict: "failing", ...verdict };
     const file = `Pulumi.${s.stack}.yaml`;
     const branch = rollbackBranch(s.stack, c.service);
     if (!pulls) return { ...failing, action: "would-open", detail: `a pull request from ${branch} setting stage: 1 in ${file}${c.autoRollback ? ", merged once its checks pass (autoRollback)" : ""}` };
@@ -298,7 +376,7 @@ async function judgeAndOpen(s: StackState, c: ServingCanary, args: Args, root: s
     if (!move.ok) return { ...failing, action: "not-judged", detail: `the rollback was refused as a move (${move.reason}): a stagehand defect, please report it` };
     const after = setServiceFields(s.text, c.service, [{ key: "stage", value: 1 }], file);
     const title = rollbackTitle(s.stack, c);
-    const body = rollbackBody({ stack: s.stack, canary: c, runUrl: runUrl(env) }, evidence, move);
+    const body = rollbackBody({ stack: s.stack, canary: c, runUrl: runUrl(env) }, evidenceOf(evidence), move);
     const pr = await pulls.open({ branch, base: args.base, baseCommit: headCommit(root), file, before: s.text, after, title, body, autoMerge: c.autoRollback });
     return { ...failing, action: "opened", pull: { number: pr.number, url: pr.url } };
 }

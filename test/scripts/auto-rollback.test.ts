@@ -382,6 +382,38 @@ describe("npm run auto-rollback (scripts/auto-rollback.ts), against recorded Pro
         assert.match(report.canaries[0].detail!, /POST \/repos\/acme\/stagehand\/pulls answered 403 "Resource not accessible by integration"/);
     });
 
+    it("--list names, offline, the stacks with Prometheus and a canary serving traffic", async () => {
+        let out = "";
+        assert.strictEqual(await main(["--list", "--root", root], {}, { out: (t) => (out += t) }), AUTO_ROLLBACK_EXIT.done);
+        assert.deepStrictEqual(JSON.parse(out), [{ stack: "prod", cluster: "stagehand-prod", region: "us-east-1", services: ["checkout", "payments", "search"] }]);
+    });
+
+    it("judges in one job and writes in another: --verdicts reads the --dry-run --json report, asking no Prometheus", async () => {
+        const dry = await run(undefined);
+        const file = path.join(root, "..", `verdicts-${path.basename(root)}.json`);
+        fs.writeFileSync(file, JSON.stringify(dry.report));
+        try {
+            answers = new Map(); // Prometheus would answer nothing now: the verdicts come from the file
+            const routes = { [byBranch("checkout")]: { body: [] }, [byBranch("payments")]: { body: [] }, [OPEN]: { body: [] }, ...openRoutes() };
+            github = await fakeGitHub(routes);
+            let out = "";
+            const env = { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: github.url, GITHUB_REPOSITORY: REPO };
+            const code = await main(["--stack", "prod", "--json", "--verdicts", file, "--root", root], env, { out: (t) => (out += t) });
+            assert.strictEqual(code, AUTO_ROLLBACK_EXIT.done);
+            assert.deepStrictEqual(actions(JSON.parse(out)), { checkout: "opened", payments: "opened", search: "healthy" });
+            const pr = writes().find((r) => r.url === `${API}/pulls`)!.body;
+            assert.ok(pr.body.split("\n").includes("| 5xx | 2 | 40 |"), pr.body);
+            // A report of another release of the canary (the stack file moved on between the jobs) is no verdict of this one.
+            const other = { ...dry.report, canaries: dry.report.canaries.map((c) => ({ ...c, stage: c.stage + 1 })) };
+            fs.writeFileSync(file, JSON.stringify(other));
+            out = "";
+            assert.strictEqual(await main(["--stack", "prod", "--json", "--verdicts", file, "--root", root, "--dry-run"], {}, { out: (t) => (out += t) }), AUTO_ROLLBACK_EXIT.notJudged);
+            assert.match(JSON.parse(out).canaries[0].detail, /--verdicts has no verdict of checkout in stack prod with canary 1\.5\.0 at stage 3/);
+        } finally {
+            fs.rmSync(file, { force: true });
+        }
+    });
+
     it("refuses bad arguments and a missing token with exit 2", async () => {
         let err = "";
         const e = (s: string) => (err += s);
