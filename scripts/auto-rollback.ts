@@ -411,7 +411,12 @@ async function mergePass(pulls: RollbackPulls, stacks: StackState[], args: Args,
                 if (merged.merged) {
                     dispatch = true;
                     outcomes.push({ ...o, action: "merged", detail: `merged as ${merged.sha.slice(0, 7)} after ${checks.names.length} passing checks` });
-                } else outcomes.push({ ...o, action: "refused", detail: merged.why });
+                } else {
+                    // Most often the branch protection wants the branch up to date with the base: update it once
+                    // (its checks run again, and a later run merges); otherwise (a conflict) a person takes over.
+                    const updated = await pulls.updateBranch(pr.number, pr.headSha);
+                    outcomes.push({ ...o, action: "refused", detail: `${merged.why}${updated ? `; updated the branch with ${args.base}: its checks run again, and a later run merges it` : ""}` });
+                }
             }
         } catch (e) {
             outcomes.push({ ...o, action: "error", detail: fail(e) });

@@ -123,6 +123,16 @@ export class RollbackPulls {
         return { merged: false, why: `GitHub answered ${res.status}: ${res.body?.message ?? "not merged"}` };
     }
 
+    /**
+     * Merges the base branch into the pull request's branch (PUT …/update-branch), when it is behind and the branch
+     * protection requires it up to date: a new head commit, whose checks run again before the next merge attempt.
+     * False when GitHub refuses (a conflict, or the head moved since `headSha`).
+     */
+    async updateBranch(number: number, headSha: string): Promise<boolean> {
+        const res = await this.gh.send("PUT", `/repos/${this.repo}/pulls/${number}/update-branch`, { expected_head_sha: headSha }, [422]);
+        return res.status === 202;
+    }
+
     /** Starts the deploy workflow on `ref` (workflow_dispatch): a merge with GITHUB_TOKEN starts no push-triggered run. */
     async dispatch(workflow: string, ref: string): Promise<void> {
         await this.gh.send("POST", `/repos/${this.repo}/actions/workflows/${encodeURIComponent(workflow)}/dispatches`, { ref });

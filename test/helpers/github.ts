@@ -51,6 +51,7 @@ const OPERATIONS: { method?: string; re: RegExp; path: string }[] = [
     { re: /^\/repos\/[^/]+\/[^/]+\/commits\/[^/]+\/check-runs$/, path: "/repos/{owner}/{repo}/commits/{ref}/check-runs" },
     { re: /^\/repos\/[^/]+\/[^/]+\/commits\/[^/]+\/status$/, path: "/repos/{owner}/{repo}/commits/{ref}/status" },
     { method: "put", re: /^\/repos\/[^/]+\/[^/]+\/pulls\/\d+\/merge$/, path: "/repos/{owner}/{repo}/pulls/{pull_number}/merge" },
+    { method: "put", re: /^\/repos\/[^/]+\/[^/]+\/pulls\/\d+\/update-branch$/, path: "/repos/{owner}/{repo}/pulls/{pull_number}/update-branch" },
     { method: "post", re: /^\/repos\/[^/]+\/[^/]+\/actions\/workflows\/[^/]+\/dispatches$/, path: "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches" },
 ];
 

@@ -313,12 +313,34 @@ describe("npm run auto-rollback (scripts/auto-rollback.ts), against recorded Pro
                 [`${API}/commits/${c}/check-runs`]: checks([checkRun("plan-gate", "completed", "success")]),
                 [`${API}/commits/${c}/status`]: NO_STATUSES,
                 [`PUT ${API}/pulls/${refused.number}/merge`]: { status: 405, body: { message: "At least 1 approving review is required by reviewers with write access.", documentation_url: "https://docs.github.com/rest" } },
+                [`PUT ${API}/pulls/${refused.number}/update-branch`]: { status: 422, body: { message: "There are no new commits on the base branch.", documentation_url: "https://docs.github.com/rest" } },
             },
             ["--merge-only"],
         );
         assert.strictEqual(second.code, AUTO_ROLLBACK_EXIT.done);
         assert.deepStrictEqual(second.report.merges.map((m) => [m.action, m.detail]), [["refused", "GitHub answered 405: At least 1 approving review is required by reviewers with write access."]]);
         assert.ok(!writes().some((r) => r.url.includes("dispatches")));
+        await github!.close();
+
+        // Behind the base, where the branch protection wants it up to date: the branch is updated, its checks run again.
+        const behind = listed("checkout", { labels: ["stagehand/rollback", "stagehand/auto-rollback"], head: c });
+        const third = await run(
+            {
+                [OPEN]: { body: [behind] },
+                [`${API}/commits/${c}/check-runs`]: checks([checkRun("plan-gate", "completed", "success")]),
+                [`${API}/commits/${c}/status`]: NO_STATUSES,
+                [`PUT ${API}/pulls/${behind.number}/merge`]: { status: 405, body: { message: "Head branch is out of date. Review and try the merge again.", documentation_url: "https://docs.github.com/rest" } },
+                [`PUT ${API}/pulls/${behind.number}/update-branch`]: { status: 202, body: { message: "Updating pull request branch.", url: `https://github.com/repos/acme/stagehand/pulls/${behind.number}` } },
+            },
+            ["--merge-only"],
+        );
+        assert.deepStrictEqual(third.report.merges.map((m) => [m.action, m.detail]), [
+            ["refused", "GitHub answered 405: Head branch is out of date. Review and try the merge again.; updated the branch with main: its checks run again, and a later run merges it"],
+        ]);
+        assert.deepStrictEqual(writes().map((r) => [`${r.method} ${r.url}`, r.body]), [
+            [`PUT ${API}/pulls/${behind.number}/merge`, { sha: c, merge_method: "squash", commit_title: `Roll back checkout in prod (#${behind.number})` }],
+            [`PUT ${API}/pulls/${behind.number}/update-branch`, { expected_head_sha: c }],
+        ]);
     });
 
     it("does not open again what a person closed for this canary and stage, nor what was merged after this checkout", async () => {
