@@ -22,6 +22,7 @@ import {
 } from "../../components/service/rollback";
 import { planServices, stagePlan, stagePlans } from "../../components/service/stages";
 import { ConfigError } from "../../components/shared/errors";
+import { formatPlan } from "../../scripts/plan";
 
 const block = (over: Partial<ServiceInput> = {}): ServiceInput => ({ image: "ghcr.io/acme/checkout", stable: "1.4.2", canary: "1.5.0", stage: 1, replicas: 4, ...over });
 
@@ -152,6 +153,18 @@ describe("autoRollback in the config, the diff and the owners' requirements", ()
         assert.strictEqual(parseStackConfig("prod", raw()).autoRollback, false);
         assert.strictEqual(parseStackConfig("prod", raw({ autoRollback: true })).autoRollback, true);
         assert.strictEqual(parseStackConfig("prod", raw({}, { autoRollback: true })).services.checkout.autoRollback, true);
+    });
+
+    it("npm run plan says, per service, when a failing canary is rolled back without a person, and from where", () => {
+        const { planned, autoRollback } = parseStackConfig("prod", raw({ autoRollback: true }, { autoRollback: undefined }));
+        const line = (text: string) => text.split("\n").filter((l) => l.startsWith("  auto rollback:"));
+        assert.deepStrictEqual(line(formatPlan("prod", planned, autoRollback)), [
+            "  auto rollback: on (stagehand:autoRollback): when its canary fails the verdict, npm run auto-rollback merges the rollback pull request (stage: 1) once its checks pass",
+        ]);
+        const own = parseStackConfig("prod", raw({}, { autoRollback: true }));
+        assert.match(line(formatPlan("prod", own.planned, own.autoRollback))[0], /^  auto rollback: on \(its autoRollback\)/);
+        const off = parseStackConfig("prod", raw({ autoRollback: true }, { autoRollback: false }));
+        assert.deepStrictEqual(line(formatPlan("prod", off.planned, off.autoRollback)), []);
     });
 
     it("refuses a value that is not true or false, naming the stack, the service and the field", () => {
