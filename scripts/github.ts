@@ -20,7 +20,7 @@ export class GitHubError extends Error {
 
 const HINTS: Record<number, string> = {
     401: "the token is missing, expired or wrong (GITHUB_TOKEN)",
-    403: "the token lacks a permission (pull requests: read; for teams, organization members: read) or the rate limit is spent",
+    403: "the token lacks a permission (the owners check: pull requests: read, and for teams organization members: read; the automatic rollback: contents, pull requests and actions: write) or the rate limit is spent",
     404: "not found, or the token cannot see it (a private repository or team needs a token that can read it)",
 };
 
