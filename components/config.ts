@@ -32,7 +32,7 @@ export function configValue(text: string | undefined): unknown {
  * known one): a misspelt `stagehand:observabilty` must not silently turn observability off. `acknowledge`
  * (platform/changes.ts) and `remove` (service/removal.ts) are parsed by their own modules.
  */
-export const STACK_CONFIG_KEYS = ["services", "cluster", "allowSkip", "settleSeconds", "production", "observability", "acknowledge", "remove", "owners"] as const;
+export const STACK_CONFIG_KEYS = ["services", "cluster", "allowSkip", "settleSeconds", "production", "observability", "acknowledge", "remove", "owners", "autoRollback"] as const;
 export type StackConfigKey = (typeof STACK_CONFIG_KEYS)[number];
 
 /** One line per `stagehand:*` key of `raw` that stagehand does not know, with the nearest known key. */
@@ -67,6 +67,11 @@ export interface StackConfig {
     cluster: ClusterConfig;
     /** `stagehand:allowSkip`: the stack-wide default of every service's `allowSkip`. */
     allowSkip: boolean;
+    /**
+     * `stagehand:autoRollback`: the stack-wide default of every service's `autoRollback` (a service's own wins): whether
+     * `npm run auto-rollback` merges the rollback pull request it opens for a failing canary once its checks pass.
+     */
+    autoRollback: boolean;
     /** `stagehand:observability`: Prometheus, Grafana and Kiali (all off when absent). */
     observability: ObservabilityConfig;
     /** `stagehand:remove`: the services this update deletes (service/removal.ts); none when absent. */
@@ -88,6 +93,7 @@ export interface StackConfig {
 }
 
 const stackAllowSkipSchema = z.boolean({ error: "true or false" }).default(false);
+const stackAutoRollbackSchema = z.boolean({ error: "true or false" }).default(false);
 const stackSettleSchema = wholeNumber("the settle time in seconds", 0, 600).default(DEFAULT_SETTLE_SECONDS);
 // Absent: "full" — a stack opts in to lean releases (the shipped staging does, in Pulumi.staging.yaml).
 const stackProductionSchema = productionModeSchema.default("full");
@@ -161,17 +167,20 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>, co
     if (observability && services) problems.push(...receiverServiceProblems(stack, observability.alertmanager, Object.keys(services)));
     const allowSkip = stackAllowSkipSchema.safeParse(raw.allowSkip, { reportInput: true });
     if (!allowSkip.success) problems.push(...describeIssues(stack, "stagehand:allowSkip", allowSkip.error.issues));
+    const autoRollback = stackAutoRollbackSchema.safeParse(raw.autoRollback, { reportInput: true });
+    if (!autoRollback.success) problems.push(...describeIssues(stack, "stagehand:autoRollback", autoRollback.error.issues));
     const remove = parseRemove(stack, raw.remove, raw.services && typeof raw.services === "object" ? Object.keys(raw.services) : []);
     problems.push(...remove.problems);
     const acknowledge = attempt(() => parseAcknowledge(stack, raw.acknowledge));
     const owners = raw.owners === undefined ? { success: true as const, data: [] as string[] } : ownersSchema.safeParse(raw.owners, { reportInput: true });
     if (!owners.success) problems.push(...describeIssues(stack, "stagehand:owners", owners.error.issues));
-    if (problems.length > 0 || !services || !planned || !cluster || !observability || !allowSkip.success || !acknowledge || !owners.success) throw new ConfigError(stack, problems);
+    if (problems.length > 0 || !services || !planned || !cluster || !observability || !allowSkip.success || !autoRollback.success || !acknowledge || !owners.success) throw new ConfigError(stack, problems);
     return {
         services,
         planned,
         cluster,
         allowSkip: allowSkip.data,
+        autoRollback: autoRollback.data,
         observability,
         remove: remove.remove,
         settleSeconds: settle.success ? settle.data : DEFAULT_SETTLE_SECONDS,

@@ -40,7 +40,7 @@ export function stickyWords(sticky: PlannedService["service"]["sticky"]): string
 }
 
 /** The plan table of a stack, as printed by `npm run plan`. */
-export function formatPlan(stack: string, planned: PlannedService[]): string {
+export function formatPlan(stack: string, planned: PlannedService[], stackAutoRollback = false): string {
     const rows = [["SERVICE", "NAMESPACE", "STAGE", "TRAFFIC prod/canary", "PRODUCTION revision x replicas", "CANARY revision x replicas"]];
     for (const { name, service, plan } of planned) {
         rows.push([
@@ -66,6 +66,11 @@ export function formatPlan(stack: string, planned: PlannedService[]): string {
         lines.push(`  waits: settle ${service.settleSeconds}s before weight moves onto new pods, drain ${service.drainSeconds}s before pods that carried traffic go`);
         // How production is sized through a release, what that holds beyond the full size, and what a rollback starts.
         lines.push(`  ${overheadWords(service.production, service.productionHeadroomPercent, releaseOverhead(plans, service.replicas))}`);
+        // Who rolls a failing canary back (README "Automatic rollback"): said only when it is not a person.
+        if (service.autoRollback ?? stackAutoRollback) {
+            const from = service.autoRollback !== undefined ? "its autoRollback" : "stagehand:autoRollback";
+            lines.push(`  auto rollback: on (${from}): when its canary fails the verdict, npm run auto-rollback merges the rollback pull request (stage: 1) once its checks pass`);
+        }
     }
     return lines.join("\n");
 }
@@ -137,7 +142,7 @@ function printError(e: any): void {
 
 /** The plan table of the whole stack, its cost and its cluster's add-on versions (what `npm run plan -- <stack>` prints). */
 function printTable(stack: string, config: ReturnType<typeof parseStackConfig>): void {
-    console.log(formatPlan(stack, config.planned));
+    console.log(formatPlan(stack, config.planned, config.autoRollback));
     console.log(`\n${formatCost(stack, estimateMonthlyCost(config.cluster, { observability: config.observability, services: config.planned }))}`);
     console.log(`\n${formatAddonVersions(config.cluster).join("\n")}`);
     console.log(`\n${formatRevisions(config.cluster.istio, config.planned.map((p) => p.service.namespace))}`);
@@ -226,7 +231,7 @@ export function main(argv: string[], root = projectRoot, env: NodeJS.ProcessEnv 
         if (args.manifests) {
             for (const p of planned) process.stdout.write(renderManifests(p, config.cluster.istio, config.cluster.kind));
         } else if (only) {
-            console.log(formatPlan(stack, planned));
+            console.log(formatPlan(stack, planned, config.autoRollback));
         } else {
             // The whole stack's cluster and its addons, so not for a single service.
             printTable(stack, config);

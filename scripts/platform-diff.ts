@@ -8,7 +8,7 @@ import { projectRoot, readStackRegion, stackConfigFromText, stackRegionFromText 
 
 function revision(stack: string, raw: Record<string, unknown>, region: string | undefined, base = false): PlatformRevision & { acknowledge: ReturnType<typeof parseStackConfig>["acknowledge"] } {
     const c = parseStackConfig(stack, raw, { base });
-    return { cluster: c.cluster, observability: c.observability, allowSkip: c.allowSkip, settleSeconds: c.settleSeconds, production: c.production, region, owners: c.owners, acknowledge: c.acknowledge };
+    return { cluster: c.cluster, observability: c.observability, allowSkip: c.allowSkip, autoRollback: c.autoRollback, settleSeconds: c.settleSeconds, production: c.production, region, owners: c.owners, acknowledge: c.acknowledge };
 }
 
 /**

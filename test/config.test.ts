@@ -26,12 +26,12 @@ describe("stack config keys (components/config.ts)", () => {
 
     it("a key far from every known one lists the keys there are", () => {
         assert.deepStrictEqual(unknownKeyProblems("staging", { tracing: true }), [
-            "stack staging, stagehand:tracing: unknown config key (stagehand would ignore it); the keys stagehand reads are stagehand:services, stagehand:cluster, stagehand:allowSkip, stagehand:settleSeconds, stagehand:production, stagehand:observability, stagehand:acknowledge, stagehand:remove, stagehand:owners",
+            "stack staging, stagehand:tracing: unknown config key (stagehand would ignore it); the keys stagehand reads are stagehand:services, stagehand:cluster, stagehand:allowSkip, stagehand:settleSeconds, stagehand:production, stagehand:observability, stagehand:acknowledge, stagehand:remove, stagehand:owners, stagehand:autoRollback",
         ]);
     });
 
     it("knows acknowledge and remove, and validates them with the rest of the stack", () => {
-        assert.deepStrictEqual([...STACK_CONFIG_KEYS], ["services", "cluster", "allowSkip", "settleSeconds", "production", "observability", "acknowledge", "remove", "owners"]);
+        assert.deepStrictEqual([...STACK_CONFIG_KEYS], ["services", "cluster", "allowSkip", "settleSeconds", "production", "observability", "acknowledge", "remove", "owners", "autoRollback"]);
         assert.deepStrictEqual(unknownKeyProblems("uat", { services: {}, cluster: {}, allowSkip: true, settleSeconds: 5, observability: {}, acknowledge: ["x"], remove: ["y"] }), []);
         assert.deepStrictEqual(problemsOf(() => parseStackConfig("uat", { services: { checkout: service }, cluster: existing, acknowledge: "anything", remove: 42 })), [
             "stack uat, stagehand:remove: expected a list of the service names this update removes, e.g. [cart], found 42",

@@ -1,5 +1,5 @@
 // Pure: the platform section of `npm run plan -- <stack> --diff` — every field of the stack's platform that changes
-// (`stagehand:cluster`, `stagehand:observability`, `stagehand:allowSkip`, `stagehand:settleSeconds`, `stagehand:production`, `aws:region`),
+// (`stagehand:cluster`, `stagehand:observability`, `stagehand:allowSkip`, `stagehand:autoRollback`, `stagehand:settleSeconds`, `stagehand:production`, `aws:region`),
 // `path: before -> after` as the services' fields read, node pools by name; the monthly cost before and after; and
 // the risky changes judged as the program judges them (changes.ts `judgePlatform`).
 import { estimateMonthlyCost } from "../cost/cost";
@@ -13,6 +13,8 @@ export interface PlatformRevision {
     cluster: ClusterConfig;
     observability: ObservabilityConfig;
     allowSkip: boolean;
+    /** `stagehand:autoRollback` (absent in callers that do not show it). */
+    autoRollback?: boolean;
     settleSeconds: number;
     /** `stagehand:production`, the default sizing of production through a release (absent in callers that do not read it). */
     production?: string;
@@ -60,6 +62,7 @@ function platformFields(p: PlatformRevision): Map<string, unknown> {
     flatten(p.cluster, "cluster", out);
     flatten(p.observability, "observability", out);
     out.set("allowSkip", p.allowSkip);
+    if (p.autoRollback !== undefined) out.set("autoRollback", p.autoRollback);
     out.set("settleSeconds", p.settleSeconds);
     if (p.production !== undefined) out.set("production", p.production);
     if (p.region !== undefined) out.set("aws:region", p.region);
@@ -131,7 +134,7 @@ export function platformDiff(stack: string, ref: string, before: PlatformRevisio
     const judged = judgePlatform(stack, platformState(before.cluster, before.observability, before.region), platformState(after.cluster, after.observability, after.region), acknowledge);
     const headline =
         changes.length === 0
-            ? `platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds, production, owners and aws:region as at ${ref}; monthly cost ${usd(cost.total)}); the services are listed above, on their own`
+            ? `platform: unchanged (cluster, Istio, observability, allowSkip, autoRollback, settleSeconds, production, owners and aws:region as at ${ref}; monthly cost ${usd(cost.total)}); the services are listed above, on their own`
             : `platform: ${changes.length} field${changes.length === 1 ? "" : "s"} changed against ${ref}`;
     const lines = changes.length === 0 ? [] : [...changes, costChange(before, after)];
     lines.push(...judged.acknowledged);

@@ -245,6 +245,9 @@ const serviceFields = {
         sticky: stickySchema.optional(),
         // Forward moves may skip stages (and `stable` may change directly at stage 1). Shown in the preview.
         allowSkip: z.boolean({ error: "true or false" }).optional(),
+        // Whether `npm run auto-rollback` merges the rollback pull request it opens when this canary fails its
+        // verdict (true), or leaves it for a person (false). Absent: the stack's `stagehand:autoRollback`.
+        autoRollback: z.boolean({ error: "true or false" }).optional(),
         // Who approves a change to this block (`npm run owners`): GitHub users and org/teams. Absent: the platform
         // owners (`stagehand:owners`) approve it.
         owners: ownersSchema.optional(),

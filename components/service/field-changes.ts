@@ -24,6 +24,7 @@ const REACHES: Record<string, string> = {
     productionHeadroomPercent: "production pods (its size at each stage of a release)",
     verdict: "the metrics verdict's thresholds",
     allowSkip: "which moves are allowed",
+    autoRollback: "whether a failing canary's rollback pull request merges without a person (npm run auto-rollback)",
     owners: "who approves changes to this block",
 };
 

@@ -91,7 +91,7 @@ describe("platform changes (components/platform/changes.ts)", () => {
             const same = platformDiff("prod", "origin/main", before, revision("prod"));
             assert.strictEqual(
                 same.headline,
-                "platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds, production, owners and aws:region as at origin/main; monthly cost $694.39); the services are listed above, on their own",
+                "platform: unchanged (cluster, Istio, observability, allowSkip, autoRollback, settleSeconds, production, owners and aws:region as at origin/main; monthly cost $694.39); the services are listed above, on their own",
             );
             assert.deepStrictEqual(same.lines, []);
         });

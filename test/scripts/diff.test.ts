@@ -152,7 +152,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
             assert.deepStrictEqual(lines, [
                 "stack staging: changes against HEAD",
                 "checkout: stage 2 -> 3, production 90% -> 10%, canary 10% -> 90%, canary replicas 2 -> 3",
-                "platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds, production, owners and aws:region as at HEAD; monthly cost $130.28); the services are listed above, on their own",
+                "platform: unchanged (cluster, Istio, observability, allowSkip, autoRollback, settleSeconds, production, owners and aws:region as at HEAD; monthly cost $130.28); the services are listed above, on their own",
             ]);
             write({ checkout: svc({ stage: 5 }) });
             const refused: string[] = [];
@@ -200,7 +200,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
                 lines: [
                     "stack prod: changes against HEAD",
                     "no service changes",
-                    "platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds, production, owners and aws:region as at HEAD; monthly cost $694.39); the services are listed above, on their own",
+                    "platform: unchanged (cluster, Istio, observability, allowSkip, autoRollback, settleSeconds, production, owners and aws:region as at HEAD; monthly cost $694.39); the services are listed above, on their own",
                 ],
             });
         });
