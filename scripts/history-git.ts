@@ -5,7 +5,7 @@
 import { execFileSync } from "child_process";
 import { LedgerCommit, pullRequestOf, StackSnapshot } from "../components/ledger/moves";
 import { parseServices } from "../components/service/config";
-import { stackFileAt, unknownRevisionMessage } from "./diff";
+import { unknownRevisionMessage } from "./diff";
 import { parseStackFile, stackNameProblem, stackOfFileName } from "./stack-file";
 
 function git(root: string, args: string[]): string {
@@ -79,15 +79,42 @@ export function snapshotOf(stack: string, commit: LedgerCommit, text: string | u
     }
 }
 
+/**
+ * The texts of `<commit>:<file>` objects, in one `git cat-file --batch` (one process for the whole history, where
+ * `git show` per file would start hundreds); undefined for one git does not have.
+ */
+export function filesAt(root: string, objects: string[]): (string | undefined)[] {
+    if (objects.length === 0) return [];
+    const out = execFileSync("git", ["cat-file", "--batch"], { cwd: root, input: objects.map((o) => `${o}\n`).join(""), stdio: ["pipe", "pipe", "pipe"], maxBuffer: 1024 * 1024 * 1024 });
+    const texts: (string | undefined)[] = [];
+    let at = 0;
+    for (const _ of objects) {
+        const eol = out.indexOf(0x0a, at);
+        const header = out.subarray(at, eol).toString("utf8");
+        at = eol + 1;
+        // "<oid> blob <size>", then the content and a newline; or "<object> missing".
+        const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+        if (!m) {
+            texts.push(undefined);
+            continue;
+        }
+        const size = Number(m[2]);
+        texts.push(m[1] === "blob" ? out.subarray(at, at + size).toString("utf8") : undefined);
+        at += size + 1;
+    }
+    return texts;
+}
+
 /** Every stack's snapshots, oldest first: one per commit that changed its file. */
 export function stackHistories(root: string, head = "HEAD"): Record<string, StackSnapshot[]> {
+    const changes = stackFileCommits(root, head).flatMap(({ commit, files }) => files.map(({ file, status }) => ({ commit, file, deleted: status === "D" })));
+    const texts = filesAt(root, changes.filter((c) => !c.deleted).map((c) => `${c.commit.sha}:${c.file}`));
     const histories: Record<string, StackSnapshot[]> = {};
-    for (const { commit, files } of stackFileCommits(root, head)) {
-        for (const { file, status } of files) {
-            const stack = stackOfFileName(file)!;
-            const text = status === "D" ? undefined : stackFileAt(stack, commit.sha, root, "a commit of the history");
-            (histories[stack] ??= []).push(snapshotOf(stack, commit, text));
-        }
+    let i = 0;
+    for (const { commit, file, deleted } of changes) {
+        const stack = stackOfFileName(file)!;
+        const text = deleted ? undefined : texts[i++];
+        (histories[stack] ??= []).push(snapshotOf(stack, commit, text));
     }
     return histories;
 }
