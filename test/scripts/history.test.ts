@@ -10,78 +10,9 @@ import * as path from "path";
 import { classifyMove, pullRequestOf } from "../../components/ledger/moves";
 import { parseServices } from "../../components/service/config";
 import { main as history } from "../../scripts/history";
+import { Block, Repo, Stacks, TIME } from "../helpers/git-repo";
 
-const T0 = Date.parse("2026-03-02T09:00:00Z") / 1000;
-const HOUR = 3600;
-const DAY = 24 * HOUR;
-
-type Block = { stable: string; canary?: string; stage: number };
-type Stacks = Record<string, Record<string, Block>>;
-
-function stackText(services: Record<string, Block>): string {
-    const blocks = Object.entries(services).map(
-        ([name, s]) =>
-            `    ${name}:\n      image: ghcr.io/acme/${name}\n      stable: "${s.stable}"\n${s.canary ? `      canary: "${s.canary}"\n` : ""}      stage: ${s.stage}\n      replicas: 2\n      steps: [100]\n`,
-    );
-    return `config:\n  aws:region: us-east-1\n  stagehand:services:\n${blocks.join("")}`;
-}
-
-/** A git repository in a temporary directory, committed to as GitHub merges pull requests. */
-class Repo {
-    readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-history-"));
-    readonly stacks: Stacks = {};
-
-    constructor() {
-        this.git([], "init", "-q", "-b", "main");
-    }
-
-    git(env: [string, string, number][] | [], ...args: string[]): string {
-        const [author, committer] = (env.length ? env : [["t", "t@example.com", T0]]) as [string, string, number][];
-        const who = committer ?? author;
-        return execFileSync("git", ["-c", "commit.gpgsign=false", ...args], {
-            cwd: this.dir,
-            encoding: "utf8",
-            env: {
-                ...process.env,
-                GIT_CONFIG_NOSYSTEM: "1",
-                HOME: this.dir,
-                GIT_AUTHOR_NAME: author[0],
-                GIT_AUTHOR_EMAIL: author[1],
-                GIT_AUTHOR_DATE: `@${author[2]} +0000`,
-                GIT_COMMITTER_NAME: who[0],
-                GIT_COMMITTER_EMAIL: who[1],
-                GIT_COMMITTER_DATE: `@${who[2]} +0000`,
-            },
-        });
-    }
-
-    private write(edit: (s: Stacks) => void, raw?: Record<string, string>) {
-        edit(this.stacks);
-        for (const [stack, services] of Object.entries(this.stacks)) fs.writeFileSync(path.join(this.dir, `Pulumi.${stack}.yaml`), stackText(services));
-        for (const [stack, text] of Object.entries(raw ?? {})) fs.writeFileSync(path.join(this.dir, `Pulumi.${stack}.yaml`), text);
-        this.git([], "add", "-A");
-    }
-
-    /** A commit straight on main. */
-    commit(author: string, time: number, subject: string, edit: (s: Stacks) => void, raw?: Record<string, string>) {
-        this.write(edit, raw);
-        this.git([[author, `${author.toLowerCase()}@example.com`, time]], "commit", "-qm", subject);
-    }
-
-    /** A pull request merged with a merge commit: the branch's commit by `author`, merged by GitHub at `time`. */
-    merge(pr: number, author: string, time: number, edit: (s: Stacks) => void) {
-        this.git([], "checkout", "-qb", `pr-${pr}`);
-        this.write(edit);
-        this.git([[author, `${author.toLowerCase()}@example.com`, time - 600]], "commit", "-qm", `change for #${pr}`);
-        this.git([], "checkout", "-q", "main");
-        this.git([["GitHub", "noreply@github.com", time]], "merge", "-q", "--no-ff", "-m", `Merge pull request #${pr} from acme/pr-${pr}`, `pr-${pr}`);
-    }
-
-    /** A pull request squash-merged: one commit on main, "… (#N)". */
-    squash(pr: number, author: string, time: number, edit: (s: Stacks) => void) {
-        this.commit(author, time, `checkout: next stage (#${pr})`, edit);
-    }
-}
+const { T0, HOUR, DAY } = TIME;
 
 function buildRepo(): Repo {
     const repo = new Repo();
