@@ -97,7 +97,7 @@ function attemptWords(release: Release, stack: string): string {
     return attempts
         .map((a) => {
             if (a.outcome === "finished") return `finished in ${durationWords(a.endedAt! - a.startedAt)}`;
-            if (a.outcome === "rolled back") return `rolled back from ${a.moves[a.moves.length - 1].from?.name}`;
+            if (a.outcome === "rolled back") return `rolled back from ${a.moves[a.moves.length - 1].from?.name} after ${durationWords(a.endedAt! - a.startedAt)}`;
             if (a.outcome === "removed") return "removed";
             const at = a.moves[a.moves.length - 1].to;
             return at ? `at ${at.stage}/${at.stageCount} ${at.name}` : "open";

@@ -69,7 +69,7 @@ export function releaseTimelineSvg(release: Release, stacks: string[], until: nu
     const start = Math.min(release.startedAt, ...ends);
     const end = Math.max(start + 60, ...ends);
     const x = (t: number) => LEFT + ((t - start) / (end - start)) * (WIDTH - LEFT - RIGHT);
-    const height = TOP + stacks.length * LANE + 40;
+    const height = TOP + stacks.length * LANE + 64;
     const lead = release.leadTimeSeconds !== undefined ? `lead time ${durationWords(release.leadTimeSeconds)}` : `not finished in ${stacks[stacks.length - 1] ?? "the last stack"}`;
     const rollbacks = release.rollbacks === 0 ? "no rollback" : `${release.rollbacks} rollback${release.rollbacks === 1 ? "" : "s"}`;
     const title = `${release.service} ${release.revision}`;
@@ -94,7 +94,6 @@ export function releaseTimelineSvg(release: Release, stacks: string[], until: nu
                 parts.push(
                     `<rect class="stage" data-stage="${to.stage}" x="${x1.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" fill="${fillOf(to.name)}" stroke="white"><title>${escapeXml(tip)}</title></rect>`,
                 );
-                if (w > 40) parts.push(`<text x="${(x1 + 3).toFixed(1)}" y="${y + BAR / 2 + 4}" font-size="10">${escapeXml(to.name)}</text>`);
             }
             const last = attempt.moves[attempt.moves.length - 1];
             if (attempt.outcome === "rolled back" || attempt.outcome === "finished") {
@@ -115,6 +114,17 @@ export function releaseTimelineSvg(release: Release, stacks: string[], until: nu
         const t = start + ((end - start) * i) / 4;
         parts.push(`<text x="${x(t).toFixed(1)}" y="${axisY + 12}" font-size="10" text-anchor="${i === 0 ? "start" : i === 4 ? "end" : "middle"}">${escapeXml(when(t))}</text>`);
     }
+    parts.push(`</g>`);
+    // The legend: the stages the release went through, in stage order, with their bars' fills.
+    const stages = new Map<number, string>();
+    for (const attempt of release.attempts) for (const span of stageSpans(attempt, until)) stages.set(span.move.to!.stage, span.move.to!.name);
+    parts.push(`<g class="legend">`);
+    [...stages.entries()]
+        .sort(([a], [b]) => a - b)
+        .forEach(([stage, name], i) => {
+            const lx = LEFT + i * 130;
+            parts.push(`<rect x="${lx}" y="${axisY + 26}" width="12" height="12" fill="${fillOf(name)}"/>`, `<text x="${lx + 16}" y="${axisY + 36}" font-size="10">${escapeXml(`${stage} ${name}`)}</text>`);
+        });
     parts.push(`</g>`, `</svg>`, "");
     return parts.join("\n");
 }

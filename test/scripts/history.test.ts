@@ -209,7 +209,7 @@ describe("release ledger: npm run history (scripts/history.ts, components/ledger
         assert.strictEqual(text.code, 0);
         assert.match(text.stdout, /^release ledger 2026-03-01 00:00 \.\. 2026-03-15 00:00 UTC; releases go staging -> uat -> prod; stacks: staging, uat, prod$/m);
         assert.match(text.stdout, /^2026-03-04 15:00 +checkout +rollback +2\/4 canary 100% -> 1\/4 idle +1\.4\.2 \/ - +6h 0m +[0-9a-f]{7} +#16 +Carol$/m);
-        assert.match(text.stdout, /^checkout +1\.5\.0 +2026-03-03 09:00 +finished in 4h 0m +rolled back from canary 100%, then finished in 3h 0m +finished in 3h 0m +3d 12h +1$/m);
+        assert.match(text.stdout, /^checkout +1\.5\.0 +2026-03-03 09:00 +finished in 4h 0m +rolled back from canary 100% after 6h 0m, then finished in 3h 0m +finished in 3h 0m +3d 12h +1$/m);
         assert.match(text.stdout, /^checkout: staging -> uat -> prod +1 +1 +0\.50 +3d 12h +100% \(1\/1\) +6h 0m$/m);
         assert.match(text.stdout, /^unreadable at [0-9a-f]{7} \(2026-03-07 10:00\): Pulumi\.uat\.yaml at [0-9a-f]{7} is not valid YAML/m);
     });
