@@ -50,7 +50,7 @@ export function stageSpans(attempt: ReleaseAttempt, until: number): { from: numb
     attempt.moves.forEach((move, i) => {
         if (!move.to || move.to.stage === 1) return;
         const next = attempt.moves[i + 1];
-        spans.push({ from: move.commit.time, to: next ? next.commit.time : until, move });
+        spans.push({ from: move.commit.time, to: next ? next.commit.time : Math.max(until, move.commit.time), move });
     });
     return spans;
 }

@@ -236,6 +236,8 @@ describe("release ledger: npm run history (scripts/history.ts, components/ledger
         const first = all(lanes[1]).find((n) => n.attrib.class === "stage")!;
         assert.strictEqual(first.children[0].text, "uat: 2/4 canary 100%, 2026-03-04 09:00 to 2026-03-04 15:00 UTC (6h 0m), #15");
         assert.match(svg.children.find((c) => c.tag === `${SVG}title`)!.text, /^release checkout 1\.5\.0: lead time 3d 12h, 1 rollback$/);
+        const legend = svg.children.find((c) => c.attrib.class === "legend")!;
+        assert.deepStrictEqual(legend.children.filter((c) => c.tag === `${SVG}text`).map((c) => c.text), ["2 canary 100%", "3 promote", "4 switch back"]);
     });
 
     it("refuses a flag it does not know, a bad date and an unknown service, with the usage or the services there are", () => {
@@ -251,6 +253,15 @@ describe("release ledger: npm run history (scripts/history.ts, components/ledger
         const unknown = run(["--service", "billing"], repo.dir);
         assert.strictEqual(unknown.code, 2);
         assert.strictEqual(unknown.stderr, 'history: no service "billing" in the history of any stack file (services: checkout, payments, search)');
+        const help = run(["--help"], repo.dir);
+        assert.deepStrictEqual([help.code, help.stdout.split("\n")[0]], [0, "usage: npm run history [-- --service <name>] [--since <date>] [--until <date>] [--json] [--svg <dir>] [--moved-since <git-ref>] [--root <dir>]"]);
+        // `npm run history --json` (no --): npm kept the flag; the command says the command line that passes it.
+        const out: string[] = [];
+        const kept = history([], { root: repo.dir, env: { npm_config_json: "true" }, out, err: (l) => out.push(l) });
+        assert.strictEqual(kept, 2);
+        assert.match(out[0], /^history: npm kept --json for itself \(it set npm_config_json\): .* Run: npm run history -- --json$/m);
+        const order = run(["--since", "2026-03-10", "--until", "2026-03-01"], repo.dir);
+        assert.deepStrictEqual([order.code, order.stderr.split("\n")[0]], [2, "history: --since 2026-03-10 is after --until 2026-03-01"]);
         const ref = run(["--moved-since", "origin/nope"], repo.dir);
         assert.strictEqual(ref.code, 1);
         assert.match(ref.stderr, /^history: git cannot find the base revision "origin\/nope" \(given as --moved-since <git-ref>\)/);
@@ -260,6 +271,13 @@ describe("release ledger: npm run history (scripts/history.ts, components/ledger
         const [a, b] = [parseServices("t", { s: { image: "i", stable: "1", canary: "2", stage: 4, replicas: 2, steps: [100] } }).s, parseServices("t", { s: { image: "i", stable: "1", canary: "2", stage: 1, replicas: 2, steps: [100] } }).s];
         assert.strictEqual(classifyMove(a, b)?.kind, "rollback", "from the last stage with stable unchanged: a rollback, not a finish");
         assert.strictEqual(classifyMove(b, b), undefined);
+        const svc = (fields: object) => parseServices("t", { s: { image: "i", stable: "1", stage: 1, replicas: 2, ...fields } }).s;
+        assert.deepStrictEqual(classifyMove(svc({}), svc({ stable: "2", allowSkip: true })), { kind: "direct", from: { stage: 1, stageCount: 6, name: "idle" }, to: { stage: 1, stageCount: 6, name: "idle" }, production: { before: "1", after: "2" }, canary: {} });
+        assert.strictEqual(classifyMove(svc({ canary: "2", stage: 3 }), svc({ canary: "2", stage: 2 }))?.kind, "back");
+        assert.strictEqual(classifyMove(svc({ canary: "2", stage: 3 }), svc({ canary: "3", stage: 3 }))?.kind, "revision");
+        assert.strictEqual(classifyMove(svc({ canary: "2", stage: 2 }), svc({ canary: "2", stage: 3 }))?.kind, "forward");
+        assert.deepStrictEqual(classifyMove(undefined, svc({ canary: "2", stage: 3 }))?.release, "2", "a service added mid-release starts it there");
+        assert.strictEqual(classifyMove(svc({ stage: 1, replicas: 2 }), svc({ stage: 1, replicas: 5 })), undefined, "replicas alone move nothing");
         assert.deepStrictEqual([pullRequestOf("Merge pull request #12 from acme/x"), pullRequestOf("fix (#7)"), pullRequestOf("Merge branch 'x'")], [12, 7, undefined]);
     });
 });
