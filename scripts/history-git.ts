@@ -36,6 +36,11 @@ interface RawCommit {
 
 /** Each commit of `head`'s first-parent history that changed a top-level Pulumi.<stack>.yaml, oldest first. */
 export function stackFileCommits(root: string, head = "HEAD"): RawCommit[] {
+    try {
+        git(root, ["rev-parse", "--git-dir"]);
+    } catch {
+        throw new Error(`${root} is not in a git repository: the ledger reads the stack files' git history (give --root a checkout)`);
+    }
     checkRevision(root, head, "the history's head");
     // One record per commit (\x1e), fields split by \x1f, then the files it changed against its first parent.
     const out = git(root, ["log", "--first-parent", "--diff-merges=first-parent", "--no-renames", "--reverse", "--format=%x1e%H%x1f%P%x1f%ct%x1f%an%x1f%s", "--name-status", head, "--", "Pulumi.*.yaml"]);

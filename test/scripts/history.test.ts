@@ -262,6 +262,13 @@ describe("release ledger: npm run history (scripts/history.ts, components/ledger
         assert.match(out[0], /^history: npm kept --json for itself \(it set npm_config_json\): .* Run: npm run history -- --json$/m);
         const order = run(["--since", "2026-03-10", "--until", "2026-03-01"], repo.dir);
         assert.deepStrictEqual([order.code, order.stderr.split("\n")[0]], [2, "history: --since 2026-03-10 is after --until 2026-03-01"]);
+        const plain = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-no-git-"));
+        try {
+            const noGit = run([], plain);
+            assert.deepStrictEqual([noGit.code, noGit.stderr], [1, `history: ${plain} is not in a git repository: the ledger reads the stack files' git history (give --root a checkout)`]);
+        } finally {
+            fs.rmSync(plain, { recursive: true, force: true });
+        }
         const ref = run(["--moved-since", "origin/nope"], repo.dir);
         assert.strictEqual(ref.code, 1);
         assert.match(ref.stderr, /^history: git cannot find the base revision "origin\/nope" \(given as --moved-since <git-ref>\)/);
