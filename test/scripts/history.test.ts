@@ -256,10 +256,10 @@ describe("release ledger: npm run history (scripts/history.ts, components/ledger
         const help = run(["--help"], repo.dir);
         assert.deepStrictEqual([help.code, help.stdout.split("\n")[0]], [0, "usage: npm run history [-- --service <name>] [--since <date>] [--until <date>] [--json] [--svg <dir>] [--moved-since <git-ref>] [--root <dir>]"]);
         // `npm run history --json` (no --): npm kept the flag; the command says the command line that passes it.
-        const out: string[] = [];
-        const kept = history([], { root: repo.dir, env: { npm_config_json: "true" }, out, err: (l) => out.push(l) });
+        const said: string[] = [];
+        const kept = history([], { root: repo.dir, env: { npm_config_json: "true" }, out: (l) => said.push(l), err: (l) => said.push(l) });
         assert.strictEqual(kept, 2);
-        assert.match(out[0], /^history: npm kept --json for itself \(it set npm_config_json\): .* Run: npm run history -- --json$/m);
+        assert.match(said[0], /^history: npm kept --json for itself \(it set npm_config_json\): .* Run: npm run history -- --json$/m);
         const order = run(["--since", "2026-03-10", "--until", "2026-03-01"], repo.dir);
         assert.deepStrictEqual([order.code, order.stderr.split("\n")[0]], [2, "history: --since 2026-03-10 is after --until 2026-03-01"]);
         const plain = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-no-git-"));
