@@ -8,6 +8,8 @@ import { parseCluster } from "../components/platform/config";
 import { changedStacks, main as changedStacksMain, stacksToDeploy } from "../scripts/changed-stacks";
 import { main as gateMain } from "../scripts/verdict-gate";
 import { knownStacks, projectRoot, readStackConfig } from "../scripts/stack-file";
+import { main as historyMain } from "../scripts/history";
+import { Repo, TIME } from "./helpers/git-repo";
 
 const workflowsDir = path.join(projectRoot, ".github", "workflows");
 const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot, "package.json"), "utf8"));
@@ -263,7 +265,7 @@ function policyRefs(step: any): { pack: string; config: string } | undefined {
 }
 
 /** Runs the PR comment job's github-script as actions/github-script does, against fake GitHub APIs. */
-async function runCommentScript(opts: { sameRepo: boolean; dir: string; comments?: any[] }) {
+async function runCommentScript(opts: { sameRepo: boolean; dir: string; comments?: any[]; ledgerUrl?: string }) {
     const wf = load("pull-request.yml");
     const step = wf.jobs.comment.steps.find((s: any) => usesAction(s, "actions/github-script"));
     const calls: { create: any[]; update: any[]; list: number } = { create: [], update: [], list: 0 };
@@ -299,9 +301,11 @@ async function runCommentScript(opts: { sameRepo: boolean; dir: string; comments
         warning: (m: string) => void notices.push(m),
         info: () => undefined,
     };
-    const saved = { SAME_REPO: process.env.SAME_REPO, PREVIEWS_DIR: process.env.PREVIEWS_DIR };
+    const saved = { SAME_REPO: process.env.SAME_REPO, PREVIEWS_DIR: process.env.PREVIEWS_DIR, LEDGER_URL: process.env.LEDGER_URL };
     process.env.SAME_REPO = String(opts.sameRepo);
     process.env.PREVIEWS_DIR = opts.dir;
+    // As the comment job's env gives it: empty when the ledger job uploaded nothing.
+    process.env.LEDGER_URL = opts.ledgerUrl ?? "";
     try {
         const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor;
         await new AsyncFunction("require", "github", "context", "core", step.with.script)(require, github, context, core);
@@ -420,6 +424,7 @@ describe("GitHub workflows (.github/workflows)", () => {
                     gates: () => "ubuntu-latest",
                     preview: (pr) => (pr.stack === "prod" && !pr.fork ? "prod-preview" : "ubuntu-latest"),
                     verdict: (pr) => (pr.stack === "prod" && !pr.fork ? "prod-preview" : "ubuntu-latest"),
+                    ledger: () => "ubuntu-latest",
                     comment: () => "ubuntu-latest",
                     "plan-gate": () => "ubuntu-latest",
                     "verdict-gate": () => "ubuntu-latest",
@@ -795,7 +800,7 @@ describe("GitHub workflows (.github/workflows)", () => {
 
         it("the comment job runs after every preview, passed or failed, but not when cancelled or when no stack changed", () => {
             const comment = pr.jobs.comment;
-            assert.deepStrictEqual([comment.needs].flat(), ["gates", "preview", "verdict"]);
+            assert.deepStrictEqual([comment.needs].flat(), ["gates", "preview", "verdict", "ledger"]);
             const runs = (result: string, cancelled = false) => runsIf(comment.if, { needs: { gates: { result } } }, { failed: result === "failure", cancelled });
             assert.strictEqual(runs("failure"), true);
             assert.strictEqual(runs("success"), true);
@@ -1222,7 +1227,7 @@ describe("GitHub workflows (.github/workflows)", () => {
 
         it("the jobs that judge run the base branch's code, with its own npm ci, over the pull request's checkout read as data", () => {
             const owners = load("owners.yml").jobs.owners;
-            for (const [name, job] of [["stacks", pr.jobs.stacks], ["gates", pr.jobs.gates], ["verdict", pr.jobs.verdict], ["owners", owners]] as const) {
+            for (const [name, job] of [["stacks", pr.jobs.stacks], ["gates", pr.jobs.gates], ["verdict", pr.jobs.verdict], ["ledger", pr.jobs.ledger], ["owners", owners]] as const) {
                 const checkouts = job.steps.filter((s: any) => usesAction(s, "actions/checkout"));
                 const base = checkouts.find((s: any) => s.with?.path === "base");
                 const head = checkouts.find((s: any) => s.with?.path === "pr");
@@ -1235,7 +1240,7 @@ describe("GitHub workflows (.github/workflows)", () => {
                 const npm = job.steps.filter((s: any) => typeof s.run === "string" && /\bnpm /.test(s.run));
                 assert.ok(npm.length >= 2, name);
                 for (const s of npm) assert.strictEqual(s["working-directory"], "base", `${name}: ${s.name ?? s.id}`);
-                for (const s of npm.filter((s: any) => /npm run --silent (plan|verdict-gate|changed-stacks|owners)/.test(s.run))) assert.match(s.run, /--root "\$PR_DIR"/, `${name}: ${s.name ?? s.id}`);
+                for (const s of npm.filter((s: any) => /npm run --silent (plan|verdict-gate|changed-stacks|owners|history)/.test(s.run))) assert.match(s.run, /--root "\$PR_DIR"/, `${name}: ${s.name ?? s.id}`);
                 // No npm cache either: a cache a pull request's job saved is not the base's.
                 const setup = job.steps.find((s: any) => usesAction(s, "actions/setup-node"));
                 assert.strictEqual(setup.with.cache, undefined, name);
@@ -1260,6 +1265,78 @@ describe("GitHub workflows (.github/workflows)", () => {
             const text = JSON.stringify(wf);
             for (const name of ["id-token", "AWS_", "PULUMI_", "PROD_RUNNER", "PROD_PREVIEW_RUNNER", "environment"]) assert.ok(!text.includes(name), `owners.yml references ${name}`);
             assert.ok(pkg.scripts.owners, "package.json runs the owners command");
+        });
+    });
+
+    describe("the release timelines on the PR: the releases a pull request moves, drawn across the stacks (npm run history)", () => {
+        const pr = load("pull-request.yml");
+        const ledger = pr.jobs.ledger;
+
+        it("the ledger job: base code over the PR's history, the releases its commits move, their SVGs uploaded as one artifact whose URL the comment gets", () => {
+            assert.strictEqual(ledger.needs, "stacks");
+            assert.strictEqual(ledger.if, "needs.stacks.outputs.stacks != '[]'");
+            assert.deepStrictEqual(ledger.permissions, { contents: "read" });
+            const history = ledger.steps.find((s: any) => s.id === "history");
+            assert.match(history.run, /npm run --silent history -- --root "\$PR_DIR" --moved-since "origin\/\$BASE_REF" --json --svg "\$OUT\/timelines" > "\$OUT\/history.json"\n/);
+            const upload = ledger.steps.find((s: any) => s.id === "upload");
+            assert.ok(usesAction(upload, "actions/upload-artifact"));
+            assert.strictEqual(upload.with.name, "ledger-timelines");
+            assert.deepStrictEqual(upload.with.path.trim().split("\n").map((l: string) => l.trim()), ["out/history.json", "out/timelines/"]);
+            assert.strictEqual(ledger.outputs.url, "${{ steps.upload.outputs.artifact-url }}");
+            assert.strictEqual(pr.jobs.comment.env.LEDGER_URL, "${{ needs.ledger.outputs.url }}");
+            assert.ok("ledger-timelines".match(new RegExp(`^${pr.jobs.comment.steps[0].with.pattern.replace("*", ".*").replace("*", ".*")}$`)), "the comment job downloads it");
+            // It judges nothing: no required check waits for it, and its failure only leaves the link out.
+            for (const gate of ["plan-gate", "verdict-gate"]) assert.ok(![pr.jobs[gate].needs].flat().includes("ledger"), gate);
+            const ok = simulate(ledger, { stack: "uat" });
+            assert.ok(ok.ran.includes("history") && ok.ran.includes("upload") && !ok.failed, ok.ran.join(", "));
+            const failed = simulate(ledger, { stack: "uat", outcomes: { history: { outcome: "failure" } } });
+            assert.ok(!failed.ran.includes("upload") && failed.failed);
+            assert.strictEqual(simulate(ledger, { stack: "prod", fork: true }).runsOn, "ubuntu-latest", "a fork's pull request gets its timelines too: no credentials needed");
+        });
+
+        it("the comment links the timelines of the releases the pull request moves in each stack, from the ledger's real output", async () => {
+            const { T0, HOUR, DAY } = TIME;
+            const repo = new Repo();
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-comment-"));
+            try {
+                const checkout = (stack: string, block: object) => (s: any) => Object.assign(s[stack].checkout, block);
+                repo.commit("Platform", T0, "initial stacks", (s) => {
+                    s.staging = { checkout: { stable: "1.4.2", stage: 1 } };
+                    s.uat = { checkout: { stable: "1.4.2", stage: 1 } };
+                    s.prod = { checkout: { stable: "1.4.2", stage: 1 } };
+                });
+                repo.merge(11, "Alice", T0 + DAY, checkout("staging", { canary: "1.5.0", stage: 2 }));
+                repo.merge(12, "Alice", T0 + DAY + HOUR, checkout("staging", { stage: 3 }));
+                repo.merge(13, "Alice", T0 + DAY + 2 * HOUR, checkout("staging", { stage: 4 }));
+                repo.merge(14, "Alice", T0 + DAY + 3 * HOUR, checkout("staging", { stable: "1.5.0", stage: 1 }));
+                repo.merge(15, "Alice", T0 + 2 * DAY, checkout("uat", { canary: "1.5.0", stage: 2 }));
+                const base = repo.git([], "rev-parse", "HEAD").trim();
+                // The pull request: uat's checkout on to promote.
+                repo.merge(16, "Bob", T0 + 2 * DAY + 2 * HOUR, checkout("uat", { stage: 3 }));
+                const out = path.join(root, "ledger-timelines");
+                const printed: string[] = [];
+                const code = historyMain(["--root", repo.dir, "--moved-since", base, "--json", "--svg", path.join(out, "timelines")], { env: {}, out: (l) => printed.push(l), err: (l) => printed.push(l), now: T0 + 3 * DAY });
+                assert.strictEqual(code, 0, printed.join("\n"));
+                fs.writeFileSync(path.join(out, "history.json"), printed.join("\n"));
+                assert.ok(fs.statSync(path.join(out, "timelines", "checkout-1.5.0.svg")).size > 0);
+                for (const stack of ["staging", "uat"]) artifact(root, stack, { "plan-diff.txt": `stack ${stack}\n`, "result.json": `{"stack":"${stack}","plan":"0","policies":"0"}` });
+                const url = "https://github.com/acme/stagehand/actions/runs/42/artifacts/99";
+                const { calls } = await runCommentScript({ sameRepo: true, dir: root, ledgerUrl: url });
+                const [staging, uat] = calls.create.map((c) => c.body as string);
+                assert.ok(uat.includes(
+                    `**Release timelines** (\`npm run history\`): 1 release(s) this pull request moves; their timelines across staging -> uat -> prod are SVG files in the artifact [ledger-timelines](${url}) of this run (GitHub cannot show an artifact inline: download it and open the SVG)\n` +
+                        "- `checkout 1.5.0`: staging finished, uat at 3/4 promote, prod not started (`checkout-1.5.0.svg`)\n",
+                ), uat);
+                assert.ok(uat.indexOf("**pulumi preview**") < uat.indexOf("**Release timelines**") && uat.indexOf("**Release timelines**") < uat.indexOf("[Run 42]"));
+                assert.match(staging, /^\*\*Release timelines\*\* \(`npm run history`\): none: this pull request moves no release in this stack$/m);
+                // Without the ledger's output (its job failed): said so, and the rest of the comment as before.
+                fs.rmSync(out, { recursive: true });
+                const without = await runCommentScript({ sameRepo: true, dir: root });
+                assert.match(without.calls.create[1].body, /^\*\*Release timelines\*\* \(`npm run history`\): not drawn: the ledger job did not run or failed \(see its log\)$/m);
+            } finally {
+                fs.rmSync(root, { recursive: true, force: true });
+                fs.rmSync(repo.dir, { recursive: true, force: true });
+            }
         });
     });
 
