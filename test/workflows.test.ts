@@ -361,6 +361,13 @@ describe("GitHub workflows (.github/workflows)", () => {
         const wf = load("pull-request.yml");
         assert.strictEqual(wf.on.pull_request.paths, undefined, "no paths filter: the required checks must report on every pull request");
         assert.ok(steps(wf).some((s) => s.run === "npm test"));
+        // A clone from GitHub has no ../shared/charts: the archives the tests render are fetched first, into the cache
+        // the tests read (scripts/upstream-charts.ts), and that cache is kept between runs.
+        const test = wf.jobs.test.steps;
+        const fetch = test.findIndex((s: any) => s.run === "npm run fetch-charts");
+        const cache = test.findIndex((s: any) => usesAction(s, "actions/cache"));
+        assert.ok(cache >= 0 && cache < fetch && fetch < test.findIndex((s: any) => s.run === "npm test"), "cache, fetch-charts, then npm test");
+        assert.strictEqual(test[cache].with.path, "~/.cache/stagehand/charts");
         const gates = wf.jobs.gates;
         const plan = gates.steps.find((s: any) => s.id === "plan");
         assert.match(plan.run, /npm run --silent plan -- "\$STACK" --diff "origin\/\$BASE_REF" --root "\$PR_DIR" > "\$OUT\/plan-diff.txt" 2>&1\n/);
@@ -514,6 +521,7 @@ describe("GitHub workflows (.github/workflows)", () => {
                 }
             }
             assert.deepStrictEqual([...pins.keys()].sort(), [
+                "actions/cache",
                 "actions/checkout",
                 "actions/download-artifact",
                 "actions/github-script",

@@ -1,4 +1,5 @@
-// The real upstream charts in ../shared/charts (README there: exact released versions, their provenance), rendered
+// The real upstream charts (scripts/upstream-charts.ts: $STAGEHAND_CHARTS_DIR, ../shared/charts with its README of
+// exact released versions and provenance, or what `npm run fetch-charts` pulled), rendered
 // with the real helm and the program's own values. A release whose chart and version have no archive there cannot
 // be rendered: `vendoredArchive` throws, so a pinned version that was never tested fails the tests.
 import * as assert from "assert";
@@ -8,24 +9,18 @@ import { parseAllDocuments } from "yaml";
 import { helm } from "../../scripts/helm";
 import { ofType, runProgram } from "./mocks";
 import { readStackConfig } from "../../scripts/stack-file";
+import { archivesIn, ChartArchive, chartSource, howToGetCharts } from "../../scripts/upstream-charts";
 
-/** Where the vendored chart archives are: shared/ sits beside the project (locally and in CI). */
-export const VENDORED_CHARTS_DIR = path.resolve(__dirname, "../../../shared/charts");
+/** Where the chart archives are read from (scripts/upstream-charts.ts: $STAGEHAND_CHARTS_DIR, ../shared/charts, the fetch cache). */
+export const CHART_SOURCE = chartSource();
+export const VENDORED_CHARTS_DIR = CHART_SOURCE.dir;
 
-export interface ChartArchive {
-    chart: string;
-    version: string;
-    file: string;
-}
+export type { ChartArchive };
 
-/** Every archive in ../shared/charts, by its file name `<chart>-<version>.tgz`. */
+/** Every archive where the tests read them, by its file name `<chart>-<version>.tgz`. */
 export function vendoredArchives(): ChartArchive[] {
-    if (!fs.existsSync(VENDORED_CHARTS_DIR)) throw new Error(`no vendored charts at ${VENDORED_CHARTS_DIR} (shared/ must sit beside the project)`);
-    return fs
-        .readdirSync(VENDORED_CHARTS_DIR)
-        .map((f) => /^(.+)-(\d+\.\d+\.\d+[^/]*)\.tgz$/.exec(f))
-        .filter((m): m is RegExpExecArray => m !== null)
-        .map((m) => ({ chart: m[1], version: m[2], file: path.join(VENDORED_CHARTS_DIR, m[0]) }));
+    if (!fs.existsSync(VENDORED_CHARTS_DIR)) throw new Error(`no chart archives at ${VENDORED_CHARTS_DIR}: ${howToGetCharts(CHART_SOURCE)}`);
+    return archivesIn(VENDORED_CHARTS_DIR);
 }
 
 /** The archive of `chart` at exactly `version`; throws, naming what is there, when there is none. */
@@ -36,7 +31,7 @@ export function vendoredArchive(chart: string, version: string): string {
         const have = all.filter((a) => a.chart === chart).map((a) => a.version);
         throw new Error(
             `chart ${chart} ${version} has no archive in ${VENDORED_CHARTS_DIR} (${have.length > 0 ? `there: ${have.join(", ")}` : "none of that chart"}): ` +
-                `what is deployed must be what the tests render; pin a version that is there, or add its archive with its provenance`,
+                `what is deployed must be what the tests render; pin a version that is there, or ${howToGetCharts(CHART_SOURCE)}`,
         );
     }
     return found.file;
