@@ -10,6 +10,8 @@ export type TrackChange = "grows" | "keeps" | "shrinks";
  * The order in which one move touches a service:
  * 1. `make`: workload releases whose pods must be in place before the routing relies on them (a track that
  *    grows or rolls to a new tag, and one that shrinks while keeping its share of traffic), applied and ready;
+ * 1b. `smoke`: the service's smoke test, when the canary has new pods (a new revision, or more pods) that the routing
+ *    is about to give weight, a mirror or test routes: a Job checks them, and a failure stops the move here;
  * 2. `settleSeconds`: a wait, when the routing is about to send more traffic to pods just made ready, for every
  *    sidecar to learn their endpoints (Envoy learns them asynchronously, after Kubernetes reports them ready);
  * 3. the routing release;
@@ -24,6 +26,8 @@ export interface OperationOrder {
     drainSeconds: number;
     /** Seconds between the make releases and the routing; 0 when no track gains traffic onto new pods. */
     settleSeconds: number;
+    /** Whether the smoke test runs between the make releases and the settle wait (a configured smoke test only). */
+    smoke: boolean;
     /** What the move does to each track's pods. */
     changes: Record<Track, TrackChange>;
     /**
@@ -37,6 +41,8 @@ export interface OperationOrder {
 export interface Timing {
     drainSeconds: number;
     settleSeconds: number;
+    /** Whether the service has a smoke test (absent: none). */
+    smoke?: boolean;
 }
 
 /**
@@ -69,7 +75,7 @@ function carries(t: Traffic | undefined, track: Track): { weight: number; side: 
  */
 export function operationOrder(prev: Traffic | undefined, next: Traffic, timing: Timing): OperationOrder {
     const cautious = prev === undefined;
-    const order: OperationOrder = { make: [], break: [], drainSeconds: 0, settleSeconds: 0, changes: {} as Record<Track, TrackChange>, cautious };
+    const order: OperationOrder = { make: [], break: [], drainSeconds: 0, settleSeconds: 0, smoke: false, changes: {} as Record<Track, TrackChange>, cautious };
     for (const track of TRACKS) {
         const after = next[track];
         const change = cautious ? (after.replicas > 0 ? "grows" : "shrinks") : trackChange(prev[track], after);
@@ -90,6 +96,9 @@ export function operationOrder(prev: Traffic | undefined, next: Traffic, timing:
             order.make.push(track);
             const gainsTraffic = now.weight > was.weight || (now.side && !was.side) || (cautious && (now.weight > 0 || now.side));
             if (change === "grows" && gainsTraffic) order.settleSeconds = timing.settleSeconds;
+            // New canary pods about to serve: smoke-tested first. Production's new pods never take traffic in the move
+            // that makes them (promote rolls it at weight 0), and a rollback gives the canary nothing.
+            if (track === "canary" && change === "grows" && gainsTraffic && timing.smoke === true) order.smoke = true;
         }
     }
     return order;
@@ -145,4 +154,21 @@ export function nextWait(previous: Wait | undefined, seconds: number, cautiousUp
 /** The trigger of a wait's Sleep: its count, and the cautious update's identity when it has one. */
 export function waitTrigger(wait: Wait): string {
     return wait.update ? `${wait.count} (update ${wait.update})` : String(wait.count);
+}
+
+/**
+ * A run of a Job the service repeats (its smoke test), as its Helm release's values carry it: like a Wait, `count`
+ * goes up by one for every move that runs it, so two runs in a row differ and each upgrades the release (whose Job is
+ * a post-install/post-upgrade hook: it runs on every install or upgrade, never on a rollback). A cautious move also
+ * carries the update's identity, since its count could equal the one deployed.
+ */
+export interface Run {
+    count: number;
+    update?: string;
+}
+
+/** The run a move leaves: a new one when it runs the Job, else the previous one. */
+export function nextRun(previous: Run | undefined, runs: boolean, cautiousUpdate?: string): Run {
+    if (runs) return { count: (previous?.count ?? 0) + 1, ...(cautiousUpdate ? { update: cautiousUpdate } : {}) };
+    return previous ?? { count: 0 };
 }
