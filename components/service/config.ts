@@ -112,7 +112,7 @@ const chartRef = z
     });
 
 /** Values keys the platform sets from the stage; a team's `values` may not override them. */
-export const PLATFORM_VALUE_KEYS = ["fullnameOverride", "image", "istioRevision", "stagehand", "tracks", "routing", "parts", "secretEnv"] as const;
+export const PLATFORM_VALUE_KEYS = ["fullnameOverride", "image", "istioRevision", "stagehand", "tracks", "routing", "parts", "secretEnv", "jobs"] as const;
 
 const extraValues = z
     .record(z.string(), z.unknown(), { error: "a map of extra chart values" })

@@ -42,7 +42,7 @@ export interface Timing {
     drainSeconds: number;
     settleSeconds: number;
     /** Whether the service has a smoke test (absent: none). */
-    smoke?: boolean;
+    smokeTest?: boolean;
 }
 
 /**
@@ -98,7 +98,7 @@ export function operationOrder(prev: Traffic | undefined, next: Traffic, timing:
             if (change === "grows" && gainsTraffic) order.settleSeconds = timing.settleSeconds;
             // New canary pods about to serve: smoke-tested first. Production's new pods never take traffic in the move
             // that makes them (promote rolls it at weight 0), and a rollback gives the canary nothing.
-            if (track === "canary" && change === "grows" && gainsTraffic && timing.smoke === true) order.smoke = true;
+            if (track === "canary" && change === "grows" && gainsTraffic && timing.smokeTest === true) order.smoke = true;
         }
     }
     return order;

@@ -16,7 +16,7 @@ describe("deployed state (components/service/deployed.ts)", () => {
     it("exports a versioned summary without a second copy of the weights", () => {
         const summary = stageSummary(planned.service, planned.plan, true);
         assert.strictEqual(summary.version, DEPLOYED_STATE_VERSION);
-        assert.strictEqual(DEPLOYED_STATE_VERSION, 2);
+        assert.strictEqual(DEPLOYED_STATE_VERSION, 3);
         assert.ok(!("weights" in summary), "weights repeat tracks.*.weight");
         const { stable, canary } = planned.revisions;
         assert.deepStrictEqual(summary.tracks, {
@@ -76,11 +76,11 @@ describe("deployed state (components/service/deployed.ts)", () => {
             assert.match(e.message, /^unreadable deployed state in stack prod:\n/);
             return e.problems;
         };
-        assert.deepStrictEqual(problemsOf({ checkout: { ...summary, version: 3 } }), [
-            "stack prod, service checkout, output serviceStages.checkout: expected a deployed state of version 2 or 1 (or one written before versions), found version 3: it was written by another stagehand; deploy with that one, or a newer one that reads it",
+        assert.deepStrictEqual(problemsOf({ checkout: { ...summary, version: 4 } }), [
+            "stack prod, service checkout, output serviceStages.checkout: expected a deployed state of version 3, 2 or 1 (or one written before versions), found version 4: it was written by another stagehand; deploy with that one, or a newer one that reads it",
         ]);
         const { revisions: _r, ...withoutRevisions } = summary;
-        assert.deepStrictEqual(problemsOf({ checkout: withoutRevisions }), ["stack prod, service checkout, output serviceStages.checkout: expected revisions.stable and revisions.canary (version 2), found undefined"]);
+        assert.deepStrictEqual(problemsOf({ checkout: withoutRevisions }), ["stack prod, service checkout, output serviceStages.checkout: expected revisions.stable and revisions.canary (version 3), found undefined"]);
         assert.match(problemsOf({ checkout: { ...summary, tracks: { production: summary.tracks.production } } })[0], /^stack prod, service checkout, output serviceStages\.checkout: expected a deployed state with tracks\.canary, found \{/);
         assert.deepStrictEqual(problemsOf({ checkout: null, cart: "stage 2" }), [
             "stack prod, service checkout, output serviceStages.checkout: expected a deployed-state object, found null",
