@@ -49,13 +49,15 @@ describe("deployed state (components/service/deployed.ts)", () => {
                 settle: { count: 0, seconds: 0 },
                 namespace: "checkout",
                 revisions: planned.revisions,
+                smoke: { count: 0 },
+                migrations: {},
             },
         });
     });
 
     it("reads outputs written before the shape had a version (with `weights`) and version 1, without revisions", () => {
-        const { version, revisions, ...unversioned } = stageSummary(planned.service, planned.plan, false);
-        assert.strictEqual(version, 2);
+        const { version, revisions, smoke: _s, migrations: _m, ...unversioned } = stageSummary(planned.service, planned.plan, false);
+        assert.strictEqual(version, 3);
         assert.ok(revisions);
         const bare = (t: any) => ({ tag: t.tag, replicas: t.replicas, weight: t.weight });
         const v1 = { ...unversioned, version: 1, tracks: { production: bare(unversioned.tracks.production), canary: bare(unversioned.tracks.canary) } };
@@ -103,8 +105,8 @@ describe("deployed state (components/service/deployed.ts)", () => {
         const cluster = { kind: "existing" };
         const svc = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 3 };
         const first = await runProgram("uat", { cluster, services: { checkout: svc } });
-        const { version, revisions: _r, ...older } = first.outputs.serviceStages.checkout;
-        assert.strictEqual(version, 2);
+        const { version, revisions: _r, smoke: _s, migrations: _m, ...older } = first.outputs.serviceStages.checkout;
+        assert.strictEqual(version, 3);
         const second = await runProgram("uat", { cluster, services: { checkout: { ...svc, stage: 4 } } }, { serviceStages: { checkout: { ...older, weights: { production: 90, canary: 10 } } } }).catch((e) => e);
         assert.match(String(second.message), /cannot move from stage 2 to 4: .* skips stage 3/);
     });
