@@ -52,7 +52,8 @@ function asks(phase: MigrationPhase, next: MigrationIntent, record: MigrationRec
 export function migrationToRun(next: MigrationIntent, previous: DeployedService | undefined): MigrationRun | undefined {
     for (const phase of ["expand", "contract"] as const) {
         const revision = asks(phase, next, previous?.migrations);
-        if (revision) return { phase, revision };
+        // A contract asked during a release is refused (`migrationRefusal`), never run.
+        if (revision && (phase === "expand" || next.stage === 1)) return { phase, revision };
     }
     return undefined;
 }
