@@ -12,6 +12,7 @@ import { IstioConfig } from "../components/platform/istio-config";
 import { edgeTls } from "../components/platform/ingress";
 import { protectedWords } from "../components/platform/protection";
 import { formatRevisions, namespaceRevision } from "../components/platform/revisions";
+import { migrationWords, smokeWords } from "../components/service/jobs";
 import { revisionChanges } from "../components/service/revision";
 import { PlannedService, revisionLabel } from "../components/service/stages";
 import { chartSource, serviceReleaseSpecs } from "../components/service/values";
@@ -50,7 +51,7 @@ export function formatPlan(stack: string, planned: PlannedService[]): string {
         ]);
     }
     const lines = [`stack ${stack}: ${planned.length} service${planned.length === 1 ? "" : "s"}`, "", table(rows), ""];
-    for (const { name, service, plan } of planned) {
+    for (const { name, service, plan, revisions } of planned) {
         lines.push(`${name}: ${plan.description}`);
         // What the canary revision changes against production's, field by field (secrets as [secret]).
         const overrides = revisionChanges(service);
@@ -61,6 +62,11 @@ export function formatPlan(stack: string, planned: PlannedService[]): string {
         if (sticky) lines.push(`  ${sticky}`);
         // The make-before-break waits a move may take (README "Zero downtime"): each only when the move needs it.
         lines.push(`  waits: settle ${service.settleSeconds}s before weight moves onto new pods, drain ${service.drainSeconds}s before pods that carried traffic go`);
+        // The Jobs a service turned on (components/service/jobs.ts): its smoke checks, and its migrations.
+        const smoke = smokeWords(service.smoke);
+        if (smoke) lines.push(`  ${smoke}`);
+        const migrations = migrationWords(service, revisions);
+        if (migrations) lines.push(`  ${migrations}`);
     }
     return lines.join("\n");
 }

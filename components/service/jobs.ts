@@ -13,7 +13,7 @@ import { TRUST_DOMAIN } from "../shared/mesh";
 import type { ServiceConfig } from "./config";
 import type { DeployedService } from "./deployed";
 import type { Run } from "./order";
-import { canaryRevision, Revision, RevisionRecord, RevisionName, stableRevision } from "./revision";
+import { canaryRevision, Revision, RevisionName, RevisionRecord, revisionRecords, stableRevision } from "./revision";
 import { StagePlan, TrackPlan } from "./stages";
 import { chartSource, chartValues, ONLY, PlatformContext } from "./values";
 
@@ -61,6 +61,19 @@ export function migrationToRun(next: MigrationIntent, previous: DeployedService 
 /** The migrations recorded after a move: the one it ran, on top of the previous record. */
 export function nextMigrations(previous: MigrationRecord | undefined, ran: MigrationRun | undefined): MigrationRecord {
     return { ...(previous ?? {}), ...(ran ? { [ran.phase]: ran.revision.id } : {}) };
+}
+
+/**
+ * The migrations a service's config has run once it is deployed, as far as the config tells (`npm run plan -- --diff`
+ * judges offline, without the stack's outputs): expand for its canary revision during a release, contract for its
+ * production revision at stage 1 (when it was not refused).
+ */
+export function migrationsRanBy(service: Pick<ServiceConfig, "stage" | "migrate" | "stable" | "canary" | "canaryOverrides"> & object): MigrationRecord {
+    const revisions = revisionRecords(service as ServiceConfig);
+    return {
+        ...(service.migrate?.expand && service.stage > 1 ? { expand: revisions.canary.id } : {}),
+        ...(service.migrate?.contract && service.stage === 1 ? { contract: revisions.stable.id } : {}),
+    };
 }
 
 const serving = (t: TrackPlan) => t.replicas > 0 || t.weight > 0;

@@ -12,7 +12,9 @@ import { nextRun, operationOrder } from "../../components/service/order";
 import { ServiceRelease } from "../../components/service/release";
 import { planServices, StagePlan, stagePlans } from "../../components/service/stages";
 import { ConfigError } from "../../components/shared/errors";
+import { diffStack } from "../../scripts/diff";
 import { helmTemplate } from "../../scripts/helm";
+import { formatPlan } from "../../scripts/plan";
 import { refusal } from "../helpers/problems";
 import { runMocked } from "../helpers/mocks";
 import { podSecurityViolations, podSpecOf } from "../helpers/pod-security";
@@ -164,7 +166,7 @@ describe("smoke and migrate config: errors name the field", () => {
 describe("the Jobs the reference chart renders (real helm)", () => {
     const s = service({ stage: 2, env: { DB_HOST: "db" }, callers: { namespaces: ["storefront"] } });
     const plan = planned(s).plan;
-    const render = (spec: { name: string; namespace: string; values: unknown }) => {
+    const render = (spec: { name: string; namespace: string; values: Record<string, unknown> }) => {
         const objects = helmTemplate(CHART, { releaseName: spec.name, namespace: spec.namespace, values: spec.values });
         validateAll(objects);
         return objects;
@@ -281,5 +283,36 @@ describe("the Job releases ServiceRelease registers, and what waits for them (Pu
         for (const d of ["checkout-routing", "checkout-drain", "checkout-production", "checkout-canary"]) assert.ok(contract.dependsOn.includes(d), d);
         assert.strictEqual(contract.props.values.jobs.migrate.image, "ghcr.io/acme/checkout:1.5.0");
         assert.ok(!c.has("checkout-smoke"));
+    });
+});
+
+describe("what plan and diff say of the Jobs (scripts/plan.ts, scripts/diff.ts)", () => {
+    const svc = (over: Record<string, unknown> = {}) => ({ image: "ghcr.io/acme/checkout", stable: "1.4.0", canary: "1.5.0", stage: 1, replicas: 4, ...over });
+    const withJobs = { smoke: SMOKE, migrate: { expand: MIGRATE.expand } };
+
+    it("plan names each service's smoke checks and migrations", () => {
+        const text = formatPlan("uat", planServices(parseServices("uat", { checkout: svc({ ...withJobs, stage: 2 }), cart: svc() })));
+        assert.ok(text.includes("  smoke test of new canary pods before traffic moves onto them (deadline 120s): GET /healthz -> 200, GET /api/orders -> 401 (x-canary)"), text);
+        assert.ok(text.includes("  migrations: expand `/app/migrate expand`"), text);
+        assert.strictEqual(text.split("\n").filter((l) => l.includes("smoke test")).length, 1, "only the service that has one");
+    });
+    it("diff names the Jobs a move runs, and what a changed smoke or migrate field reaches", () => {
+        const [start] = diffStack("uat", { services: { checkout: svc(withJobs) } }, { services: { checkout: svc({ ...withJobs, stage: 2 }) } });
+        assert.ok(start.ok);
+        assert.match(start.line, /^checkout: stage 1 -> 2, .*, smoke test of 1\.5\.0 before traffic moves onto its new pods, expand migration for 1\.5\.0 \(before the canary's pods start\)$/);
+        const [rollback] = diffStack("uat", { services: { checkout: svc({ ...withJobs, stage: 3 }) } }, { services: { checkout: svc(withJobs) } });
+        assert.ok(!/smoke|migration/.test(rollback.line), rollback.line);
+        const [edit] = diffStack("uat", { services: { checkout: svc({ ...withJobs, stage: 2 }) } }, { services: { checkout: svc({ ...withJobs, stage: 2, smoke: { http: [{ path: "/ready" }] }, migrate: { ...withJobs.migrate, timeoutSeconds: 900 } }) } });
+        assert.ok(edit.fields.some((f) => /^smoke\..*\(reaches the smoke test of new canary pods/.test(f)), edit.fields.join("\n"));
+        assert.ok(edit.fields.some((f) => /^migrate\.timeoutSeconds: 600 -> 900 \(reaches schema migrations/.test(f)), edit.fields.join("\n"));
+        assert.match(edit.line, /traffic, tags and replicas unchanged; \d+ fields? changed/);
+    });
+    it("diff refuses a contract while the old revision serves, as the program does", () => {
+        const [refused] = diffStack("uat", { services: { checkout: svc({ stage: 2 }) } }, { services: { checkout: svc({ stage: 3, migrate: MIGRATE }) } });
+        assert.strictEqual(refused.ok, false);
+        assert.match(refused.line, /^stack uat, service checkout, field migrate\.contract: cannot run it in this update: a release is in progress at stage 3/);
+        const [idle] = diffStack("uat", { services: { checkout: svc() } }, { services: { checkout: svc({ migrate: { contract: MIGRATE.contract } }) } });
+        assert.ok(idle.ok);
+        assert.match(idle.line, /contract migration for 1\.4\.0 \(after everything else\)/);
     });
 });
