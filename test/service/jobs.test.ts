@@ -316,3 +316,22 @@ describe("what plan and diff say of the Jobs (scripts/plan.ts, scripts/diff.ts)"
         assert.match(idle.line, /contract migration for 1\.4\.0 \(after everything else\)/);
     });
 });
+
+describe("the program wires the smoke test to the stack's authorization mode (index.ts under mocks)", () => {
+    it("a deny-by-default stack allows the smoke test's identity to call the canary; an open one without callers does not", async () => {
+        const { runProgram, ofType } = await import("../helpers/mocks");
+        const checkout = { image: "ghcr.io/acme/checkout", stable: "1.4.0", canary: "1.5.0", stage: 2, replicas: 4, smoke: { http: [{ path: "/healthz" }] } };
+        const smokeOf = async (istio: Record<string, unknown>, svc: Record<string, unknown>) => {
+            const { resources, outputs } = await runProgram("uat", { cluster: { kind: "existing", istio: { version: "1.30.3", ...istio } }, services: { checkout: svc } });
+            const release = ofType(resources, "kubernetes:helm.sh/v3:Release").find((r) => r.name === "checkout-smoke");
+            return { smoke: release?.inputs.values.jobs.smoke, output: outputs.serviceStages.checkout };
+        };
+        const denied = await smokeOf({ authorization: "deny-by-default" }, { ...checkout, callers: { ingress: true } });
+        assert.strictEqual(denied.smoke.authorize, true);
+        // A first deployment: the previous state is unknown, so the run carries the update's identity.
+        assert.strictEqual(denied.output.smoke.count, 1);
+        assert.match(denied.smoke.run, /^1 \(update [0-9a-f-]{36}\)$/);
+        const open = await smokeOf({ authorization: "open" }, checkout);
+        assert.strictEqual(open.smoke.authorize, false);
+    });
+});
