@@ -115,6 +115,20 @@ export function jobReleaseName(service: string, job: JobName): string {
 
 const NO_PARTS = { production: false, canary: false, routing: false };
 
+/**
+ * The chart every Job release installs: stagehand's reference chart, whatever chart the service's tracks use. The
+ * Jobs are the platform's machinery, not the team's app: a team chart without `jobs` would render no Job, and the
+ * smoke test would pass without running.
+ */
+export const JOBS_CHART = "./charts/service";
+
+/**
+ * The values of the revision a Job runs for that the reference chart's Jobs read: its env, resources, pull policy,
+ * and the team's Service port, ServiceAccount, security contexts and scheduling. Nothing else of a team's values
+ * (they may be another chart's).
+ */
+const JOB_VALUE_KEYS = ["fullnameOverride", "image", "port", "env", "secretEnv", "extraEnv", "resources", "service", "serviceAccount", "podSecurityContext", "containerSecurityContext", "nodeSelector", "tolerations"];
+
 /** A full image reference of a revision's tag (or digest) in a repository. */
 function imageOf(repository: string, tag: string): string {
     return tag.startsWith("sha256:") ? `${repository}@${tag}` : `${repository}:${tag}`;
@@ -123,8 +137,8 @@ function imageOf(repository: string, tag: string): string {
 /** A Job release's values: the chart values of the revision it runs for (its port, env, resources …), every part off. */
 function jobChartValues(name: string, service: ServiceConfig, plan: StagePlan, track: "production" | "canary", platform: PlatformContext, jobs: Record<string, unknown>): Record<string, unknown> {
     const values = chartValues(name, service, plan, ONLY[track], platform);
-    const { tracks: _tracks, istioRevision: _istio, ...rest } = values;
-    return { ...rest, parts: { ...NO_PARTS }, jobs };
+    const kept = Object.fromEntries(JOB_VALUE_KEYS.filter((k) => values[k] !== undefined).map((k) => [k, values[k]]));
+    return { ...kept, parts: { ...NO_PARTS }, jobs };
 }
 
 /**
@@ -152,7 +166,7 @@ export function smokeReleaseSpec(name: string, service: ServiceConfig, plan: Sta
     return {
         name: jobReleaseName(name, "smoke"),
         namespace: service.namespace,
-        ...chartSource(canaryRevision(service).chart),
+        ...chartSource(JOBS_CHART),
         values: jobChartValues(name, service, plan, "canary", options, jobs),
         description: `smoke test of ${revision?.label ?? plan.canary.tag} (canary x${plan.canary.replicas}), run ${run.count}`,
     };
@@ -179,7 +193,7 @@ export function migrationReleaseSpec(name: string, service: ServiceConfig, plan:
     return {
         name: jobReleaseName(name, migration.phase),
         namespace: service.namespace,
-        ...chartSource(revision.chart),
+        ...chartSource(JOBS_CHART),
         values: jobChartValues(name, service, plan, track, platform, jobs),
         description: `${migration.phase} migration of ${migration.revision.label}`,
     };

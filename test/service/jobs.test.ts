@@ -204,6 +204,14 @@ describe("the Jobs the reference chart renders (real helm)", () => {
         assert.ok(!objects.some((o) => o.kind === "AuthorizationPolicy"));
         assert.ok(render(smokeReleaseSpec("checkout", open, planned(open).plan, { count: 1 }, { denyByDefault: true })).some((o) => o.kind === "AuthorizationPolicy"));
     });
+    it("Jobs always install stagehand's reference chart, with only the values its Jobs read (a team chart may render no Job)", () => {
+        const team = service({ stage: 2, chart: { repo: "https://charts.acme.dev", name: "app", version: "2.0.0" }, values: { replicaCount: 3, service: { port: 8081 } } });
+        const spec = smokeReleaseSpec("checkout", team, planned(team).plan, { count: 1 }, {});
+        assert.deepStrictEqual([spec.chart, spec.version, spec.repositoryOpts], ["./charts/service", undefined, undefined]);
+        assert.strictEqual((spec.values as any).replicaCount, undefined, "another chart's values stay out");
+        const env = render(spec).find((o) => o.kind === "Job").spec.template.spec.containers[0].env;
+        assert.strictEqual(env.find((e: any) => e.name === "SMOKE_TARGET_URL").value, "http://checkout-canary.checkout.svc.cluster.local:8081");
+    });
     it("smoke with a team's image: SMOKE_TARGET_URL in its env, the image and command as given", () => {
         const own = service({ stage: 2, smoke: { image: "ghcr.io/acme/checkout-smoke:2.0.0", command: ["/smoke", "--all"] } });
         const job = render(smokeReleaseSpec("checkout", own, planned(own).plan, { count: 1 }, {})).find((o) => o.kind === "Job");
