@@ -279,7 +279,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
             const { revisions: _r, ...v1 } = first.outputs.serviceStages.checkout;
             const older = await runProgram("uat", changed, { serviceStages: { checkout: { ...v1, version: 1 } } });
             assert.strictEqual(older.outputs.serviceStages.checkout.move, "stay at stage 1 (idle)");
-            assert.strictEqual(older.outputs.serviceStages.checkout.version, 2);
+            assert.strictEqual(older.outputs.serviceStages.checkout.version, 3);
         });
 
         it("reads the previous stage back and says the move, the previous stage and what comes next", async () => {
