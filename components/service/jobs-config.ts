@@ -16,7 +16,7 @@ export function pinnedImageProblem(image: string): string | undefined {
     const [repository, tag] = at >= 0 ? [image.slice(0, at), image.slice(at + 1)] : colon > lastSlash ? [image.slice(0, colon), image.slice(colon + 1)] : [image, undefined];
     if (tag === undefined) return `${IMAGE_WORDS} (a moving default tag cannot be reviewed)`;
     const repoProblem = imageRepositoryProblem(repository);
-    if (repoProblem) return `${IMAGE_WORDS}: the repository part is not ${repoProblem.replace(/^an? /, "")}`;
+    if (repoProblem) return `${IMAGE_WORDS}, its repository ${repoProblem.replace(/ without tag or digest.*$/, "")}`;
     const tagCheck = tagSchema.safeParse(tag);
     if (!tagCheck.success) return `${IMAGE_WORDS}: ${tagCheck.error.issues[0].message}`;
     return undefined;
