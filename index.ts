@@ -131,6 +131,8 @@ export = async () => {
                 move: moves[p.name],
                 istioRevision: namespaceRevision(clusterConfig.istio, p.service.namespace),
                 secureCookies: edgeTls(clusterConfig.istio, clusterConfig.kind),
+                // The smoke test's identity needs an ALLOW policy of its own where calls are denied by default.
+                denyByDefault: clusterConfig.istio.authorization === "deny-by-default",
                 namespaceResource: namespace,
                 provider,
                 // Every object of every service waits for Istio: CRDs, sidecar injector and mTLS in place.

@@ -7,6 +7,8 @@ import { parseStackConfig, serviceDefaultsOf, StackContext } from "../components
 import { ConfigError } from "../components/shared/errors";
 import { parseServices, ServiceConfig } from "../components/service/config";
 import { deployedState } from "../components/service/deployed";
+import { migrationRefusal, migrationsRanBy, migrationToRun } from "../components/service/jobs";
+import { operationOrder } from "../components/service/order";
 import { checkMove, MoveKind, moveError } from "../components/service/moves";
 import { revisionRecords } from "../components/service/revision";
 import { planServices, revisionLabel, StagePlan, stagePlan } from "../components/service/stages";
@@ -110,10 +112,18 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
             continue;
         }
         if (fields.length === 0 && a.stage === b.stage) continue;
-        // The base revision as deployed, its rollout completed: what the program would read back.
-        const check = checkMove(deployedState(a, before, true), { ...b, allowSkip: b.allowSkip ?? stackAllowSkip, revisions: revisionRecords(b) });
+        // The base revision as deployed, its rollout completed: what the program would read back, with the migrations
+        // its config ran (the stack's outputs record them; offline, the base config is the best witness).
+        const deployed = { ...deployedState(a, before, true), migrations: migrationsRanBy(a) };
+        const check = checkMove(deployed, { ...b, allowSkip: b.allowSkip ?? stackAllowSkip, revisions: revisionRecords(b) });
         if (!check.ok) {
             out.push({ service: name, ok: false, line: moveError(stack, name, a.stage, b.stage, check), fields });
+            continue;
+        }
+        const migrationIntent = { stage: b.stage, migrate: b.migrate, revisions: revisionRecords(b) };
+        const refused = migrationRefusal(deployed, migrationIntent);
+        if (refused) {
+            out.push({ service: name, ok: false, line: `stack ${stack}, service ${name}, field ${refused.field}: cannot run it in this update: ${refused.reason}.`, fields });
             continue;
         }
         const stage = a.stage === b.stage ? `stage ${b.stage} (unchanged)` : `stage ${a.stage} -> ${b.stage}${KIND_WORDS[check.kind] ?? ""}`;
@@ -122,6 +132,12 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
             const [from, to] = [ruleCount(name, a), ruleCount(name, b)];
             if (from !== to) moved.push(`alert rules ${from} -> ${to}`);
         }
+        // The Jobs the move runs (components/service/jobs.ts): named, so a reviewer knows what may stop it.
+        if (operationOrder(before, after, { drainSeconds: b.drainSeconds, settleSeconds: b.settleSeconds, smokeTest: b.smoke !== undefined }).smoke) {
+            moved.push(`smoke test of ${revisionLabel(after.canary)} before traffic moves onto its new pods`);
+        }
+        const migration = migrationToRun(migrationIntent, deployed);
+        if (migration) moved.push(`${migration.phase} migration for ${migration.revision.label} (${migration.phase === "expand" ? "before the canary's pods start" : "after everything else"})`);
         // Never "no change" over a change: a field that reaches no traffic, tag or replica count is still listed.
         const summary = moved.length ? moved : [`traffic, tags and replicas unchanged; ${fields.length} field${fields.length === 1 ? "" : "s"} changed`];
         out.push({

@@ -15,6 +15,7 @@ import { edgeTls } from "../components/platform/ingress";
 import { protectedWords } from "../components/platform/protection";
 import { formatRevisions, namespaceRevision } from "../components/platform/revisions";
 import { overheadWords, releaseOverhead } from "../components/service/overhead";
+import { migrationWords, smokeWords } from "../components/service/jobs";
 import { revisionChanges } from "../components/service/revision";
 import { PlannedService, revisionLabel } from "../components/service/stages";
 import { chartSource, serviceReleaseSpecs } from "../components/service/values";
@@ -53,7 +54,7 @@ export function formatPlan(stack: string, planned: PlannedService[], stackAutoRo
         ]);
     }
     const lines = [`stack ${stack}: ${planned.length} service${planned.length === 1 ? "" : "s"}`, "", table(rows), ""];
-    for (const { name, service, plan, plans } of planned) {
+    for (const { name, service, plan, plans, revisions } of planned) {
         lines.push(`${name}: ${plan.description}`);
         // What the canary revision changes against production's, field by field (secrets as [secret]).
         const overrides = revisionChanges(service);
@@ -71,6 +72,11 @@ export function formatPlan(stack: string, planned: PlannedService[], stackAutoRo
             const from = service.autoRollback !== undefined ? "its autoRollback" : "stagehand:autoRollback";
             lines.push(`  auto rollback: on (${from}): when its canary fails the verdict, npm run auto-rollback merges the rollback pull request (stage: 1) once its checks pass`);
         }
+        // The Jobs a service turned on (components/service/jobs.ts): its smoke checks, and its migrations.
+        const smoke = smokeWords(service.smoke);
+        if (smoke) lines.push(`  ${smoke}`);
+        const migrations = migrationWords(service, revisions);
+        if (migrations) lines.push(`  ${migrations}`);
     }
     return lines.join("\n");
 }

@@ -108,7 +108,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
         const revisions = revisionRecords(parseServices("staging", readStackConfig("staging").services).checkout);
         const ref = (r: typeof revisions.stable) => ({ id: r.id, label: r.label });
         assert.deepStrictEqual(first.outputs.serviceStages.checkout, {
-            version: 2,
+            version: 3,
             stage: 2,
             stageCount: 6,
             stageName: "canary 10%",
@@ -127,6 +127,9 @@ describe("program (index.ts) under Pulumi mocks", () => {
             // The previous state unknown: the settle wait carries this update's identity, so it waits whatever Sleep is deployed.
             settle: { count: 1, seconds: 5, update: first.outputs.serviceStages.checkout.settle.update },
             drain: { count: 0, seconds: 0 },
+            // No smoke test or migration configured: none ran.
+            smoke: { count: 0 },
+            migrations: {},
             namespace: "checkout",
             revisions,
         });
@@ -175,9 +178,9 @@ describe("program (index.ts) under Pulumi mocks", () => {
     it("refuses to run on outputs it cannot read, naming the service, and registers nothing", async () => {
         const config = { cluster: { kind: "existing" }, services: { checkout: { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 5 } } };
         const first = await runProgram("uat", config);
-        const newer = { serviceStages: { checkout: { ...first.outputs.serviceStages.checkout, version: 3 } } };
+        const newer = { serviceStages: { checkout: { ...first.outputs.serviceStages.checkout, version: 4 } } };
         await assert.rejects(runProgram("uat", config, newer), (e: any) => {
-            assert.match(e.message, /^unreadable deployed state in stack uat:\n {2}- stack uat, service checkout, output serviceStages\.checkout: expected a deployed state of version 2 or 1/);
+            assert.match(e.message, /^unreadable deployed state in stack uat:\n {2}- stack uat, service checkout, output serviceStages\.checkout: expected a deployed state of version 3, 2 or 1/);
             assert.deepStrictEqual(e.registered, [], "no resource registered");
             return true;
         });
@@ -296,7 +299,7 @@ describe("program (index.ts) under Pulumi mocks", () => {
             const { revisions: _r, ...v1 } = first.outputs.serviceStages.checkout;
             const older = await runProgram("uat", changed, { serviceStages: { checkout: { ...v1, version: 1 } } });
             assert.strictEqual(older.outputs.serviceStages.checkout.move, "stay at stage 1 (idle)");
-            assert.strictEqual(older.outputs.serviceStages.checkout.version, 2);
+            assert.strictEqual(older.outputs.serviceStages.checkout.version, 3);
         });
 
         it("reads the previous stage back and says the move, the previous stage and what comes next", async () => {

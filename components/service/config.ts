@@ -10,6 +10,7 @@ import { imageRepositorySchema, tagSchema } from "../shared/image";
 import { SYSTEM_NAMESPACES } from "../shared/namespaces";
 import { parseQuantity } from "../shared/quantity";
 import { cpuMemory, dnsLabel, ownersSchema, quantity, wholeNumber } from "../shared/schema";
+import { migrateSchema, smokeSchema } from "./jobs-config";
 import { meshSchema, shadowSchema, stickySchema, testRouteSchema, verdictSchema } from "./routing-config";
 import { canaryRevision, revisionRecords } from "./revision";
 import { DEFAULT_PRODUCTION_HEADROOM_PERCENT, PRODUCTION_MODES, ProductionMode, stageCountOf, stepsOf, Strategy, strategyOf, validSteps } from "./stages";
@@ -111,7 +112,7 @@ const chartRef = z
     });
 
 /** Values keys the platform sets from the stage; a team's `values` may not override them. */
-export const PLATFORM_VALUE_KEYS = ["fullnameOverride", "image", "istioRevision", "stagehand", "tracks", "routing", "parts", "secretEnv"] as const;
+export const PLATFORM_VALUE_KEYS = ["fullnameOverride", "image", "istioRevision", "stagehand", "tracks", "routing", "parts", "secretEnv", "jobs"] as const;
 
 const extraValues = z
     .record(z.string(), z.unknown(), { error: "a map of extra chart values" })
@@ -254,6 +255,10 @@ const serviceFields = {
         verdict: verdictSchema.optional(),
         // Who may call the service; absent: anyone, unless the stack denies by default (cluster.istio.authorization).
         callers: callersSchema.optional(),
+        // Checks run against the canary's new pods before traffic moves onto them (components/service/jobs.ts).
+        smoke: smokeSchema.optional(),
+        // Schema migrations: expand before a release's canary pods start, contract once it has finished.
+        migrate: migrateSchema.optional(),
 };
 
 /** What a service block is, in words: the error for a block that is not a map (null, a list, a string). */

@@ -5,7 +5,8 @@
 import { Track } from "../shared/tracks";
 import { allowedNext, JudgedMove } from "./moves";
 import { StackProblemsError } from "../shared/errors";
-import { Wait } from "./order";
+import type { MigrationRecord } from "./jobs";
+import { Run, Wait } from "./order";
 import { readRevisionRecord, RevisionName, RevisionRecord, revisionsOfConfig } from "./revision";
 import { StagePlan, TrackPlan, Traffic } from "./stages";
 
@@ -13,11 +14,13 @@ import { StagePlan, TrackPlan, Traffic } from "./stages";
 export const SERVICE_STAGES_OUTPUT = "serviceStages";
 
 /**
- * The version of the exported shape. 2: this shape (1 plus `revisions`, and a revision on each track). 1, and
- * outputs written before versions existed (no `version`, the same fields plus `weights`), read the same way
- * without revisions: the next move is then judged by tags alone, once, and records the revisions.
+ * The version of the exported shape. 3: this shape (2 plus `smoke` and `migrations`: which Jobs ran, so each runs
+ * once). A stagehand that knows no Jobs must not read it: it would drop the record and run a migration again. 2 (1
+ * plus `revisions`, and a revision on each track) is read as 3 with no Job run yet. 1, and outputs written before
+ * versions existed (no `version`, the same fields plus `weights`), read the same way without revisions: the next
+ * move is then judged by tags alone, once, and records the revisions.
  */
-export const DEPLOYED_STATE_VERSION = 2;
+export const DEPLOYED_STATE_VERSION = 3;
 
 /**
  * What the last successful `pulumi up` left for one service, read back from the stack's own outputs
@@ -43,6 +46,10 @@ export interface DeployedService {
     revisions?: Record<RevisionName, RevisionRecord>;
     /** The namespace it runs in (absent in outputs written before namespaces were recorded). */
     namespace?: string;
+    /** The smoke test's last run (absent before version 3, or when it never ran). */
+    smoke?: Run;
+    /** The revisions whose migrations ran (absent before version 3). */
+    migrations?: MigrationRecord;
 }
 
 /** The stack output of one service (`serviceStages.<service>`): the deployed state, and the words around it. */
@@ -76,6 +83,10 @@ export interface ServiceStageSummary {
     revisions: Record<RevisionName, RevisionRecord>;
     /** The namespace the service runs in: the next update refuses to move a running service out of it. */
     namespace?: string;
+    /** The smoke test's last run: the next one counts from it (components/service/order.ts `Run`). */
+    smoke: Run;
+    /** The revisions whose expand and contract migrations ran: each runs once per revision. */
+    migrations: MigrationRecord;
 }
 
 /** What a service looks like once `plan` (its configured stage) is applied: the state the next move starts from. */
@@ -111,7 +122,7 @@ export function stageSummary(
     plan: StagePlan,
     completed: boolean,
     move?: JudgedMove,
-    extras: { waits?: { settle: Wait; drain: Wait }; notes?: string[] } = {},
+    extras: { waits?: { settle: Wait; drain: Wait }; notes?: string[]; smoke?: Run; migrations?: MigrationRecord } = {},
 ): ServiceStageSummary {
     const none = { count: 0, seconds: 0 };
     const words = move?.check.words ?? `deployed at stage ${plan.stage} (${plan.name})`;
@@ -134,6 +145,8 @@ export function stageSummary(
         completed,
         settle: { ...(extras.waits?.settle ?? none) },
         drain: { ...(extras.waits?.drain ?? none) },
+        smoke: { ...(extras.smoke ?? { count: 0 }) },
+        migrations: { ...(extras.migrations ?? {}) },
     };
     const revisions = service.revisions ?? revisionsOfConfig(service);
     if (!revisions) throw new TypeError("stageSummary needs a whole service config (or its revisions) to record what the tracks run");
@@ -156,8 +169,8 @@ function trackOf(v: any): TrackPlan {
     return { tag: v.tag, replicas: v.replicas, weight: v.weight, ...revision };
 }
 
-/** Versions this release reads: 2, 1 and the unversioned shape written before it (the same fields without revisions). */
-const READABLE_VERSIONS = new Set<unknown>([undefined, 1, DEPLOYED_STATE_VERSION]);
+/** Versions this release reads: 3, 2, 1 and the unversioned shape written before it (the same fields without revisions). */
+const READABLE_VERSIONS = new Set<unknown>([undefined, 1, 2, DEPLOYED_STATE_VERSION]);
 
 /** The stack's previous outputs hold an entry this stagehand cannot read: one problem per service. */
 export class DeployedStateError extends StackProblemsError {
@@ -167,6 +180,11 @@ export class DeployedStateError extends StackProblemsError {
     }
 }
 
+/** The migration record read back: only revision ids (strings). */
+const migrationsOf = (m: any): MigrationRecord => ({
+    ...(typeof m.expand === "string" ? { expand: m.expand } : {}),
+    ...(typeof m.contract === "string" ? { contract: m.contract } : {}),
+});
 const isWait = (w: any): w is Wait => Number.isInteger(w?.count) && Number.isInteger(w?.seconds);
 /** A wait as exported, with the cautious update's identity when it has one. */
 const waitOf = (w: Wait): Wait => ({ count: w.count, seconds: w.seconds, ...(typeof w.update === "string" ? { update: w.update } : {}) });
@@ -175,7 +193,7 @@ const waitOf = (w: Wait): Wait => ({ count: w.count, seconds: w.seconds, ...(typ
 function unreadable(v: any): string | undefined {
     if (!v || typeof v !== "object" || Array.isArray(v)) return `expected a deployed-state object, found ${JSON.stringify(v)}`;
     if (!READABLE_VERSIONS.has(v.version)) {
-        return `expected a deployed state of version ${DEPLOYED_STATE_VERSION} or 1 (or one written before versions), found version ${JSON.stringify(v.version)}: it was written by another stagehand; deploy with that one, or a newer one that reads it`;
+        return `expected a deployed state of version ${DEPLOYED_STATE_VERSION}, 2 or 1 (or one written before versions), found version ${JSON.stringify(v.version)}: it was written by another stagehand; deploy with that one, or a newer one that reads it`;
     }
     const missing = [
         !Number.isInteger(v.stage) && "stage",
@@ -240,11 +258,13 @@ export function readDeployedServices(stack: string, serviceStages: unknown): Rec
             settle: isWait(v.settle) ? waitOf(v.settle) : undefined,
             // Absent in outputs written before namespaces were recorded: then the key is left out.
             ...(typeof v.namespace === "string" ? { namespace: v.namespace } : {}),
+            ...(Number.isInteger(v.smoke?.count) ? { smoke: { count: v.smoke.count, ...(typeof v.smoke.update === "string" ? { update: v.smoke.update } : {}) } } : {}),
+            ...(v.migrations && typeof v.migrations === "object" ? { migrations: migrationsOf(v.migrations) } : {}),
         };
         const stable = readRevisionRecord(v.revisions?.stable);
         const canary = readRevisionRecord(v.revisions?.canary);
-        if (v.version === DEPLOYED_STATE_VERSION && !(stable && canary)) {
-            problems.push(`stack ${stack}, service ${name}, output serviceStages.${name}: expected revisions.stable and revisions.canary (version ${DEPLOYED_STATE_VERSION}), found ${JSON.stringify(v.revisions)}`);
+        if ((v.version === 2 || v.version === DEPLOYED_STATE_VERSION) && !(stable && canary)) {
+            problems.push(`stack ${stack}, service ${name}, output serviceStages.${name}: expected revisions.stable and revisions.canary (version ${v.version}), found ${JSON.stringify(v.revisions)}`);
             continue;
         }
         if (stable && canary) out[name].revisions = { stable, canary };

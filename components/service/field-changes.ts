@@ -26,6 +26,8 @@ const REACHES: Record<string, string> = {
     allowSkip: "which moves are allowed",
     autoRollback: "whether a failing canary's rollback pull request merges without a person (npm run auto-rollback)",
     owners: "who approves changes to this block",
+    smoke: "the smoke test of new canary pods (a Job run before traffic moves onto them, from the next move that makes some)",
+    migrate: "schema migrations (expand Jobs before a release's canary pods start, contract Jobs once a release finished)",
 };
 
 /** A block as the reviewer reads it: `canary` as the tag, or `{tag, …overrides}` when either side overrides fields. */

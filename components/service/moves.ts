@@ -3,7 +3,9 @@
 import { StackProblemsError } from "../shared/errors";
 import type { DeployedService } from "./deployed";
 import { changedRevisionFields, RevisionName, RevisionRecord } from "./revision";
+import { migrationRefusal } from "./jobs";
 import { StageShape, stageNames } from "./stages";
+import type { MigrateConfig } from "./jobs-config";
 
 /** The part of a service's config a move is judged on. */
 export interface ServiceIntent extends StageShape {
@@ -204,7 +206,7 @@ export interface JudgedMove {
  */
 export function judgeMoves(
     stack: string,
-    services: { name: string; service: Omit<ServiceIntent, "allowSkip" | "revisions"> & { allowSkip?: boolean }; revisions?: Record<RevisionName, RevisionRecord> }[],
+    services: { name: string; service: Omit<ServiceIntent, "allowSkip" | "revisions"> & { allowSkip?: boolean; migrate?: MigrateConfig }; revisions?: Record<RevisionName, RevisionRecord> }[],
     previous: Record<string, DeployedService>,
     stackAllowSkip = false,
 ): Record<string, JudgedMove> {
@@ -214,7 +216,10 @@ export function judgeMoves(
         const allowSkip = svc.allowSkip ?? stackAllowSkip;
         const prev = previous[name];
         const check = checkMove(prev, { ...svc, allowSkip, revisions });
-        if (check.ok) judged[name] = { previous: prev, check, allowSkip };
+        // A legal move may still ask for a migration it cannot run (a contract while an older revision serves).
+        const migration = check.ok ? migrationRefusal(prev, { stage: svc.stage, migrate: svc.migrate, revisions }) : undefined;
+        if (migration) problems.push(`stack ${stack}, service ${name}, field ${migration.field}: cannot run it in this update: ${migration.reason}.`);
+        else if (check.ok) judged[name] = { previous: prev, check, allowSkip };
         else problems.push(moveError(stack, name, prev!.stage, svc.stage, check));
     }
     if (problems.length > 0) throw new MoveError(stack, problems);

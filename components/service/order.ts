@@ -10,6 +10,8 @@ export type TrackChange = "grows" | "keeps" | "shrinks";
  * The order in which one move touches a service:
  * 1. `make`: workload releases whose pods must be in place before the routing relies on them (a track that
  *    grows or rolls to a new tag, and one that shrinks while keeping its share of traffic), applied and ready;
+ * 1b. `smoke`: the service's smoke test, when the canary has new pods (a new revision, or more pods) that the routing
+ *    is about to give weight, a mirror or test routes: a Job checks them, and a failure stops the move here;
  * 2. `settleSeconds`: a wait, when the routing is about to send more traffic to pods just made ready, for every
  *    sidecar to learn their endpoints (Envoy learns them asynchronously, after Kubernetes reports them ready);
  * 3. the routing release;
@@ -24,6 +26,8 @@ export interface OperationOrder {
     drainSeconds: number;
     /** Seconds between the make releases and the routing; 0 when no track gains traffic onto new pods. */
     settleSeconds: number;
+    /** Whether the smoke test runs between the make releases and the settle wait (a configured smoke test only). */
+    smoke: boolean;
     /** What the move does to each track's pods. */
     changes: Record<Track, TrackChange>;
     /**
@@ -37,6 +41,8 @@ export interface OperationOrder {
 export interface Timing {
     drainSeconds: number;
     settleSeconds: number;
+    /** Whether the service has a smoke test (absent: none). */
+    smokeTest?: boolean;
 }
 
 /**
@@ -69,7 +75,7 @@ function carries(t: Traffic | undefined, track: Track): { weight: number; side: 
  */
 export function operationOrder(prev: Traffic | undefined, next: Traffic, timing: Timing): OperationOrder {
     const cautious = prev === undefined;
-    const order: OperationOrder = { make: [], break: [], drainSeconds: 0, settleSeconds: 0, changes: {} as Record<Track, TrackChange>, cautious };
+    const order: OperationOrder = { make: [], break: [], drainSeconds: 0, settleSeconds: 0, smoke: false, changes: {} as Record<Track, TrackChange>, cautious };
     for (const track of TRACKS) {
         const after = next[track];
         const change = cautious ? (after.replicas > 0 ? "grows" : "shrinks") : trackChange(prev[track], after);
@@ -90,6 +96,9 @@ export function operationOrder(prev: Traffic | undefined, next: Traffic, timing:
             order.make.push(track);
             const gainsTraffic = now.weight > was.weight || (now.side && !was.side) || (cautious && (now.weight > 0 || now.side));
             if (change === "grows" && gainsTraffic) order.settleSeconds = timing.settleSeconds;
+            // New canary pods about to serve: smoke-tested first. Production's new pods never take traffic in the move
+            // that makes them (promote rolls it at weight 0), and a rollback gives the canary nothing.
+            if (track === "canary" && change === "grows" && gainsTraffic && timing.smokeTest === true) order.smoke = true;
         }
     }
     return order;
@@ -158,4 +167,21 @@ export function growsBackWords(prev: Traffic | undefined, next: Traffic, order: 
     if (!before || !order.make.includes("production") || after.replicas <= before.replicas || after.weight <= before.weight) return [];
     const start = after.replicas - before.replicas;
     return [`production grows back first: x${before.replicas} -> x${after.replicas}, ${start} pod${start === 1 ? "" : "s"} start${start === 1 ? "s" : ""} and settle before ${after.weight}% of traffic moves onto it`];
+}
+
+/**
+ * A run of a Job the service repeats (its smoke test), as its Helm release's values carry it: like a Wait, `count`
+ * goes up by one for every move that runs it, so two runs in a row differ and each upgrades the release (whose Job is
+ * a post-install/post-upgrade hook: it runs on every install or upgrade, never on a rollback). A cautious move also
+ * carries the update's identity, since its count could equal the one deployed.
+ */
+export interface Run {
+    count: number;
+    update?: string;
+}
+
+/** The run a move leaves: a new one when it runs the Job, else the previous one. */
+export function nextRun(previous: Run | undefined, runs: boolean, cautiousUpdate?: string): Run {
+    if (runs) return { count: (previous?.count ?? 0) + 1, ...(cautiousUpdate ? { update: cautiousUpdate } : {}) };
+    return previous ?? { count: 0 };
 }

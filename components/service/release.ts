@@ -10,7 +10,8 @@ import { ServiceStageSummary, stageSummary, trafficOf } from "./deployed";
 import { JudgedMove } from "./moves";
 import { SERVICE_RELEASE_TYPE } from "./namespaces";
 import { randomUUID } from "crypto";
-import { growsBackWords, heldWords, holdForUnknownPast, nextWait, operationOrder, OperationOrder, Wait, waitTrigger } from "./order";
+import { JobName, migrationReleaseSpec, migrationToRun, nextMigrations, smokeReleaseSpec } from "./jobs";
+import { growsBackWords, heldWords, holdForUnknownPast, nextRun, nextWait, operationOrder, OperationOrder, Run, Wait, waitTrigger } from "./order";
 import { PlannedService, Traffic } from "./stages";
 import { ONLY, releaseRevision, secretEnvName, serviceReleaseSpecs, splitEnv } from "./values";
 
@@ -30,6 +31,11 @@ export interface ServiceReleaseArgs {
     waitFor?: pulumi.Input<pulumi.Resource>[];
     /** This update's identity, carried by the waits of a cautious move (default: a fresh random UUID per update). */
     updateId?: string;
+    /**
+     * Whether the stack denies calls by default (cluster.istio.authorization: deny-by-default): an ALLOW policy then
+     * guards every workload, and the smoke test's identity must be allowed to call the canary.
+     */
+    denyByDefault?: boolean;
 }
 
 export class ServiceRelease extends pulumi.ComponentResource {
@@ -51,6 +57,10 @@ export class ServiceRelease extends pulumi.ComponentResource {
     public readonly secrets: Record<string, k8s.core.v1.Secret>;
     /** What the wait Sleeps hold after this move (components/service/order.ts `nextWait`). */
     public readonly waits: { settle: Wait; drain: Wait };
+    /** The Job releases this update runs (components/service/jobs.ts): the smoke test, a migration. */
+    public readonly jobs: Partial<Record<JobName, k8s.helm.v3.Release>>;
+    /** The smoke test's run after this move. */
+    public readonly smokeRun: Run;
 
     constructor(name: string, args: ServiceReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
         // Its inputs are what the policy pack judges of the service as a whole: whether it may skip stages
@@ -90,12 +100,26 @@ export class ServiceRelease extends pulumi.ComponentResource {
             );
             secretOf[track] = this.secrets[secretName];
         }
+        // A Job release (components/service/jobs.ts) is registered only by the update that runs its Job; Helm waits for
+        // the Job (a hook), and `atomic` rolls the release back when it fails, so what waits for it is never applied.
+        this.jobs = {};
+        const platformContext = { istioRevision: args.istioRevision, secureCookies: args.secureCookies };
+        const migration = migrationToRun({ stage: service.stage, migrate: service.migrate, revisions: args.planned.revisions }, args.move.previous);
+        const jobRelease = (job: JobName, spec: ReturnType<typeof smokeReleaseSpec>, dependsOn: pulumi.Input<pulumi.Resource>[]) =>
+            (this.jobs[job] = helmRelease(`${name}-${job}`, { ...spec, waitForJobs: true }, { ...childOpts, dependsOn }));
+        // expand: before the canary revision's first pods start, with the canary's env (its Secret in place).
+        const expand =
+            migration?.phase === "expand" ? jobRelease("expand", migrationReleaseSpec(args.planned.name, service, applied, migration, platformContext), [...ready, ...(secretOf.canary ? [secretOf.canary] : [])]) : undefined;
         const release = (part: Part, dependsOn: pulumi.Input<pulumi.Resource>[]) =>
-            helmRelease(`${name}-${part}`, specs[part], { ...childOpts, dependsOn: part === "routing" || !secretOf[part] ? dependsOn : [...dependsOn, secretOf[part]!] });
+            helmRelease(`${name}-${part}`, specs[part], {
+                ...childOpts,
+                dependsOn: [...dependsOn, ...(part !== "routing" && secretOf[part] ? [secretOf[part]!] : []), ...(part === "canary" && expand ? [expand] : [])],
+            });
 
         // Make before break: workloads whose pods the routing will rely on are applied (Helm waits for readiness),
-        // then the settle wait, then the routing, then the drain wait, then the workloads that lose pods.
-        this.order = operationOrder(previous, applied, { drainSeconds: service.drainSeconds, settleSeconds: service.settleSeconds });
+        // then the smoke test of the canary's new pods, then the settle wait, then the routing, then the drain wait,
+        // then the workloads that lose pods.
+        this.order = operationOrder(previous, applied, { drainSeconds: service.drainSeconds, settleSeconds: service.settleSeconds, smokeTest: service.smoke !== undefined });
         const made = Object.fromEntries(this.order.make.map((t) => [t, release(t, ready)])) as Partial<Record<Track, k8s.helm.v3.Release>>;
         // Each wait is a Sleep, replaced (and so waiting) only by a move that needs it; otherwise unchanged.
         // With the previous state unknown, a wait it needs carries this update's identity, so its trigger differs
@@ -111,17 +135,25 @@ export class ServiceRelease extends pulumi.ComponentResource {
                 { createDuration: `${this.waits[wait].seconds}s`, triggers: { [`${wait}s`]: waitTrigger(this.waits[wait]) } },
                 { parent: this, dependsOn },
             );
-        this.settle = sleep("settle", [...ready, ...Object.values(made)]);
-        this.routing = release("routing", [...ready, ...Object.values(made), this.settle]);
+        // The smoke test checks the canary's pods once its release made them ready; the settle wait and the routing wait
+        // for it, so a failure stops the move before any weight, mirror or test route reaches them.
+        this.smokeRun = nextRun(args.move.previous?.smoke, this.order.smoke, cautiousUpdate);
+        const smoke = this.order.smoke ? [jobRelease("smoke", smokeReleaseSpec(args.planned.name, service, applied, this.smokeRun, { ...platformContext, denyByDefault: args.denyByDefault }), [...ready, ...Object.values(made)])] : [];
+        this.settle = sleep("settle", [...ready, ...Object.values(made), ...smoke]);
+        this.routing = release("routing", [...ready, ...Object.values(made), ...smoke, this.settle]);
         this.drain = sleep("drain", [this.routing]);
         const broken = Object.fromEntries(this.order.break.map((t) => [t, release(t, [...ready, this.drain])]));
         this.workloads = { ...made, ...broken } as Record<Track, k8s.helm.v3.Release>;
+        // contract: last, once the routing and every workload release of the update are in place.
+        if (migration?.phase === "contract") {
+            jobRelease("contract", migrationReleaseSpec(args.planned.name, service, applied, migration, platformContext), [...ready, this.routing, this.drain, ...TRACKS.map((t) => this.workloads[t])]);
+        }
 
-        const all = [...TRACKS.map((t) => this.workloads[t]), this.routing];
+        const all = [...TRACKS.map((t) => this.workloads[t]), this.routing, ...Object.values(this.jobs)];
         this.completed = pulumi.all(all.map((r) => r.status)).apply((statuses) => statuses.every((s) => s?.status === "deployed"));
                 // A cautious update says so in the move, with the tracks it held above their plan.
         const notes = this.order.cautious ? ["previous stage unknown: cautious order", ...heldWords(plan, applied)] : growsBackWords(previous, applied, this.order);
-        this.summary = this.completed.apply((completed) => stageSummary({ ...service, revisions: args.planned.revisions }, applied, completed, args.move, { waits: this.waits, notes }));
+        this.summary = this.completed.apply((completed) => stageSummary({ ...service, revisions: args.planned.revisions }, applied, completed, args.move, { waits: this.waits, notes, smoke: this.smokeRun, migrations: nextMigrations(args.move.previous?.migrations, migration) }));
         this.registerOutputs({ completed: this.completed, summary: this.summary });
     }
 }

@@ -21,6 +21,8 @@ export interface ReleaseSpec extends ChartSource {
     namespace: string;
     values: Record<string, unknown>;
     description: string;
+    /** Wait for the release's Jobs to complete (a service's Job releases: components/service/jobs.ts). */
+    waitForJobs?: boolean;
 }
 
 /** A platform release (Istio, an addon) from a Helm repository, installed after the releases named in `after`. */

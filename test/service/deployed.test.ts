@@ -16,7 +16,7 @@ describe("deployed state (components/service/deployed.ts)", () => {
     it("exports a versioned summary without a second copy of the weights", () => {
         const summary = stageSummary(planned.service, planned.plan, true);
         assert.strictEqual(summary.version, DEPLOYED_STATE_VERSION);
-        assert.strictEqual(DEPLOYED_STATE_VERSION, 2);
+        assert.strictEqual(DEPLOYED_STATE_VERSION, 3);
         assert.ok(!("weights" in summary), "weights repeat tracks.*.weight");
         const { stable, canary } = planned.revisions;
         assert.deepStrictEqual(summary.tracks, {
@@ -49,13 +49,15 @@ describe("deployed state (components/service/deployed.ts)", () => {
                 settle: { count: 0, seconds: 0 },
                 namespace: "checkout",
                 revisions: planned.revisions,
+                smoke: { count: 0 },
+                migrations: {},
             },
         });
     });
 
     it("reads outputs written before the shape had a version (with `weights`) and version 1, without revisions", () => {
-        const { version, revisions, ...unversioned } = stageSummary(planned.service, planned.plan, false);
-        assert.strictEqual(version, 2);
+        const { version, revisions, smoke: _s, migrations: _m, ...unversioned } = stageSummary(planned.service, planned.plan, false);
+        assert.strictEqual(version, 3);
         assert.ok(revisions);
         const bare = (t: any) => ({ tag: t.tag, replicas: t.replicas, weight: t.weight });
         const v1 = { ...unversioned, version: 1, tracks: { production: bare(unversioned.tracks.production), canary: bare(unversioned.tracks.canary) } };
@@ -76,11 +78,11 @@ describe("deployed state (components/service/deployed.ts)", () => {
             assert.match(e.message, /^unreadable deployed state in stack prod:\n/);
             return e.problems;
         };
-        assert.deepStrictEqual(problemsOf({ checkout: { ...summary, version: 3 } }), [
-            "stack prod, service checkout, output serviceStages.checkout: expected a deployed state of version 2 or 1 (or one written before versions), found version 3: it was written by another stagehand; deploy with that one, or a newer one that reads it",
+        assert.deepStrictEqual(problemsOf({ checkout: { ...summary, version: 4 } }), [
+            "stack prod, service checkout, output serviceStages.checkout: expected a deployed state of version 3, 2 or 1 (or one written before versions), found version 4: it was written by another stagehand; deploy with that one, or a newer one that reads it",
         ]);
         const { revisions: _r, ...withoutRevisions } = summary;
-        assert.deepStrictEqual(problemsOf({ checkout: withoutRevisions }), ["stack prod, service checkout, output serviceStages.checkout: expected revisions.stable and revisions.canary (version 2), found undefined"]);
+        assert.deepStrictEqual(problemsOf({ checkout: withoutRevisions }), ["stack prod, service checkout, output serviceStages.checkout: expected revisions.stable and revisions.canary (version 3), found undefined"]);
         assert.match(problemsOf({ checkout: { ...summary, tracks: { production: summary.tracks.production } } })[0], /^stack prod, service checkout, output serviceStages\.checkout: expected a deployed state with tracks\.canary, found \{/);
         assert.deepStrictEqual(problemsOf({ checkout: null, cart: "stage 2" }), [
             "stack prod, service checkout, output serviceStages.checkout: expected a deployed-state object, found null",
@@ -103,8 +105,8 @@ describe("deployed state (components/service/deployed.ts)", () => {
         const cluster = { kind: "existing" };
         const svc = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 3 };
         const first = await runProgram("uat", { cluster, services: { checkout: svc } });
-        const { version, revisions: _r, ...older } = first.outputs.serviceStages.checkout;
-        assert.strictEqual(version, 2);
+        const { version, revisions: _r, smoke: _s, migrations: _m, ...older } = first.outputs.serviceStages.checkout;
+        assert.strictEqual(version, 3);
         const second = await runProgram("uat", { cluster, services: { checkout: { ...svc, stage: 4 } } }, { serviceStages: { checkout: { ...older, weights: { production: 90, canary: 10 } } } }).catch((e) => e);
         assert.match(String(second.message), /cannot move from stage 2 to 4: .* skips stage 3/);
     });

@@ -14,6 +14,7 @@ describe("make before break (operationOrder)", () => {
             break: [],
             drainSeconds: 0,
             settleSeconds: 5,
+            smoke: false,
             changes: { production: "keeps", canary: "grows" },
             cautious: false,
         });
@@ -24,6 +25,7 @@ describe("make before break (operationOrder)", () => {
             break: [],
             drainSeconds: 0,
             settleSeconds: 0,
+            smoke: false,
             changes: { production: "grows", canary: "keeps" },
             cautious: false,
         });
@@ -64,6 +66,7 @@ describe("make before break (operationOrder)", () => {
             break: [],
             drainSeconds: 0,
             settleSeconds: 5,
+            smoke: false,
             changes: { production: "grows", canary: "grows" },
             cautious: true,
         });

@@ -8,7 +8,9 @@
 //    needs (make before break) — the pods a track has are those its rendered Deployment asks for, as Helm's wait
 //    sees them: with no `replicas` field (an HPA) only the pods already there, or 1 for a new Deployment;
 //  - pods that carried traffic are removed only after the routing took it away and the drain ran;
-//  - weight moves onto pods made in this move only after the settle wait ran.
+//  - weight moves onto pods made in this move only after the settle wait ran;
+//  - with a smoke test, weight, a mirror or test routes move onto the canary's new pods only after the smoke Job
+//    checked them (make → smoke → settle → route), and the smoke Job runs only against the canary's made pods.
 // Variants: default steps, 5 steps, blue/green, shadow, test routes; 1, 4, 5 and 10 replicas; autoscaling on and
 // off; production at full size and following traffic (lean); first deployments, stays, forward moves, rollbacks, finishes — and, with the previous state unknown, every
 // stage the cluster could really be at.
@@ -85,6 +87,12 @@ interface State {
     drainedFor: number;
     /** Tracks whose pods this move made and that no settle wait has covered yet. */
     unsettled: Track[];
+    /** Whether the canary's pods changed in this move and no smoke test has checked them since. */
+    unsmoked?: boolean;
+    /** Whether the smoke Job ran in this replay. */
+    smoked?: boolean;
+    /** Whether the canary's release ran in this replay. */
+    canaryApplied?: boolean;
 }
 
 interface Target {
@@ -93,7 +101,7 @@ interface Target {
     testRoutes: boolean;
 }
 
-function replay(order: string[], ops: Record<string, (s: State) => void>, full: number, start: State, target: Target) {
+function replay(order: string[], ops: Record<string, (s: State) => void>, full: number, start: State, target: Target, smokeTested = false) {
     const s: State = JSON.parse(JSON.stringify(start));
     for (const op of order) {
         const before: State = JSON.parse(JSON.stringify(s));
@@ -117,6 +125,7 @@ function replay(order: string[], ops: Record<string, (s: State) => void>, full: 
             for (const t of TRACKS) {
                 const gains = s.weights[t] > before.weights[t] || (t === "canary" && ((s.mirror > 0 && before.mirror === 0) || (s.testRoutes && !before.testRoutes)));
                 assert.ok(!(gains && before.unsettled.includes(t)), `${where}: traffic moved onto ${t}'s new pods before they settled`);
+                assert.ok(!(gains && t === "canary" && smokeTested && before.unsmoked), `${where}: traffic moved onto the canary's new pods before the smoke test checked them`);
             }
         }
     }
@@ -138,6 +147,8 @@ const variants: { title: string; config: Record<string, unknown>; full: number }
     { title: "production follows traffic, steps [10, 25, 50, 75, 100], 10 replicas, no headroom", config: { steps: [10, 25, 50, 75, 100], production: "follows-traffic", productionHeadroomPercent: 0 }, full: 10 },
     { title: "production follows traffic, blue/green, 5 replicas, autoscaling", config: { strategy: "bluegreen", production: "follows-traffic", values: { autoscaling } }, full: 5 },
     { title: "production follows traffic, shadow 20% and test routes", config: { steps: [10, 90, 100], shadow: { percent: 20 }, testRoutes, production: "follows-traffic" }, full: 4 },
+    { title: "smoke test, shadow 20% and test routes", config: { steps: [10, 90, 100], shadow: { percent: 20 }, testRoutes, smoke: { http: [{ path: "/healthz" }] } }, full: 4 },
+    { title: "smoke test, 5 steps, autoscaling", config: { steps: [10, 25, 50, 75, 100], values: { autoscaling }, smoke: { http: [{ path: "/healthz" }] } }, full: 5 },
 ];
 
 function serviceOf(config: Record<string, unknown>, full: number, over: Record<string, unknown>): ServiceConfig {
@@ -173,11 +184,26 @@ function operations(captured: Map<string, Captured>, deployedTriggers: DeployedT
             // No `replicas` field: Helm's wait sees only the pods already there (an HPA raises them later), and a
             // field that disappears resets the Deployment to 1.
             const replicas = asked ?? (s.pods[t].pinned ? 1 : s.pods[t].replicas || 1);
-            if (replicas !== s.pods[t].replicas || tag !== s.pods[t].tag) s.unsettled = [...s.unsettled.filter((x) => x !== t), t];
+            if (replicas !== s.pods[t].replicas || tag !== s.pods[t].tag) {
+                s.unsettled = [...s.unsettled.filter((x) => x !== t), t];
+                if (t === "canary") s.unsmoked = true;
+            }
+            if (t === "canary") s.canaryApplied = true;
             s.pods[t] = { tag, replicas, pinned: asked !== undefined };
         };
     }
+    const smoke = captured.get("checkout-smoke");
+    if (smoke) {
+        ops["checkout-smoke"] = (s) => {
+            // The Job checks the canary-only Service: the canary's pods as this move's release made them, never none.
+            assert.ok(s.canaryApplied, "the smoke test runs only after the canary's release made its pods");
+            assert.ok(s.pods.canary.replicas > 0, "the smoke test runs against canary pods");
+            s.unsmoked = false;
+            s.smoked = true;
+        };
+    }
     ops[ids.settle] = (s) => {
+        if (smoke) assert.ok(s.smoked, "the settle wait starts only after the smoke test (make → smoke → settle → route)");
         const props = captured.get(ids.settle)!.props;
         if (props.triggers.settles !== deployedTriggers.settle && parseInt(props.createDuration, 10) >= SETTLE) s.unsettled = [];
     };
@@ -192,9 +218,10 @@ function operations(captured: Map<string, Captured>, deployedTriggers: DeployedT
         const props = captured.get(ids.drain)!.props;
         if (s.routed && props.triggers.drains !== deployedTriggers.drain) s.drainedFor = parseInt(props.createDuration, 10);
     };
+    const nodes = [...Object.values(ids), ...(smoke ? ["checkout-smoke"] : [])];
     const deps: Record<string, string[]> = {};
-    for (const id of Object.values(ids)) deps[id] = captured.get(id)!.dependsOn.filter((d) => Object.values(ids).includes(d));
-    const orders = linearExtensions(Object.values(ids), deps);
+    for (const id of nodes) deps[id] = captured.get(id)!.dependsOn.filter((d) => nodes.includes(d));
+    const orders = linearExtensions(nodes, deps);
     assert.ok(orders.length > 0, "the dependency graph has no cycle");
     return { ops, orders, ids };
 }
@@ -227,7 +254,7 @@ for (const { title, config, full } of variants) {
                 const { ops, orders, ids } = operations(await captureRelease(next, prev, check), deployedTriggers);
                 for (const order of orders) {
                     const target = { weights: { production: nextPlan.production.weight, canary: nextPlan.canary.weight }, mirror: nextPlan.mirrorPercent, testRoutes: nextPlan.testRoutes };
-                    const end = replay(order, ops, full, prevPlan ? stateOf(prevPlan) : EMPTY, target);
+                    const end = replay(order, ops, full, prevPlan ? stateOf(prevPlan) : EMPTY, target, "smoke" in config);
                     assert.deepStrictEqual(end.weights, { production: nextPlan.production.weight, canary: nextPlan.canary.weight });
                     assert.strictEqual(end.mirror, nextPlan.mirrorPercent);
                     assert.strictEqual(end.testRoutes, nextPlan.testRoutes);
@@ -261,7 +288,7 @@ for (const { title, config, full } of variants) {
                     for (const trigger of triggers) {
                         const { ops, orders } = operations(captured, { settle: trigger, drain: trigger });
                         for (const live of [EMPTY, ...plans.map(stateOf)]) {
-                            for (const order of orders) replay(order, ops, full, live, target);
+                            for (const order of orders) replay(order, ops, full, live, target, "smoke" in config);
                         }
                     }
                 });

@@ -173,3 +173,83 @@ retries:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/*
+Labels of a Job and its pods (dict: root, job). Never the service's selector labels: the service's Service,
+DestinationRule subsets and AuthorizationPolicy select on app.kubernetes.io/name + instance, and a Job's pod must not
+become one of the service's endpoints. app.kubernetes.io/instance is the service, name the Job's own.
+*/}}
+{{- define "service.jobLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-%s" (include "service.fullname" .root) .job }}
+app.kubernetes.io/instance: {{ include "service.fullname" .root }}
+app.kubernetes.io/component: {{ .job }}
+app.kubernetes.io/part-of: stagehand
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app: {{ printf "%s-%s" (include "service.fullname" .root) .job }}
+{{- end -}}
+
+{{/* A Job's hook annotations and what it runs for (dict: root, job, spec): the revision and the run. */}}
+{{- define "service.jobAnnotations" -}}
+helm.sh/hook: post-install,post-upgrade
+helm.sh/hook-delete-policy: before-hook-creation
+stagehand.dev/revision: {{ .spec.revision | toString | quote }}
+stagehand.dev/run: {{ .spec.run | toString | quote }}
+{{- end -}}
+
+{{/* The spec of a Job up to its containers (dict: root, job, spec, serviceAccount). */}}
+{{- define "service.jobSpec" -}}
+backoffLimit: 0
+activeDeadlineSeconds: {{ .spec.timeoutSeconds | int }}
+ttlSecondsAfterFinished: {{ .root.Values.jobs.ttlSecondsAfterFinished | int }}
+template:
+  metadata:
+    labels:
+      {{- include "service.jobLabels" . | nindent 6 }}
+      sidecar.istio.io/inject: "true"
+    annotations:
+      sidecar.istio.io/nativeSidecar: "true"
+      stagehand.dev/revision: {{ .spec.revision | toString | quote }}
+      stagehand.dev/run: {{ .spec.run | toString | quote }}
+  spec:
+    restartPolicy: Never
+    serviceAccountName: {{ .serviceAccount }}
+    automountServiceAccountToken: false
+    {{- with .root.Values.podSecurityContext }}
+    securityContext:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    volumes:
+      - name: tmp
+        emptyDir: {}
+    {{- with .root.Values.nodeSelector }}
+    nodeSelector:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    {{- with .root.Values.tolerations }}
+    tolerations:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+{{- end -}}
+
+{{/* What every Job container has after its env (dict: root, resources): resources, the restricted security context, /tmp. */}}
+{{- define "service.jobContainer" -}}
+{{- with .resources -}}
+resources:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .root.Values.containerSecurityContext }}
+securityContext:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+volumeMounts:
+  - name: tmp
+    mountPath: /tmp
+{{- end -}}
+
+{{/* The canary's address for a smoke test: its canary-only Service, on the service port. */}}
+{{- define "service.smokeTargetEnv" -}}
+- name: SMOKE_TARGET_URL
+  value: {{ printf "http://%s.%s.svc.cluster.local:%d" (include "service.trackName" (dict "root" . "track" "canary")) .Release.Namespace (.Values.service.port | int) | quote }}
+- name: SMOKE_REVISION
+  value: {{ .Values.jobs.smoke.revision | toString | quote }}
+{{- end -}}
