@@ -44,7 +44,7 @@ export function main(argv: string[], options: PromoteOptions = {}): number {
             out(USAGE);
             return 0;
         }
-        if (parsed.values.to === undefined) throw new UsageError("expected --to <stack>: the environment to start the release in", USAGE);
+        if (parsed.values.to === undefined) throw new UsageError("expected --to <stack|wave>: the stack, or the wave, to start the release in", USAGE);
         checkStackArgument(parsed.values.to, argv, USAGE);
         [service] = parsed.positionals;
         to = parsed.values.to;

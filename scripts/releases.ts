@@ -132,7 +132,10 @@ export function planPromotion(service: string, to: string, stacks: { from: Recor
         };
     }
     const running = prev.stacks.filter((s) => stacks.from[s]?.config.planned.some((p) => p.name === service));
-    if (running.length === 0) return { ok: false, reason: `service ${service} is in no stack of wave ${prev.name} (${prev.stacks.join(", ")}), so no release of it has finished there` };
+    if (running.length === 0) {
+        const where = prev.stacks.length === 1 ? `not in stack ${prev.stacks[0]}` : `in no stack of wave ${prev.name} (${prev.stacks.join(", ")})`;
+        return { ok: false, reason: `service ${service} is ${where}, so no release of it has finished there` };
+    }
     const tags = new Map<string, string[]>();
     const states: Record<string, PreviousState> = {};
     for (const from of running) {

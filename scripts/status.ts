@@ -46,6 +46,8 @@ export interface StatusWave {
 export interface Status {
     /** The chain in words, and where it comes from. */
     chain: string;
+    /** Whether stagehand.fleet.yaml wrote the chain (else the default, one stack per wave, shown as before). */
+    fleetFile: boolean;
     waves: StatusWave[];
     stacks: string[];
     /** service -> stack -> its state there; null when the stack has no such service (or its file is invalid). */
@@ -115,7 +117,7 @@ export function collectStatus(root = projectRoot, only?: string, now = new Date(
         }
         return { name: w.name, stacks: w.stacks, ...(w.bake ? { bake: w.bake } : {}), windows };
     });
-    return { chain: `${chainWords(fleet)} (${fleet.source})`, waves, stacks, services, invalid };
+    return { chain: fleet.fromFile ? `${chainWords(fleet)} (${fleet.source})` : chainWords(fleet), fleetFile: fleet.fromFile, waves, stacks, services, invalid };
 }
 
 /** Whether the canary track holds a revision other than production's: a canary that still has a tag. */
@@ -141,21 +143,23 @@ function table(rows: string[][]): string[] {
 
 /** The table: one row per service and stack, the service named on its first row. */
 export function formatStatus(status: Status): string[] {
-    const rows: string[][] = [["SERVICE", "WAVE", "STACK", "STAGE", "REVISIONS production / canary", "TRAFFIC production / canary", "RELEASE"]];
-    const waveName = (stack: string) => status.waves.find((w) => w.stacks.includes(stack))?.name ?? "-";
+    // The wave column when a fleet file groups the stacks; the default chain is a stack per wave of its name.
+    const withWave = status.fleetFile;
+    const rows: string[][] = [["SERVICE", ...(withWave ? ["WAVE"] : []), "STACK", "STAGE", "REVISIONS production / canary", "TRAFFIC production / canary", "RELEASE"]];
+    const waveName = (stack: string) => (withWave ? [status.waves.find((w) => w.stacks.includes(stack))?.name ?? "-"] : []);
     for (const [name, byStack] of Object.entries(status.services)) {
         status.stacks.forEach((stack, i) => {
             const cell = byStack[stack];
             const first = i === 0 ? name : "";
             if (!cell) {
-                rows.push([first, waveName(stack), stack, "-", "-", "-", status.invalid[stack] ? "invalid stack file" : "not in this stack"]);
+                rows.push([first, ...waveName(stack), stack, "-", "-", "-", status.invalid[stack] ? "invalid stack file" : "not in this stack"]);
                 return;
             }
             const canaryTag = cell.tracks.canary.replicas > 0 ? revisionLabel(cell.tracks.canary) : idleCanary(cell) ? `(${revisionLabel(cell.tracks.canary)} x0)` : "-";
             const mirror = cell.mirrorPercent > 0 ? `, ${cell.mirrorPercent}% mirrored` : "";
             rows.push([
                 first,
-                waveName(stack),
+                ...waveName(stack),
                 stack,
                 stageWords({ stage: cell.stage, stageCount: cell.stageCount, name: cell.stageName }),
                 `${revisionLabel(cell.tracks.production)} / ${canaryTag}`,
@@ -165,7 +169,7 @@ export function formatStatus(status: Status): string[] {
         });
     }
     const lines = [`releases go ${status.chain}; stacks here: ${status.stacks.join(", ") || "none"}`];
-    for (const w of status.waves) {
+    for (const w of status.fleetFile ? status.waves : []) {
         const windows = w.stacks.filter((s) => w.windows[s]).map((s) => `  ${s}: change window ${w.windows[s].words}`);
         lines.push(`wave ${w.name}: ${w.stacks.join(", ")}${w.bake ? `; a release bakes ${w.bake} here before the next wave` : ""}`, ...windows);
     }
