@@ -174,6 +174,8 @@ async function mainWithPolicies(args: PlanArgs, root: string): Promise<number> {
             code = 0;
         }
         console.log("");
+        // A break-glass the caller judged (npm run break-glass) lets the change-window-open rule pass too.
+        if (args.breakGlass) process.env.STAGEHAND_BREAK_GLASS = "true";
         // Loaded only here: the Pulumi SDK, the program and the pack stay out of plain `npm run plan`.
         const { checkPolicies } = require("./policies") as { checkPolicies: typeof CheckPolicies };
         return Math.max(code, await checkPolicies(stack, current, { base, stackRoot: root }));

@@ -35,7 +35,8 @@ function npmScripts(workflow: any): string[] {
 
 // ---- GitHub Actions expressions, the subset the workflows use: enough to run a job's `if:`s and `runs-on`
 // the way GitHub does (a step's `if` without a status function means `success() && (...)`; `==` is loose and
-// case-insensitive on strings; `&&` and `||` return an operand; `contains()`; `a.*.b` filters an array's elements).
+// case-insensitive on strings; `&&` and `||` return an operand; `contains()`, `startsWith()`, `format()`; `a.*.b`
+// filters an array's elements).
 
 interface JobStatus {
     failed: boolean;
@@ -77,6 +78,8 @@ function evaluate(expression: string, ctx: Record<string, any>, status: JobStatu
             if (Array.isArray(search)) return search.some((e) => looseEquals(e, item));
             return String(search ?? "").toLowerCase().includes(String(item ?? "").toLowerCase());
         }
+        if (name === "startsWith") return String(args[0] ?? "").toLowerCase().startsWith(String(args[1] ?? "").toLowerCase());
+        if (name === "format") return String(args[0]).replace(/\{(\d+)\}/g, (_, i) => String(args[Number(i) + 1] ?? "")) as any;
         if (args.length > 0) throw new Error(`${name}() takes no arguments here`);
         switch (name) {
             case "always":
@@ -403,23 +406,25 @@ describe("GitHub workflows (.github/workflows)", () => {
         const VARS = { PROD_RUNNER: "prod-deploy", PROD_PREVIEW_RUNNER: "prod-preview" };
         const runsOn = (job: any, pr: PullRequest) => String(valueOf(job["runs-on"], pullRequestContext(pr)));
 
-        it("prod's Kubernetes API is private to its VPC: only prod needs a runner there", () => {
+        it("the prod stacks' Kubernetes APIs are private to their VPCs: only they (named prod, prod-<region>) need a runner there", () => {
             const privateOnly = knownStacks().filter((stack) => {
                 const cluster = parseCluster(stack, readStackConfig(stack).cluster);
                 return cluster.kind === "eks" && !cluster.apiEndpoint.public;
             });
-            assert.deepStrictEqual(privateOnly, ["prod"], "the stacks whose API endpoint is private only (each needs a runner in its VPC)");
+            assert.deepStrictEqual(privateOnly, ["prod", "prod-eu-west-1"], "the stacks whose API endpoint is private only (each needs a runner in its VPC)");
+            // The workflows pick a VPC runner for a stack by its name: exactly these stacks.
+            assert.deepStrictEqual(knownStacks().filter((s) => s.startsWith("prod")), privateOnly);
         });
 
         it("every job's runner: deploy's up on the deploy runner for prod; the PR's preview and verdict on the preview runner for prod; everything else on GitHub's", () => {
             const expected: Record<string, Record<string, (pr: PullRequest) => string>> = {
-                "deploy.yml": { stacks: () => "ubuntu-latest", up: (pr) => (pr.stack === "prod" ? "prod-deploy" : "ubuntu-latest") },
+                "deploy.yml": { stacks: () => "ubuntu-latest", window: () => "ubuntu-latest", up: (pr) => (pr.stack === "prod" ? "prod-deploy" : pr.stack.startsWith("prod-") ? `prod-deploy-${pr.stack}` : "ubuntu-latest") },
                 "pull-request.yml": {
                     test: () => "ubuntu-latest",
                     stacks: () => "ubuntu-latest",
                     gates: () => "ubuntu-latest",
-                    preview: (pr) => (pr.stack === "prod" && !pr.fork ? "prod-preview" : "ubuntu-latest"),
-                    verdict: (pr) => (pr.stack === "prod" && !pr.fork ? "prod-preview" : "ubuntu-latest"),
+                    preview: (pr) => (pr.fork ? "ubuntu-latest" : pr.stack === "prod" ? "prod-preview" : pr.stack.startsWith("prod-") ? `prod-preview-${pr.stack}` : "ubuntu-latest"),
+                    verdict: (pr) => (pr.fork ? "ubuntu-latest" : pr.stack === "prod" ? "prod-preview" : pr.stack.startsWith("prod-") ? `prod-preview-${pr.stack}` : "ubuntu-latest"),
                     comment: () => "ubuntu-latest",
                     "plan-gate": () => "ubuntu-latest",
                     "verdict-gate": () => "ubuntu-latest",
@@ -430,7 +435,7 @@ describe("GitHub workflows (.github/workflows)", () => {
                 const wf = load(file);
                 assert.deepStrictEqual(Object.keys(wf.jobs).sort(), Object.keys(jobs).sort(), file);
                 for (const [name, want] of Object.entries(jobs)) {
-                    for (const stack of ["staging", "uat", "prod"]) {
+                    for (const stack of ["staging", "uat", "prod", "prod-eu-west-1"]) {
                         for (const fork of [false, true]) {
                             const pr = { stack, fork, vars: VARS };
                             assert.strictEqual(runsOn(wf.jobs[name], pr), want(pr), `${file}: job ${name}, ${stack}${fork ? ", fork" : ""}`);
@@ -446,8 +451,8 @@ describe("GitHub workflows (.github/workflows)", () => {
                 for (const [name, job] of Object.entries<any>(wf.jobs)) {
                     assert.ok(!String(job["runs-on"]).includes("PROD_RUNNER"), `${file}: job ${name} names the deploy runner's variable in runs-on`);
                     for (const vars of [VARS, {}, { PROD_RUNNER: "prod-deploy" }, { PROD_PREVIEW_RUNNER: "prod-preview" }] as Record<string, string>[])
-                        for (const stack of ["staging", "uat", "prod"])
-                            for (const fork of [false, true]) assert.notStrictEqual(runsOn(job, { stack, fork, vars }), "prod-deploy", `${file}: job ${name}`);
+                        for (const stack of ["staging", "uat", "prod", "prod-eu-west-1"])
+                            for (const fork of [false, true]) assert.ok(!runsOn(job, { stack, fork, vars }).startsWith("prod-deploy"), `${file}: job ${name}`);
                 }
             }
             // deploy.yml alone names the deploy runner in a runs-on.
@@ -472,6 +477,10 @@ describe("GitHub workflows (.github/workflows)", () => {
                 const ok = stops(VARS);
                 assert.ok(!ok.failed && ok.runsOn === "prod-preview", `${name}: ${ok.ran.join(", ")}`);
                 assert.ok(!stops({}, "uat").failed, `${name}: uat needs no preview runner`);
+                // Another prod stack: its own VPC's preview runner, and the same guards.
+                const eu = stops(VARS, "prod-eu-west-1");
+                assert.ok(!eu.failed && eu.runsOn === "prod-preview-prod-eu-west-1", `${name}: ${eu.ran.join(", ")}`);
+                assert.ok(stops({}, "prod-eu-west-1").failed, `${name}: prod-eu-west-1 without a preview runner stops`);
             }
             const up = load("deploy.yml").jobs.up;
             const guard = up.steps.findIndex((s: any) => typeof s.if === "string" && s.if.includes("!vars.PROD_RUNNER"));
@@ -560,7 +569,7 @@ describe("GitHub workflows (.github/workflows)", () => {
     });
 
     it("the stacks are the project's stacks", () => {
-        assert.deepStrictEqual(knownStacks(), ["prod", "staging", "uat"]);
+        assert.deepStrictEqual(knownStacks(), ["prod", "prod-eu-west-1", "staging", "uat"]);
     });
 
     describe("credentials: pull requests preview with the read-only role, only deploy environments get the deploy role", () => {
@@ -601,7 +610,15 @@ describe("GitHub workflows (.github/workflows)", () => {
                 for (const s of configureAws(job)) assert.strictEqual(s.with["role-to-assume"], "${{ vars.AWS_DEPLOY_ROLE_ARN }}", `deploy.yml: job ${name}`);
             }
             const text = JSON.stringify(deploy);
-            for (const name of ["AWS_PREVIEW_ROLE_ARN", "PULUMI_PREVIEW_ACCESS_TOKEN", "secrets.AWS_ROLE_ARN", "OWNERS_TOKEN", "PROD_PREVIEW_RUNNER"]) assert.ok(!text.includes(name), `deploy.yml references ${name}`);
+            for (const name of ["AWS_PREVIEW_ROLE_ARN", "PULUMI_PREVIEW_ACCESS_TOKEN", "secrets.AWS_ROLE_ARN", "PROD_PREVIEW_RUNNER"]) assert.ok(!text.includes(name), `deploy.yml references ${name}`);
+            // The read-only owners token only in the change-window job (the break-glass's judge), which runs in no
+            // environment, assumes no role and holds no Pulumi token.
+            for (const [name, job] of Object.entries<any>(deploy.jobs)) {
+                const uses = JSON.stringify(job).includes("OWNERS_TOKEN");
+                assert.strictEqual(uses, name === "window", `deploy.yml: job ${name} ${uses ? "references" : "does not reference"} OWNERS_TOKEN`);
+            }
+            const window = deploy.jobs.window;
+            assert.ok(window.environment === undefined && configureAws(window).length === 0 && !JSON.stringify(window).includes("PULUMI_ACCESS_TOKEN") && window.permissions["id-token"] === undefined);
             // The job that lists the stacks reads their outputs only, with the read token, outside any environment.
             const changed = deploy.jobs.stacks.steps.find((s: any) => s.id === "changed");
             assert.strictEqual(changed.env.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_STATE_READ_TOKEN }}");
