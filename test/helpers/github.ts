@@ -41,6 +41,7 @@ const OPERATIONS: { re: RegExp; path: string }[] = [
     { re: /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/timeline$/, path: "/repos/{owner}/{repo}/issues/{issue_number}/timeline" },
     { re: /^\/orgs\/[^/]+\/teams\/[^/]+\/memberships\/[^/]+$/, path: "/orgs/{org}/teams/{team_slug}/memberships/{username}" },
     { re: /^\/orgs\/[^/]+\/teams\/[^/]+$/, path: "/orgs/{org}/teams/{team_slug}" },
+    { re: /^\/repos\/[^/]+\/[^/]+\/commits\/[0-9a-f]{40}\/pulls$/, path: "/repos/{owner}/{repo}/commits/{commit_sha}/pulls" },
 ];
 
 /** The validator of GET `pathname`'s response with `status`, from GitHub's OpenAPI description. */
