@@ -6,6 +6,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { main as changeWindow } from "../../scripts/change-window";
 import { printDiff } from "../../scripts/diff";
 import { main as promote } from "../../scripts/promote";
 import { readStackFile } from "../../scripts/stack-file";
@@ -85,6 +86,15 @@ describe("a fleet of four stacks in waves (stagehand.fleet.yaml)", () => {
         status([], { root, env: { STAGEHAND_NOW: "2026-12-03T09:59:59Z" }, out: (s) => lines.push(s), err: () => undefined });
         assert.ok(lines.some((l) => /prod-us\s+prod\s+1\/6 idle .*on 1\.1\.0, baking until 2026-12-03T10:00:00Z/.test(l)), lines.join("\n"));
         assert.ok(lines.some((l) => /^wave prod-rest: prod-eu-west-1, prod-ap-southeast-2$/.test(l)), lines.join("\n"));
+        // A hand-edited start in plan --diff is refused the same way, judged against HEAD's stack files and history.
+        const hand = path.join(root, "Pulumi.prod-ap-southeast-2.yaml");
+        fs.writeFileSync(hand, stackFile("1.0.0").replace("stage: 1", 'canary: "1.1.0"\n      stage: 2'));
+        const diff: string[] = [];
+        const monday = { now: new Date("2026-12-03T09:59:59Z") };
+        assert.strictEqual(printDiff("prod-ap-southeast-2", "HEAD", readStackFile("prod-ap-southeast-2", root).config, (l) => diff.push(l), root, {}, monday), 1);
+        assert.ok(diff.some((l) => /^REFUSED stack prod-ap-southeast-2, service checkout: cannot start releasing 1\.1\.0 in wave prod-rest: wave prod-us bakes 24h .* the bake ends at 2026-12-03T10:00:00Z/.test(l)), diff.join("\n"));
+        assert.strictEqual(printDiff("prod-ap-southeast-2", "HEAD", readStackFile("prod-ap-southeast-2", root).config, () => undefined, root, {}, { now: new Date("2026-12-03T10:00:00Z") }), 0);
+        fs.writeFileSync(hand, stackFile("1.0.0"));
         // At the edge: the bake is over, the whole wave starts.
         const rest = run(["checkout", "--to", "prod-rest"], "2026-12-03T10:00:00Z");
         assert.strictEqual(rest.code, 0, rest.err.join("\n"));
@@ -110,6 +120,30 @@ describe("a fleet of four stacks in waves (stagehand.fleet.yaml)", () => {
         edit("prod-eu-west-1", /stage: 3/, "stage: 1");
         const back: string[] = [];
         assert.strictEqual(printDiff("prod-eu-west-1", "HEAD", readStackFile("prod-eu-west-1", root).config, (s) => back.push(s), root, {}, { now: saturday }), 0, back.join("\n"));
+    });
+
+    it("npm run change-window (the deploy job's check): closed refuses a forward move, passes a rollback; open passes; no calendar passes", () => {
+        const check = (argv: string[], now: string) => {
+            const out: string[] = [];
+            const err: string[] = [];
+            const code = changeWindow([...argv, "--root", root], { STAGEHAND_NOW: now }, { out: (s) => out.push(s), err: (s) => err.push(s) });
+            return { code, out: out.join("\n"), err: err.join("\n") };
+        };
+        edit("prod-eu-west-1", /stage: 1/, "stage: 3");
+        const closed = check(["prod-eu-west-1", "--diff", "HEAD"], "2026-12-05T12:00:00Z");
+        assert.strictEqual(closed.code, 1, closed.out + closed.err);
+        assert.match(closed.out, /^stack prod-eu-west-1 \(wave prod-rest\): change window closed: outside the allowed days and hours/);
+        assert.match(closed.err, /refused while the window is closed: checkout \(forward 2 -> 3\)/);
+        assert.strictEqual(check(["prod-eu-west-1"], "2026-12-05T12:00:00Z").code, 1, "closed, and nothing says what the deploy changes");
+        assert.strictEqual(check(["prod-eu-west-1", "--diff", "HEAD"], "2026-12-07T09:00:00Z").code, 0);
+        edit("prod-eu-west-1", /stage: 3/, "stage: 1");
+        const back = check(["prod-eu-west-1", "--diff", "HEAD"], "2026-12-05T12:00:00Z");
+        assert.strictEqual(back.code, 0, back.err);
+        assert.match(back.out, /nothing moves forward since HEAD .*: may deploy/);
+        const prodUs = check(["prod"], "2026-12-05T12:00:00Z");
+        assert.strictEqual(prodUs.code, 0);
+        assert.match(prodUs.out, /^stack prod \(wave prod-us\): no change calendar/);
+        git("checkout", "-q", "--", ".");
     });
 
     it("refuses a fleet file that leaves a stack out or names a stack with no file, naming the file", () => {
