@@ -1231,6 +1231,82 @@ describe("GitHub workflows (.github/workflows)", () => {
         });
     });
 
+    describe("change windows: the deploy's window job decides, up refuses a closed window before pulumi; the PR's gates take a break-glass only when it counts", () => {
+        const deploy = load("deploy.yml");
+        /** Runs a step's script with bash -e as GitHub does, `npm` standing in as `fake` (a shell script body). */
+        function runStep(step: any, env: Record<string, string>, fake = "exit 0") {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-window-"));
+            try {
+                fs.writeFileSync(path.join(dir, "npm"), `#!/bin/bash\necho "npm $*" >> "$CALLS"\n${fake}\n`, { mode: 0o755 });
+                let code = 0;
+                try {
+                    execFileSync("bash", ["-e", "-c", step.run], { cwd: dir, stdio: "pipe", env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, CALLS: path.join(dir, "calls"), GITHUB_OUTPUT: path.join(dir, "out"), ...env } });
+                } catch (e: any) {
+                    code = e.status;
+                }
+                const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : "");
+                return { code, out: read("out"), calls: read("calls") };
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }
+
+        it("up needs the window job and stops for a closed stack before the deploy role or pulumi; a break-glass reaches the pack", () => {
+            const up = deploy.jobs.up;
+            assert.deepStrictEqual(up.needs, ["stacks", "window"]);
+            const names = up.steps.map((s: any) => s.name ?? s.uses ?? s.run);
+            const window = up.steps.findIndex((s: any) => s.id === "window");
+            assert.ok(window >= 0 && window < names.indexOf("Assume the deploy role of the environment"));
+            const step = up.steps[window];
+            assert.strictEqual(step.env.DECISIONS, "${{ needs.window.outputs.decisions }}");
+            const decisions = JSON.stringify({ prod: "open", uat: "break-glass", "prod-eu-west-1": "closed" });
+            assert.deepStrictEqual([runStep(step, { STACK: "prod", DECISIONS: decisions }).code, runStep(step, { STACK: "prod", DECISIONS: decisions }).out], [0, ""]);
+            assert.deepStrictEqual([runStep(step, { STACK: "uat", DECISIONS: decisions }).code, runStep(step, { STACK: "uat", DECISIONS: decisions }).out], [0, "break_glass=true\n"]);
+            assert.strictEqual(runStep(step, { STACK: "prod-eu-west-1", DECISIONS: decisions }).code, 1);
+            assert.strictEqual(runStep(step, { STACK: "staging", DECISIONS: decisions }).code, 1, "a stack the window job did not judge does not deploy");
+            const pulumi = up.steps.find((s: any) => usesAction(s, "pulumi/actions") && s.with?.command);
+            assert.strictEqual(pulumi.env.STAGEHAND_BREAK_GLASS, "${{ steps.window.outputs.break_glass }}");
+        });
+
+        it("the window job: change-window per stack with the branch before the push; break-glass asked only when the window refuses", () => {
+            const step = deploy.jobs.window.steps.find((s: any) => s.id === "judge");
+            assert.strictEqual(step.env.BEFORE, "${{ github.event.before }}");
+            assert.strictEqual(deploy.jobs.window.steps.find((s: any) => usesAction(s, "actions/checkout")).with["fetch-depth"], 0);
+            // change-window exits 1 for prod-eu-west-1 only; break-glass counts (exit 0).
+            const fake = 'if [ "$3" = change-window ] && [ "$5" = prod-eu-west-1 ]; then exit 1; fi; exit 0';
+            const env = { STACKS: '["uat","prod","prod-eu-west-1"]', BEFORE: "abc", REPO: "acme/stagehand", SHA: "0".repeat(40) };
+            const glass = runStep(step, env, fake);
+            assert.strictEqual(glass.code, 0);
+            assert.strictEqual(glass.out, 'decisions={"uat":"open","prod":"open","prod-eu-west-1":"break-glass"}\n');
+            assert.deepStrictEqual(glass.calls.trim().split("\n"), [
+                "npm run --silent change-window -- uat --diff abc",
+                "npm run --silent change-window -- prod --diff abc",
+                "npm run --silent change-window -- prod-eu-west-1 --diff abc",
+                `npm run --silent break-glass -- acme/stagehand --commit ${"0".repeat(40)} --stack prod-eu-west-1`,
+            ]);
+            const refused = runStep(step, env, 'if [ "$3" = change-window ] && [ "$5" = prod-eu-west-1 ]; then exit 1; fi; if [ "$3" = break-glass ]; then exit 1; fi; exit 0');
+            assert.strictEqual(refused.out, 'decisions={"uat":"open","prod":"open","prod-eu-west-1":"closed"}\n');
+        });
+
+        it("the gates job: the break-glass step only for a labelled pull request from this repository; --break-glass only on its exit 0", () => {
+            const gates = load("pull-request.yml").jobs.gates;
+            const glass = gates.steps.find((s: any) => s.id === "glass");
+            assert.strictEqual(glass.env.GITHUB_TOKEN, "${{ secrets.OWNERS_TOKEN }}");
+            const ctx = (labels: string[], fork = false) => pullRequestContext({ stack: "prod", fork, labels });
+            assert.strictEqual(!!evaluate(glass.if, ctx(["stagehand/break-glass"])), true);
+            assert.strictEqual(!!evaluate(glass.if, ctx(["stagehand/override-verdict"])), false);
+            assert.strictEqual(!!evaluate(glass.if, ctx(["stagehand/break-glass"], true)), false, "a fork's job gets no token");
+            for (const id of ["plan", "policies"]) {
+                const step = gates.steps.find((s: any) => s.id === id);
+                assert.strictEqual(step.env.BREAK_GLASS_EXIT, "${{ steps.glass.outputs.exit }}");
+                const env = { STACK: "prod", BASE_REF: "main", PR_DIR: "/pr", OUT: os.tmpdir() };
+                assert.match(runStep(step, { ...env, BREAK_GLASS_EXIT: "0" }).calls, /--root \/pr --break-glass$/m, id);
+                assert.doesNotMatch(runStep(step, { ...env, BREAK_GLASS_EXIT: "1" }).calls, /--break-glass/, id);
+                assert.doesNotMatch(runStep(step, { ...env, BREAK_GLASS_EXIT: "" }).calls, /--break-glass/, id);
+            }
+        });
+    });
+
     describe("the expression reader the tests above rely on", () => {
         it("reads GitHub's operators, defaults and coercions", () => {
             const ctx = { a: "x", n: null, steps: { s: { outputs: { exit: "1" } } } };
