@@ -16,7 +16,7 @@ export const USAGE = `usage: npm run status [-- --service <name>] [--json]
   stage, tags, traffic, where its release stands, and each stack's change window
   --service  one service only
   --json     one JSON object instead of the table
-exit codes: 0 shown, 1 a stack file is invalid (the others are shown), 2 usage`;
+exit codes: 0 shown, 1 a stack file is invalid (the others are shown) or the fleet file is, 2 usage`;
 
 export interface StatusCell {
     stage: number;
@@ -218,7 +218,14 @@ export function main(argv: string[], options: StatusOptions = {}): number {
         err(`status: ${e.message}`);
         return 2;
     }
-    const status = collectStatus(root, only, now);
+    let status: Status;
+    try {
+        status = collectStatus(root, only, now);
+    } catch (e: any) {
+        // A fleet file the commands refuse (every problem, naming the file and field), or a stack file's name.
+        err(`status: ${e.message}`);
+        return 1;
+    }
     if (only !== undefined && !status.services[only]) {
         const all = Object.keys(collectStatus(root, undefined, now).services);
         err(`status: no service ${JSON.stringify(only)} in any stack (services: ${all.join(", ") || "none"})`);

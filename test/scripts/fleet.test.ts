@@ -152,5 +152,9 @@ describe("a fleet of four stacks in waves (stagehand.fleet.yaml)", () => {
         assert.strictEqual(r.code, 1);
         assert.match(r.err[0], /stagehand\.fleet\.yaml: stack prod-ap-southeast-2 \(Pulumi\.prod-ap-southeast-2\.yaml\) is in no wave/);
         assert.match(r.err[0], /stagehand\.fleet\.yaml, wave prod-rest: stack prod-sa-east-1 has no stack file/);
+        const err: string[] = [];
+        assert.strictEqual(status([], { root, env: {}, out: () => undefined, err: (s) => err.push(s) }), 1);
+        assert.match(err[0], /^status: invalid stagehand\.fleet\.yaml:\n  - stagehand\.fleet\.yaml: stack prod-ap-southeast-2/);
+        fs.writeFileSync(path.join(root, "stagehand.fleet.yaml"), FLEET);
     });
 });
