@@ -149,8 +149,7 @@ export function planPromotion(service: string, to: string, stacks: { from: Recor
             };
         }
         tags.set(state.finished, [...(tags.get(state.finished) ?? []), from]);
-        const since = context.finishedSince?.(from, service, state.finished);
-        states[from] = since ? { kind: "idle", stable: state.finished, since } : { kind: "idle", stable: state.finished };
+        states[from] = { kind: "idle", stable: state.finished };
     }
     if (tags.size > 1) {
         return { ok: false, reason: `the stacks of wave ${prev.name} run different stable tags of ${service}: ${[...tags].map(([t, s]) => `${s.join(", ")} ${t}`).join("; ")}; finish one release in all of them before promoting it to ${to}` };
@@ -174,7 +173,13 @@ export function planPromotion(service: string, to: string, stacks: { from: Recor
     if (target.service.stable === tag) {
         return { ok: false, reason: `${service} already runs ${tag} as stable in ${to}: nothing to promote (${from} has finished ${tag} too)` };
     }
-    // The wave before has finished it: has it baked long enough?
+    // The wave before has finished it: has it baked long enough? When each finished is read from git only then.
+    if (prev.bakeMs > 0) {
+        for (const [stack, state] of Object.entries(states)) {
+            const since = state.kind === "idle" ? context.finishedSince?.(stack, service, state.stable) : undefined;
+            if (since && state.kind === "idle") states[stack] = { ...state, since };
+        }
+    }
     const bake = checkReleaseStart(fleet, to, service, tag, states, context.now ?? new Date());
     if (!bake.ok) return { ok: false, reason: bake.reason, ...(bake.bakeEndsAt ? { bakeEndsAt: bake.bakeEndsAt } : {}) };
     // The first stage after idle of the target's own stage plans, with the new canary.

@@ -247,7 +247,7 @@ describe("releases across stacks: npm run promote (scripts/promote.ts)", () => {
         }
         fs.writeFileSync(file("dev"), PROD);
         assert.deepStrictEqual(run("checkout", "--to", "dev").err, [
-            "promote: refused: dev is not one of the environments releases go through (staging -> uat -> prod): releases start in staging by editing Pulumi.staging.yaml (canary and stage: 2), and are promoted from there",
+            "promote: refused: dev is in no wave of the fleet (staging -> uat -> prod): releases start in Pulumi.staging.yaml by editing the file (canary and stage: 2), and are promoted from there",
         ]);
         assert.match(run("checkout", "--to", "qa").err[0], /^promote: refused: no stack "qa": Pulumi\.qa\.yaml does not exist \(stacks here: staging, uat, prod, dev\)$/);
         assert.deepStrictEqual([read("staging"), read("uat"), read("prod")], [STAGING, UAT, PROD]);
