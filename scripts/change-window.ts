@@ -4,12 +4,12 @@
 // decide: a rollback, a stay or a finish may deploy, a forward move or a direct update may not. Without --diff a
 // closed window refuses the deploy. The policy pack's rule change-window-open judges the same during `pulumi up`,
 // against what the stack actually deployed.
-import { describeWindow, windowAt } from "../components/fleet/calendar";
+import { describeWindow, windowAt, WINDOWED_MOVES } from "../components/fleet/calendar";
 import { calendarOf, waveOf } from "../components/fleet/waves";
-import { checkStackArgument, parseCommandLine, UsageError } from "./args";
+import { BREAK_GLASS_LABEL } from "../components/governance/owners";
+import { checkStackArgument, parseCommandLine } from "./args";
 import { diffStack, stackFileAt } from "./diff";
 import { currentTime, loadFleet } from "./fleet";
-import { WINDOWED_MOVES } from "./fleet-gates";
 import { projectRoot, readStackFile, stackConfigFromText } from "./stack-file";
 
 export const WINDOW_EXIT = { open: 0, closed: 1, usage: 2 } as const;
@@ -66,7 +66,7 @@ export function main(argv: string[], env: NodeJS.ProcessEnv = process.env, optio
             out(`${where}: nothing moves forward since ${ref} (rollbacks, stays and finishes are always allowed): may deploy`);
             return WINDOW_EXIT.open;
         }
-        err(`change-window: ${where}: refused while the window is closed: ${moving.map((d) => `${d.service} (${d.move!.kind} ${d.move!.from ?? "new"} -> ${d.move!.to})`).join(", ")}; a platform owner who is not the author can break the glass (label stagehand/break-glass on the pull request, after its last push)`);
+        err(`change-window: ${where}: refused while the window is closed: ${moving.map((d) => `${d.service} (${d.move!.kind} ${d.move!.from ?? "new"} -> ${d.move!.to})`).join(", ")}; a platform owner who is not the author can break the glass (label ${BREAK_GLASS_LABEL} on the pull request, after its last push)`);
         return WINDOW_EXIT.closed;
     } catch (e: any) {
         err(`change-window: ${e.message}`);

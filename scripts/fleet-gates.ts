@@ -3,19 +3,12 @@
 // while the stack's change window is closed (a rollback never is). Judged with the fleet file, the other stacks'
 // files and their history as they are at the base revision: a pull request loosens neither.
 import { checkReleaseStart } from "../components/fleet/bake";
-import { Calendar, describeWindow, Window, windowAt } from "../components/fleet/calendar";
+import { Calendar, describeWindow, Window, windowAt, WINDOWED_MOVES } from "../components/fleet/calendar";
 import { calendarOf, Fleet, waveOf } from "../components/fleet/waves";
+import { BREAK_GLASS_LABEL } from "../components/governance/owners";
 import { parseServices } from "../components/service/config";
-import { MoveKind } from "../components/service/moves";
 import type { ServiceDiff } from "./diff";
 import { previousStatesAt } from "./fleet";
-
-/** The moves a closed window refuses: everything that brings a revision closer to production's traffic, or changes it. */
-export const WINDOWED_MOVES: readonly MoveKind[] = ["forward", "skip", "direct"];
-
-import { BREAK_GLASS_LABEL } from "../components/governance/owners";
-
-export { BREAK_GLASS_LABEL };
 
 export interface FleetGateResult {
     /** One line per refused move (empty: none). */

@@ -4,6 +4,13 @@
 // opens. Pure: wall-clock times are worked out with Intl in the calendar's zone, so the same answer comes from
 // `plan --diff`, `status`, the policy pack and the deploy job's check.
 import { z } from "zod";
+import type { MoveKind } from "../service/moves";
+
+/**
+ * The moves a closed window refuses: those that bring a revision closer to production's traffic, or change production
+ * directly. A rollback, a stay and a finish always pass. One list for plan --diff, the policy pack and the deploy check.
+ */
+export const WINDOWED_MOVES: readonly MoveKind[] = ["forward", "skip", "direct"];
 
 export const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 export type Day = (typeof DAYS)[number];

@@ -5,13 +5,12 @@
 // only as the deploy job's check says (`npm run break-glass`), which then sets STAGEHAND_BREAK_GLASS=true for the run.
 import * as fs from "fs";
 import * as path from "path";
-import { describeWindow, windowAt } from "../../components/fleet/calendar";
+import { describeWindow, windowAt, WINDOWED_MOVES } from "../../components/fleet/calendar";
 import { calendarOf, defaultFleet, Fleet, FLEET_FILE, parseFleet, waveOf } from "../../components/fleet/waves";
+import { BREAK_GLASS_LABEL } from "../../components/governance/owners";
 import { configOf, known, Rule, stackOfUrn } from "./common";
 import { SERVICE_RELEASE } from "./services";
 
-/** The moves a closed window refuses (the same list as scripts/fleet-gates.ts). */
-const WINDOWED = ["forward", "skip", "direct"];
 
 /** The project's fleet file, next to the pack's code: the code being deployed or previewed. */
 export function projectFleet(root = path.resolve(__dirname, "..", "..")): Fleet {
@@ -48,10 +47,10 @@ export const changeWindowOpen: Rule = {
         const wave = waveOf(fleet, stack!)?.wave;
         for (const r of releases) {
             const kind = known(() => r.props.moveKind);
-            if (typeof kind !== "string" || !WINDOWED.includes(kind)) continue;
+            if (typeof kind !== "string" || !(WINDOWED_MOVES as readonly string[]).includes(kind)) continue;
             report(
                 `service ${r.name}: a ${kind} move in stack ${stack}${wave ? ` (wave ${wave.name})` : ""} while its change window is ${describeWindow(calendar!, window)}. ` +
-                    `Roll back (stage: 1 with stable unchanged), which is always allowed, or wait for the window; a platform owner who is not the author can approve a break-glass (label stagehand/break-glass)`,
+                    `Roll back (stage: 1 with stable unchanged), which is always allowed, or wait for the window; a platform owner who is not the author can approve a break-glass (label ${BREAK_GLASS_LABEL})`,
             );
         }
     },
