@@ -362,10 +362,11 @@ describe("GitHub workflows (.github/workflows)", () => {
         assert.ok(steps(wf).some((s) => s.run === "npm test"));
         const gates = wf.jobs.gates;
         const plan = gates.steps.find((s: any) => s.id === "plan");
-        assert.match(plan.run, /npm run --silent plan -- "\$STACK" --diff "origin\/\$BASE_REF" --root "\$PR_DIR" > "\$OUT\/plan-diff.txt" 2>&1\n/);
+        assert.match(plan.run, /npm run --silent plan -- "\$STACK" --diff "origin\/\$BASE_REF" --root "\$PR_DIR" \$glass > "\$OUT\/plan-diff.txt" 2>&1\n/);
+        // (`$glass`: --break-glass, only when `npm run break-glass` counted the label: "change windows" below.)
         // The pack offline over what the program registers, its moves judged against the base revision.
         const policies = gates.steps.find((s: any) => s.id === "policies");
-        assert.match(policies.run, /npm run --silent plan -- "\$STACK" --diff "origin\/\$BASE_REF" --policies --root "\$PR_DIR" > "\$OUT\/policies.txt" 2>&1\n/);
+        assert.match(policies.run, /npm run --silent plan -- "\$STACK" --diff "origin\/\$BASE_REF" --policies --root "\$PR_DIR" \$glass > "\$OUT\/policies.txt" 2>&1\n/);
         assert.match(policies.run, /^set \+e\n[\s\S]*echo "exit=\$\?" >> "\$GITHUB_OUTPUT"/, "its exit status is recorded, not fatal before the upload");
         const job = wf.jobs.preview;
         assert.strictEqual(job.env.STACK, "${{ matrix.stack }}");
