@@ -15,18 +15,21 @@ import { execFileSync } from "child_process";
 import * as path from "path";
 import { COMMIT_ID } from "../components/shared/deployed-commit";
 import { parseCommandLine } from "./args";
+import { byFleetOrder } from "../components/fleet/waves";
+import { loadFleet } from "./fleet";
 import { byPromotionOrder, checkStackFileNames, knownStacks, projectRoot, stackOfFileName } from "./stack-file";
 
 /** Paths whose change affects every stack's preview. */
 const SHARED = [/^index\.ts$/, /^Pulumi\.yaml$/, /^components\//, /^charts\//, /^policies\//, /^package(-lock)?\.json$/];
 
-export function changedStacks(files: string[], stacks: string[]): string[] {
+/** The stacks `files` touch, in release order (`order`: the fleet's, stagehand.fleet.yaml; default staging -> uat -> prod). */
+export function changedStacks(files: string[], stacks: string[], order: (a: string, b: string) => number = byPromotionOrder): string[] {
     // A stack file a change adds, renames or deletes with a name CI cannot use is refused, not skipped.
     checkStackFileNames(files.filter((f) => !f.includes("/") && stackOfFileName(f) !== undefined));
     const all = files.some((f) => SHARED.some((re) => re.test(f)));
     return stacks
         .filter((s) => all || files.includes(`Pulumi.${s}.yaml`))
-        .sort(byPromotionOrder);
+        .sort(order);
 }
 
 
@@ -45,8 +48,10 @@ export function stacksToDeploy(
     stacks: string[],
     deployed: Record<string, string | undefined>,
     filesSince: (commit: string) => string[] | undefined,
+    order: (a: string, b: string) => number = byPromotionOrder,
 ): DeployDecision[] {
-    return [...stacks].sort(byPromotionOrder).map((stack) => {
+    // Deployed in release order, wave by wave: the deploy job runs them one at a time in this order.
+    return [...stacks].sort(order).map((stack) => {
         const commit = deployed[stack];
         if (commit === undefined || !COMMIT_ID.test(commit)) {
             return { stack, deploy: true, why: commit === undefined ? "no deployedCommit output: never deployed by CI, or deployed without it" : `deployedCommit ${JSON.stringify(commit)} is not a commit id` };
@@ -116,11 +121,12 @@ export function main(argv: string[], env: NodeJS.ProcessEnv = process.env, optio
     const root = values.root === undefined ? projectRoot : path.resolve(values.root);
     try {
         const stacks = knownStacks(root);
+        const order = byFleetOrder(loadFleet(root));
         if (values["since-deployed"]) {
             const [head = "HEAD"] = positionals;
             const read = options.deployedCommit ?? pulumiDeployedCommit(root);
             const deployed = Object.fromEntries(stacks.map((s) => [s, read(s)]));
-            const decisions = stacksToDeploy(stacks, deployed, gitFilesSince(root, head));
+            const decisions = stacksToDeploy(stacks, deployed, gitFilesSince(root, head), order);
             for (const d of decisions) err(`${d.stack}: ${d.deploy ? "deploy" : "skip"}: ${d.why}\n`);
             out(`${JSON.stringify(decisions.filter((d) => d.deploy).map((d) => d.stack))}\n`);
             return 0;
@@ -129,7 +135,7 @@ export function main(argv: string[], env: NodeJS.ProcessEnv = process.env, optio
         const files = execFileSync("git", ["diff", "--name-only", `${base}...${head}`], { cwd: root, encoding: "utf8" })
             .split("\n")
             .filter(Boolean);
-        out(`${JSON.stringify(changedStacks(files, stacks))}\n`);
+        out(`${JSON.stringify(changedStacks(files, stacks, order))}\n`);
         return 0;
     } catch (e: any) {
         err(`changed-stacks: ${e.message}\n`);

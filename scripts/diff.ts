@@ -15,6 +15,10 @@ import { planServices, revisionLabel, StagePlan, stagePlan } from "../components
 import { alertRuleCounts } from "../components/observability/alerts";
 import { serviceFieldChanges } from "../components/service/field-changes";
 import { judgeRemoval, namespaceChangeProblem } from "../components/service/removal";
+import { describeWindow } from "../components/fleet/calendar";
+import { chainWords, waveOf } from "../components/fleet/waves";
+import { currentTime, fleetAt } from "./fleet";
+import { judgeFleetGates } from "./fleet-gates";
 import { printPlatformDiff } from "./platform-diff";
 import { projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
 
@@ -155,7 +159,15 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
  * Prints the moves between `ref` and the working tree, then the platform section (scripts/platform-diff.ts); returns
  * the exit code (1 when a move or a platform change is refused).
  */
-export function printDiff(stack: string, ref: string, current: Record<string, unknown>, log = console.log, root = projectRoot, context: StackContext = {}): number {
+export function printDiff(
+    stack: string,
+    ref: string,
+    current: Record<string, unknown>,
+    log = console.log,
+    root = projectRoot,
+    context: StackContext = {},
+    fleetContext: { now?: Date; breakGlass?: boolean } = {},
+): number {
     const text = stackFileAt(stack, ref, root);
     const diffs = diffStack(stack, text === undefined ? undefined : stackConfigFromText(text, `Pulumi.${stack}.yaml at ${ref}`), current, context);
     log(`stack ${stack}: changes against ${ref}${text === undefined ? ` (Pulumi.${stack}.yaml does not exist there: every service is new)` : ""}`);
@@ -164,6 +176,16 @@ export function printDiff(stack: string, ref: string, current: Record<string, un
         log(d.ok ? d.line : `REFUSED ${d.line}`);
         for (const f of d.fields) log(`  ${f}`);
     }
+    // The fleet's gates (scripts/fleet-gates.ts): the bake of the wave before, and the change window.
+    const fleet = fleetAt(root, ref);
+    const gates = judgeFleetGates(stack, diffs, current, { fleet, ref, root, now: fleetContext.now ?? currentTime(), breakGlass: fleetContext.breakGlass });
+    const wave = waveOf(fleet, stack);
+    if (gates.window || gates.refused.length > 0 || gates.notes.length > 0) {
+        log(`fleet: ${chainWords(fleet)}${wave ? `; stack ${stack} in wave ${wave.wave.name}` : ""} (${fleet.source})`);
+        if (gates.window) log(`change window of ${stack}: ${describeWindow(gates.window.calendar, gates.window.at)}`);
+        for (const n of gates.notes) log(`  ${n}`);
+        for (const r of gates.refused) log(`REFUSED ${r}`);
+    }
     const platform = printPlatformDiff(stack, ref, text, current, log, root);
-    return diffs.every((d) => d.ok) && platform === 0 ? 0 : 1;
+    return diffs.every((d) => d.ok) && gates.refused.length === 0 && platform === 0 ? 0 : 1;
 }

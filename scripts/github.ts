@@ -143,6 +143,13 @@ export class GitHub {
         };
     }
 
+    /** The merged pull request whose merge brought `sha` to the base branch (the deploy job's commit), or undefined. */
+    async mergedPullOfCommit(repo: string, sha: string): Promise<number | undefined> {
+        const pulls = await this.list(`/repos/${repo}/commits/${sha}/pulls`);
+        const merged = pulls.find((p) => p.merged_at && p.merge_commit_sha === sha) ?? pulls.find((p) => p.merged_at);
+        return merged?.number;
+    }
+
     /** The pull request's reviews, in GitHub's (chronological) order. */
     async reviews(repo: string, number: number): Promise<Review[]> {
         const reviews = await this.list(`/repos/${repo}/pulls/${number}/reviews`);

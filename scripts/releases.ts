@@ -1,6 +1,8 @@
 // Releases across stacks, from the stack files alone: where each service's release stands in each environment
 // (`npm run status`), and starting in the next environment the release that finished in the one before it
-// (`npm run promote`). Environments follow one chain: staging -> uat -> prod.
+// (`npm run promote`). Environments follow the fleet's chain of waves (stagehand.fleet.yaml, components/fleet/
+// waves.ts; without it staging -> uat -> prod): a release starts in a wave once every stack of the wave before it
+// that runs the service has finished it, and that wave's bake time has passed.
 import * as fs from "fs";
 import * as path from "path";
 import { parseStackConfig, StackConfig } from "../components/config";
@@ -9,18 +11,30 @@ import { deployedState } from "../components/service/deployed";
 import { checkMove, moveError } from "../components/service/moves";
 import { revisionRecords } from "../components/service/revision";
 import { PlannedService, StagePlan, stagePlans } from "../components/service/stages";
-import { byPromotionOrder, knownStacks, projectRoot, PROMOTION_CHAIN, parseStackFile, stackFilePath } from "./stack-file";
+import { checkReleaseStart, PreviousState } from "../components/fleet/bake";
+import { byFleetOrder, chainWords, Fleet, previousWave, waveOf } from "../components/fleet/waves";
+import { finishedSince, loadFleet } from "./fleet";
+import { knownStacks, projectRoot, parseStackFile, stackFilePath } from "./stack-file";
 import { setServiceFields } from "./stack-edit";
 
-/** The environment a release must have finished in before it starts in `stack`; undefined for the first. */
-export function previousStack(stack: string): string | undefined {
-    const i = (PROMOTION_CHAIN as readonly string[]).indexOf(stack);
-    return i > 0 ? PROMOTION_CHAIN[i - 1] : undefined;
+/** The stacks a release must have finished in (the wave before `stack`'s) before it starts in `stack`; empty for the first wave. */
+export function previousStacks(stack: string, root = projectRoot): string[] {
+    return previousWave(loadFleet(root), stack)?.stacks ?? [];
 }
 
-/** The stacks of the project: the chain's first, in its order, then any other by name. */
+/** The first stack a release must have finished in before it starts in `stack` (see previousStacks); undefined for the first wave. */
+export function previousStack(stack: string, root = projectRoot): string | undefined {
+    return previousStacks(stack, root)[0];
+}
+
+/** The stacks of the project in release order: wave by wave (stagehand.fleet.yaml), then any other by name. */
 export function stacksInOrder(root = projectRoot): string[] {
-    return knownStacks(root).sort(byPromotionOrder);
+    return knownStacks(root).sort(byFleetOrder(loadFleet(root)));
+}
+
+/** What planPromotion reads from the project at `root`: its fleet, when stacks finished releases (its git history), now. */
+export function promotionContext(root = projectRoot, now = new Date()): PromotionContext {
+    return { fleet: loadFleet(root), finishedSince: (stack, service, tag) => finishedSince(root, "HEAD", stack, service, tag), now };
 }
 
 /** Reads and validates a stack file as the program does; the text too, for editing. */
@@ -81,32 +95,67 @@ export type Promotion =
           /** The lines that changed, as `key: value` after the edit. */
           changes: string[];
       }
-    | { ok: false; reason: string };
+    | {
+          ok: false;
+          reason: string;
+          /** When the wave before's bake ends, when that is all that keeps the release from starting. */
+          bakeEndsAt?: Date;
+      };
+
+/** What planPromotion reads besides the stack files: the fleet, when each stack finished a tag (git), the time. */
+export interface PromotionContext {
+    fleet: Fleet;
+    /** When `stack` first ran `tag` as stable at stage 1 (scripts/fleet.ts `finishedSince`); undefined: unknown. */
+    finishedSince?: (stack: string, service: string, tag: string) => { at: Date; commit: string } | undefined;
+    now?: Date;
+}
+
+type LoadedStack = { text: string; config: StackConfig };
 
 /**
- * Starts in `to` the release that finished in the environment before it: `canary` set to the tag that
- * environment runs as `stable` at stage 1, and the first stage after idle (2: the first weight step, or the
- * shadow stage when the service has one). Refused when the previous environment has not finished a release
- * (it is at a stage past 1), when `to` is in the middle of a release, when the tag is already `stable` there, and
- * when the program would refuse the move or the edited file.
+ * Starts in `to` the release that finished in the wave before it: `canary` set to the tag every stack of that wave
+ * that runs the service runs as `stable` at stage 1, and the first stage after idle (2: the first weight step, or the
+ * shadow stage when the service has one). Refused when a stack of that wave has not finished a release (it is at a
+ * stage past 1) or they disagree on the tag, when the wave's bake time has not passed since the last of them
+ * finished, when `to` is in the middle of a release, when the tag is already `stable` there, and when the program
+ * would refuse the move or the edited file.
  */
-export function planPromotion(service: string, to: string, stacks: { from: { text: string; config: StackConfig }; to: { text: string; config: StackConfig } }): Promotion {
-    const from = previousStack(to);
-    if (!from) {
-        const where = (PROMOTION_CHAIN as readonly string[]).includes(to) ? `${to} is the first environment` : `${to} is not one of the environments releases go through`;
-        return { ok: false, reason: `${where} (${PROMOTION_CHAIN.join(" -> ")}): releases start in ${PROMOTION_CHAIN[0]} by editing Pulumi.${PROMOTION_CHAIN[0]}.yaml (canary and stage: 2), and are promoted from there` };
-    }
-    const source = stacks.from.config.planned.find((p) => p.name === service);
-    if (!source) return { ok: false, reason: `service ${service} is not in stack ${from}, so no release of it has finished there` };
-    const state = releaseState(source);
-    if (state.state !== "idle") {
-        const next = state.state === "switched back" ? `finish it there: ${finishWords(state.tag)}` : `finish it there: up to stage ${source.plan.stageCount} (switch back), then ${finishWords(state.tag)}`;
+export function planPromotion(service: string, to: string, stacks: { from: Record<string, LoadedStack>; to: LoadedStack }, context: PromotionContext): Promotion {
+    const { fleet } = context;
+    const prev = previousWave(fleet, to);
+    if (!prev) {
+        const first = fleet.waves[0];
+        const where = waveOf(fleet, to) ? `${to} is in the first wave` : `${to} is in no wave of the fleet`;
         return {
             ok: false,
-            reason: `${service} has not finished its release in ${from}: it is at ${stageSentence(source.plan)} releasing ${state.tag}; ${next}, before promoting it to ${to}`,
+            reason: `${where} (${chainWords(fleet)}): releases start in ${first.stacks.map((s) => `Pulumi.${s}.yaml`).join(", ")} by editing the file (canary and stage: 2), and are promoted from there`,
         };
     }
-    const tag = state.finished;
+    const running = prev.stacks.filter((s) => stacks.from[s]?.config.planned.some((p) => p.name === service));
+    if (running.length === 0) {
+        const where = prev.stacks.length === 1 ? `not in stack ${prev.stacks[0]}` : `in no stack of wave ${prev.name} (${prev.stacks.join(", ")})`;
+        return { ok: false, reason: `service ${service} is ${where}, so no release of it has finished there` };
+    }
+    const tags = new Map<string, string[]>();
+    const states: Record<string, PreviousState> = {};
+    for (const from of running) {
+        const source = stacks.from[from].config.planned.find((p) => p.name === service)!;
+        const state = releaseState(source);
+        if (state.state !== "idle") {
+            const next = state.state === "switched back" ? `finish it there: ${finishWords(state.tag)}` : `finish it there: up to stage ${source.plan.stageCount} (switch back), then ${finishWords(state.tag)}`;
+            return {
+                ok: false,
+                reason: `${service} has not finished its release in ${from}: it is at ${stageSentence(source.plan)} releasing ${state.tag}; ${next}, before promoting it to ${to}`,
+            };
+        }
+        tags.set(state.finished, [...(tags.get(state.finished) ?? []), from]);
+        states[from] = { kind: "idle", stable: state.finished };
+    }
+    if (tags.size > 1) {
+        return { ok: false, reason: `the stacks of wave ${prev.name} run different stable tags of ${service}: ${[...tags].map(([t, s]) => `${s.join(", ")} ${t}`).join("; ")}; finish one release in all of them before promoting it to ${to}` };
+    }
+    const [tag] = [...tags.keys()];
+    const from = running.join(", ");
 
     const target = stacks.to.config.planned.find((p) => p.name === service);
     if (!target) {
@@ -124,7 +173,15 @@ export function planPromotion(service: string, to: string, stacks: { from: { tex
     if (target.service.stable === tag) {
         return { ok: false, reason: `${service} already runs ${tag} as stable in ${to}: nothing to promote (${from} has finished ${tag} too)` };
     }
-
+    // The wave before has finished it: has it baked long enough? When each finished is read from git only then.
+    if (prev.bakeMs > 0) {
+        for (const [stack, state] of Object.entries(states)) {
+            const since = state.kind === "idle" ? context.finishedSince?.(stack, service, state.stable) : undefined;
+            if (since && state.kind === "idle") states[stack] = { ...state, since };
+        }
+    }
+    const bake = checkReleaseStart(fleet, to, service, tag, states, context.now ?? new Date());
+    if (!bake.ok) return { ok: false, reason: bake.reason, ...(bake.bakeEndsAt ? { bakeEndsAt: bake.bakeEndsAt } : {}) };
     // The first stage after idle of the target's own stage plans, with the new canary.
     const nextConfig: ServiceConfig = { ...target.service, canary: tag };
     const first = stagePlans(nextConfig).find((p) => p.kind !== "idle");

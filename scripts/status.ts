@@ -5,14 +5,18 @@ import { StackConfig } from "../components/config";
 import { revisionLabel, TrackPlan } from "../components/service/stages";
 import { StackProblemsError } from "../components/shared/errors";
 import { parseCommandLine, UsageError } from "./args";
-import { loadStack, planPromotion, ReleaseState, releaseState, stacksInOrder, stageWords } from "./releases";
-import { projectRoot, PROMOTION_CHAIN } from "./stack-file";
+import { describeWindow, windowAt } from "../components/fleet/calendar";
+import { calendarOf, chainWords, Fleet, waveOf } from "../components/fleet/waves";
+import { currentTime } from "./fleet";
+import { loadStack, planPromotion, PromotionContext, promotionContext, ReleaseState, releaseState, stacksInOrder, stageWords } from "./releases";
+import { projectRoot } from "./stack-file";
 
 export const USAGE = `usage: npm run status [-- --service <name>] [--json]
-  every service in every stack (${PROMOTION_CHAIN.join(" -> ")}): stage, tags, traffic and where its release stands
+  every service in every stack, wave by wave (stagehand.fleet.yaml; default staging -> uat -> prod):
+  stage, tags, traffic, where its release stands, and each stack's change window
   --service  one service only
   --json     one JSON object instead of the table
-exit codes: 0 shown, 1 a stack file is invalid (the others are shown), 2 usage`;
+exit codes: 0 shown, 1 a stack file is invalid (the others are shown) or the fleet file is, 2 usage`;
 
 export interface StatusCell {
     stage: number;
@@ -24,11 +28,27 @@ export interface StatusCell {
     tracks: { production: TrackPlan; canary: TrackPlan };
     mirrorPercent: number;
     release: ReleaseState;
-    /** The next environment, when `npm run promote -- <service> --to <it>` would start the finished tag there. */
+    /** The next wave's stacks where `npm run promote -- <service> --to <it>` would start the finished tag now. */
     readyFor?: string;
+    /** When the release may start in the next wave, when only its bake keeps it from starting now. */
+    bakingUntil?: string;
+}
+
+/** A wave of the fleet as status shows it: its stacks, its bake, each stack's change window now. */
+export interface StatusWave {
+    name: string;
+    stacks: string[];
+    bake?: string;
+    /** stack -> its change window in words ("open", "closed: …; opens …"); absent: no calendar. */
+    windows: Record<string, { open: boolean; words: string; opensAt?: string }>;
 }
 
 export interface Status {
+    /** The chain in words, and where it comes from. */
+    chain: string;
+    /** Whether stagehand.fleet.yaml wrote the chain (else the default, one stack per wave, shown as before). */
+    fleetFile: boolean;
+    waves: StatusWave[];
     stacks: string[];
     /** service -> stack -> its state there; null when the stack has no such service (or its file is invalid). */
     services: Record<string, Record<string, StatusCell | null>>;
@@ -37,7 +57,9 @@ export interface Status {
 }
 
 /** The status of every service (or one) across the stacks of `root`. */
-export function collectStatus(root = projectRoot, only?: string): Status {
+export function collectStatus(root = projectRoot, only?: string, now = new Date()): Status {
+    const context: PromotionContext = promotionContext(root, now);
+    const fleet: Fleet = context.fleet;
     const stacks = stacksInOrder(root);
     const loaded: Record<string, { text: string; config: StackConfig }> = {};
     const invalid: Record<string, string[]> = {};
@@ -70,14 +92,32 @@ export function collectStatus(root = projectRoot, only?: string): Status {
                 mirrorPercent: plan.mirrorPercent,
                 release: releaseState(planned),
             };
-            const next = PROMOTION_CHAIN[(PROMOTION_CHAIN as readonly string[]).indexOf(stack) + 1];
-            if (next && loaded[next] && (PROMOTION_CHAIN as readonly string[]).includes(stack)) {
-                if (planPromotion(name, next, { from: loaded[stack], to: loaded[next] }).ok) cell.readyFor = next;
+            // Ready for the next wave's stacks where the release could start now; baking when only the bake is left.
+            const at = waveOf(fleet, stack);
+            const next = at ? fleet.waves[at.index + 1] : undefined;
+            if (next && cell.release.state === "idle") {
+                const ready: string[] = [];
+                for (const target of next.stacks.filter((t) => loaded[t])) {
+                    const promotion = planPromotion(name, target, { from: loaded, to: loaded[target] }, context);
+                    if (promotion.ok) ready.push(target);
+                    else if (promotion.bakeEndsAt) cell.bakingUntil = promotion.bakeEndsAt.toISOString().replace(/\.000Z$/, "Z");
+                }
+                if (ready.length > 0) cell.readyFor = ready.join(", ");
             }
             services[name][stack] = cell;
         }
     }
-    return { stacks, services, invalid };
+    const waves: StatusWave[] = fleet.waves.map((w) => {
+        const windows: StatusWave["windows"] = {};
+        for (const stack of w.stacks) {
+            const calendar = calendarOf(fleet, stack);
+            if (!calendar) continue;
+            const window = windowAt(calendar, now);
+            windows[stack] = { open: window.open, words: describeWindow(calendar, window), ...(!window.open && window.opensAt ? { opensAt: window.opensAt.toISOString() } : {}) };
+        }
+        return { name: w.name, stacks: w.stacks, ...(w.bake ? { bake: w.bake } : {}), windows };
+    });
+    return { chain: fleet.fromFile ? `${chainWords(fleet)} (${fleet.source})` : chainWords(fleet), fleetFile: fleet.fromFile, waves, stacks, services, invalid };
 }
 
 /** Whether the canary track holds a revision other than production's: a canary that still has a tag. */
@@ -92,7 +132,8 @@ function releaseWords(cell: StatusCell): string {
     if (r.state === "switched back") return `releasing ${revisionLabel(cell.tracks.canary)}, finish next`;
     // At stage 1 a canary that still names another revision was rolled back (or not started): say so.
     const canary = idleCanary(cell) ? `; canary ${revisionLabel(cell.tracks.canary)} at 0 pods (rolled back or not started)` : "";
-    return `${cell.readyFor ? `finished ${r.finished}, ready for ${cell.readyFor}` : `on ${r.finished}`}${canary}`;
+    const baking = cell.bakingUntil ? `, baking until ${cell.bakingUntil}` : "";
+    return `${cell.readyFor ? `finished ${r.finished}, ready for ${cell.readyFor}` : `on ${r.finished}`}${baking}${canary}`;
 }
 
 function table(rows: string[][]): string[] {
@@ -102,19 +143,23 @@ function table(rows: string[][]): string[] {
 
 /** The table: one row per service and stack, the service named on its first row. */
 export function formatStatus(status: Status): string[] {
-    const rows: string[][] = [["SERVICE", "STACK", "STAGE", "REVISIONS production / canary", "TRAFFIC production / canary", "RELEASE"]];
+    // The wave column when a fleet file groups the stacks; the default chain is a stack per wave of its name.
+    const withWave = status.fleetFile;
+    const rows: string[][] = [["SERVICE", ...(withWave ? ["WAVE"] : []), "STACK", "STAGE", "REVISIONS production / canary", "TRAFFIC production / canary", "RELEASE"]];
+    const waveName = (stack: string) => (withWave ? [status.waves.find((w) => w.stacks.includes(stack))?.name ?? "-"] : []);
     for (const [name, byStack] of Object.entries(status.services)) {
         status.stacks.forEach((stack, i) => {
             const cell = byStack[stack];
             const first = i === 0 ? name : "";
             if (!cell) {
-                rows.push([first, stack, "-", "-", "-", status.invalid[stack] ? "invalid stack file" : "not in this stack"]);
+                rows.push([first, ...waveName(stack), stack, "-", "-", "-", status.invalid[stack] ? "invalid stack file" : "not in this stack"]);
                 return;
             }
             const canaryTag = cell.tracks.canary.replicas > 0 ? revisionLabel(cell.tracks.canary) : idleCanary(cell) ? `(${revisionLabel(cell.tracks.canary)} x0)` : "-";
             const mirror = cell.mirrorPercent > 0 ? `, ${cell.mirrorPercent}% mirrored` : "";
             rows.push([
                 first,
+                ...waveName(stack),
                 stack,
                 stageWords({ stage: cell.stage, stageCount: cell.stageCount, name: cell.stageName }),
                 `${revisionLabel(cell.tracks.production)} / ${canaryTag}`,
@@ -123,7 +168,12 @@ export function formatStatus(status: Status): string[] {
             ]);
         });
     }
-    const lines = [`releases go ${PROMOTION_CHAIN.join(" -> ")}; stacks here: ${status.stacks.join(", ") || "none"}`, ""];
+    const lines = [`releases go ${status.chain}; stacks here: ${status.stacks.join(", ") || "none"}`];
+    for (const w of status.fleetFile ? status.waves : []) {
+        const windows = w.stacks.filter((s) => w.windows[s]).map((s) => `  ${s}: change window ${w.windows[s].words}`);
+        lines.push(`wave ${w.name}: ${w.stacks.join(", ")}${w.bake ? `; a release bakes ${w.bake} here before the next wave` : ""}`, ...windows);
+    }
+    lines.push("");
     if (Object.keys(status.services).length > 0) lines.push(...table(rows));
     else lines.push("no services");
     for (const [stack, problems] of Object.entries(status.invalid)) {
@@ -161,9 +211,23 @@ export function main(argv: string[], options: StatusOptions = {}): number {
         return 0;
     }
     const only = parsed.values.service;
-    const status = collectStatus(root, only);
+    let now: Date;
+    try {
+        now = currentTime(options.env ?? process.env);
+    } catch (e: any) {
+        err(`status: ${e.message}`);
+        return 2;
+    }
+    let status: Status;
+    try {
+        status = collectStatus(root, only, now);
+    } catch (e: any) {
+        // A fleet file the commands refuse (every problem, naming the file and field), or a stack file's name.
+        err(`status: ${e.message}`);
+        return 1;
+    }
     if (only !== undefined && !status.services[only]) {
-        const all = Object.keys(collectStatus(root).services);
+        const all = Object.keys(collectStatus(root, undefined, now).services);
         err(`status: no service ${JSON.stringify(only)} in any stack (services: ${all.join(", ") || "none"})`);
         return 2;
     }

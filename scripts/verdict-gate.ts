@@ -21,7 +21,9 @@ import { parseServices } from "../components/service/config";
 import { stagePlan } from "../components/service/stages";
 import { EXIT_CODES } from "../components/service/verdict";
 import { OVERRIDE_LABEL } from "../components/governance/owners";
+import { waveOf } from "../components/fleet/waves";
 import { checkStackArgument, parseCommandLine, UsageError } from "./args";
+import { fleetAt } from "./fleet";
 import { diffStack, ServiceDiff, stackFileAt } from "./diff";
 import { parseStackFile, projectRoot, stackConfigFromText, stackFilePath } from "./stack-file";
 import { main as verdictMain } from "./verdict";
@@ -77,6 +79,8 @@ export interface GateList {
     cluster: string | null;
     /** `aws:region` of the stack file; null when it sets none. */
     region: string | null;
+    /** The stack's wave in the fleet's chain at the base (stagehand.fleet.yaml), e.g. "prod-eu"; null: in none. */
+    wave: string | null;
     judge: ServiceToJudge[];
     /** Every other changed service, and why it needs no verdict. */
     skip: { service: string; why: string }[];
@@ -148,6 +152,15 @@ function regionOf(text: string): string | null {
     }
 }
 
+/** The stack's wave in the fleet at the base revision; null when it is in none (or the fleet file is refused: plan --diff says why). */
+function waveAt(root: string, base: string, stack: string): string | null {
+    try {
+        return waveOf(fleetAt(root, base), stack)?.wave.name ?? null;
+    } catch {
+        return null;
+    }
+}
+
 /** Everything `--list` prints: the base revision read with git, the working tree's stack file. */
 export function gateList(stack: string, base: string, root = projectRoot): GateList {
     const file = stackFilePath(stack, root);
@@ -166,6 +179,7 @@ export function gateList(stack: string, base: string, root = projectRoot): GateL
         prometheus: before !== undefined && verdictGateHasPrometheus(observability),
         cluster: cluster.kind === "eks" ? cluster.name : null,
         region: regionOf(currentText),
+        wave: waveAt(root, base, stack),
         ...servicesToJudge(stack, before, current),
     };
 }
@@ -206,7 +220,7 @@ const moveWords = (t: ServiceToJudge) => `stage ${t.stage}/${t.stageCount} ${t.s
 export function formatGate(list: GateList, judged: JudgedCanary[]): string {
     const code = gateExit(judged.map((j) => j.exitCode));
     const lines = [
-        `metrics verdict of stack ${list.stack}: each canary this pull request moves on, judged at the stage deployed now (${list.base}), with that revision's thresholds`,
+        `metrics verdict of stack ${list.stack}${list.wave && list.wave !== list.stack ? ` (wave ${list.wave})` : ""}: each canary this pull request moves on, judged at the stage deployed now (${list.base}), with that revision's thresholds`,
         ...judged.map((j) => `${j.target.service}: ${moveWords(j.target)}: ${VERDICT_WORDS[j.exitCode] ?? `exit ${j.exitCode}`}`),
         `gate: ${GATE_WORDS[code]}`,
     ];

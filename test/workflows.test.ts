@@ -37,7 +37,8 @@ function npmScripts(workflow: any): string[] {
 
 // ---- GitHub Actions expressions, the subset the workflows use: enough to run a job's `if:`s and `runs-on`
 // the way GitHub does (a step's `if` without a status function means `success() && (...)`; `==` is loose and
-// case-insensitive on strings; `&&` and `||` return an operand; `contains()`; `a.*.b` filters an array's elements).
+// case-insensitive on strings; `&&` and `||` return an operand; `contains()`, `startsWith()`, `format()`; `a.*.b`
+// filters an array's elements).
 
 interface JobStatus {
     failed: boolean;
@@ -79,6 +80,8 @@ function evaluate(expression: string, ctx: Record<string, any>, status: JobStatu
             if (Array.isArray(search)) return search.some((e) => looseEquals(e, item));
             return String(search ?? "").toLowerCase().includes(String(item ?? "").toLowerCase());
         }
+        if (name === "startsWith") return String(args[0] ?? "").toLowerCase().startsWith(String(args[1] ?? "").toLowerCase());
+        if (name === "format") return String(args[0]).replace(/\{(\d+)\}/g, (_, i) => String(args[Number(i) + 1] ?? "")) as any;
         if (args.length > 0) throw new Error(`${name}() takes no arguments here`);
         switch (name) {
             case "always":
@@ -370,10 +373,11 @@ describe("GitHub workflows (.github/workflows)", () => {
         assert.strictEqual(test[cache].with.path, "~/.cache/stagehand/charts");
         const gates = wf.jobs.gates;
         const plan = gates.steps.find((s: any) => s.id === "plan");
-        assert.match(plan.run, /npm run --silent plan -- "\$STACK" --diff "origin\/\$BASE_REF" --root "\$PR_DIR" > "\$OUT\/plan-diff.txt" 2>&1\n/);
+        assert.match(plan.run, /npm run --silent plan -- "\$STACK" --diff "origin\/\$BASE_REF" --root "\$PR_DIR" \$glass > "\$OUT\/plan-diff.txt" 2>&1\n/);
+        // (`$glass`: --break-glass, only when `npm run break-glass` counted the label: "change windows" below.)
         // The pack offline over what the program registers, its moves judged against the base revision.
         const policies = gates.steps.find((s: any) => s.id === "policies");
-        assert.match(policies.run, /npm run --silent plan -- "\$STACK" --diff "origin\/\$BASE_REF" --policies --root "\$PR_DIR" > "\$OUT\/policies.txt" 2>&1\n/);
+        assert.match(policies.run, /npm run --silent plan -- "\$STACK" --diff "origin\/\$BASE_REF" --policies --root "\$PR_DIR" \$glass > "\$OUT\/policies.txt" 2>&1\n/);
         assert.match(policies.run, /^set \+e\n[\s\S]*echo "exit=\$\?" >> "\$GITHUB_OUTPUT"/, "its exit status is recorded, not fatal before the upload");
         const job = wf.jobs.preview;
         assert.strictEqual(job.env.STACK, "${{ matrix.stack }}");
@@ -414,23 +418,25 @@ describe("GitHub workflows (.github/workflows)", () => {
         const VARS = { PROD_RUNNER: "prod-deploy", PROD_PREVIEW_RUNNER: "prod-preview" };
         const runsOn = (job: any, pr: PullRequest) => String(valueOf(job["runs-on"], pullRequestContext(pr)));
 
-        it("prod's Kubernetes API is private to its VPC: only prod needs a runner there", () => {
+        it("the prod stacks' Kubernetes APIs are private to their VPCs: only they (named prod, prod-<region>) need a runner there", () => {
             const privateOnly = knownStacks().filter((stack) => {
                 const cluster = parseCluster(stack, readStackConfig(stack).cluster);
                 return cluster.kind === "eks" && !cluster.apiEndpoint.public;
             });
-            assert.deepStrictEqual(privateOnly, ["prod"], "the stacks whose API endpoint is private only (each needs a runner in its VPC)");
+            assert.deepStrictEqual(privateOnly, ["prod", "prod-eu-west-1"], "the stacks whose API endpoint is private only (each needs a runner in its VPC)");
+            // The workflows pick a VPC runner for a stack by its name: exactly these stacks.
+            assert.deepStrictEqual(knownStacks().filter((s) => s.startsWith("prod")), privateOnly);
         });
 
         it("every job's runner: deploy's up on the deploy runner for prod; the PR's preview and verdict on the preview runner for prod; everything else on GitHub's", () => {
             const expected: Record<string, Record<string, (pr: PullRequest) => string>> = {
-                "deploy.yml": { stacks: () => "ubuntu-latest", up: (pr) => (pr.stack === "prod" ? "prod-deploy" : "ubuntu-latest") },
+                "deploy.yml": { stacks: () => "ubuntu-latest", window: () => "ubuntu-latest", up: (pr) => (pr.stack === "prod" ? "prod-deploy" : pr.stack.startsWith("prod-") ? `prod-deploy-${pr.stack}` : "ubuntu-latest") },
                 "pull-request.yml": {
                     test: () => "ubuntu-latest",
                     stacks: () => "ubuntu-latest",
                     gates: () => "ubuntu-latest",
-                    preview: (pr) => (pr.stack === "prod" && !pr.fork ? "prod-preview" : "ubuntu-latest"),
-                    verdict: (pr) => (pr.stack === "prod" && !pr.fork ? "prod-preview" : "ubuntu-latest"),
+                    preview: (pr) => (pr.fork ? "ubuntu-latest" : pr.stack === "prod" ? "prod-preview" : pr.stack.startsWith("prod-") ? `prod-preview-${pr.stack}` : "ubuntu-latest"),
+                    verdict: (pr) => (pr.fork ? "ubuntu-latest" : pr.stack === "prod" ? "prod-preview" : pr.stack.startsWith("prod-") ? `prod-preview-${pr.stack}` : "ubuntu-latest"),
                     ledger: () => "ubuntu-latest",
                     comment: () => "ubuntu-latest",
                     "plan-gate": () => "ubuntu-latest",
@@ -449,7 +455,7 @@ describe("GitHub workflows (.github/workflows)", () => {
                 const wf = load(file);
                 assert.deepStrictEqual(Object.keys(wf.jobs).sort(), Object.keys(jobs).sort(), file);
                 for (const [name, want] of Object.entries(jobs)) {
-                    for (const stack of ["staging", "uat", "prod"]) {
+                    for (const stack of ["staging", "uat", "prod", "prod-eu-west-1"]) {
                         for (const fork of [false, true]) {
                             const pr = { stack, fork, vars: VARS };
                             assert.strictEqual(runsOn(wf.jobs[name], pr), want(pr), `${file}: job ${name}, ${stack}${fork ? ", fork" : ""}`);
@@ -465,8 +471,8 @@ describe("GitHub workflows (.github/workflows)", () => {
                 for (const [name, job] of Object.entries<any>(wf.jobs)) {
                     assert.ok(!String(job["runs-on"]).includes("PROD_RUNNER"), `${file}: job ${name} names the deploy runner's variable in runs-on`);
                     for (const vars of [VARS, {}, { PROD_RUNNER: "prod-deploy" }, { PROD_PREVIEW_RUNNER: "prod-preview" }] as Record<string, string>[])
-                        for (const stack of ["staging", "uat", "prod"])
-                            for (const fork of [false, true]) assert.notStrictEqual(runsOn(job, { stack, fork, vars }), "prod-deploy", `${file}: job ${name}`);
+                        for (const stack of ["staging", "uat", "prod", "prod-eu-west-1"])
+                            for (const fork of [false, true]) assert.ok(!runsOn(job, { stack, fork, vars }).startsWith("prod-deploy"), `${file}: job ${name}`);
                 }
             }
             // deploy.yml alone names the deploy runner in a runs-on.
@@ -491,6 +497,10 @@ describe("GitHub workflows (.github/workflows)", () => {
                 const ok = stops(VARS);
                 assert.ok(!ok.failed && ok.runsOn === "prod-preview", `${name}: ${ok.ran.join(", ")}`);
                 assert.ok(!stops({}, "uat").failed, `${name}: uat needs no preview runner`);
+                // Another prod stack: its own VPC's preview runner, and the same guards.
+                const eu = stops(VARS, "prod-eu-west-1");
+                assert.ok(!eu.failed && eu.runsOn === "prod-preview-prod-eu-west-1", `${name}: ${eu.ran.join(", ")}`);
+                assert.ok(stops({}, "prod-eu-west-1").failed, `${name}: prod-eu-west-1 without a preview runner stops`);
             }
             const up = load("deploy.yml").jobs.up;
             const guard = up.steps.findIndex((s: any) => typeof s.if === "string" && s.if.includes("!vars.PROD_RUNNER"));
@@ -643,7 +653,7 @@ describe("GitHub workflows (.github/workflows)", () => {
     });
 
     it("the stacks are the project's stacks", () => {
-        assert.deepStrictEqual(knownStacks(), ["prod", "staging", "uat"]);
+        assert.deepStrictEqual(knownStacks(), ["prod", "prod-eu-west-1", "staging", "uat"]);
     });
 
     describe("credentials: pull requests preview with the read-only role, only deploy environments get the deploy role", () => {
@@ -684,7 +694,15 @@ describe("GitHub workflows (.github/workflows)", () => {
                 for (const s of configureAws(job)) assert.strictEqual(s.with["role-to-assume"], "${{ vars.AWS_DEPLOY_ROLE_ARN }}", `deploy.yml: job ${name}`);
             }
             const text = JSON.stringify(deploy);
-            for (const name of ["AWS_PREVIEW_ROLE_ARN", "PULUMI_PREVIEW_ACCESS_TOKEN", "secrets.AWS_ROLE_ARN", "OWNERS_TOKEN", "PROD_PREVIEW_RUNNER"]) assert.ok(!text.includes(name), `deploy.yml references ${name}`);
+            for (const name of ["AWS_PREVIEW_ROLE_ARN", "PULUMI_PREVIEW_ACCESS_TOKEN", "secrets.AWS_ROLE_ARN", "PROD_PREVIEW_RUNNER"]) assert.ok(!text.includes(name), `deploy.yml references ${name}`);
+            // The read-only owners token only in the change-window job (the break-glass's judge), which runs in no
+            // environment, assumes no role and holds no Pulumi token.
+            for (const [name, job] of Object.entries<any>(deploy.jobs)) {
+                const uses = JSON.stringify(job).includes("OWNERS_TOKEN");
+                assert.strictEqual(uses, name === "window", `deploy.yml: job ${name} ${uses ? "references" : "does not reference"} OWNERS_TOKEN`);
+            }
+            const window = deploy.jobs.window;
+            assert.ok(window.environment === undefined && configureAws(window).length === 0 && !JSON.stringify(window).includes("PULUMI_ACCESS_TOKEN") && window.permissions["id-token"] === undefined);
             // The job that lists the stacks reads their outputs only, with the read token, outside any environment.
             const changed = deploy.jobs.stacks.steps.find((s: any) => s.id === "changed");
             assert.strictEqual(changed.env.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_STATE_READ_TOKEN }}");
@@ -1366,6 +1384,82 @@ describe("GitHub workflows (.github/workflows)", () => {
             const up = deploy.jobs.up;
             assert.deepStrictEqual(up.concurrency, { group: "pulumi-up-${{ matrix.stack }}", "cancel-in-progress": false });
             assert.strictEqual(deploy.concurrency, undefined, "no workflow-wide group: a stacks job never waits behind a deploy");
+        });
+    });
+
+    describe("change windows: the deploy's window job decides, up refuses a closed window before pulumi; the PR's gates take a break-glass only when it counts", () => {
+        const deploy = load("deploy.yml");
+        /** Runs a step's script with bash -e as GitHub does, `npm` standing in as `fake` (a shell script body). */
+        function runStep(step: any, env: Record<string, string>, fake = "exit 0") {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stagehand-window-"));
+            try {
+                fs.writeFileSync(path.join(dir, "npm"), `#!/bin/bash\necho "npm $*" >> "$CALLS"\n${fake}\n`, { mode: 0o755 });
+                let code = 0;
+                try {
+                    execFileSync("bash", ["-e", "-c", step.run], { cwd: dir, stdio: "pipe", env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, CALLS: path.join(dir, "calls"), GITHUB_OUTPUT: path.join(dir, "out"), ...env } });
+                } catch (e: any) {
+                    code = e.status;
+                }
+                const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : "");
+                return { code, out: read("out"), calls: read("calls") };
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }
+
+        it("up needs the window job and stops for a closed stack before the deploy role or pulumi; a break-glass reaches the pack", () => {
+            const up = deploy.jobs.up;
+            assert.deepStrictEqual(up.needs, ["stacks", "window"]);
+            const names = up.steps.map((s: any) => s.name ?? s.uses ?? s.run);
+            const window = up.steps.findIndex((s: any) => s.id === "window");
+            assert.ok(window >= 0 && window < names.indexOf("Assume the deploy role of the environment"));
+            const step = up.steps[window];
+            assert.strictEqual(step.env.DECISIONS, "${{ needs.window.outputs.decisions }}");
+            const decisions = JSON.stringify({ prod: "open", uat: "break-glass", "prod-eu-west-1": "closed" });
+            assert.deepStrictEqual([runStep(step, { STACK: "prod", DECISIONS: decisions }).code, runStep(step, { STACK: "prod", DECISIONS: decisions }).out], [0, ""]);
+            assert.deepStrictEqual([runStep(step, { STACK: "uat", DECISIONS: decisions }).code, runStep(step, { STACK: "uat", DECISIONS: decisions }).out], [0, "break_glass=true\n"]);
+            assert.strictEqual(runStep(step, { STACK: "prod-eu-west-1", DECISIONS: decisions }).code, 1);
+            assert.strictEqual(runStep(step, { STACK: "staging", DECISIONS: decisions }).code, 1, "a stack the window job did not judge does not deploy");
+            const pulumi = up.steps.find((s: any) => usesAction(s, "pulumi/actions") && s.with?.command);
+            assert.strictEqual(pulumi.env.STAGEHAND_BREAK_GLASS, "${{ steps.window.outputs.break_glass }}");
+        });
+
+        it("the window job: change-window per stack with the branch before the push; break-glass asked only when the window refuses", () => {
+            const step = deploy.jobs.window.steps.find((s: any) => s.id === "judge");
+            assert.strictEqual(step.env.BEFORE, "${{ github.event.before }}");
+            assert.strictEqual(deploy.jobs.window.steps.find((s: any) => usesAction(s, "actions/checkout")).with["fetch-depth"], 0);
+            // change-window exits 1 for prod-eu-west-1 only; break-glass counts (exit 0).
+            const fake = 'if [ "$3" = change-window ] && [ "$5" = prod-eu-west-1 ]; then exit 1; fi; exit 0';
+            const env = { STACKS: '["uat","prod","prod-eu-west-1"]', BEFORE: "abc", REPO: "acme/stagehand", SHA: "0".repeat(40) };
+            const glass = runStep(step, env, fake);
+            assert.strictEqual(glass.code, 0);
+            assert.strictEqual(glass.out, 'decisions={"uat":"open","prod":"open","prod-eu-west-1":"break-glass"}\n');
+            assert.deepStrictEqual(glass.calls.trim().split("\n"), [
+                "npm run --silent change-window -- uat --diff abc",
+                "npm run --silent change-window -- prod --diff abc",
+                "npm run --silent change-window -- prod-eu-west-1 --diff abc",
+                `npm run --silent break-glass -- acme/stagehand --commit ${"0".repeat(40)} --stack prod-eu-west-1`,
+            ]);
+            const refused = runStep(step, env, 'if [ "$3" = change-window ] && [ "$5" = prod-eu-west-1 ]; then exit 1; fi; if [ "$3" = break-glass ]; then exit 1; fi; exit 0');
+            assert.strictEqual(refused.out, 'decisions={"uat":"open","prod":"open","prod-eu-west-1":"closed"}\n');
+        });
+
+        it("the gates job: the break-glass step only for a labelled pull request from this repository; --break-glass only on its exit 0", () => {
+            const gates = load("pull-request.yml").jobs.gates;
+            const glass = gates.steps.find((s: any) => s.id === "glass");
+            assert.strictEqual(glass.env.GITHUB_TOKEN, "${{ secrets.OWNERS_TOKEN }}");
+            const ctx = (labels: string[], fork = false) => pullRequestContext({ stack: "prod", fork, labels });
+            assert.strictEqual(!!evaluate(glass.if, ctx(["stagehand/break-glass"])), true);
+            assert.strictEqual(!!evaluate(glass.if, ctx(["stagehand/override-verdict"])), false);
+            assert.strictEqual(!!evaluate(glass.if, ctx(["stagehand/break-glass"], true)), false, "a fork's job gets no token");
+            for (const id of ["plan", "policies"]) {
+                const step = gates.steps.find((s: any) => s.id === id);
+                assert.strictEqual(step.env.BREAK_GLASS_EXIT, "${{ steps.glass.outputs.exit }}");
+                const env = { STACK: "prod", BASE_REF: "main", PR_DIR: "/pr", OUT: os.tmpdir() };
+                assert.match(runStep(step, { ...env, BREAK_GLASS_EXIT: "0" }).calls, /--root \/pr --break-glass$/m, id);
+                assert.doesNotMatch(runStep(step, { ...env, BREAK_GLASS_EXIT: "1" }).calls, /--break-glass/, id);
+                assert.doesNotMatch(runStep(step, { ...env, BREAK_GLASS_EXIT: "" }).calls, /--break-glass/, id);
+            }
         });
     });
 

@@ -21,6 +21,12 @@ import { ownersSchema } from "../shared/schema";
 /** The label that lets a pull request pass with a failing (or unjudged) metrics verdict, when it counts. */
 export const OVERRIDE_LABEL = "stagehand/override-verdict";
 
+/**
+ * The label that lets a pull request's forward moves and direct updates through a closed change window (README
+ * "Change windows"), when it counts: added after the last push by a platform owner of each stack who is not the author.
+ */
+export const BREAK_GLASS_LABEL = "stagehand/break-glass";
+
 /** `Pulumi.<stack>.yaml` at the project's root: the stack's name, or undefined for any other path. */
 export function stackOfPath(file: string): string | undefined {
     return /^Pulumi\.([^/.]+)\.yaml$/.exec(file)?.[1];
@@ -373,26 +379,29 @@ export async function judgeOverride(
     pr: { author: string; labels: string[]; events: TimelineEvent[] },
     services: OverriddenService[],
     isMember: OwnerTest,
+    /** The label judged: the verdict override (default), or the break-glass of a closed change window (BREAK_GLASS_LABEL). */
+    label: string = OVERRIDE_LABEL,
 ): Promise<OverrideDecision> {
+    const LABEL = label.toLowerCase();
     const who = `who may add it (after the last push, not the author): ${services.map(whoMay).join("; ") || "anyone who owns the overridden services"}`;
     const push = lastPush(pr.events);
     const lastPushOut = push && { at: new Date(push.at).toISOString(), how: push.how };
-    const carries = pr.labels.some((l) => l.toLowerCase() === OVERRIDE_LABEL);
-    const labelled = [...pr.events].reverse().find((e) => e.event === "labeled" && e.label?.name.toLowerCase() === OVERRIDE_LABEL);
+    const carries = pr.labels.some((l) => l.toLowerCase() === LABEL);
+    const labelled = [...pr.events].reverse().find((e) => e.event === "labeled" && e.label?.name.toLowerCase() === LABEL);
     const plain = services.map((s) => ({ ...s, owned: false }));
     if (!carries || !labelled || !labelled.created_at) {
-        const why = carries ? `the pull request carries ${OVERRIDE_LABEL} but its timeline does not say who added it` : `the pull request does not carry the label ${OVERRIDE_LABEL}`;
+        const why = carries ? `the pull request carries ${label} but its timeline does not say who added it` : `the pull request does not carry the label ${label}`;
         return { counts: false, labelHolds: false, lastPush: lastPushOut, services: plain, reasons: [why, who] };
     }
     const by = labelled.actor?.login ?? "(a deleted user)";
-    const label = { by, at: labelled.created_at };
+    const applied = { by, at: labelled.created_at };
     const reasons: string[] = [];
     if (push && Date.parse(labelled.created_at) <= push.at) {
-        reasons.push(`${by} added ${OVERRIDE_LABEL} at ${labelled.created_at}, before the last push (${push.how}): remove it and add it again to vouch for the head commit`);
+        reasons.push(`${by} added ${label} at ${labelled.created_at}, before the last push (${push.how}): remove it and add it again to vouch for the head commit`);
     }
-    if (by.toLowerCase() === pr.author.toLowerCase()) reasons.push(`${by} added it and is the pull request's author: an author does not override the verdict of their own pull request`);
+    if (by.toLowerCase() === pr.author.toLowerCase()) reasons.push(`${by} added it and is the pull request's author: an author does not vouch for their own pull request with it`);
     const labelHolds = reasons.length === 0;
-    if (labelHolds && services.length === 0) return { counts: true, labelHolds, label, lastPush: lastPushOut, services: [], reasons: ["no canary needs an override"] };
+    if (labelHolds && services.length === 0) return { counts: true, labelHolds, label: applied, lastPush: lastPushOut, services: [], reasons: ["no canary needs an override"] };
     const judged: OverrideDecision["services"] = [];
     for (const s of services) {
         const as = labelled.actor ? await ownerEntry(s.owners, by, isMember) : undefined;
@@ -403,11 +412,11 @@ export async function judgeOverride(
         return {
             counts: true,
             labelHolds,
-            label,
+            label: applied,
             lastPush: lastPushOut,
             services: judged,
-            reasons: [`${by} added ${OVERRIDE_LABEL} at ${labelled.created_at}, after the last push${push ? ` (${push.how})` : ""}, and owns ${judged.map((s) => `${s.stack}/${s.service} (as ${s.as})`).join(", ")}`],
+            reasons: [`${by} added ${label} at ${labelled.created_at}, after the last push${push ? ` (${push.how})` : ""}, and owns ${judged.map((s) => `${s.stack}/${s.service} (as ${s.as})`).join(", ")}`],
         };
     }
-    return { counts: false, labelHolds, label, lastPush: lastPushOut, services: judged, reasons: [...reasons, who] };
+    return { counts: false, labelHolds, label: applied, lastPush: lastPushOut, services: judged, reasons: [...reasons, who] };
 }

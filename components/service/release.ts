@@ -64,9 +64,20 @@ export class ServiceRelease extends pulumi.ComponentResource {
 
     constructor(name: string, args: ServiceReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
         // Its inputs are what the policy pack judges of the service as a whole: whether it may skip stages
-        // (`allowSkip`, the service's own or the stack-wide default: policies/rules/services.ts).
-        // And how production is sized through a release (`production`: policies/rules/services.ts, service-production-full).
-        super(SERVICE_RELEASE_TYPE, name, { allowSkip: args.move.allowSkip, allowSkipFrom: args.planned.service.allowSkip !== undefined ? "service" : "stack", production: args.planned.service.production }, opts);
+        // (`allowSkip`, the service's own or the stack-wide default: policies/rules/services.ts), how production is sized
+        // through a release (`production`: policies/rules/services.ts, service-production-full), and the kind of move it
+        // makes (`moveKind`: a closed change window refuses forward moves and direct updates, policies/rules/change-window.ts).
+        super(
+            SERVICE_RELEASE_TYPE,
+            name,
+            {
+                allowSkip: args.move.allowSkip,
+                allowSkipFrom: args.planned.service.allowSkip !== undefined ? "service" : "stack",
+                production: args.planned.service.production,
+                moveKind: args.move.check.kind,
+            },
+            opts,
+        );
         const { service, plan } = args.planned;
         const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
 

@@ -1,5 +1,6 @@
 // Every rule of stagehand's policy pack, by domain: plain policy objects with their validation functions, so
 // tests call them directly. The pack itself (which starts a gRPC server) is constructed only in policies/index.ts.
+import { changeWindowOpen } from "./change-window";
 import { Rule } from "./common";
 import { eksApiEndpointRestricted, eksControlPlaneLogging, nodeGroupCapacityType, nodeGroupsMultiAz } from "./eks";
 import { meshMtlsStrict } from "./mesh";
@@ -36,4 +37,5 @@ export const rules: Rule[] = [
     ingressLoadBalancerController,
     ingressTls,
     policyConfigMatchesStack,
+    changeWindowOpen,
 ];

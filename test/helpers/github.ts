@@ -53,6 +53,7 @@ const OPERATIONS: { method?: string; re: RegExp; path: string }[] = [
     { method: "put", re: /^\/repos\/[^/]+\/[^/]+\/pulls\/\d+\/merge$/, path: "/repos/{owner}/{repo}/pulls/{pull_number}/merge" },
     { method: "put", re: /^\/repos\/[^/]+\/[^/]+\/pulls\/\d+\/update-branch$/, path: "/repos/{owner}/{repo}/pulls/{pull_number}/update-branch" },
     { method: "post", re: /^\/repos\/[^/]+\/[^/]+\/actions\/workflows\/[^/]+\/dispatches$/, path: "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches" },
+    { re: /^\/repos\/[^/]+\/[^/]+\/commits\/[0-9a-f]{40}\/pulls$/, path: "/repos/{owner}/{repo}/commits/{commit_sha}/pulls" },
 ];
 
 /** The validator of `method pathname`'s response with `status`, from GitHub's OpenAPI description. */

@@ -21,7 +21,7 @@ describe("commands refuse what they don't understand (scripts/args.ts)", () => {
         const r = await captured(() => plan(["staging", "--policy"]));
         assert.strictEqual(r.code, 2);
         assert.strictEqual(r.stdout, "", "no plan is printed");
-        assert.strictEqual(r.stderr, "plan: Unknown option '--policy'\nusage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies] [--root DIR]\n");
+        assert.strictEqual(r.stderr, "plan: Unknown option '--policy'\nusage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies] [--root DIR] [--break-glass]\n");
     });
 
     it("plan: a missing stack, a stray argument, --service without a name, --manifests with --diff", async () => {
@@ -31,6 +31,7 @@ describe("commands refuse what they don't understand (scripts/args.ts)", () => {
             [["staging", "--service"], /^plan: Option '--service <value>' argument missing\nusage:/],
             [["staging", "--diff", "HEAD", "extra"], /^plan: expected a stack and optionally a git revision after --diff, found "staging", "HEAD", "extra"\nusage:/],
             [["staging", "--diff", "--manifests"], /^plan: --manifests and --diff do not go together\nusage:/],
+            [["staging", "--break-glass"], /^plan: --break-glass lets moves through a closed change window: it goes with --diff\nusage:/],
         ];
         for (const [argv, expected] of cases) {
             const r = await captured(() => plan(argv));
@@ -48,7 +49,7 @@ describe("commands refuse what they don't understand (scripts/args.ts)", () => {
 
     it("plan: --help prints the usage and exits 0", async () => {
         const r = await captured(() => plan(["--help"]));
-        assert.deepStrictEqual([r.code, r.stdout], [0, "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies] [--root DIR]\n"]);
+        assert.deepStrictEqual([r.code, r.stdout], [0, "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies] [--root DIR] [--break-glass]\n"]);
     });
 
     it("verdict: an unknown flag or a missing service exits 4 with the usage", async () => {
@@ -97,7 +98,7 @@ describe("commands refuse what they don't understand (scripts/args.ts)", () => {
 });
 
 describe("commands say what to run instead (scripts/args.ts)", () => {
-    const PLAN_USAGE = "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies] [--root DIR]";
+    const PLAN_USAGE = "usage: npm run plan -- <stack> [--manifests] [--service NAME] [--diff [GIT-REF]] [--policies] [--root DIR] [--break-glass]";
     /** A command's main run with console captured and lines collected, whichever way it prints. */
     async function run(fn: (out: (s: string) => void, err: (s: string) => void) => number | Promise<number>) {
         let out = "";

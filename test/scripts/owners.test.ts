@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { main as owners } from "../../scripts/owners";
+import { main as breakGlass } from "../../scripts/break-glass";
 import { main as verdictOverride } from "../../scripts/verdict-override";
 import { Answer, checkRecorded, fakeGitHub, FakeGitHub, recording } from "../helpers/github";
 
@@ -265,6 +266,63 @@ describe("owners check and verdict override against recorded GitHub answers (scr
         });
     });
 
+    describe("npm run break-glass", () => {
+        const timeline = (events: unknown[]): Record<string, Answer> => ({ "/repos/acme/stagehand/issues/17/timeline?per_page=100": { body: events } });
+        const GLASS = { labels: ["stagehand/break-glass"] };
+        const prodStage2 = () => prod.replace(/(checkout:[\s\S]*?stage: )1/, "$12").replace(/(checkout:[\s\S]*?stable: "1\.4\.2")/, '$1\n      canary: "1.5.0"');
+
+        it("counts when a platform owner of the stack, not the author, added the label after the last push", async () => {
+            const head = commit(base, { "Pulumi.prod.yaml": prodStage2() });
+            const r = await run(breakGlass, { [PR]: { body: pull(head, base, GLASS) }, ...timeline([committed(head, "2026-12-05T09:00:00Z"), labeled("paul", "2026-12-05T10:00:00Z", "stagehand/break-glass")]) }, ["--json"]);
+            assert.strictEqual(r.code, 0, r.stdout + r.stderr);
+            const report = JSON.parse(r.stdout);
+            assert.deepStrictEqual([report.counts, report.stacks, report.label], [true, ["prod"], { by: "paul", at: "2026-12-05T10:00:00Z" }]);
+            assert.match(report.reasons[0], /^paul added stagehand\/break-glass at 2026-12-05T10:00:00Z, after the last push \(commit \w{7} \(committed at 2026-12-05T09:00:00Z\)\), and owns prod\/\(change window\) \(as acme\/platform\)$/);
+        });
+
+        it("does not count a service owner's label, the author's, one added before the last push, or the verdict override's", async () => {
+            const head = commit(base, { "Pulumi.prod.yaml": prodStage2() });
+            const cases: [unknown[], string[], RegExp][] = [
+                [[labeled("erin", "2026-12-05T10:00:00Z", "stagehand/break-glass")], GLASS.labels, /^erin is not an owner of prod\/\(change window\) \(acme\/platform: the platform owners \(stagehand:owners\) of Pulumi\.prod\.yaml at base \w{7}\)$/m],
+                [[labeled("dana", "2026-12-05T10:00:00Z", "stagehand/break-glass")], GLASS.labels, /dana added it and is the pull request's author/],
+                [[labeled("paul", "2026-12-05T10:00:00Z", "stagehand/break-glass"), committed(head, "2026-12-05T11:00:00Z")], GLASS.labels, /before the last push .*: remove it and add it again/],
+                [[labeled("paul", "2026-12-05T10:00:00Z")], ["stagehand/override-verdict"], /^the pull request does not carry the label stagehand\/break-glass$/m],
+            ];
+            for (const [events, labels, why] of cases) {
+                const r = await run(breakGlass, { [PR]: { body: pull(head, base, { labels }) }, ...timeline(events) });
+                assert.strictEqual(r.code, 1, r.stdout);
+                assert.match(r.stdout, /^break-glass \(stagehand\/break-glass\) of acme\/stagehand#17: does NOT count$/m);
+                assert.match(r.stdout, why);
+                await server!.close();
+                server = undefined;
+            }
+        });
+
+        it("--commit: the deploy job judges the merged pull request that brought the commit", async () => {
+            const head = commit(base, { "Pulumi.prod.yaml": prodStage2() });
+            const merge = "e5bd3914e2e596debea16f433f57875b5b90bcd6";
+            const pulls = recording("commit-pulls");
+            pulls[0].number = 17;
+            server = await fakeGitHub({
+                ...teamRoutes(),
+                [`/repos/acme/stagehand/commits/${merge}/pulls?per_page=100`]: { body: pulls },
+                [PR]: { body: pull(head, base, GLASS) },
+                ...timeline([labeled("paul", "2026-12-05T10:00:00Z", "stagehand/break-glass")]),
+            });
+            let stdout = "";
+            const code = await breakGlass([REPO, "--commit", merge, "--root", repo, "--stack", "prod"], { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: server.url }, { out: (s) => (stdout += s), err: (s) => (stdout += s) });
+            assert.strictEqual(code, 0, stdout);
+            assert.match(stdout, /^break-glass \(stagehand\/break-glass\) of acme\/stagehand#17: counts$/m);
+            await server.close();
+            server = await fakeGitHub({ [`/repos/acme/stagehand/commits/${merge}/pulls?per_page=100`]: { body: [] } });
+            stdout = "";
+            assert.strictEqual(await breakGlass([REPO, "--commit", merge, "--root", repo], { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: server.url }, { out: (s) => (stdout += s) }), 1);
+            assert.match(stdout, /no merged pull request brought this commit/);
+            assert.strictEqual(await breakGlass([REPO, "--commit", "abc"], { GITHUB_TOKEN: TOKEN }, { out: () => {}, err: (s) => (stdout += s) }), 2);
+            assert.match(stdout, /--commit takes a full commit id/);
+        });
+    });
+
     describe("npm run verdict-override", () => {
         const timeline = (events: unknown[]): Record<string, Answer> => ({
             "/repos/acme/stagehand/issues/17/timeline?per_page=100": { body: events.slice(0, 1), headers: events.length > 1 ? { link: `<{{base}}/repos/acme/stagehand/issues/17/timeline?per_page=100&page=2>; rel="next"` } : {} },
@@ -325,6 +383,7 @@ describe("owners check and verdict override against recorded GitHub answers (scr
         checkRecorded("/repos/acme/stagehand/issues/17/timeline", 200, [recording("timeline-labeled"), recording("timeline-committed"), recording("timeline-force-pushed")]);
         checkRecorded("/orgs/acme/teams/checkout/memberships/erin", 200, recording("team-membership"));
         checkRecorded("/orgs/acme/teams/checkout", 200, recording("team"));
+        checkRecorded("/repos/acme/stagehand/commits/e5bd3914e2e596debea16f433f57875b5b90bcd6/pulls", 200, recording("commit-pulls"));
         // The check can fail: a review without its commit_id is not what GitHub sends.
         const broken = recording("review");
         delete broken.commit_id;

@@ -303,7 +303,7 @@ describe("npm run plan -- <stack> --policies (scripts/policies.ts)", () => {
             assert.deepStrictEqual(parsePlanArgs(["staging", "--diff", "origin/main", "--policies"]), { stack: "staging", manifests: false, service: undefined, diff: "origin/main", policies: true, help: false });
             assert.strictEqual(parsePlanArgs(["staging"]).policies, undefined);
             for (const [argv, expected] of [
-                [["staging", "--policies", "--manifests"], /^plan: --manifests and --policies do not go together\nusage: npm run plan -- <stack> \[--manifests\] \[--service NAME\] \[--diff \[GIT-REF\]\] \[--policies\] \[--root DIR\]\n$/],
+                [["staging", "--policies", "--manifests"], /^plan: --manifests and --policies do not go together\nusage: npm run plan -- <stack> \[--manifests\] \[--service NAME\] \[--diff \[GIT-REF\]\] \[--policies\] \[--root DIR\] \[--break-glass\]\n$/],
                 [["staging", "--policies", "--service", "checkout"], /^plan: --policies judges the whole stack: it does not go with --service\nusage:/],
             ] as [string[], RegExp][]) {
                 const r = await captured(() => plan(argv));

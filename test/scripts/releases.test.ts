@@ -238,7 +238,7 @@ describe("releases across stacks: npm run promote (scripts/promote.ts)", () => {
             [["ratings", "--to", "prod"], "service ratings is not in stack prod: add its block to Pulumi.prod.yaml (image, stable, stage: 1, replicas …) first"],
             [
                 ["checkout", "--to", "staging"],
-                "staging is the first environment (staging -> uat -> prod): releases start in staging by editing Pulumi.staging.yaml (canary and stage: 2), and are promoted from there",
+                "staging is in the first wave (staging -> uat -> prod): releases start in Pulumi.staging.yaml by editing the file (canary and stage: 2), and are promoted from there",
             ],
         ];
         for (const [argv, reason] of cases) {
@@ -247,7 +247,7 @@ describe("releases across stacks: npm run promote (scripts/promote.ts)", () => {
         }
         fs.writeFileSync(file("dev"), PROD);
         assert.deepStrictEqual(run("checkout", "--to", "dev").err, [
-            "promote: refused: dev is not one of the environments releases go through (staging -> uat -> prod): releases start in staging by editing Pulumi.staging.yaml (canary and stage: 2), and are promoted from there",
+            "promote: refused: dev is in no wave of the fleet (staging -> uat -> prod): releases start in Pulumi.staging.yaml by editing the file (canary and stage: 2), and are promoted from there",
         ]);
         assert.match(run("checkout", "--to", "qa").err[0], /^promote: refused: no stack "qa": Pulumi\.qa\.yaml does not exist \(stacks here: staging, uat, prod, dev\)$/);
         assert.deepStrictEqual([read("staging"), read("uat"), read("prod")], [STAGING, UAT, PROD]);
@@ -267,10 +267,10 @@ describe("releases across stacks: npm run promote (scripts/promote.ts)", () => {
         for (const argv of [["checkout"], ["checkout", "--to"], ["--to", "uat"], ["checkout", "payments", "--to", "uat"], ["checkout", "--to", "uat", "--force"]]) {
             const { code, err } = run(...argv);
             assert.strictEqual(code, 2, argv.join(" "));
-            assert.match(err[0], /^promote: .*\nusage: npm run promote -- <service> --to <stack> \[--dry-run\]/s, argv.join(" "));
+            assert.match(err[0], /^promote: .*\nusage: npm run promote -- <service> --to <stack\|wave> \[--dry-run\]/s, argv.join(" "));
         }
         assert.match(run("checkout", "--to", "uat", "--force").err[0], /Unknown option '--force'/);
-        assert.match(run("checkout").err[0], /^promote: expected --to <stack>/);
+        assert.match(run("checkout").err[0], /^promote: expected --to <stack|wave>/);
         const help = run("--help");
         assert.strictEqual(help.code, 0);
         assert.match(help.out[0], /^usage: npm run promote/);

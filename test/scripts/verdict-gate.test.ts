@@ -176,7 +176,7 @@ describe("npm run verdict-gate: the canaries a pull request must judge (scripts/
             const list = JSON.parse(r.stdout);
             assert.deepStrictEqual(
                 { ...list, judge: list.judge.map((t: any) => t.service) },
-                { stack: "uat", base: "HEAD", prometheus: true, cluster: "shop-uat", region: "eu-west-1", judge: ["checkout"], skip: [{ service: "cart", why: "rollback to stage 1: the way back is never gated" }] },
+                { stack: "uat", base: "HEAD", prometheus: true, cluster: "shop-uat", region: "eu-west-1", wave: "uat", judge: ["checkout"], skip: [{ service: "cart", why: "rollback to stage 1: the way back is never gated" }] },
             );
             assert.deepStrictEqual(queries, [], "--list asks Prometheus nothing");
             assert.deepStrictEqual(gateList("uat", "HEAD", repo), list);
