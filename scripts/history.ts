@@ -10,10 +10,12 @@ import { Release, releasesOf } from "../components/ledger/releases";
 import { durationWords, releaseTimelineSvg, timelineFileName } from "../components/ledger/timeline-svg";
 import { parseCommandLine, UsageError } from "./args";
 import { commitsSince, stackHistories } from "./history-git";
-import { byPromotionOrder, projectRoot, PROMOTION_CHAIN } from "./stack-file";
+import { byFleetOrder, chainWords, defaultFleet, Fleet, stackOrder } from "../components/fleet/waves";
+import { loadFleet } from "./fleet";
+import { projectRoot } from "./stack-file";
 
 export const USAGE = `usage: npm run history [-- --service <name>] [--since <date>] [--until <date>] [--json] [--svg <dir>] [--moved-since <git-ref>] [--root <dir>]
-  the release ledger from the git history of the stack files (${PROMOTION_CHAIN.join(" -> ")}): every move per stack,
+  the release ledger from the git history of the stack files (in the fleet's order, e.g. ${chainWords(defaultFleet())}): every move per stack,
   the releases across the stacks, and their DORA figures per service and per stack
   --service      one service only
   --since        from this date (2026-03-01 or 2026-03-01T12:00:00Z, UTC); default: the first commit of a stack file
@@ -24,9 +26,9 @@ export const USAGE = `usage: npm run history [-- --service <name>] [--since <dat
   --root         the checkout whose git history is read (default: this project)
 exit codes: 0 shown, 2 usage`;
 
-/** The stacks a release goes through, in order: the one chain of scripts/stack-file.ts, among the stacks the history holds. */
-export function releaseChain(stacks: string[]): string[] {
-    return (PROMOTION_CHAIN as readonly string[]).filter((s) => stacks.includes(s));
+/** The stacks a release goes through, in order: the fleet's chain (components/fleet/waves.ts), among the stacks the history holds. */
+export function releaseChain(stacks: string[], fleet: Fleet = defaultFleet()): string[] {
+    return stackOrder(fleet).filter((s) => stacks.includes(s));
 }
 
 export interface Ledger {
@@ -52,8 +54,11 @@ export interface LedgerOptions {
 /** The ledger of the repository at `root`. */
 export function collectLedger(root: string, options: LedgerOptions): Ledger {
     const histories = stackHistories(root);
+    // The fleet as the checkout at `root` defines it (its stagehand.fleet.yaml, else staging -> uat -> prod).
+    const fleet = loadFleet(root);
+    const byPromotionOrder = byFleetOrder(fleet);
     const stacks = Object.keys(histories).sort(byPromotionOrder);
-    const chain = releaseChain(stacks);
+    const chain = releaseChain(stacks, fleet);
     let moves: LedgerMove[] = [];
     let unreadable: UnreadableCommit[] = [];
     for (const stack of stacks) {

@@ -1,4 +1,5 @@
 // Reads a stack's config straight from Pulumi.<stack>.yaml, so offline commands need no Pulumi CLI.
+import { DEFAULT_CHAIN } from "../components/fleet/waves";
 import * as fs from "fs";
 import * as path from "path";
 import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from "yaml";
@@ -10,8 +11,8 @@ export function stackFilePath(stack: string, root = projectRoot): string {
     return path.join(root, `Pulumi.${stack}.yaml`);
 }
 
-/** The environments a release goes through, in order: what staging finished starts in uat, then in prod. */
-export const PROMOTION_CHAIN = ["staging", "uat", "prod"] as const;
+/** The default chain (components/fleet/waves.ts DEFAULT_CHAIN), for callers that have no fleet at hand. */
+export const PROMOTION_CHAIN = DEFAULT_CHAIN;
 
 /** Orders stacks as a change is promoted through them: the chain's, in its order, then any other by name. */
 export function byPromotionOrder(a: string, b: string): number {

@@ -36,7 +36,7 @@ const ENDS: Partial<Record<LedgerMove["kind"], AttemptOutcome>> = { finish: "fin
 
 /**
  * The releases in `moves` (every stack's, in any order). `chain` is the stacks a release goes through, in order
- * (scripts/stack-file.ts PROMOTION_CHAIN, the one place it is decided); `order` sorts stacks for display.
+ * (the fleet's chain, components/fleet/waves.ts, the one place it is decided); `order` sorts stacks for display.
  */
 export function releasesOf(moves: LedgerMove[], chain: readonly string[], order: (a: string, b: string) => number): Release[] {
     const sorted = [...moves].sort((a, b) => a.commit.time - b.commit.time);

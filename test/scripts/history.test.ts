@@ -9,7 +9,8 @@ import * as os from "os";
 import * as path from "path";
 import { classifyMove, pullRequestOf } from "../../components/ledger/moves";
 import { parseServices } from "../../components/service/config";
-import { main as history } from "../../scripts/history";
+import { main as history, releaseChain } from "../../scripts/history";
+import { parseFleet } from "../../components/fleet/waves";
 import { Block, Repo, Stacks, TIME } from "../helpers/git-repo";
 
 const { T0, HOUR, DAY } = TIME;
@@ -286,5 +287,15 @@ describe("release ledger: npm run history (scripts/history.ts, components/ledger
         assert.deepStrictEqual(classifyMove(undefined, svc({ canary: "2", stage: 3 }))?.release, "2", "a service added mid-release starts it there");
         assert.strictEqual(classifyMove(svc({ stage: 1, replicas: 2 }), svc({ stage: 1, replicas: 5 })), undefined, "replicas alone move nothing");
         assert.deepStrictEqual([pullRequestOf("Merge pull request #12 from acme/x"), pullRequestOf("fix (#7)"), pullRequestOf("Merge branch 'x'")], [12, 7, undefined]);
+    });
+});
+
+describe("release ledger: the chain is the fleet's", () => {
+    it("orders the stacks a release goes through by the fleet's waves, among the stacks the history holds", () => {
+        const fleet = parseFleet("waves:\n  - {name: staging, stacks: [staging]}\n  - {name: prod-us, stacks: [prod-us-east-1]}\n  - {name: prod-rest, stacks: [prod-eu-west-1, prod-ap-southeast-2]}\n");
+        assert.deepStrictEqual(releaseChain(["prod-ap-southeast-2", "staging", "prod-eu-west-1", "prod-us-east-1"], fleet), ["staging", "prod-us-east-1", "prod-eu-west-1", "prod-ap-southeast-2"]);
+        // A stack the history does not hold is no step of the chain; without a fleet file: staging -> uat -> prod.
+        assert.deepStrictEqual(releaseChain(["prod", "staging"], fleet), ["staging"]);
+        assert.deepStrictEqual(releaseChain(["prod", "uat", "staging"]), ["staging", "uat", "prod"]);
     });
 });
