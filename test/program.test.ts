@@ -202,10 +202,10 @@ describe("program (index.ts) under Pulumi mocks", () => {
         for (const k of differing) assert.match(k, /::checkout(-|$)/, `${k} changed, but only checkout's stage changed`);
         // 2 -> 3 with 2 replicas: the canary already has its 2 pods, so only the routing moves; production, the
         // canary, the namespace and the waits stay as they are. The component's input `moveKind` says the move
-        // ("stay" -> "forward"): what the policy pack's change-window-open rule judges.
+        // (none for a stay -> "forward"): what the policy pack's change-window-open rule judges.
         assert.deepStrictEqual(differing.sort(), [`${RELEASE}::checkout-routing`, "stagehand:index:ServiceRelease::checkout"]);
         const release = (r: { resources: Registered[] }) => r.resources.find((x) => key(x) === "stagehand:index:ServiceRelease::checkout")!.inputs.moveKind;
-        assert.deepStrictEqual([release(before), release(after)], ["stay", "forward"]);
+        assert.deepStrictEqual([release(before), release(after)], [undefined, "forward"], "a stay carries no moveKind, so an unchanged service shows no change of its component");
         assert.deepStrictEqual(serviceTracks(after.resources).checkout.canary, { tag: "1.5.0", replicas: 2, weight: 90 });
     });
 

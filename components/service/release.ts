@@ -4,6 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
+import { WINDOWED_MOVES } from "../fleet/calendar";
 import { helmRelease } from "../shared/helm-release";
 import { Part, Track, TRACKS } from "../shared/tracks";
 import { ServiceStageSummary, stageSummary, trafficOf } from "./deployed";
@@ -66,7 +67,9 @@ export class ServiceRelease extends pulumi.ComponentResource {
         // Its inputs are what the policy pack judges of the service as a whole: whether it may skip stages
         // (`allowSkip`, the service's own or the stack-wide default: policies/rules/services.ts), how production is sized
         // through a release (`production`: policies/rules/services.ts, service-production-full), and the kind of move it
-        // makes (`moveKind`: a closed change window refuses forward moves and direct updates, policies/rules/change-window.ts).
+        // makes when a change window judges it (`moveKind`: a closed window refuses forward moves, skips and direct updates,
+        // policies/rules/change-window.ts). Only those kinds are carried: a stay, a rollback or a finish leaves it out, so an
+        // update that changes nothing of the service shows no change of its component in the preview.
         super(
             SERVICE_RELEASE_TYPE,
             name,
@@ -74,7 +77,7 @@ export class ServiceRelease extends pulumi.ComponentResource {
                 allowSkip: args.move.allowSkip,
                 allowSkipFrom: args.planned.service.allowSkip !== undefined ? "service" : "stack",
                 production: args.planned.service.production,
-                moveKind: args.move.check.kind,
+                ...((WINDOWED_MOVES as readonly string[]).includes(args.move.check.kind) ? { moveKind: args.move.check.kind } : {}),
             },
             opts,
         );
