@@ -3,6 +3,7 @@
 // named in `excluded`.
 import { OBSERVABILITY_OFF, ObservabilityConfig } from "../observability/config";
 import { addonRequests, prometheusPersistent } from "../observability/values";
+import { tracingPersistent } from "../observability/tracing";
 import { EKS_ADDONS } from "../platform/addons";
 import { platformChartRequests } from "../platform/charts";
 import { azCount, ClusterConfig, EksClusterConfig, NodePoolConfig, natGatewayCount } from "../platform/config";
@@ -152,12 +153,15 @@ function nodeShareLine(cluster: EksClusterConfig, item: string, r: { cpu: string
 
 /**
  * Lines of the observability addons on an EKS cluster: each addon's requests as a share of a node (the larger of
- * its CPU and memory share, so the node capacity it needs) at that node's price, and Prometheus's volume.
+ * its CPU and memory share, so the node capacity it needs) at that node's price, and Prometheus's and Jaeger's volumes.
  */
 export function observabilityLines(cluster: EksClusterConfig, observability: ObservabilityConfig): CostLine[] {
     const lines = addonRequests(observability).map((r) => nodeShareLine(cluster, `${r.addon} (share of a node)`, r));
     if (prometheusPersistent(observability)) {
         lines.push(line("Prometheus volume (EBS gp3)", observability.prometheus.storageGi, "GiB", EBS_GP3_GB_MONTH_USD, `${rate(EBS_GP3_GB_MONTH_USD)}/GiB-month`));
+    }
+    if (tracingPersistent(observability)) {
+        lines.push(line("Jaeger volume (EBS gp3)", observability.tracing.storageGi, "GiB", EBS_GP3_GB_MONTH_USD, `${rate(EBS_GP3_GB_MONTH_USD)}/GiB-month`));
     }
     return lines;
 }
