@@ -7,6 +7,7 @@ import { parseStackConfig } from "../components/config";
 import { estimateMonthlyCost, formatCost } from "../components/cost/cost";
 import { formatAddonVersions } from "../components/platform/addons";
 import { ObservabilityConfig } from "../components/observability/config";
+import { tracingWords } from "../components/observability/tracing";
 import { ClusterConfig } from "../components/platform/config";
 import { IstioConfig } from "../components/platform/istio-config";
 import { edgeTls } from "../components/platform/ingress";
@@ -137,6 +138,12 @@ function printTable(stack: string, config: ReturnType<typeof parseStackConfig>):
     console.log(`\n${formatAddonVersions(config.cluster).join("\n")}`);
     console.log(`\n${formatRevisions(config.cluster.istio, config.planned.map((p) => p.service.namespace))}`);
     console.log(`\n${protectionLine(stack, config.cluster, config.observability)}`);
+    console.log(`\n${tracingLine(stack, config.observability)}`);
+}
+
+/** Whether the stack traces, at what sampling rate and where Jaeger keeps the spans (components/observability/tracing.ts). */
+export function tracingLine(stack: string, observability: ObservabilityConfig): string {
+    return `tracing in ${stack}: ${tracingWords(observability)}`;
 }
 
 /** What `cluster.protect` protects in the stack, on one line (components/platform/protection.ts). */

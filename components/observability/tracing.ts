@@ -196,10 +196,10 @@ export function tracingAccess(config: ObservabilityConfig): Record<string, unkno
     };
 }
 
-/** Tracing in words, as `npm run plan` prints it. */
+/** Tracing in words, as `npm run plan` prints it: "off", or Jaeger's sampling rate, retention and storage. */
 export function tracingWords(config: ObservabilityConfig): string {
     const t = config.tracing;
-    if (!t.enabled) return "tracing off";
-    const storage = t.storageGi > 0 ? `a ${t.storageGi}Gi volume` : "an emptyDir (lost when the pod moves)";
-    return `tracing on: Jaeger, ${t.samplingPercent}% of requests sampled, spans kept ${t.retentionHours}h on ${storage}`;
+    if (!t.enabled) return "off";
+    const storage = t.storageGi > 0 ? `a ${t.storageGi}Gi persistent volume` : "an emptyDir (lost when the pod moves)";
+    return `on, Jaeger: ${t.samplingPercent}% of requests sampled, spans kept ${t.retentionHours}h on ${storage}; spans tagged ${TRACK_TAGS.track} and ${TRACK_TAGS.tag}`;
 }
