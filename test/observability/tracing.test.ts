@@ -334,3 +334,28 @@ describe("tracing in the cost, the platform diff and the plan", () => {
         );
     });
 });
+
+describe("README: Tracing", () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, "../../README.md"), "utf8");
+    const section = (title: string) => {
+        const start = readme.indexOf(`\n${title}\n`);
+        assert.ok(start >= 0, `README has "${title}"`);
+        const rest = readme.slice(start + title.length + 2);
+        const end = rest.search(/\n#{2,3} /);
+        return end < 0 ? rest : rest.slice(0, end);
+    };
+
+    it("gives the port-forward and URL the stack exports, the tags to filter on and the plan's line", () => {
+        const text = section("### Tracing: comparing canary and production traces");
+        const access = tracingAccess(stackObs("prod")) as any;
+        assert.ok(text.includes(access.portForward), access.portForward);
+        assert.ok(text.includes(access.open), access.open);
+        for (const tag of ["stagehand.track=canary", "stagehand.track=production", "stagehand.tag"]) assert.ok(text.includes(tag), tag);
+        assert.ok(text.replace(/\s+/g, " ").includes(tracingLine("prod", stackObs("prod"))), "the plan's line, as printed for prod");
+    });
+
+    it("the config reference lists every tracing field with its default", () => {
+        const text = section("### `stagehand:observability`");
+        for (const [field, value] of Object.entries(obs({}).tracing)) assert.ok(text.includes(`| \`tracing.${field}\` | \`${value}\` |`), `README documents tracing.${field} = ${value}`);
+    });
+});

@@ -83,13 +83,13 @@ describe("platform changes (components/platform/changes.ts)", () => {
             assert.strictEqual(more.headline, "platform: 1 field changed against HEAD");
             assert.deepStrictEqual(more.lines, [
                 "cluster.nodePools[general].desiredSize: 6 -> 12",
-                "monthly cost $694.39 -> $1138.87 (+$444.48); ceiling with every pool at maxSize $1138.87 -> $1138.87 (estimate: components/cost/cost.ts)",
+                "monthly cost $698.16 -> $1142.64 (+$444.48); ceiling with every pool at maxSize $1142.64 -> $1142.64 (estimate: components/cost/cost.ts)",
             ]);
             assert.deepStrictEqual(more.refused, []);
             const same = platformDiff("prod", "origin/main", before, revision("prod"));
             assert.strictEqual(
                 same.headline,
-                "platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds, owners and aws:region as at origin/main; monthly cost $694.39); the services are listed above, on their own",
+                "platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds, owners and aws:region as at origin/main; monthly cost $698.16); the services are listed above, on their own",
             );
             assert.deepStrictEqual(same.lines, []);
         });
