@@ -88,7 +88,7 @@ export function jaegerCollectorConfig(upstream: string, config: ObservabilityCon
 export function jaegerObjects(config: ObservabilityConfig, storageClass?: string, file = JAEGER_MANIFEST): K8sObject[] {
     if (!config.tracing.enabled) return [];
     const persistent = tracingPersistent(config);
-    const objects = jaegerUpstreamObjects(file).map((o) => ({ ...o, metadata: { ...o.metadata, namespace: JAEGER_NAMESPACE } }));
+    const objects: K8sObject[] = jaegerUpstreamObjects(file).map((o) => ({ ...o, metadata: { ...o.metadata, namespace: JAEGER_NAMESPACE } }));
     const configMap = objects.find((o) => o.kind === "ConfigMap");
     const deployment = objects.find((o) => o.kind === "Deployment");
     if (!configMap || !deployment) throw new Error(`${file}: expected Istio's Jaeger addon (a Deployment and a ConfigMap)`);
