@@ -24,9 +24,10 @@ export const JAEGER_COLLECTOR_SERVICE = { name: "jaeger-collector", otlpGrpcPort
 
 /**
  * Jaeger's requests and limits. The manifest asks for 10m CPU and no memory: badger keeps its indexes in memory and
- * grows with the spans kept, so a memory request keeps it off crowded nodes and a limit keeps it from starving them.
+ * grows with the spans kept, so a memory request keeps it off crowded nodes and limits keep it from starving them
+ * (the policy pack's `containers-resources-and-readiness` asks every container for both).
  */
-export const JAEGER_RESOURCES = { requests: { cpu: "50m", memory: "256Mi" }, limits: { memory: "1Gi" } } as const;
+export const JAEGER_RESOURCES = { requests: { cpu: "50m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } } as const;
 
 /** The claim of Jaeger's volume when `storageGi` > 0, mounted where the manifest's badger keeps its files. */
 export const JAEGER_CLAIM = "jaeger-data";

@@ -153,7 +153,7 @@ describe("Jaeger's objects (pure)", () => {
         const deployment = byKind(jaegerObjects(TRACING()), "Deployment");
         const pod = deployment.spec.template;
         assert.strictEqual(pod.metadata.labels["sidecar.istio.io/inject"], "false");
-        assert.deepStrictEqual(pod.spec.containers[0].resources, { requests: { cpu: "50m", memory: "256Mi" }, limits: { memory: "1Gi" } });
+        assert.deepStrictEqual(pod.spec.containers[0].resources, { requests: { cpu: "50m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } });
         assert.deepStrictEqual(podSecurityViolations({ spec: pod.spec, annotations: pod.metadata.annotations }, "restricted"), []);
         assert.deepStrictEqual([deployment.spec.replicas, deployment.spec.strategy], [1, { type: "Recreate" }]);
         // The image stays the manifest's, pinned.
