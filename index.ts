@@ -10,6 +10,7 @@ import { Observability } from "./components/observability/observability";
 import { anyAddonOn } from "./components/observability/values";
 import { observabilityAccess } from "./components/observability/access";
 import { meshExtensionProviders } from "./components/observability/tracing";
+import { undecryptedReceiverSecrets } from "./components/observability/alerting-config";
 import { Cluster, existingClusterProvider } from "./components/platform/cluster";
 import { checkPlatformChange, PLATFORM_STATE_OUTPUT, platformState } from "./components/platform/changes";
 import { ClusterAddons } from "./components/platform/cluster-addons";
@@ -56,7 +57,7 @@ export = async () => {
     const { services, planned, cluster: clusterConfig, allowSkip, observability: observabilityConfig, remove, acknowledge } = parseStackConfig(stack, marked, {
         region,
     });
-    const undecrypted = undecryptedSecrets(stack, services);
+    const undecrypted = [...undecryptedSecrets(stack, services), ...undecryptedReceiverSecrets(stack, observabilityConfig.alertmanager)];
     if (undecrypted.length > 0) throw new ConfigError(stack, undecrypted);
     // The platform as this update leaves it, judged against what the stack last deployed: a risky change not
     // acknowledged in stagehand:acknowledge throws, before any resource is registered (the diff says the same).
@@ -116,6 +117,8 @@ export = async () => {
             waitFor: [istio, ...(clusterAddons ? [clusterAddons.storageClass] : [])],
             protection: protectionOf(clusterConfig, "prometheusVolume"),
             kubernetesVersion,
+            // The alert rules of the canaries serving traffic and the gateway, when alerting is on.
+            alerting: { stack, planned },
         });
     }
 

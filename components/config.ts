@@ -1,14 +1,15 @@
 // The stack's config as one whole: every `stagehand:*` section, each validated by its own module, joined so
 // that every problem of a stack is reported at once, before any resource is registered. Pure.
 import { z } from "zod";
+import { receiverServiceProblems } from "./observability/alerting-config";
 import { ObservabilityConfig, parseObservability } from "./observability/config";
 import { Acknowledgements, parseAcknowledge } from "./platform/changes";
 import { adminProblems, certificateProblems, ClusterConfig, parseCluster, zoneRegionProblems } from "./platform/config";
 import { chartValuesProblems } from "./service/chart-schema";
 import { callersProblems, hostOwnershipProblems } from "./service/authorization";
-import { DEFAULT_SETTLE_SECONDS, parseServices, ServiceConfig } from "./service/config";
+import { DEFAULT_SETTLE_SECONDS, parseServices, productionModeSchema, ServiceConfig, ServiceDefaults } from "./service/config";
 import { parseRemove } from "./service/removal";
-import { PlannedService, planProblems, planServices } from "./service/stages";
+import { PlannedService, planProblems, planServices, ProductionMode } from "./service/stages";
 import { ConfigError, describeIssues, nearestName } from "./shared/errors";
 import { misplacedSecrets } from "./shared/secrets";
 import { ownersSchema, wholeNumber } from "./shared/schema";
@@ -31,7 +32,7 @@ export function configValue(text: string | undefined): unknown {
  * known one): a misspelt `stagehand:observabilty` must not silently turn observability off. `acknowledge`
  * (platform/changes.ts) and `remove` (service/removal.ts) are parsed by their own modules.
  */
-export const STACK_CONFIG_KEYS = ["services", "cluster", "allowSkip", "settleSeconds", "observability", "acknowledge", "remove", "owners"] as const;
+export const STACK_CONFIG_KEYS = ["services", "cluster", "allowSkip", "settleSeconds", "production", "observability", "acknowledge", "remove", "owners", "autoRollback"] as const;
 export type StackConfigKey = (typeof STACK_CONFIG_KEYS)[number];
 
 /** One line per `stagehand:*` key of `raw` that stagehand does not know, with the nearest known key. */
@@ -66,12 +67,22 @@ export interface StackConfig {
     cluster: ClusterConfig;
     /** `stagehand:allowSkip`: the stack-wide default of every service's `allowSkip`. */
     allowSkip: boolean;
+    /**
+     * `stagehand:autoRollback`: the stack-wide default of every service's `autoRollback` (a service's own wins): whether
+     * `npm run auto-rollback` merges the rollback pull request it opens for a failing canary once its checks pass.
+     */
+    autoRollback: boolean;
     /** `stagehand:observability`: Prometheus, Grafana and Kiali (all off when absent). */
     observability: ObservabilityConfig;
     /** `stagehand:remove`: the services this update deletes (service/removal.ts); none when absent. */
     remove: string[];
     /** `stagehand:settleSeconds`: the stack-wide default already resolved into every service. */
     settleSeconds: number;
+    /**
+     * `stagehand:production`: how production is sized through a release, the stack-wide default already resolved
+     * into every service's `production` ("full" when absent).
+     */
+    production: ProductionMode;
     /** `stagehand:acknowledge`: risky platform changes made on purpose (components/platform/changes.ts). */
     acknowledge: Acknowledgements;
     /**
@@ -82,7 +93,22 @@ export interface StackConfig {
 }
 
 const stackAllowSkipSchema = z.boolean({ error: "true or false" }).default(false);
+const stackAutoRollbackSchema = z.boolean({ error: "true or false" }).default(false);
 const stackSettleSchema = wholeNumber("the settle time in seconds", 0, 600).default(DEFAULT_SETTLE_SECONDS);
+// Absent: "full" — a stack opts in to lean releases (the shipped staging does, in Pulumi.staging.yaml).
+const stackProductionSchema = productionModeSchema.default("full");
+
+/**
+ * The stack-wide defaults of a stack's services (`stagehand:settleSeconds`, `stagehand:production`) from its raw
+ * `stagehand:*` keys, for reading a base revision's services as that revision deployed them (`plan --diff`, the
+ * policies' deployed outputs, the verdict gate). A value the schema refuses falls back to the default: the revision
+ * under review is validated in full by `parseStackConfig`, which reports it.
+ */
+export function serviceDefaultsOf(raw: Record<string, unknown>): ServiceDefaults {
+    const settle = stackSettleSchema.safeParse(raw.settleSeconds);
+    const production = productionModeSchema.safeParse(raw.production);
+    return { settleSeconds: settle.success ? settle.data : DEFAULT_SETTLE_SECONDS, ...(production.success ? { production: production.data } : {}) };
+}
 
 /**
  * Validates a stack's config: `raw` holds every `stagehand:*` key of the stack without the prefix ({services,
@@ -105,7 +131,11 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>, co
     };
     const settle = stackSettleSchema.safeParse(raw.settleSeconds, { reportInput: true });
     if (!settle.success) problems.push(...describeIssues(stack, "stagehand:settleSeconds", settle.error.issues));
-    const services = attempt(() => parseServices(stack, raw.services, { settleSeconds: settle.success ? settle.data : DEFAULT_SETTLE_SECONDS }));
+    const production = stackProductionSchema.safeParse(raw.production, { reportInput: true });
+    if (!production.success) problems.push(...describeIssues(stack, "stagehand:production", production.error.issues));
+    const services = attempt(() =>
+        parseServices(stack, raw.services, { settleSeconds: settle.success ? settle.data : DEFAULT_SETTLE_SECONDS, ...(production.success && raw.production !== undefined ? { production: production.data } : {}) }),
+    );
     // Each service's stage plans, computed once: the chart check here, the move check, the releases and `plan`
     // all read them.
     const planned = services && planServices(services);
@@ -134,22 +164,27 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>, co
     // without `stagehand:cluster` (a services-only check, as `npm run plan -- --diff` makes) is not held to it.
     if (cluster && raw.cluster !== undefined && !context.base) problems.push(...adminProblems(stack, cluster));
     const observability = attempt(() => parseObservability(stack, raw.observability));
+    if (observability && services) problems.push(...receiverServiceProblems(stack, observability.alertmanager, Object.keys(services)));
     const allowSkip = stackAllowSkipSchema.safeParse(raw.allowSkip, { reportInput: true });
     if (!allowSkip.success) problems.push(...describeIssues(stack, "stagehand:allowSkip", allowSkip.error.issues));
+    const autoRollback = stackAutoRollbackSchema.safeParse(raw.autoRollback, { reportInput: true });
+    if (!autoRollback.success) problems.push(...describeIssues(stack, "stagehand:autoRollback", autoRollback.error.issues));
     const remove = parseRemove(stack, raw.remove, raw.services && typeof raw.services === "object" ? Object.keys(raw.services) : []);
     problems.push(...remove.problems);
     const acknowledge = attempt(() => parseAcknowledge(stack, raw.acknowledge));
     const owners = raw.owners === undefined ? { success: true as const, data: [] as string[] } : ownersSchema.safeParse(raw.owners, { reportInput: true });
     if (!owners.success) problems.push(...describeIssues(stack, "stagehand:owners", owners.error.issues));
-    if (problems.length > 0 || !services || !planned || !cluster || !observability || !allowSkip.success || !acknowledge || !owners.success) throw new ConfigError(stack, problems);
+    if (problems.length > 0 || !services || !planned || !cluster || !observability || !allowSkip.success || !autoRollback.success || !acknowledge || !owners.success) throw new ConfigError(stack, problems);
     return {
         services,
         planned,
         cluster,
         allowSkip: allowSkip.data,
+        autoRollback: autoRollback.data,
         observability,
         remove: remove.remove,
         settleSeconds: settle.success ? settle.data : DEFAULT_SETTLE_SECONDS,
+        production: production.success ? production.data : "full",
         acknowledge,
         owners: owners.data,
     };

@@ -3,13 +3,14 @@
 // message as the program.
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { parseStackConfig, StackContext } from "../components/config";
+import { parseStackConfig, serviceDefaultsOf, StackContext } from "../components/config";
 import { ConfigError } from "../components/shared/errors";
 import { parseServices, ServiceConfig } from "../components/service/config";
 import { deployedState } from "../components/service/deployed";
 import { checkMove, MoveKind, moveError } from "../components/service/moves";
 import { revisionRecords } from "../components/service/revision";
-import { revisionLabel, StagePlan, stagePlan } from "../components/service/stages";
+import { planServices, revisionLabel, StagePlan, stagePlan } from "../components/service/stages";
+import { alertRuleCounts } from "../components/observability/alerts";
 import { serviceFieldChanges } from "../components/service/field-changes";
 import { judgeRemoval, namespaceChangeProblem } from "../components/service/removal";
 import { printPlatformDiff } from "./platform-diff";
@@ -73,11 +74,13 @@ const KIND_WORDS: Record<string, string> = { rollback: " (rollback)", finish: " 
 /** The move of every service that differs between two revisions of a stack's config. */
 export function diffStack(stack: string, before: Record<string, unknown> | undefined, after: Record<string, unknown>, context: StackContext = {}): ServiceDiff[] {
     // The revision under review is validated exactly as the program validates it.
-    const { services: next, allowSkip: stackAllowSkip, remove } = parseStackConfig(stack, after, context);
+    const { services: next, allowSkip: stackAllowSkip, remove, observability } = parseStackConfig(stack, after, context);
+    // With alerting on, the alert rules a service has follow its stage (components/observability/alerts.ts).
+    const ruleCount = (name: string, service: ServiceConfig) => alertRuleCounts(stack, planServices({ [name]: service }))[name];
     let prev: Record<string, ServiceConfig> = {};
     if (before?.services !== undefined) {
         try {
-            prev = parseServices(stack, before.services);
+            prev = parseServices(stack, before.services, serviceDefaultsOf(before));
         } catch (e) {
             // The base is what is deployed: a rule added since may refuse it. Say it is the base, not the change.
             if (!(e instanceof ConfigError)) throw e;
@@ -115,6 +118,10 @@ export function diffStack(stack: string, before: Record<string, unknown> | undef
         }
         const stage = a.stage === b.stage ? `stage ${b.stage} (unchanged)` : `stage ${a.stage} -> ${b.stage}${KIND_WORDS[check.kind] ?? ""}`;
         const moved = changes(before, after);
+        if (observability.alertmanager.enabled) {
+            const [from, to] = [ruleCount(name, a), ruleCount(name, b)];
+            if (from !== to) moved.push(`alert rules ${from} -> ${to}`);
+        }
         // Never "no change" over a change: a field that reaches no traffic, tag or replica count is still listed.
         const summary = moved.length ? moved : [`traffic, tags and replicas unchanged; ${fields.length} field${fields.length === 1 ? "" : "s"} changed`];
         out.push({

@@ -1,5 +1,6 @@
-// The few GitHub REST API reads the owners check needs (README "Who may change what"), with Node's fetch:
-// the pull request, its reviews and its timeline (paginated by the `Link` header), and team membership.
+// The few GitHub REST API requests stagehand makes, with Node's fetch: for the owners check (README "Who may change
+// what") the pull request, its reviews and its timeline (paginated by the `Link` header), and team membership; for
+// the automatic rollback (scripts/auto-rollback.ts) the writes of `send` (a branch, a commit, a pull request, a merge).
 // GITHUB_API_URL (set by GitHub Actions; https://api.github.com by default) is where the API is.
 import { Review, TimelineEvent } from "../components/governance/owners";
 
@@ -19,7 +20,7 @@ export class GitHubError extends Error {
 
 const HINTS: Record<number, string> = {
     401: "the token is missing, expired or wrong (GITHUB_TOKEN)",
-    403: "the token lacks a permission (pull requests: read; for teams, organization members: read) or the rate limit is spent",
+    403: "the token lacks a permission (the owners check: pull requests: read, and for teams organization members: read; the automatic rollback: contents, pull requests and actions: write) or the rate limit is spent",
     404: "not found, or the token cannot see it (a private repository or team needs a token that can read it)",
 };
 
@@ -46,16 +47,19 @@ export class GitHub {
         this.base = new URL(apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`);
     }
 
-    private async request(url: URL, what: string): Promise<Response> {
+    private async request(url: URL, what: string, method = "GET", body?: unknown): Promise<Response> {
         let res: Response;
         try {
             res = await fetch(url, {
+                method,
                 headers: {
                     Accept: "application/vnd.github+json",
                     Authorization: `Bearer ${this.token}`,
                     "X-GitHub-Api-Version": "2022-11-28",
-                    "User-Agent": "stagehand-owners",
+                    "User-Agent": "stagehand",
+                    ...(body === undefined ? {} : { "Content-Type": "application/json" }),
                 },
+                ...(body === undefined ? {} : { body: JSON.stringify(body) }),
                 signal: AbortSignal.timeout(this.timeoutMs),
             });
         } catch (e: any) {
@@ -93,6 +97,18 @@ export class GitHub {
         const res = await this.request(this.url(path), what);
         if (!res.ok) await this.fail(res, what);
         return this.json(res, what);
+    }
+
+    /**
+     * A write (POST, PUT, PATCH) with a JSON body: its answer's status and body (null for 204). GitHubError unless
+     * 2xx, or one of `expected` (statuses the caller handles, e.g. 422 for a branch that is already there).
+     */
+    async send(method: "POST" | "PUT" | "PATCH", path: string, body: unknown, expected: number[] = []): Promise<{ status: number; body: any }> {
+        const what = `${method} ${path}`;
+        const res = await this.request(this.url(path), what, method, body);
+        if (!res.ok && !expected.includes(res.status)) await this.fail(res, what);
+        if (res.status === 204) return { status: res.status, body: null };
+        return { status: res.status, body: await this.json(res, what) };
     }
 
     /** GET every page of a list, following `Link: <…>; rel="next"` (only on the API's own origin: the token goes nowhere else). */

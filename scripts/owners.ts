@@ -116,7 +116,7 @@ export async function ownersReport(repo: string, number: number, gh: GitHub, roo
     const files = pullRequestFiles(root, pr.baseSha, pr.headSha);
     const reviews = await gh.reviews(repo, number);
     const judged = await judgeApprovals(requirements(files), { author: pr.author, headSha: pr.headSha, reviews }, (team, login) => gh.isTeamMember(team, login));
-    const reqs = judged.map((j) => ({ ...j, approved: j.approvedBy.length > 0 }));
+    const reqs = judged.map((j) => ({ ...j, approved: j.approvedBy.length > 0 || j.preApproved !== undefined }));
     return { repo, pull: number, author: pr.author, base: pr.baseSha, head: pr.headSha, mergeBase: files.mergeBase, approved: reqs.every((r) => r.approved), requirements: reqs };
 }
 

@@ -8,11 +8,14 @@ import { estimateMonthlyCost, formatCost } from "../components/cost/cost";
 import { formatAddonVersions } from "../components/platform/addons";
 import { ObservabilityConfig } from "../components/observability/config";
 import { tracingWords } from "../components/observability/tracing";
+import { receiverWords } from "../components/observability/alertmanager";
+import { alertRuleCounts } from "../components/observability/alerts";
 import { ClusterConfig } from "../components/platform/config";
 import { IstioConfig } from "../components/platform/istio-config";
 import { edgeTls } from "../components/platform/ingress";
 import { protectedWords } from "../components/platform/protection";
 import { formatRevisions, namespaceRevision } from "../components/platform/revisions";
+import { overheadWords, releaseOverhead } from "../components/service/overhead";
 import { revisionChanges } from "../components/service/revision";
 import { PlannedService, revisionLabel } from "../components/service/stages";
 import { chartSource, serviceReleaseSpecs } from "../components/service/values";
@@ -38,7 +41,7 @@ export function stickyWords(sticky: PlannedService["service"]["sticky"]): string
 }
 
 /** The plan table of a stack, as printed by `npm run plan`. */
-export function formatPlan(stack: string, planned: PlannedService[]): string {
+export function formatPlan(stack: string, planned: PlannedService[], stackAutoRollback = false): string {
     const rows = [["SERVICE", "NAMESPACE", "STAGE", "TRAFFIC prod/canary", "PRODUCTION revision x replicas", "CANARY revision x replicas"]];
     for (const { name, service, plan } of planned) {
         rows.push([
@@ -51,7 +54,7 @@ export function formatPlan(stack: string, planned: PlannedService[]): string {
         ]);
     }
     const lines = [`stack ${stack}: ${planned.length} service${planned.length === 1 ? "" : "s"}`, "", table(rows), ""];
-    for (const { name, service, plan } of planned) {
+    for (const { name, service, plan, plans } of planned) {
         lines.push(`${name}: ${plan.description}`);
         // What the canary revision changes against production's, field by field (secrets as [secret]).
         const overrides = revisionChanges(service);
@@ -62,6 +65,13 @@ export function formatPlan(stack: string, planned: PlannedService[]): string {
         if (sticky) lines.push(`  ${sticky}`);
         // The make-before-break waits a move may take (README "Zero downtime"): each only when the move needs it.
         lines.push(`  waits: settle ${service.settleSeconds}s before weight moves onto new pods, drain ${service.drainSeconds}s before pods that carried traffic go`);
+        // How production is sized through a release, what that holds beyond the full size, and what a rollback starts.
+        lines.push(`  ${overheadWords(service.production, service.productionHeadroomPercent, releaseOverhead(plans, service.replicas))}`);
+        // Who rolls a failing canary back (README "Automatic rollback"): said only when it is not a person.
+        if (service.autoRollback ?? stackAutoRollback) {
+            const from = service.autoRollback !== undefined ? "its autoRollback" : "stagehand:autoRollback";
+            lines.push(`  auto rollback: on (${from}): when its canary fails the verdict, npm run auto-rollback merges the rollback pull request (stage: 1) once its checks pass`);
+        }
     }
     return lines.join("\n");
 }
@@ -133,17 +143,33 @@ function printError(e: any): void {
 
 /** The plan table of the whole stack, its cost and its cluster's add-on versions (what `npm run plan -- <stack>` prints). */
 function printTable(stack: string, config: ReturnType<typeof parseStackConfig>): void {
-    console.log(formatPlan(stack, config.planned));
-    console.log(`\n${formatCost(stack, estimateMonthlyCost(config.cluster, { observability: config.observability }))}`);
+    console.log(formatPlan(stack, config.planned, config.autoRollback));
+    console.log(`\n${formatCost(stack, estimateMonthlyCost(config.cluster, { observability: config.observability, services: config.planned }))}`);
     console.log(`\n${formatAddonVersions(config.cluster).join("\n")}`);
     console.log(`\n${formatRevisions(config.cluster.istio, config.planned.map((p) => p.service.namespace))}`);
     console.log(`\n${protectionLine(stack, config.cluster, config.observability)}`);
+    console.log(`\n${alertingLines(stack, config.observability, config.planned).join("\n")}`);
     console.log(`\n${tracingLine(stack, config.observability)}`);
 }
 
 /** Whether the stack traces, at what sampling rate and where Jaeger keeps the spans (components/observability/tracing.ts). */
 export function tracingLine(stack: string, observability: ObservabilityConfig): string {
     return `tracing in ${stack}: ${tracingWords(observability)}`;
+}
+
+/**
+ * Whether the stack alerts, to whom (receivers by name and type, never a credential) and how many alert rules each
+ * service has at its stage (components/observability/alerts.ts), plus the gateway's.
+ */
+export function alertingLines(stack: string, observability: ObservabilityConfig, planned: readonly PlannedService[]): string[] {
+    const am = observability.alertmanager;
+    if (!am.enabled) return [`alerting in ${stack}: off (observability.alertmanager.enabled is false)`];
+    const counts = alertRuleCounts(stack, planned);
+    const rules = planned.map((p) => (counts[p.name] > 0 ? `${p.name} ${counts[p.name]} (stage ${p.plan.stage} ${p.plan.name})` : `${p.name} 0 (no canary traffic at stage ${p.plan.stage} ${p.plan.name})`));
+    return [
+        `alerting in ${stack}: on, Alertmanager sends to ${receiverWords(am).join("; ")}; firing after ${am.for}`,
+        `  alert rules: ${[...rules, `ingress gateway 1 (5xx above ${Number((am.gatewayMaxErrorRate * 100).toFixed(4))}%)`].join(", ")}`,
+    ];
 }
 
 /** What `cluster.protect` protects in the stack, on one line (components/platform/protection.ts). */
@@ -212,7 +238,7 @@ export function main(argv: string[], root = projectRoot, env: NodeJS.ProcessEnv 
         if (args.manifests) {
             for (const p of planned) process.stdout.write(renderManifests(p, config.cluster.istio, config.cluster.kind));
         } else if (only) {
-            console.log(formatPlan(stack, planned));
+            console.log(formatPlan(stack, planned, config.autoRollback));
         } else {
             // The whole stack's cluster and its addons, so not for a single service.
             printTable(stack, config);

@@ -1,5 +1,5 @@
 // The platform section of `npm run plan -- <stack> --diff`: every field of the stack's platform that changes
-// (`stagehand:cluster`, `stagehand:observability`, `stagehand:allowSkip`, `stagehand:settleSeconds`, `aws:region`),
+// (`stagehand:cluster`, `stagehand:observability`, `stagehand:allowSkip`, `stagehand:settleSeconds`, `stagehand:production`, `aws:region`),
 // the monthly cost before and after, and the risky changes refused unless `stagehand:acknowledge` names them —
 // in the program's own words (components/platform/changes.ts). Offline: loads no Pulumi SDK.
 import { parseStackConfig } from "../components/config";
@@ -8,7 +8,7 @@ import { projectRoot, readStackRegion, stackConfigFromText, stackRegionFromText 
 
 function revision(stack: string, raw: Record<string, unknown>, region: string | undefined, base = false): PlatformRevision & { acknowledge: ReturnType<typeof parseStackConfig>["acknowledge"] } {
     const c = parseStackConfig(stack, raw, { base });
-    return { cluster: c.cluster, observability: c.observability, allowSkip: c.allowSkip, settleSeconds: c.settleSeconds, region, owners: c.owners, acknowledge: c.acknowledge };
+    return { cluster: c.cluster, observability: c.observability, allowSkip: c.allowSkip, autoRollback: c.autoRollback, settleSeconds: c.settleSeconds, production: c.production, region, owners: c.owners, acknowledge: c.acknowledge };
 }
 
 /**

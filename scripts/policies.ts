@@ -7,6 +7,7 @@
 // This module loads the Pulumi SDK: scripts/plan.ts requires it only when `--policies` is given, so the plan
 // table and the diff stay engine-free.
 import * as path from "path";
+import { serviceDefaultsOf } from "../components/config";
 import { parseObservability } from "../components/observability/config";
 import { PLATFORM_STATE_OUTPUT, platformState } from "../components/platform/changes";
 import { parseCluster } from "../components/platform/config";
@@ -31,7 +32,7 @@ export function deployedOutputs(stack: string, base: Record<string, unknown> | u
     // No services in the base: none deployed (an empty serviceStages, as the program exports it; outputs without it
     // would be refused as lost: components/service/deployed.ts `readPreviousServices`).
     if (base.services === undefined) return { ...outputs, [SERVICE_STAGES_OUTPUT]: {} };
-    const services = parseServices(stack, base.services);
+    const services = parseServices(stack, base.services, serviceDefaultsOf(base));
     outputs[SERVICE_STAGES_OUTPUT] = Object.fromEntries(Object.entries(services).map(([name, svc]) => [name, stageSummary(svc, stagePlan(svc), true)]));
     return outputs;
 }

@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { parseStackConfig } from "../components/config";
+import { parseStackConfig, serviceDefaultsOf } from "../components/config";
 import { parseObservability, verdictGateHasPrometheus } from "../components/observability/config";
 import { parseServices } from "../components/service/config";
 import { stagePlan } from "../components/service/stages";
@@ -101,7 +101,7 @@ export function servicesToJudge(
     after: Record<string, unknown>,
     diffs: ServiceDiff[] = diffStack(stack, before, after),
 ): Pick<GateList, "judge" | "skip"> {
-    const deployed = before?.services === undefined ? {} : parseServices(stack, before.services);
+    const deployed = before?.services === undefined ? {} : parseServices(stack, before.services, serviceDefaultsOf(before));
     const judge: ServiceToJudge[] = [];
     const skip: GateList["skip"] = [];
     for (const d of diffs) {

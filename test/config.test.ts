@@ -26,12 +26,12 @@ describe("stack config keys (components/config.ts)", () => {
 
     it("a key far from every known one lists the keys there are", () => {
         assert.deepStrictEqual(unknownKeyProblems("staging", { tracing: true }), [
-            "stack staging, stagehand:tracing: unknown config key (stagehand would ignore it); the keys stagehand reads are stagehand:services, stagehand:cluster, stagehand:allowSkip, stagehand:settleSeconds, stagehand:observability, stagehand:acknowledge, stagehand:remove, stagehand:owners",
+            "stack staging, stagehand:tracing: unknown config key (stagehand would ignore it); the keys stagehand reads are stagehand:services, stagehand:cluster, stagehand:allowSkip, stagehand:settleSeconds, stagehand:production, stagehand:observability, stagehand:acknowledge, stagehand:remove, stagehand:owners, stagehand:autoRollback",
         ]);
     });
 
     it("knows acknowledge and remove, and validates them with the rest of the stack", () => {
-        assert.deepStrictEqual([...STACK_CONFIG_KEYS], ["services", "cluster", "allowSkip", "settleSeconds", "observability", "acknowledge", "remove", "owners"]);
+        assert.deepStrictEqual([...STACK_CONFIG_KEYS], ["services", "cluster", "allowSkip", "settleSeconds", "production", "observability", "acknowledge", "remove", "owners", "autoRollback"]);
         assert.deepStrictEqual(unknownKeyProblems("uat", { services: {}, cluster: {}, allowSkip: true, settleSeconds: 5, observability: {}, acknowledge: ["x"], remove: ["y"] }), []);
         assert.deepStrictEqual(problemsOf(() => parseStackConfig("uat", { services: { checkout: service }, cluster: existing, acknowledge: "anything", remove: 42 })), [
             "stack uat, stagehand:remove: expected a list of the service names this update removes, e.g. [cart], found 42",
@@ -45,6 +45,45 @@ describe("stack config keys (components/config.ts)", () => {
         assert.deepStrictEqual(problemsOf(() => parseStackConfig("uat", { services: { checkout: { ...service, stage: 9 } }, cluster: existing, alowSkip: true })), [
             "stack uat, stagehand:alowSkip: unknown config key (stagehand would ignore it); did you mean stagehand:allowSkip?",
             "stack uat, service checkout, field stage: expected a stage from 1 to 6 (steps [10, 90, 100] give 6 stages), found 9",
+        ]);
+    });
+});
+
+describe("stagehand:production and a service's production (lean releases)", () => {
+    it("is full unless the stack or the service says follows-traffic; the service's own value wins", () => {
+        const services = { checkout: service, catalog: { ...service, production: "full" }, payments: { ...service, production: "follows-traffic", productionHeadroomPercent: 50 } };
+        const plain = parseStackConfig("uat", { services, cluster: existing });
+        assert.strictEqual(plain.production, "full");
+        assert.deepStrictEqual(
+            Object.fromEntries(Object.entries(plain.services).map(([n, s]) => [n, [s.production, s.productionHeadroomPercent]])),
+            { checkout: ["full", 20], catalog: ["full", 20], payments: ["follows-traffic", 50] },
+        );
+        const lean = parseStackConfig("staging", { services, cluster: existing, production: "follows-traffic" });
+        assert.strictEqual(lean.production, "follows-traffic");
+        assert.deepStrictEqual(
+            Object.fromEntries(Object.entries(lean.services).map(([n, s]) => [n, s.production])),
+            { checkout: "follows-traffic", catalog: "full", payments: "follows-traffic" },
+        );
+        // The plan follows the resolved mode: checkout (2 replicas) keeps a warm pool of 1 at the canary's 100% step.
+        const checkout = lean.planned.find((p) => p.name === "checkout")!;
+        assert.deepStrictEqual(checkout.plans.map((p) => p.production.replicas), [2, 2, 2, 1, 1, 2]);
+    });
+
+    it("refuses a mode it does not know, and a headroom production in full mode would ignore", () => {
+        assert.deepStrictEqual(problemsOf(() => parseStackConfig("uat", { services: { checkout: service }, cluster: existing, production: "lean" })), [
+            'stack uat, stagehand:production: expected "full" (production keeps its full size through a release: instant rollback) or "follows-traffic" (production shrinks as the canary takes its share: lean, slower rollback), found "lean"',
+        ]);
+        assert.deepStrictEqual(problemsOf(() => parseStackConfig("uat", { services: { checkout: { ...service, production: "follow-traffic" } }, cluster: existing })), [
+            'stack uat, service checkout, field production: expected "full" (production keeps its full size through a release: instant rollback) or "follows-traffic" (production shrinks as the canary takes its share: lean, slower rollback), found "follow-traffic"',
+        ]);
+        assert.deepStrictEqual(problemsOf(() => parseStackConfig("uat", { services: { checkout: { ...service, production: "follows-traffic", productionHeadroomPercent: 150 } }, cluster: existing })), [
+            "stack uat, service checkout, field productionHeadroomPercent: expected production's headroom in percent of its full size, a whole number from 0 to 100, found 150",
+        ]);
+        assert.deepStrictEqual(problemsOf(() => parseStackConfig("uat", { services: { checkout: { ...service, productionHeadroomPercent: 30 } }, cluster: existing })), [
+            'stack uat, service checkout, field productionHeadroomPercent: expected no headroom while production is "full" (the default): production keeps its full size through a release, so the headroom applies only with production: follows-traffic, found 30',
+        ]);
+        assert.deepStrictEqual(problemsOf(() => parseStackConfig("uat", { services: { checkout: { ...service, production: "full", productionHeadroomPercent: 30 } }, cluster: existing, production: "follows-traffic" })), [
+            'stack uat, service checkout, field productionHeadroomPercent: expected no headroom while production is "full": production keeps its full size through a release, so the headroom applies only with production: follows-traffic, found 30',
         ]);
     });
 });

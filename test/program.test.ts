@@ -152,6 +152,26 @@ describe("program (index.ts) under Pulumi mocks", () => {
         assert.deepStrictEqual(second.outputs.serviceStages.checkout.drain, first.outputs.serviceStages.checkout.drain);
     });
 
+    it("a lean release (production: follows-traffic) shrinks production at the canary's 100%, and a rollback says it grows production back first", async () => {
+        const checkout = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 4, replicas: 4 };
+        const config = (stage: number) => ({ cluster: { kind: "existing" }, production: "follows-traffic", services: { checkout: { ...checkout, stage } } });
+        const productionRelease = (run: { resources: Registered[] }) => ofType(run.resources, RELEASE).find((r) => r.name === "checkout-production")!.inputs.values.tracks.production;
+        // Unknown past: production held at full size; known again: it keeps its warm pool (20% of 4, rounded up).
+        const first = await runProgram("uat", config(4));
+        assert.deepStrictEqual(productionRelease(first), { tag: "01", replicas: 4 });
+        const second = await runProgram("uat", config(4), first.outputs);
+        assert.deepStrictEqual(productionRelease(second), { tag: "01", replicas: 1 });
+        const rollback = await runProgram("uat", config(1), second.outputs);
+        assert.deepStrictEqual(productionRelease(rollback), { tag: "01", replicas: 4 });
+        assert.strictEqual(
+            rollback.outputs.serviceStages.checkout.move,
+            "rollback from stage 4 (canary 100%) to stage 1: all traffic to 01 (production grows back first: x1 -> x4, 3 pods start and settle before 100% of traffic moves onto it)",
+        );
+        // Make before break: the routing waits for production's release and the settle wait.
+        const routing = ofType(rollback.resources, RELEASE).find((r) => r.name === "checkout-routing")!;
+        assert.ok(dependencyNames(routing).includes("checkout-production"), "the routing waits for production's pods");
+    });
+
     it("refuses to run on outputs it cannot read, naming the service, and registers nothing", async () => {
         const config = { cluster: { kind: "existing" }, services: { checkout: { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 5 } } };
         const first = await runProgram("uat", config);

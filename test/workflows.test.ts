@@ -337,7 +337,7 @@ describe("GitHub workflows (.github/workflows)", () => {
     const files = fs.readdirSync(workflowsDir).filter((f) => f.endsWith(".yml"));
 
     it("parse, and every job has steps or a reusable workflow", () => {
-        assert.deepStrictEqual(files.sort(), ["deploy.yml", "owners.yml", "pull-request.yml"]);
+        assert.deepStrictEqual(files.sort(), ["auto-rollback.yml", "deploy.yml", "owners.yml", "pull-request.yml"]);
         for (const f of files) {
             const wf = load(f);
             assert.ok(wf.on && wf.jobs, f);
@@ -425,6 +425,13 @@ describe("GitHub workflows (.github/workflows)", () => {
                     "verdict-gate": () => "ubuntu-latest",
                 },
                 "owners.yml": { owners: () => "ubuntu-latest" },
+                // The automatic rollback judges prod from the preview runner; the jobs holding the write token run on GitHub's.
+                "auto-rollback.yml": {
+                    stacks: () => "ubuntu-latest",
+                    judge: (pr) => (pr.stack === "prod" ? "prod-preview" : "ubuntu-latest"),
+                    rollback: () => "ubuntu-latest",
+                    merge: () => "ubuntu-latest",
+                },
             };
             for (const [file, jobs] of Object.entries(expected)) {
                 const wf = load(file);
@@ -441,7 +448,7 @@ describe("GitHub workflows (.github/workflows)", () => {
         });
 
         it("no pull-request job can reach the deploy runner, whatever the variables, the stack or the fork", () => {
-            for (const file of ["pull-request.yml", "owners.yml"]) {
+            for (const file of ["pull-request.yml", "owners.yml", "auto-rollback.yml"]) {
                 const wf = load(file);
                 for (const [name, job] of Object.entries<any>(wf.jobs)) {
                     assert.ok(!String(job["runs-on"]).includes("PROD_RUNNER"), `${file}: job ${name} names the deploy runner's variable in runs-on`);
@@ -559,6 +566,69 @@ describe("GitHub workflows (.github/workflows)", () => {
         });
     });
 
+    describe("automatic rollback (auto-rollback.yml): judged with the read-only role, written with the rollback token, applied by deploy", () => {
+        const wf = load("auto-rollback.yml");
+        const run = (job: string) => wf.jobs[job].steps.filter((s: any) => typeof s.run === "string").map((s: any) => s.run).join("\n");
+
+        it("runs every 5 minutes, on the alert relay's repository_dispatch, by hand, and when a pull request's checks complete", () => {
+            assert.deepStrictEqual(wf.on.schedule, [{ cron: "*/5 * * * *" }]);
+            assert.deepStrictEqual(wf.on.repository_dispatch, { types: ["stagehand-canary-failing"] });
+            assert.deepStrictEqual(Object.keys(wf.on.workflow_dispatch.inputs), ["stack", "service"]);
+            // workflow_run names workflows: the ones that report the checks a rollback pull request waits for.
+            assert.deepStrictEqual(wf.on.workflow_run, { workflows: [load("pull-request.yml").name, load("owners.yml").name], types: ["completed"] });
+        });
+
+        it("one run at a time, never cancelled half-way", () => {
+            assert.deepStrictEqual(wf.concurrency, { group: "auto-rollback", "cancel-in-progress": false });
+        });
+
+        it("least privilege: nothing by default; the write token only in the jobs without cloud credentials; the judge can write nothing", () => {
+            assert.deepStrictEqual(wf.permissions, {});
+            for (const [name, job] of Object.entries<any>(wf.jobs)) {
+                const writes = Object.entries<any>(job.permissions ?? {}).filter(([scope, level]) => level === "write" && scope !== "id-token");
+                assert.deepStrictEqual(writes, [], `job ${name} asks GITHUB_TOKEN for write access; the rollback token writes`);
+                for (const s of job.steps.filter((s: any) => usesAction(s, "actions/checkout"))) assert.strictEqual(s.with?.["persist-credentials"], false, `job ${name}`);
+                const text = JSON.stringify(job);
+                const token = text.includes("secrets.STAGEHAND_ROLLBACK_TOKEN");
+                assert.strictEqual(token, name === "rollback" || name === "merge", `job ${name} and the rollback token`);
+                if (token) assert.deepStrictEqual(configureAws(job), [], `job ${name} holds the write token and cloud credentials`);
+                for (const secret of ["AWS_DEPLOY_ROLE_ARN", "PULUMI_ACCESS_TOKEN", "OWNERS_TOKEN", "PROD_RUNNER }}"]) assert.ok(!text.includes(secret), `job ${name} references ${secret}`);
+            }
+            assert.deepStrictEqual(configureAws(wf.jobs.judge).map((s) => s.with["role-to-assume"]), ["${{ vars.AWS_PREVIEW_ROLE_ARN }}"]);
+            assert.ok(!JSON.stringify(wf.jobs.judge).includes("secrets."), "the judge holds no secret");
+        });
+
+        it("the judge reports with --dry-run (no GitHub request); the rollback job opens from that report; merge judges nothing", () => {
+            assert.match(run("stacks"), /npm run --silent auto-rollback -- --list "\$\{args\[@\]\}"/);
+            assert.match(run("judge"), /npm run --silent auto-rollback -- "\$\{args\[@\]\}" --dry-run --json > "\$OUT\/verdicts-\$STACK\.json"/);
+            assert.match(run("rollback"), /npm run --silent auto-rollback -- "\$\{args\[@\]\}" --verdicts verdicts/);
+            assert.strictEqual(run("merge"), "npm ci\nnpm run --silent auto-rollback -- --merge-only");
+            const download = wf.jobs.rollback.steps.find((s: any) => usesAction(s, "actions/download-artifact"));
+            const upload = wf.jobs.judge.steps.find((s: any) => usesAction(s, "actions/upload-artifact"));
+            assert.strictEqual(download.with.pattern, "verdicts-*");
+            assert.strictEqual(upload.with.name, "verdicts-${{ matrix.stack }}");
+            // The merge checks ancestry of merged rollbacks against the checkout: the whole history.
+            assert.strictEqual(wf.jobs.rollback.steps.find((s: any) => usesAction(s, "actions/checkout")).with["fetch-depth"], 0);
+        });
+
+        it("the rollback job runs when nothing was judged, to merge what an earlier run opened, but not when the run is cancelled", () => {
+            const ctx = (stacks: string, judge: string) => ({ ...pullRequestContext({ stack: "prod", fork: false }), needs: { stacks: { result: stacks, outputs: { stacks: "[]" } }, judge: { result: judge } } });
+            const cond = wf.jobs.rollback.if;
+            assert.strictEqual(truthy(evaluate(String(cond).replace(/^\$\{\{|\}\}$/g, ""), ctx("success", "skipped"))), true);
+            assert.strictEqual(truthy(evaluate(String(cond).replace(/^\$\{\{|\}\}$/g, ""), ctx("success", "failure"))), true);
+            assert.strictEqual(truthy(evaluate(String(cond).replace(/^\$\{\{|\}\}$/g, ""), ctx("failure", "skipped"))), false);
+            assert.strictEqual(truthy(evaluate(String(cond).replace(/^\$\{\{|\}\}$/g, ""), ctx("success", "success"), { failed: false, cancelled: true })), false);
+        });
+
+        it("deploy can be dispatched (a merge with a workflow's token starts no push-triggered run), on main only", () => {
+            const deploy = load("deploy.yml");
+            assert.ok("workflow_dispatch" in deploy.on);
+            assert.strictEqual(deploy.jobs.stacks.if, "github.ref == 'refs/heads/main'");
+            assert.ok(!/--deploy-workflow/.test(JSON.stringify(wf)), "the script's default, deploy.yml, is dispatched");
+            assert.ok(fs.existsSync(path.join(workflowsDir, "deploy.yml")));
+        });
+    });
+
     it("the stacks are the project's stacks", () => {
         assert.deepStrictEqual(knownStacks(), ["prod", "staging", "uat"]);
     });
@@ -609,7 +679,7 @@ describe("GitHub workflows (.github/workflows)", () => {
         });
 
         it("only the jobs that assume a role can request an OIDC token", () => {
-            for (const [f, wf] of [["pull-request.yml", pr], ["deploy.yml", deploy], ["owners.yml", load("owners.yml")]] as const) {
+            for (const [f, wf] of [["pull-request.yml", pr], ["deploy.yml", deploy], ["owners.yml", load("owners.yml")], ["auto-rollback.yml", load("auto-rollback.yml")]] as const) {
                 assert.notStrictEqual(wf.permissions?.["id-token"], "write", `${f}: id-token: write for every job`);
                 for (const [name, job] of Object.entries<any>(wf.jobs)) {
                     const wantsToken = configureAws(job).length > 0;

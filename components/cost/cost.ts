@@ -4,9 +4,11 @@
 import { OBSERVABILITY_OFF, ObservabilityConfig } from "../observability/config";
 import { addonRequests, prometheusPersistent } from "../observability/values";
 import { tracingPersistent } from "../observability/tracing";
+import { ALERTMANAGER_VOLUME_GI } from "../observability/alertmanager";
 import { EKS_ADDONS } from "../platform/addons";
 import { platformChartRequests } from "../platform/charts";
 import { azCount, ClusterConfig, EksClusterConfig, NodePoolConfig, natGatewayCount } from "../platform/config";
+import type { PlannedService } from "../service/stages";
 import { cpuCores, memoryGiB } from "../shared/quantity";
 import {
     EBS_GP3_GB_MONTH_USD,
@@ -22,6 +24,7 @@ import {
     PUBLIC_IPV4_HOURLY_USD,
     SPOT_DISCOUNT,
 } from "./prices";
+import { releaseCost, ReleaseCost } from "./release";
 
 /** One line of the estimate: `quantity` × `unitMonthly` = `monthly` (USD, to the cent). */
 export interface CostLine {
@@ -53,6 +56,11 @@ export interface CostEstimate {
     ceiling: number;
     /** Costs that depend on usage and are not in the total. */
     excluded: string[];
+    /**
+     * What the services' releases add while they run, not in the total (components/cost/release.ts): absent when no
+     * services were given, on an existing cluster, or when no release runs pods beyond a service's full size.
+     */
+    release?: ReleaseCost;
 }
 
 const cents = (usd: number) => Math.round(usd * 100) / 100;
@@ -135,7 +143,7 @@ export function addonNode(cluster: EksClusterConfig): { instanceType: string; vc
 const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
 
 /** A line for pods' requests (`replicas` of them) as the share of a node they need, at that node's price. */
-function nodeShareLine(cluster: EksClusterConfig, item: string, r: { cpu: string; memory: string; replicas?: number }): CostLine {
+export function nodeShareLine(cluster: EksClusterConfig, item: string, r: { cpu: string; memory: string; replicas?: number }): CostLine {
     const node = addonNode(cluster);
     const replicas = r.replicas ?? 1;
     const cpu = (replicas * cpuCores(r.cpu)) / node.vcpu;
@@ -153,12 +161,16 @@ function nodeShareLine(cluster: EksClusterConfig, item: string, r: { cpu: string
 
 /**
  * Lines of the observability addons on an EKS cluster: each addon's requests as a share of a node (the larger of
- * its CPU and memory share, so the node capacity it needs) at that node's price, and Prometheus's and Jaeger's volumes.
+ * its CPU and memory share, so the node capacity it needs) at that node's price, and the volumes of Prometheus, Alertmanager
+ * and Jaeger.
  */
 export function observabilityLines(cluster: EksClusterConfig, observability: ObservabilityConfig): CostLine[] {
     const lines = addonRequests(observability).map((r) => nodeShareLine(cluster, `${r.addon} (share of a node)`, r));
     if (prometheusPersistent(observability)) {
         lines.push(line("Prometheus volume (EBS gp3)", observability.prometheus.storageGi, "GiB", EBS_GP3_GB_MONTH_USD, `${rate(EBS_GP3_GB_MONTH_USD)}/GiB-month`));
+    }
+    if (observability.alertmanager.enabled) {
+        lines.push(line("Alertmanager volume (EBS gp3)", ALERTMANAGER_VOLUME_GI, "GiB", EBS_GP3_GB_MONTH_USD, `${rate(EBS_GP3_GB_MONTH_USD)}/GiB-month`));
     }
     if (tracingPersistent(observability)) {
         lines.push(line("Jaeger volume (EBS gp3)", observability.tracing.storageGi, "GiB", EBS_GP3_GB_MONTH_USD, `${rate(EBS_GP3_GB_MONTH_USD)}/GiB-month`));
@@ -192,6 +204,8 @@ export interface CostExtras {
     observability?: ObservabilityConfig;
     /** Further lines, counted in the total as they are (the extension point for later installs). */
     addons?: CostLine[];
+    /** The stack's services with their stage plans: their releases' extra pods are priced apart from the total. */
+    services?: PlannedService[];
 }
 
 /**
@@ -216,6 +230,10 @@ export function estimateMonthlyCost(cluster: ClusterConfig, extras: CostExtras =
         total,
         ceiling: cents(ceilingLines.reduce((sum, l) => sum + l.monthly, 0)),
         excluded: cluster.kind === "eks" ? [...EXCLUDED_EKS] : ["the existing cluster itself (not created by this stack), and its nodes' and volumes' share of any addons"],
+        ...(() => {
+            const release = cluster.kind === "eks" && extras.services ? releaseCost(cluster, extras.services) : undefined;
+            return release ? { release } : {};
+        })(),
     };
 }
 
@@ -232,6 +250,12 @@ export function formatCost(stack: string, estimate: CostEstimate): string {
     for (const l of estimate.lines) rows.push([l.item, `${l.quantity} ${plural(l.unit, l.quantity)}`, money(l.unitMonthly), money(l.monthly), l.basis]);
     rows.push(["total", "", "", money(estimate.total), ""]);
     if (estimate.ceiling !== estimate.total) rows.push(["ceiling: every pool at maxSize", "", "", money(estimate.ceiling), "as far as the cluster-autoscaler may scale the nodes"]);
+    if (estimate.release) {
+        // Apart from the total: a release holds its extra pods for the days it runs, not the whole month.
+        rows.push(["during a release (not in the total):", "", "", "", ""]);
+        for (const l of estimate.release.lines) rows.push([`  ${l.item}`, `${l.quantity} ${plural(l.unit, l.quantity)}`, money(l.unitMonthly), money(l.monthly), l.basis]);
+        rows.push(["  every release at its peak at once", "", "", money(estimate.release.monthly), `$${estimate.release.hourly.toFixed(4)}/h while held; ${estimate.release.movingPods} pods more for the minutes of a switch back or rollback`]);
+    }
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     const table = rows.map((r) => r.map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd());
     return [

@@ -10,6 +10,10 @@
 //   platform owners of every stack, as code does.
 // - Code and every file outside the stack files needs the platform owners of every stack of the base revision:
 //   code reaches every stack, so a staging-only platform owner does not approve what prod will run.
+// - A rollback of a service whose `autoRollback` is on at the base revision (its block's, else the stack's
+//   `stagehand:autoRollback`) — the block's only change is `stage` back to 1 — needs no further approval: its owners
+//   (and the platform owners, for the stack's default) approved rollbacks without a person when they turned it on
+//   (README "Automatic rollback"). Everything else in the same pull request still needs its owners.
 import { isDeepStrictEqual } from "util";
 import { parse } from "yaml";
 import { ownersSchema } from "../shared/schema";
@@ -120,6 +124,8 @@ export interface Requirement {
     owners: string[];
     /** Whose owners these are, e.g. "the owners of service checkout in Pulumi.prod.yaml at base 1a2b3c4". */
     ownersFrom: string;
+    /** Why it needs no approval here (a rollback of an autoRollback service), when it needs none. */
+    preApproved?: string;
 }
 
 export const short = (sha: string) => sha.slice(0, 7);
@@ -161,6 +167,32 @@ function platformOfAll(what: string, input: PullRequestFiles): Requirement[] {
     }));
 }
 
+/** The stage of a service block in a stack file's text, when it is a number. */
+function stageOf(text: string | undefined, service: string): number | undefined {
+    const parsed = text === undefined ? undefined : parseStack(text);
+    const block = typeof parsed === "object" ? parsed.services[service] : undefined;
+    return isMap(block) && typeof block.stage === "number" ? block.stage : undefined;
+}
+
+/**
+ * Why a changed block needs no approval: its only change is `stage` from a release back to 1 (a rollback), and its
+ * `autoRollback` is on at the base revision. Undefined otherwise.
+ */
+function autoRollbackApproval(stack: string, service: string, change: StackChange["services"][number], before: string | undefined, after: string | undefined, baseText: string): string | undefined {
+    if (change.change !== "changed" || change.fields.length !== 1 || change.fields[0] !== "stage") return undefined;
+    const from = stageOf(before, service);
+    if (stageOf(after, service) !== 1 || from === undefined || from <= 1) return undefined;
+    const base = parseStack(baseText);
+    if (typeof base === "string") return undefined;
+    const block = base.services[service];
+    if (!isMap(block)) return undefined;
+    const own = block.autoRollback;
+    const on = own === true || (own === undefined && base.config["stagehand:autoRollback"] === true);
+    if (!on) return undefined;
+    const where = own === true ? `its autoRollback: true` : "stagehand:autoRollback: true";
+    return `a rollback (stage ${from} -> 1) of a service with ${where} in Pulumi.${stack}.yaml at base: approved in advance`;
+}
+
 /** Everything the pull request changes, grouped, with the owners who approve each group. */
 export function requirements(input: PullRequestFiles): Requirement[] {
     const out: Requirement[] = [];
@@ -175,7 +207,9 @@ export function requirements(input: PullRequestFiles): Requirement[] {
         for (const s of change.services) {
             const own = baseText === undefined ? undefined : owners.services[s.service];
             const what = `${file}: service ${s.service} (${s.change === "changed" ? `changed: ${s.fields.join(", ") || "its value"}` : s.change})`;
-            if (baseText === undefined) out.push(...platformOfAll(`${what}, in a stack file the base revision does not have`, input));
+            const preApproved = baseText === undefined ? undefined : autoRollbackApproval(stack, s.service, s, before, after, baseText);
+            if (preApproved) out.push({ what, owners: own ?? owners.platform, ownersFrom: `the owners of service ${s.service} in ${file} ${at}`, preApproved });
+            else if (baseText === undefined) out.push(...platformOfAll(`${what}, in a stack file the base revision does not have`, input));
             else if (own) out.push({ what, owners: own, ownersFrom: `the owners of service ${s.service} in ${file} ${at}` });
             else if (!(s.service in owners.services)) out.push({ ...platform, what: `${what}, a service the base revision does not have` });
             else out.push({ ...platform, what: `${what}, a block that names no owners of its own` });
@@ -256,6 +290,7 @@ export async function judgeApprovals(reqs: Requirement[], pr: { author: string; 
 export function formatJudged(judged: Judged[], headSha: string): string[] {
     return judged.map((j) => {
         const note = j.notCounted.length ? `; not counted: ${j.notCounted.join("; ")}` : "";
+        if (j.preApproved && j.approvedBy.length === 0) return `approved  ${j.what}: ${j.preApproved}`;
         if (j.approvedBy.length > 0) return `approved  ${j.what}: by ${j.approvedBy.map((a) => (a.as === a.login ? a.login : `${a.login} (${a.as})`)).join(", ")}`;
         if (j.owners.length === 0) {
             return `MISSING   ${j.what}: no one can approve it: ${j.ownersFrom} name nobody; the platform owners add stagehand:owners in a pull request of its own (or an admin merges)${note}`;

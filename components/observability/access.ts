@@ -5,13 +5,14 @@
 import { OBSERVABILITY_NAMESPACE, PROMETHEUS_NAMESPACE } from "../shared/namespaces";
 import { ObservabilityConfig } from "./config";
 import { tracingAccess } from "./tracing";
+import { ALERTMANAGER_NAMESPACE, ALERTMANAGER_SERVICE, receiverWords } from "./alertmanager";
 import { GRAFANA_ADMIN_USER, GRAFANA_PASSWORD_REF, GRAFANA_SERVICE, ISTIO_DASHBOARDS, KIALI_SERVICE, PROMETHEUS_SERVICE, PROMETHEUS_URL } from "./values";
 
 const portForward = (svc: { name: string; port: number }, namespace = OBSERVABILITY_NAMESPACE) => `kubectl -n ${namespace} port-forward svc/${svc.name} ${svc.port}:${svc.port}`;
 
 /** What the stack exports as `observability`: which addons are on and how to open them. */
 export function observabilityAccess(config: ObservabilityConfig): Record<string, unknown> {
-    const { prometheus, grafana, kiali } = config;
+    const { prometheus, grafana, kiali, alertmanager } = config;
     return {
         prometheus: prometheus.enabled
             ? {
@@ -41,6 +42,15 @@ export function observabilityAccess(config: ObservabilityConfig): Record<string,
               }
             : { enabled: false },
         tracing: tracingAccess(config),
+        // The receivers by name and type: never a credential.
+        alertmanager: alertmanager.enabled
+            ? {
+                  enabled: true,
+                  receivers: receiverWords(alertmanager),
+                  portForward: portForward(ALERTMANAGER_SERVICE, ALERTMANAGER_NAMESPACE),
+                  open: `http://127.0.0.1:${ALERTMANAGER_SERVICE.port}`,
+              }
+            : { enabled: false },
     };
 }
 

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { ConfigError, describeIssues } from "../shared/errors";
 import { cpuMemory, onOff, promDurationAtLeast, quantity, wholeNumber } from "../shared/schema";
+import { alertmanagerSchema } from "./alerting-config";
 
 /** Prometheus's own default retention. */
 export const DEFAULT_PROMETHEUS_RETENTION = "15d";
@@ -63,14 +64,20 @@ const observabilitySchema = z
                 )
                 .prefault({}),
             kiali: z.strictObject({ enabled: onOff.default(false) }, { error: "an object with `enabled`" }).prefault({}),
+            // Alertmanager and the alert rules of the canaries and the gateway (./alerting-config.ts, README "Alerts").
+            alertmanager: alertmanagerSchema.prefault({}),
             tracing: tracingSchema.prefault({}),
         },
-        { error: "an object with `prometheus`, `grafana`, `kiali` and `tracing`" },
+        { error: "an object with `prometheus`, `grafana`, `kiali`, `alertmanager` and `tracing`" },
     )
     .superRefine((o, ctx) => {
         if (o.prometheus.enabled) return;
-        const needs = { grafana: "Grafana's only data source is that Prometheus", kiali: "Kiali draws the mesh's traffic from Prometheus" } as const;
-        for (const addon of ["grafana", "kiali"] as const) {
+        const needs = {
+            grafana: "Grafana's only data source is that Prometheus",
+            kiali: "Kiali draws the mesh's traffic from Prometheus",
+            alertmanager: "the alert rules are evaluated by that Prometheus",
+        } as const;
+        for (const addon of ["grafana", "kiali", "alertmanager"] as const) {
             if (o[addon].enabled) {
                 ctx.addIssue({ code: "custom", path: [addon, "enabled"], input: true, message: `false unless prometheus.enabled is true (${needs[addon]})` });
             }

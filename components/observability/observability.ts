@@ -14,6 +14,10 @@ import { ObservabilityConfig } from "./config";
 import { AddonKey, observabilityReleases, prometheusPersistent } from "./values";
 import { observabilityAccess, prometheusPortForwardRbac } from "./access";
 import { JAEGER_NAMESPACE, jaegerObjects, meshTelemetry } from "./tracing";
+import { ALERTMANAGER_NAMESPACE, ALERTMANAGER_SECRET, alertmanagerConfigFile } from "./alertmanager";
+import { alertOptionsOf, alertRules } from "./alerts";
+import { PlannedService } from "../service/stages";
+import { stringify } from "yaml";
 
 export interface ObservabilityArgs {
     /** The stack's validated `stagehand:observability`. */
@@ -36,6 +40,8 @@ export interface ObservabilityArgs {
     protection?: { protect: boolean; retainOnDelete: boolean };
     /** The cluster's Kubernetes minor ("1.35"), which the namespaces' Pod Security labels pin; absent on `kind: existing`. */
     kubernetesVersion?: string;
+    /** The stack and its planned services: the alert rules (./alerts.ts) are made from them when alerting is on. */
+    alerting?: { stack: string; planned: readonly PlannedService[] };
 }
 
 export class Observability extends pulumi.ComponentResource {
@@ -48,15 +54,21 @@ export class Observability extends pulumi.ComponentResource {
     public readonly jaeger: Record<string, pulumi.CustomResource> = {};
     /** With tracing on: the mesh-wide Telemetry that sends the sidecars' spans to Jaeger. */
     public readonly meshTelemetry?: k8s.apiextensions.CustomResource;
+    /** With alerting on: the Secret holding Alertmanager's configuration, credentials included. */
+    public readonly alertmanagerConfig?: k8s.core.v1.Secret;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stagehand:index:Observability", name, {}, opts);
         const k8sOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
-        const specs = observabilityReleases(args.config, args.storageClassName);
-        // The addons' namespaces, each once, before anything in them.
+        const alerting = args.config.alertmanager.enabled;
+        if (alerting && !args.alerting) throw new Error("Observability: alertmanager.enabled needs `alerting` (the stack and its planned services)");
+        const rules = alerting && args.alerting ? alertRules(args.alerting.stack, args.alerting.planned, alertOptionsOf(args.config.alertmanager)) : undefined;
+        const specs = observabilityReleases(args.config, args.storageClassName, rules);
+        // The addons' namespaces, each once, before anything in them; Alertmanager's too (part of Prometheus's release).
         const namespaces: Record<string, k8s.core.v1.Namespace> = {};
         const jaegerSpecs = jaegerObjects(args.config, args.storageClassName);
-        for (const ns of [...new Set([...specs.map((s) => s.namespace), ...(jaegerSpecs.length > 0 ? [JAEGER_NAMESPACE] : [])])]) {
+        const extraNamespaces = [...(alerting ? [ALERTMANAGER_NAMESPACE] : []), ...(jaegerSpecs.length > 0 ? [JAEGER_NAMESPACE] : [])];
+        for (const ns of [...new Set([...specs.map((s) => s.namespace), ...extraNamespaces])]) {
             namespaces[ns] = new k8s.core.v1.Namespace(
                 `${name}-namespace-${ns}`,
                 // Labelled with the Pod Security level its addons' pods pass (components/shared/pod-security.ts).
@@ -72,7 +84,26 @@ export class Observability extends pulumi.ComponentResource {
         // Delete before replace: a release moved to another namespace (istio-system → prometheus/observability) is a
         // replacement, and the new one could not take over the old one's cluster-scoped objects (ClusterRoles named
         // after the addon) while the old release owns them.
-        this.releases = platformReleases(name, specs, { ...k8sOpts, deleteBeforeReplace: true, transformations: [guard] }, (spec) => [...waitFor, namespaces[spec.namespace]]);
+        if (alerting) {
+            // Alertmanager's configuration with its receivers' credentials: a Secret (its data is secret in Pulumi's
+            // state too), before the release whose pod mounts it.
+            this.alertmanagerConfig = new k8s.core.v1.Secret(
+                `${name}-alertmanager-config`,
+                {
+                    metadata: { name: ALERTMANAGER_SECRET.name, namespace: ALERTMANAGER_NAMESPACE, labels: { "app.kubernetes.io/managed-by": "stagehand" } },
+                    type: "Opaque",
+                    stringData: { [ALERTMANAGER_SECRET.key]: pulumi.secret(stringify(alertmanagerConfigFile(args.config.alertmanager))) },
+                },
+                { ...k8sOpts, dependsOn: [...waitFor, namespaces[ALERTMANAGER_NAMESPACE]] },
+            );
+        }
+        const alertmanagerSecret = this.alertmanagerConfig;
+        this.releases = platformReleases(name, specs, { ...k8sOpts, deleteBeforeReplace: true, transformations: [guard] }, (spec) => [
+            ...waitFor,
+            namespaces[spec.namespace],
+            // Alertmanager is in Prometheus's release: its namespace and its Secret first.
+            ...(spec.key === "prometheus" && alertmanagerSecret ? [namespaces[ALERTMANAGER_NAMESPACE], alertmanagerSecret] : []),
+        ]);
         if (args.platform === "eks" && args.config.prometheus.enabled) {
             // In Prometheus's namespace: after it, like the release.
             const { role, roleBinding } = prometheusPortForwardRbac();

@@ -11,6 +11,8 @@ import { ISTIO_ROOT_NAMESPACE, OBSERVABILITY_NAMESPACE, PROMETHEUS_NAMESPACE } f
 export { OBSERVABILITY_NAMESPACE, PROMETHEUS_NAMESPACE };
 import { ObservabilityConfig } from "./config";
 import { JAEGER_RESOURCES, kialiTracing } from "./tracing";
+import { ALERTMANAGER_RESOURCES, ALERTMANAGER_TARGET, alertmanagerValues } from "./alertmanager";
+import { RuleFile } from "./alerts";
 
 /**
  * The charts, pinned to the versions whose archives are in ../shared/charts, so what is deployed is what the tests
@@ -103,14 +105,25 @@ export function prometheusPersistent(config: ObservabilityConfig): boolean {
     return config.prometheus.enabled && config.prometheus.storageGi > 0;
 }
 
+/** How often Prometheus re-reads its configuration and rule files when alerting is on (auto-reload-config). */
+export const RULES_RELOAD_INTERVAL = "30s";
+
 /**
- * Values of the prometheus-community `prometheus` chart: only the server. Its default `kubernetes-pods` job keeps
- * pods annotated `prometheus.io/scrape: "true"`, which Istio sets on every sidecar (and on istiod and the gateway)
- * when metrics merging is on, Istio's default: proxies' and apps' metrics on `:15020/stats/prometheus`.
- * Alertmanager, Pushgateway, node-exporter and kube-state-metrics are off: nothing here alerts or needs them.
+ * Values of the prometheus-community `prometheus` chart: the server, and with `alertmanager.enabled` the alert rules
+ * of ./alerts.ts (`serverFiles`, alerting_rules.yml) and Alertmanager (./alertmanager.ts), which Prometheus sends
+ * them to. Its default `kubernetes-pods` job keeps pods annotated `prometheus.io/scrape: "true"`, which Istio sets
+ * on every sidecar (and on istiod and the gateway) when metrics merging is on, Istio's default: proxies' and apps'
+ * metrics on `:15020/stats/prometheus`. Pushgateway, node-exporter and kube-state-metrics are off.
+ *
+ * The rules name each canary's stage, so they change with every stage change: Prometheus 3's `auto-reload-config`
+ * re-reads them (and its configuration) when their checksum changes, without the lifecycle API (off: see below) and
+ * without a restart, which on an emptyDir would lose the metrics the verdict judges. The rules are therefore left out
+ * of the fingerprint that rolls the pod (PROMETHEUS_CONFIG_ANNOTATION).
  */
-export function prometheusValues(config: ObservabilityConfig, storageClass?: string): Record<string, unknown> {
+export function prometheusValues(config: ObservabilityConfig, storageClass?: string, rules?: RuleFile): Record<string, unknown> {
     const { retention, storageGi, resources } = config.prometheus;
+    const alerting = config.alertmanager.enabled;
+    if (alerting && !rules) throw new Error("prometheusValues: alertmanager.enabled needs the stack's alert rules");
     const values = {
         server: {
             fullnameOverride: PROMETHEUS_SERVICE.name,
@@ -124,23 +137,32 @@ export function prometheusValues(config: ObservabilityConfig, storageClass?: str
             resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
             podLabels: { ...NO_SIDECAR },
             // No lifecycle API (the chart's default turns it on: a POST to /-/quit stops Prometheus) and no admin API
-            // (deleting series): nothing that reaches the port may stop it or erase its data.
-            extraFlags: [],
+            // (deleting series): nothing that reaches the port may stop it or erase its data. With alerting on, the
+            // rule files are re-read by Prometheus itself (auto-reload-config), which needs neither.
+            extraFlags: alerting ? ["enable-feature=auto-reload-config"] : [],
+            ...(alerting
+                ? {
+                      extraArgs: { "config.auto-reload-interval": RULES_RELOAD_INTERVAL },
+                      // Alertmanager by its Service, in its own namespace: no pod discovery (and no RBAC for it).
+                      alertmanagers: [{ static_configs: [{ targets: [ALERTMANAGER_TARGET] }] }],
+                  }
+                : {}),
         },
         // The reloader POSTs to /-/reload, the lifecycle API: off with it. A change of configuration restarts the pod
         // instead (PROMETHEUS_CONFIG_ANNOTATION).
         configmapReload: { prometheus: { enabled: false } },
-        alertmanager: { enabled: false },
+        alertmanager: alerting ? alertmanagerValues(config.alertmanager, storageClass) : { enabled: false },
         "prometheus-pushgateway": { enabled: false },
         "prometheus-node-exporter": { enabled: false },
         "kube-state-metrics": { enabled: false },
     };
     const podAnnotations = {
-        [PROMETHEUS_CONFIG_ANNOTATION]: createHash("sha256").update(JSON.stringify(values)).digest("hex").slice(0, 16),
+        // Alertmanager's own values stay out: a change of receivers rolls Alertmanager's pod, not Prometheus's.
+        [PROMETHEUS_CONFIG_ANNOTATION]: createHash("sha256").update(JSON.stringify({ ...values, alertmanager: { enabled: alerting } })).digest("hex").slice(0, 16),
         // Data on the node's emptyDir: the cluster-autoscaler does not remove the node from under it.
         ...(storageGi > 0 ? {} : { [SAFE_TO_EVICT]: "false" }),
     };
-    return { ...values, server: { ...values.server, podAnnotations } };
+    return { ...values, server: { ...values.server, podAnnotations }, ...(alerting ? { serverFiles: { "alerting_rules.yml": rules } } : {}) };
 }
 
 /**
@@ -270,11 +292,14 @@ export function kialiValues(config: ObservabilityConfig): Record<string, unknown
 
 const describe = (c: { chart: string; version: string }) => `${c.chart} ${c.version} (stagehand observability)`;
 
-/** The addons' Helm releases of a config, in install order; none when everything is off. */
-export function observabilityReleases(config: ObservabilityConfig, storageClass?: string): AddonReleaseSpec[] {
+/**
+ * The addons' Helm releases of a config, in install order; none when everything is off. `rules`: the stack's alert
+ * rules (./alerts.ts), needed when `alertmanager.enabled` (Alertmanager is part of Prometheus's release).
+ */
+export function observabilityReleases(config: ObservabilityConfig, storageClass?: string, rules?: RuleFile): AddonReleaseSpec[] {
     const releases: AddonReleaseSpec[] = [];
     if (config.prometheus.enabled) {
-        releases.push({ key: "prometheus", name: "prometheus", ...PROMETHEUS_CHART, namespace: ADDON_NAMESPACES.prometheus, values: prometheusValues(config, storageClass), after: [], description: describe(PROMETHEUS_CHART) });
+        releases.push({ key: "prometheus", name: "prometheus", ...PROMETHEUS_CHART, namespace: ADDON_NAMESPACES.prometheus, values: prometheusValues(config, storageClass, rules), after: [], description: describe(PROMETHEUS_CHART) });
     }
     if (config.grafana.enabled) {
         releases.push({ key: "grafana", name: "grafana", ...GRAFANA_CHART, namespace: ADDON_NAMESPACES.grafana, values: grafanaValues(config), after: ["prometheus"], description: describe(GRAFANA_CHART) });
@@ -306,5 +331,6 @@ export function addonRequests(config: ObservabilityConfig): { addon: string; cpu
     if (config.grafana.enabled) out.push({ addon: "Grafana", ...GRAFANA_RESOURCES.requests });
     if (config.kiali.enabled) out.push({ addon: "Kiali", ...KIALI_RESOURCES.requests });
     if (config.tracing.enabled) out.push({ addon: "Jaeger", ...JAEGER_RESOURCES.requests });
+    if (config.alertmanager.enabled) out.push({ addon: "Alertmanager", ...ALERTMANAGER_RESOURCES.requests });
     return out;
 }

@@ -1,9 +1,10 @@
 // Pure: the platform section of `npm run plan -- <stack> --diff` — every field of the stack's platform that changes
-// (`stagehand:cluster`, `stagehand:observability`, `stagehand:allowSkip`, `stagehand:settleSeconds`, `aws:region`),
+// (`stagehand:cluster`, `stagehand:observability`, `stagehand:allowSkip`, `stagehand:autoRollback`, `stagehand:settleSeconds`, `stagehand:production`, `aws:region`),
 // `path: before -> after` as the services' fields read, node pools by name; the monthly cost before and after; and
 // the risky changes judged as the program judges them (changes.ts `judgePlatform`).
 import { estimateMonthlyCost } from "../cost/cost";
 import { ObservabilityConfig } from "../observability/config";
+import { isSecretValue } from "../shared/field-diff";
 import { Acknowledgements, judgePlatform, platformState } from "./changes";
 import { ClusterConfig } from "./config";
 
@@ -12,7 +13,11 @@ export interface PlatformRevision {
     cluster: ClusterConfig;
     observability: ObservabilityConfig;
     allowSkip: boolean;
+    /** `stagehand:autoRollback` (absent in callers that do not show it). */
+    autoRollback?: boolean;
     settleSeconds: number;
+    /** `stagehand:production`, the default sizing of production through a release (absent in callers that do not read it). */
+    production?: string;
     region?: string;
     /** `stagehand:owners`, the platform owners (absent in callers that do not judge approvals). */
     owners?: string[];
@@ -25,6 +30,11 @@ const ITEM = Symbol("item");
 
 /** Every leaf of a config by path; items of named lists also appear as themselves (marked ITEM). */
 function flatten(value: unknown, path: string, out: Map<string, unknown>): void {
+    // A secret (an alert receiver's credential) is one leaf, compared by its ciphertext and never printed.
+    if (isSecretValue(value)) {
+        out.set(path, { secure: value.secure });
+        return;
+    }
     if (isNamedList(value)) {
         for (const item of value) {
             const at = `${path}[${item.name}]`;
@@ -41,6 +51,7 @@ function flatten(value: unknown, path: string, out: Map<string, unknown>): void 
 /** A value in a diff line: strings bare, lists in brackets, nothing as "(not set)". */
 function words(v: unknown): string {
     if (v === undefined) return "(not set)";
+    if (isSecretValue(v)) return "[secret]";
     if (Array.isArray(v)) return `[${v.map(words).join(", ")}]`;
     if (isObject(v)) return Object.keys(v).length === 0 ? "{}" : JSON.stringify(v);
     return String(v);
@@ -51,7 +62,9 @@ function platformFields(p: PlatformRevision): Map<string, unknown> {
     flatten(p.cluster, "cluster", out);
     flatten(p.observability, "observability", out);
     out.set("allowSkip", p.allowSkip);
+    if (p.autoRollback !== undefined) out.set("autoRollback", p.autoRollback);
     out.set("settleSeconds", p.settleSeconds);
+    if (p.production !== undefined) out.set("production", p.production);
     if (p.region !== undefined) out.set("aws:region", p.region);
     if (p.owners !== undefined) out.set("owners", p.owners);
     return out;
@@ -76,7 +89,9 @@ export function platformFieldChanges(before: PlatformRevision, after: PlatformRe
             }
             continue;
         }
-        if (JSON.stringify(x) !== JSON.stringify(y)) lines.push(`${path}: ${words(x)} -> ${words(y)}`);
+        if (JSON.stringify(x) !== JSON.stringify(y)) {
+            lines.push(isSecretValue(x) && isSecretValue(y) ? `${path}: [secret] -> [secret] (changed)` : `${path}: ${words(x)} -> ${words(y)}`);
+        }
     }
     return lines;
 }
@@ -119,7 +134,7 @@ export function platformDiff(stack: string, ref: string, before: PlatformRevisio
     const judged = judgePlatform(stack, platformState(before.cluster, before.observability, before.region), platformState(after.cluster, after.observability, after.region), acknowledge);
     const headline =
         changes.length === 0
-            ? `platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds, owners and aws:region as at ${ref}; monthly cost ${usd(cost.total)}); the services are listed above, on their own`
+            ? `platform: unchanged (cluster, Istio, observability, allowSkip, autoRollback, settleSeconds, production, owners and aws:region as at ${ref}; monthly cost ${usd(cost.total)}); the services are listed above, on their own`
             : `platform: ${changes.length} field${changes.length === 1 ? "" : "s"} changed against ${ref}`;
     const lines = changes.length === 0 ? [] : [...changes, costChange(before, after)];
     lines.push(...judged.acknowledged);

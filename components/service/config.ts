@@ -12,7 +12,7 @@ import { parseQuantity } from "../shared/quantity";
 import { cpuMemory, dnsLabel, ownersSchema, quantity, wholeNumber } from "../shared/schema";
 import { meshSchema, shadowSchema, stickySchema, testRouteSchema, verdictSchema } from "./routing-config";
 import { canaryRevision, revisionRecords } from "./revision";
-import { stageCountOf, stepsOf, Strategy, strategyOf, validSteps } from "./stages";
+import { DEFAULT_PRODUCTION_HEADROOM_PERCENT, PRODUCTION_MODES, ProductionMode, stageCountOf, stepsOf, Strategy, strategyOf, validSteps } from "./stages";
 
 // A DNS-1123 label. Service names also name Helm releases (at most 53 characters) that get a
 // suffix such as "-production", so they are kept to 40.
@@ -197,6 +197,11 @@ export const callersSchema = z
     });
 export type CallersConfig = z.output<typeof callersSchema>;
 
+/** The sizing of production through a release: the one schema of the service field and the stack-wide default. */
+export const productionModeSchema = z.enum(PRODUCTION_MODES, {
+    error: '"full" (production keeps its full size through a release: instant rollback) or "follows-traffic" (production shrinks as the canary takes its share: lean, slower rollback)',
+});
+
 const STAGE_WORDS = "a stage number, a whole number from 1 to the number of stages (6 with the default steps [10, 90, 100])";
 
 /** Ports Istio's sidecar (Envoy) and agent listen on in every pod of the mesh. */
@@ -231,10 +236,18 @@ const serviceFields = {
         // Seconds between new pods being ready and the weights moving onto them: Envoy sidecars learn a track's
         // endpoints asynchronously, after Kubernetes reports the pods ready. Absent: the stack's settleSeconds.
         settleSeconds: wholeNumber("the settle time in seconds", 0, 600).optional(),
+        // How production is sized through a release (components/service/stages.ts `ProductionMode`): "full", or
+        // "follows-traffic" (lean: it shrinks as the canary takes its share). Absent: the stack's stagehand:production.
+        production: productionModeSchema.optional(),
+        // Lean only: spare pods production keeps on top of what its share needs, in percent of its full size.
+        productionHeadroomPercent: wholeNumber("production's headroom in percent of its full size", 0, 100).optional(),
         mesh: meshSchema.prefault({}),
         sticky: stickySchema.optional(),
         // Forward moves may skip stages (and `stable` may change directly at stage 1). Shown in the preview.
         allowSkip: z.boolean({ error: "true or false" }).optional(),
+        // Whether `npm run auto-rollback` merges the rollback pull request it opens when this canary fails its
+        // verdict (true), or leaves it for a person (false). Absent: the stack's `stagehand:autoRollback`.
+        autoRollback: z.boolean({ error: "true or false" }).optional(),
         // Who approves a change to this block (`npm run owners`): GitHub users and org/teams. Absent: the platform
         // owners (`stagehand:owners`) approve it.
         owners: ownersSchema.optional(),
@@ -288,11 +301,15 @@ type ParsedService = z.output<typeof serviceSchema>;
  * A service's config with every default resolved: its namespace, its strategy, its steps and its settle time.
  * `canary` is the tag being released; `canaryOverrides` the pod-shaping fields `canary:` changes (empty for a tag).
  */
-export type ServiceConfig = Omit<ParsedService, "steps" | "strategy" | "settleSeconds" | "canary"> & {
+export type ServiceConfig = Omit<ParsedService, "steps" | "strategy" | "settleSeconds" | "canary" | "production" | "productionHeadroomPercent"> & {
     namespace: string;
     strategy: Strategy;
     steps: number[];
     settleSeconds: number;
+    /** The service's own `production`, else the stack's `stagehand:production`, else "full". */
+    production: ProductionMode;
+    /** Production's headroom in follows-traffic mode (DEFAULT_PRODUCTION_HEADROOM_PERCENT unless given). */
+    productionHeadroomPercent: number;
     canary?: string;
     canaryOverrides: CanaryOverrides;
 };
@@ -303,6 +320,8 @@ export const DEFAULT_SETTLE_SECONDS = 5;
 /** Stack-wide defaults a service's own fields override. */
 export interface ServiceDefaults {
     settleSeconds: number;
+    /** `stagehand:production`; absent: "full". */
+    production?: ProductionMode;
 }
 export type ServiceInput = z.input<typeof serviceSchema>;
 
@@ -353,7 +372,17 @@ export function parseServices(stack: string, raw: unknown, defaults: ServiceDefa
             strategy: strategyOfConfig(parsed.data),
             steps: stepsOf(parsed.data),
             settleSeconds: parsed.data.settleSeconds ?? defaults.settleSeconds,
+            production: parsed.data.production ?? defaults.production ?? "full",
+            productionHeadroomPercent: parsed.data.productionHeadroomPercent ?? DEFAULT_PRODUCTION_HEADROOM_PERCENT,
         };
+        // A headroom production in full mode would ignore: said, not silently dropped.
+        if (parsed.data.productionHeadroomPercent !== undefined && service.production === "full") {
+            const from = parsed.data.production === undefined ? (defaults.production === undefined ? " (the default)" : " (the stack's stagehand:production)") : "";
+            problems.push(
+                `stack ${stack}, service ${name}, field productionHeadroomPercent: expected no headroom while production is "full"${from}: production keeps its full size through a release, so the headroom applies only with production: follows-traffic, found ${parsed.data.productionHeadroomPercent}`,
+            );
+            continue;
+        }
         const revisionProblems = canaryRevisionProblems(service);
         if (revisionProblems.length > 0) {
             problems.push(...revisionProblems.map((p) => `stack ${stack}, service ${name}, field ${p}`));

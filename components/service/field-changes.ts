@@ -20,8 +20,11 @@ const REACHES: Record<string, string> = {
     callers: "who may call the service (its AuthorizationPolicy)",
     drainSeconds: "waits between moves",
     settleSeconds: "waits between moves",
+    production: "production pods (its size at each stage of a release)",
+    productionHeadroomPercent: "production pods (its size at each stage of a release)",
     verdict: "the metrics verdict's thresholds",
     allowSkip: "which moves are allowed",
+    autoRollback: "whether a failing canary's rollback pull request merges without a person (npm run auto-rollback)",
     owners: "who approves changes to this block",
 };
 

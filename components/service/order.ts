@@ -146,3 +146,16 @@ export function nextWait(previous: Wait | undefined, seconds: number, cautiousUp
 export function waitTrigger(wait: Wait): string {
     return wait.update ? `${wait.count} (update ${wait.update})` : String(wait.count);
 }
+
+/**
+ * What a move starts before traffic returns to production, in words for the preview: production growing back to take
+ * traffic (after a lean release's weight steps: a rollback, the switch back) — how many pods start, and that they
+ * are ready and settled before traffic moves onto them. Empty when production does not grow in number while gaining
+ * traffic, and when the previous state is unknown (the cautious order says so itself).
+ */
+export function growsBackWords(prev: Traffic | undefined, next: Traffic, order: OperationOrder): string[] {
+    const [before, after] = [prev?.production, next.production];
+    if (!before || !order.make.includes("production") || after.replicas <= before.replicas || after.weight <= before.weight) return [];
+    const start = after.replicas - before.replicas;
+    return [`production grows back first: x${before.replicas} -> x${after.replicas}, ${start} pod${start === 1 ? "" : "s"} start${start === 1 ? "s" : ""} and settle before ${after.weight}% of traffic moves onto it`];
+}

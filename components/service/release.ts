@@ -10,7 +10,7 @@ import { ServiceStageSummary, stageSummary, trafficOf } from "./deployed";
 import { JudgedMove } from "./moves";
 import { SERVICE_RELEASE_TYPE } from "./namespaces";
 import { randomUUID } from "crypto";
-import { heldWords, holdForUnknownPast, nextWait, operationOrder, OperationOrder, Wait, waitTrigger } from "./order";
+import { growsBackWords, heldWords, holdForUnknownPast, nextWait, operationOrder, OperationOrder, Wait, waitTrigger } from "./order";
 import { PlannedService, Traffic } from "./stages";
 import { ONLY, releaseRevision, secretEnvName, serviceReleaseSpecs, splitEnv } from "./values";
 
@@ -55,7 +55,8 @@ export class ServiceRelease extends pulumi.ComponentResource {
     constructor(name: string, args: ServiceReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
         // Its inputs are what the policy pack judges of the service as a whole: whether it may skip stages
         // (`allowSkip`, the service's own or the stack-wide default: policies/rules/services.ts).
-        super(SERVICE_RELEASE_TYPE, name, { allowSkip: args.move.allowSkip, allowSkipFrom: args.planned.service.allowSkip !== undefined ? "service" : "stack" }, opts);
+        // And how production is sized through a release (`production`: policies/rules/services.ts, service-production-full).
+        super(SERVICE_RELEASE_TYPE, name, { allowSkip: args.move.allowSkip, allowSkipFrom: args.planned.service.allowSkip !== undefined ? "service" : "stack", production: args.planned.service.production }, opts);
         const { service, plan } = args.planned;
         const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
 
@@ -119,7 +120,7 @@ export class ServiceRelease extends pulumi.ComponentResource {
         const all = [...TRACKS.map((t) => this.workloads[t]), this.routing];
         this.completed = pulumi.all(all.map((r) => r.status)).apply((statuses) => statuses.every((s) => s?.status === "deployed"));
                 // A cautious update says so in the move, with the tracks it held above their plan.
-        const notes = this.order.cautious ? ["previous stage unknown: cautious order", ...heldWords(plan, applied)] : [];
+        const notes = this.order.cautious ? ["previous stage unknown: cautious order", ...heldWords(plan, applied)] : growsBackWords(previous, applied, this.order);
         this.summary = this.completed.apply((completed) => stageSummary({ ...service, revisions: args.planned.revisions }, applied, completed, args.move, { waits: this.waits, notes }));
         this.registerOutputs({ completed: this.completed, summary: this.summary });
     }

@@ -82,7 +82,7 @@ export type Traffic = Pick<StagePlan, "production" | "canary"> & { mirrorPercent
 
 /** What a stage plan is made from: a service's config, or its parts. */
 export type PlanInput = Pick<ServiceConfig, "stable" | "canary" | "replicas" | "steps"> &
-    Partial<Pick<ServiceConfig, "strategy" | "shadow" | "testRoutes">> & {
+    Partial<Pick<ServiceConfig, "strategy" | "shadow" | "testRoutes" | "production" | "productionHeadroomPercent">> & {
         /** The revisions of `stable` and `canary`; computed from the service when it is a whole config, else its tags alone. */
         revisions?: Record<RevisionName, RevisionRef>;
     };
@@ -110,6 +110,41 @@ export function canaryReplicas(fullReplicas: number, canaryWeight: number, minim
     if (canaryWeight <= 0) return 0;
     if (canaryWeight >= 100) return fullReplicas;
     return Math.min(fullReplicas, Math.max(minimum, Math.ceil((fullReplicas * canaryWeight) / 100)));
+}
+
+/**
+ * How production is sized through a release. `full`: at full size from the first stage to the last, the instant
+ * rollback (twice the pods from the canary's 100% step on). `follows-traffic` (lean): production shrinks as the
+ * canary takes its share, keeping the pods its share needs plus a headroom, and grows back first — make before
+ * break — when traffic returns to it (a rollback, the switch back): a release costs about the headroom in extra
+ * pods instead of double, and a rollback waits for production's pods to start.
+ */
+export const PRODUCTION_MODES = ["full", "follows-traffic"] as const;
+export type ProductionMode = (typeof PRODUCTION_MODES)[number];
+
+/** Production's headroom in follows-traffic mode, in percent of its full size, unless the service says otherwise. */
+export const DEFAULT_PRODUCTION_HEADROOM_PERCENT = 20;
+
+/**
+ * Production's pods in follows-traffic mode when it carries `share` percent of requests: the pods that share needs,
+ * plus `headroomPercent` of the full size on top, never more than the full size.
+ *
+ * The headroom is added, not multiplied: it is a fixed number of spare pods (20% of 10 replicas: 2), which
+ * - keeps a small share served with room for a burst and an eviction (10% of 10 replicas needs 1 pod; with 20%
+ *   headroom production keeps 3, where 1 × 1.2 would round to 2);
+ * - bounds what a release holds on top of the service's full size to about the headroom at every weight step
+ *   (production's pods and the canary's each follow their share, so the extra is the headroom, plus rounding);
+ * - leaves production a warm pool of that size at the canary's 100% step (its share is 0): a rollback from there
+ *   starts only the rest of the pods, and production's Deployment, PodDisruptionBudget and autoscaler stay
+ *   in place, its image pulled on the nodes. A headroom of 0 scales production to 0 there: the leanest release,
+ *   the slowest rollback.
+ * While production serves a share it keeps MIN_SERVING_REPLICAS (when it has that many), as the canary does.
+ */
+export function followingProductionReplicas(fullReplicas: number, share: number, headroomPercent: number): number {
+    if (share >= 100) return fullReplicas;
+    const wanted = Math.ceil((fullReplicas * (share + headroomPercent)) / 100 - 1e-9);
+    const floor = share > 0 ? Math.min(fullReplicas, MIN_SERVING_REPLICAS) : 0;
+    return Math.min(fullReplicas, Math.max(floor, wanted));
 }
 
 /** A track's revision in words: its label ("1.5.0", "1.5.0+env"), or its tag when the plan names none. */
@@ -147,6 +182,10 @@ export function stagePlans(service: PlanInput): StagePlan[] {
     const stageCount = stageCountOf(steps, shadow !== undefined);
     const strategy = service.strategy ?? strategyOf(steps);
     const testRouteCount = service.testRoutes?.length ?? 0;
+    const lean = service.production === "follows-traffic";
+    const headroom = service.productionHeadroomPercent ?? DEFAULT_PRODUCTION_HEADROOM_PERCENT;
+    // Production's pods while it carries `share` percent of requests: all of them, or (lean) what the share needs.
+    const productionAt = (share: number) => (lean ? followingProductionReplicas(replicas, share, headroom) : replicas);
     type Draft = Omit<StagePlan, "stage" | "stageCount" | "strategy" | "name" | "description" | "mirrorPercent" | "testRoutes"> & { mirrorPercent?: number };
     const drafts: Draft[] = [];
 
@@ -167,23 +206,27 @@ export function stagePlans(service: PlanInput): StagePlan[] {
     for (const weight of steps) {
         drafts.push({
             kind: "canary",
-            // Production stays at full size through every weight step: it is the instant rollback.
-            production: { tag: stable, ...stableRev, replicas, weight: 100 - weight },
+            // Production stays at full size through every weight step: it is the instant rollback. Lean, it keeps
+            // what its share needs plus the headroom, and a rollback grows it back before traffic returns.
+            production: { tag: stable, ...stableRev, replicas: productionAt(100 - weight), weight: 100 - weight },
             // A canary serving a share of users keeps two pods through evictions (a mirror's copies need one).
             canary: { tag: canaryTag, ...canaryRev, replicas: canaryReplicas(replicas, weight, MIN_SERVING_REPLICAS), weight },
         });
     }
     drafts.push({
         kind: "promote",
-        // Production rolls to the canary tag while it carries no traffic.
-        production: { tag: canaryTag, ...canaryRev, replicas, weight: 0 },
+        // Production rolls to the canary tag while it carries no traffic (lean: its warm pool, the pods it kept at
+        // the canary's 100% step; the switch back grows it to full size before traffic returns).
+        production: { tag: canaryTag, ...canaryRev, replicas: productionAt(0), weight: 0 },
         canary: { tag: canaryTag, ...canaryRev, replicas, weight: 100 },
     });
     drafts.push({
         kind: "switch-back",
-        // Traffic returns to production (now on the released tag); the canary stays up while it drains.
+        // Traffic returns to production (now on the released tag); the canary stays up while it drains. Lean, the
+        // canary's pods go once the drain has run: production runs the released revision at full size, and no
+        // move from here needs the canary's pods (a rollback rolls production back; finishing scales it to 0).
         production: { tag: canaryTag, ...canaryRev, replicas, weight: 100 },
-        canary: { tag: canaryTag, ...canaryRev, replicas, weight: 0 },
+        canary: { tag: canaryTag, ...canaryRev, replicas: lean ? 0 : replicas, weight: 0 },
     });
     const names = stageNames({ steps, shadow });
     return drafts.map((d, i) => {

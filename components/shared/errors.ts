@@ -32,8 +32,14 @@ export class ConfigError extends StackProblemsError {
     }
 }
 
+/** A found value that must not be repeated (a credential written in plain text): its words stand in for it. */
+export class RedactedInput {
+    constructor(readonly words: string) {}
+}
+
 /** A found value in words: "nothing (the field is missing)", "null", a JSON string, "an object". */
 export function describeFound(input: unknown): string {
+    if (input instanceof RedactedInput) return input.words;
     if (input === undefined) return "nothing (the field is missing)";
     if (input === null) return "null";
     if (typeof input === "string") return input === "" ? "an empty string" : JSON.stringify(input);

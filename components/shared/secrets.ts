@@ -8,6 +8,7 @@
 import { parse } from "yaml";
 import { ConfigError } from "./errors";
 import { isSecretValue, SecretValue } from "./field-diff";
+import { receiverCredentialPath } from "../observability/alerting-config";
 
 /** A secret in a stack file: the `stagehand:*` key (without the prefix), the path inside it, and its ciphertext. */
 export interface SecureLeaf {
@@ -16,8 +17,12 @@ export interface SecureLeaf {
     secure: string;
 }
 
-/** Where secrets may be: a service's env values, and the env values of its canary revision. */
+/**
+ * Where secrets may be: a service's env values, the env values of its canary revision, and the credentials of an
+ * alert receiver (`observability.alertmanager.receivers[<i>].url|routingKey|password`).
+ */
 function allowedPath(key: string, path: string[]): boolean {
+    if (key === "observability") return receiverCredentialPath(path);
     if (key !== "services") return false;
     return (path.length === 3 && path[1] === "env") || (path.length === 4 && path[1] === "canary" && path[2] === "env");
 }
@@ -47,7 +52,7 @@ export function misplacedSecrets(stack: string, raw: Record<string, unknown>): s
         .filter((leaf) => !allowedPath(leaf.key, leaf.path))
         .map(
             (leaf) =>
-                `stack ${stack}, field stagehand:${[leaf.key, ...leaf.path].join(".")}: expected a plain value (secrets are accepted only as env values: services.<service>.env.<NAME>, or services.<service>.canary.env.<NAME>), found a secret (secure:)`,
+                `stack ${stack}, field stagehand:${[leaf.key, ...leaf.path].join(".")}: expected a plain value (secrets are accepted only as env values: services.<service>.env.<NAME>, or services.<service>.canary.env.<NAME>, and as alert receivers' credentials: observability.alertmanager.receivers[<index>].url, .routingKey or .password), found a secret (secure:)`,
         );
 }
 

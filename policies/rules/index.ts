@@ -7,7 +7,7 @@ import { policyConfigMatchesStack } from "./policy-config";
 import { chartVersionsPinned, eksControlPlaneLogRetention, eksCoreAddonsManaged, ingressLoadBalancerController, ingressTls, nodeGroupsHardened, noPublicIngress, storageClassesEncrypted } from "./platform";
 import { chartSourceAllowedRule, renderedRestricted } from "./rendered";
 import { noPlaintextSecrets } from "./secrets";
-import { allowSkipAllowed, containersResourcesReadiness, imageTagPinned, releaseAtomic, trafficRoutesReadyTracks } from "./services";
+import { allowSkipAllowed, containersResourcesReadiness, imageTagPinned, productionFull, releaseAtomic, trafficRoutesReadyTracks } from "./services";
 
 export { Rule };
 
@@ -18,6 +18,7 @@ export const rules: Rule[] = [
     releaseAtomic,
     containersResourcesReadiness,
     allowSkipAllowed,
+    productionFull,
     chartSourceAllowedRule,
     renderedRestricted,
     nodeGroupCapacityType,

@@ -193,3 +193,27 @@ export const allowSkipAllowed: Rule = {
         );
     }),
 };
+
+export const productionFull: Rule = {
+    name: "service-production-full",
+    description:
+        "Production keeps its full size through a release (`production: full`), so a rollback from any weight step only moves routes, unless the stack's policy config allows lean releases (`production: follows-traffic`, its own or the stack-wide `stagehand:production`): for the services it lists, or stack-wide.",
+    enforcementLevel: "advisory",
+    configSchema: {
+        properties: {
+            services: { type: "array", items: { type: "string" }, default: [], description: "Services whose production may follow traffic in this stack." },
+            stackWide: { type: "boolean", default: false, description: "Every service of this stack may follow traffic (such as staging)." },
+        },
+    },
+    validateResource: forTypes([SERVICE_RELEASE], (args, report) => {
+        if (known(() => args.props.production) !== "follows-traffic") return;
+        const { services, stackWide } = configOf(args, { services: [] as string[], stackWide: false });
+        if (stackWide || services.includes(args.name)) return;
+        const stack = stackOfUrn(args.urn) ?? "<stack>";
+        report(
+            `service ${args.name}: production follows traffic (its own production, or stagehand:production): a rollback from the canary's last weight steps waits for production's pods to start, ` +
+                `and stack ${stack}'s policy config expects production at full size${services.length > 0 ? ` for all but ${services.join(", ")}` : ""}. ` +
+                `Set production: full on stagehand:services.${args.name} in Pulumi.${stack}.yaml, or list "${args.name}" in "services" of ${productionFull.name} in policies/config.${stack}.json`,
+        );
+    }),
+};

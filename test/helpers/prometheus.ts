@@ -56,17 +56,28 @@ export async function ensurePrometheus(): Promise<PrometheusBinaries> {
     const found = () => ({ prometheus: onPath("prometheus"), promtool: onPath("promtool") });
     let { prometheus, promtool } = found();
     if (prometheus && promtool) return { prometheus, promtool, installed: false };
+    await installDebianPackage("prometheus", "prometheus and promtool are not on PATH", "install Prometheus 2.x");
+    ({ prometheus, promtool } = found());
+    if (!prometheus || !promtool) throw new Error("apt-get installed the prometheus package, but prometheus and promtool are still not on PATH");
+    return { prometheus, promtool, installed: true };
+}
+
+/**
+ * Installs a Debian package with apt-get, non-interactively and within INSTALL_TIMEOUT_MS, starting none of its
+ * services. `missing` says what is absent, `otherwise` what to do without apt-get.
+ */
+export async function installDebianPackage(pkg: string, missing: string, otherwise: string): Promise<void> {
     const apt = onPath("apt-get");
-    if (!apt) throw new Error("prometheus and promtool are not on PATH and there is no apt-get to install Debian's prometheus package: install Prometheus 2.x");
+    if (!apt) throw new Error(`${missing} and there is no apt-get to install Debian's ${pkg} package: ${otherwise}`);
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     const lock = ["-o", "DPkg::Lock::Timeout=60"];
-    // The package's init script would start a Prometheus on :9090 of every interface where nothing forbids it:
+    // The package's init script would start a server on every interface where nothing forbids it:
     // a policy-rc.d answering 101 ("action forbidden") keeps it from starting, for the length of the install.
     const policy = "/usr/sbin/policy-rc.d";
     let placedPolicy = false;
     if (!fs.existsSync(policy)) {
         try {
-            fs.writeFileSync(policy, "#!/bin/sh\n# placed by stagehand's tests while they install prometheus: start no service\nexit 101\n", { mode: 0o755 });
+            fs.writeFileSync(policy, `#!/bin/sh\n# placed by stagehand's tests while they install ${pkg}: start no service\nexit 101\n`, { mode: 0o755 });
             placedPolicy = true;
         } catch {
             // not root: apt-get will say so
@@ -74,13 +85,15 @@ export async function ensurePrometheus(): Promise<PrometheusBinaries> {
     }
     try {
         await run(apt, ["update", "-q", ...lock], APT_UPDATE_TIMEOUT_MS, env);
-        await run(apt, ["install", "-y", "-q", "--no-install-recommends", ...lock, "prometheus"], APT_INSTALL_TIMEOUT_MS, env);
+        await run(apt, ["install", "-y", "-q", "--no-install-recommends", ...lock, pkg], APT_INSTALL_TIMEOUT_MS, env);
     } finally {
         if (placedPolicy) fs.rmSync(policy, { force: true });
     }
-    ({ prometheus, promtool } = found());
-    if (!prometheus || !promtool) throw new Error("apt-get installed the prometheus package, but prometheus and promtool are still not on PATH");
-    return { prometheus, promtool, installed: true };
+}
+
+/** Runs a tool to its end within `timeoutMs`; rejects with its stderr when it fails. */
+export function runTool(file: string, args: string[], timeoutMs = 60_000): Promise<{ stdout: string; stderr: string }> {
+    return run(file, args, timeoutMs);
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -109,8 +122,11 @@ export interface RunningPrometheus {
     stop(): Promise<void>;
 }
 
-/** Starts `prometheus` on 127.0.0.1 with this config and storage; resolves once /-/ready answers 200. */
-export async function startPrometheus(binary: string, options: { dir: string; config: string; tsdbDir: string }): Promise<RunningPrometheus> {
+/**
+ * Starts `prometheus` on 127.0.0.1 with this config and storage; resolves once /-/ready answers 200. `extraArgs`:
+ * further flags, e.g. a short `--rules.alert.resend-delay` for alerts.
+ */
+export async function startPrometheus(binary: string, options: { dir: string; config: string; tsdbDir: string; extraArgs?: string[] }): Promise<RunningPrometheus> {
     const configFile = path.join(options.dir, "prometheus.yml");
     fs.writeFileSync(configFile, options.config);
     const port = await freePort();
@@ -124,6 +140,7 @@ export async function startPrometheus(binary: string, options: { dir: string; co
             `--web.listen-address=127.0.0.1:${port}`,
             "--storage.tsdb.retention.time=1d",
             "--log.level=warn",
+            ...(options.extraArgs ?? []),
         ],
         { stdio: ["ignore", "pipe", "pipe"] },
     );

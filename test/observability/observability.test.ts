@@ -56,6 +56,7 @@ describe("stagehand:observability config", () => {
             prometheus: { enabled: false, retention: "15d", storageGi: 0, resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "2Gi" } } },
             grafana: { enabled: false, dashboards: true },
             kiali: { enabled: false },
+            alertmanager: { enabled: false, for: "5m", gatewayMaxErrorRate: 0.05, groupWait: "30s", groupInterval: "5m", repeatInterval: "4h", receivers: [] },
             tracing: { enabled: false, samplingPercent: 1, storageGi: 0, retentionHours: 72 },
         });
         // An addon not written out stays off, even when another is on.
@@ -93,7 +94,7 @@ describe("stagehand:observability config", () => {
         assert.deepStrictEqual(problems({ prometheus: { enabled: true, resources: { requests: { cpu: "lots", memory: "1Gi" } } } }), [
             'stack uat, field observability.prometheus.resources.requests.cpu: expected a Kubernetes quantity such as "250m" or "128Mi", found "lots"',
         ]);
-        assert.deepStrictEqual(problems("on", "prod"), ['stack prod, field observability: expected an object with `prometheus`, `grafana`, `kiali` and `tracing`, found "on"']);
+        assert.deepStrictEqual(problems("on", "prod"), ['stack prod, field observability: expected an object with `prometheus`, `grafana`, `kiali`, `alertmanager` and `tracing`, found "on"']);
     });
 
     it("Grafana and Kiali need Prometheus: both named at once", () => {
@@ -248,7 +249,7 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
         const { resources, outputs } = await runProgram("uat", existingStack());
         assert.deepStrictEqual(Object.keys(observabilityReleasesOf(resources)), []);
         assert.ok(!resources.some((r) => r.type === "stagehand:index:Observability"));
-        assert.deepStrictEqual(outputs.observability, { prometheus: { enabled: false }, grafana: { enabled: false }, kiali: { enabled: false }, tracing: { enabled: false } });
+        assert.deepStrictEqual(outputs.observability, { prometheus: { enabled: false }, grafana: { enabled: false }, kiali: { enabled: false }, alertmanager: { enabled: false }, tracing: { enabled: false } });
     });
 
     it("Prometheus alone: one release, and Kiali's and Grafana's absence changes nothing else", async () => {
@@ -489,6 +490,8 @@ describe("README: Observability", () => {
             ...Object.keys(OBSERVABILITY_OFF.prometheus).map((f) => `prometheus.${f}`),
             ...Object.keys(OBSERVABILITY_OFF.grafana).map((f) => `grafana.${f}`),
             ...Object.keys(OBSERVABILITY_OFF.kiali).map((f) => `kiali.${f}`),
+            ...Object.keys(OBSERVABILITY_OFF.alertmanager).map((f) => `alertmanager.${f}`),
+            ...["name", "type", "severities", "services", "url", "channel", "routingKey"].map((f) => `alertmanager.receivers[].${f}`),
         ];
         for (const f of fields) assert.ok(text.includes(`| \`${f}\` |`), `README documents ${f}`);
     });
@@ -499,5 +502,8 @@ describe("README: Observability", () => {
         assert.ok(text.includes(`| \`prometheus.retention\` | \`${config.prometheus.retention}\` |`));
         assert.ok(text.includes(`| \`prometheus.storageGi\` | \`${config.prometheus.storageGi}\` |`));
         assert.ok(text.includes(`| \`grafana.dashboards\` | \`${config.grafana.dashboards}\` |`));
+        for (const f of ["for", "gatewayMaxErrorRate", "groupWait", "groupInterval", "repeatInterval"] as const) {
+            assert.ok(text.includes(`| \`alertmanager.${f}\` | \`${config.alertmanager[f]}\` |`), `README states alertmanager.${f}'s default`);
+        }
     });
 });

@@ -23,7 +23,7 @@ function revision(stack: string, edit: (raw: any) => void = () => {}, region = "
     const raw = JSON.parse(JSON.stringify(readStackConfig(stack)));
     edit(raw);
     const c = parseStackConfig(stack, raw);
-    return { cluster: c.cluster, observability: c.observability, allowSkip: c.allowSkip, settleSeconds: c.settleSeconds, region, acknowledge: c.acknowledge };
+    return { cluster: c.cluster, observability: c.observability, allowSkip: c.allowSkip, settleSeconds: c.settleSeconds, production: c.production, region, acknowledge: c.acknowledge };
 }
 const stateOf = (r: PlatformRevision) => platformState(r.cluster, r.observability, r.region);
 /** The refusals of moving stack `stack` from its file as it is to the file with `edit` applied. */
@@ -44,6 +44,7 @@ describe("platform changes (components/platform/changes.ts)", () => {
                 raw.observability.prometheus.retention = "60d";
                 raw.allowSkip = true;
                 raw.settleSeconds = 10;
+                raw.production = "follows-traffic";
             });
             assert.deepStrictEqual(platformFieldChanges(before, after), [
                 "cluster.nodePools[general].instanceTypes: [m6i.large, m5.large] -> [m6i.large]",
@@ -53,6 +54,7 @@ describe("platform changes (components/platform/changes.ts)", () => {
                 "observability.prometheus.retention: 30d -> 60d",
                 "allowSkip: false -> true",
                 "settleSeconds: 5 -> 10",
+                "production: full -> follows-traffic",
             ]);
         });
 
@@ -89,7 +91,7 @@ describe("platform changes (components/platform/changes.ts)", () => {
             const same = platformDiff("prod", "origin/main", before, revision("prod"));
             assert.strictEqual(
                 same.headline,
-                "platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds, owners and aws:region as at origin/main; monthly cost $698.16); the services are listed above, on their own",
+                "platform: unchanged (cluster, Istio, observability, allowSkip, autoRollback, settleSeconds, production, owners and aws:region as at origin/main; monthly cost $698.16); the services are listed above, on their own",
             );
             assert.deepStrictEqual(same.lines, []);
         });

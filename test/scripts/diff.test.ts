@@ -152,7 +152,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
             assert.deepStrictEqual(lines, [
                 "stack staging: changes against HEAD",
                 "checkout: stage 2 -> 3, production 90% -> 10%, canary 10% -> 90%, canary replicas 2 -> 3",
-                "platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds, owners and aws:region as at HEAD; monthly cost $130.28); the services are listed above, on their own",
+                "platform: unchanged (cluster, Istio, observability, allowSkip, autoRollback, settleSeconds, production, owners and aws:region as at HEAD; monthly cost $130.28); the services are listed above, on their own",
             ]);
             write({ checkout: svc({ stage: 5 }) });
             const refused: string[] = [];
@@ -200,7 +200,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
                 lines: [
                     "stack prod: changes against HEAD",
                     "no service changes",
-                    "platform: unchanged (cluster, Istio, observability, allowSkip, settleSeconds, owners and aws:region as at HEAD; monthly cost $698.16); the services are listed above, on their own",
+                    "platform: unchanged (cluster, Istio, observability, allowSkip, autoRollback, settleSeconds, production, owners and aws:region as at HEAD; monthly cost $698.16); the services are listed above, on their own",
                 ],
             });
         });
@@ -306,6 +306,24 @@ describe("the diff names every change, field by field (components/service/field-
         assert.deepStrictEqual(waits.fields, ["settleSeconds: 5 -> 20 (reaches waits between moves)"]);
         const shadow = one(block({ canary: "2.4.0", shadow: { percent: 10 } }), block({ canary: "2.4.0", shadow: { percent: 20 } }));
         assert.deepStrictEqual(shadow.fields, ["shadow.percent: 10 -> 20 (reaches routing (mirrored requests))"]);
+    });
+
+    it("production's sizing (lean releases) is named with the pods it reaches, from the block or the stack's stagehand:production", () => {
+        const base = block({ canary: "2.4.0", stage: 4, replicas: 4 });
+        const lean = one(base, { ...base, production: "follows-traffic", productionHeadroomPercent: 50 });
+        assert.strictEqual(lean.ok, true);
+        assert.strictEqual(lean.line, "catalog: stage 4 (unchanged), production replicas 4 -> 2");
+        assert.deepStrictEqual(lean.fields, [
+            "production: full -> follows-traffic (reaches production pods (its size at each stage of a release))",
+            "productionHeadroomPercent: 20 -> 50 (reaches production pods (its size at each stage of a release))",
+        ]);
+        // The stack-wide default reaches every service that does not name its own: each says so.
+        const stackWide = one(base, base, { production: "follows-traffic" });
+        assert.strictEqual(stackWide.line, "catalog: stage 4 (unchanged), production replicas 4 -> 1");
+        assert.deepStrictEqual(stackWide.fields, ["production: full -> follows-traffic (reaches production pods (its size at each stage of a release))"]);
+        // The base revision's services are read with its own stack-wide defaults: a default both sides share is no change.
+        const both = diffStack("staging", { production: "follows-traffic", settleSeconds: 8, services: { catalog: base } }, { production: "follows-traffic", settleSeconds: 8, services: { catalog: { ...base, stage: 1 } } });
+        assert.deepStrictEqual(both.map((d) => [d.line, d.fields]), [["catalog: stage 4 -> 1 (rollback), production 0% -> 100%, canary 100% -> 0%, production replicas 1 -> 4, canary replicas 4 -> 0", []]]);
     });
 
     it("a strategy change at stage 1 is named: strategy and steps", () => {

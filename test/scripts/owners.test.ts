@@ -223,6 +223,21 @@ describe("owners check and verdict override against recorded GitHub answers (scr
             assert.strictEqual(ok.stdout.split("\n").filter((l) => l.startsWith("approved  ")).length, 3);
         });
 
+        it("a rollback of a service with autoRollback: true at the base needs no review (README, Automatic rollback); with anything else changed, it does", async () => {
+            const auto = staging.replace("      owners: [acme/checkout]\n", "      owners: [acme/checkout]\n      autoRollback: true\n");
+            const autoBase = commit(base, { "Pulumi.staging.yaml": auto });
+            const rollback = commit(autoBase, { "Pulumi.staging.yaml": auto.replace(/(checkout:[\s\S]*?stage: )2/, "$11") });
+            const r = await run(owners, { [PR]: { body: pull(rollback, autoBase, { author: "stagehand-bot" }) }, ...reviewRoutes([]) });
+            assert.strictEqual(r.code, 0, r.stdout + r.stderr);
+            assert.match(r.stdout, /^approved  Pulumi\.staging\.yaml: service checkout \(changed: stage\): a rollback \(stage 2 -> 1\) of a service with its autoRollback: true in Pulumi\.staging\.yaml at base: approved in advance$/m);
+            await server!.close();
+            server = undefined;
+            const more = commit(autoBase, { "Pulumi.staging.yaml": auto.replace(/(checkout:[\s\S]*?stage: )2\n      replicas: 2/, "$11\n      replicas: 3") });
+            const refused = await run(owners, { [PR]: { body: pull(more, autoBase, { author: "stagehand-bot" }) }, ...reviewRoutes([]) });
+            assert.strictEqual(refused.code, 1);
+            assert.match(refused.stdout, /^MISSING   Pulumi\.staging\.yaml: service checkout \(changed: replicas, stage\): needs an approval/m);
+        });
+
         it("exit 3 naming the request when GitHub cannot be read: the pull request, or a team the token cannot see", async () => {
             const down = await run(owners, { [PR]: { status: 503, body: { code: "unavailable", message: "Service Unavailable" } } });
             assert.strictEqual(down.code, 3);

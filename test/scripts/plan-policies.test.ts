@@ -174,7 +174,7 @@ describe("npm run plan -- <stack> --policies (scripts/policies.ts)", () => {
             assert.deepStrictEqual(violations(policySection(r.stdout)), [`advisory eks-control-plane-logging ${CLUSTER}`, `advisory eks-api-endpoint-restricted ${CLUSTER}`, `advisory ingress-tls ${GATEWAY}`]);
         });
 
-        it("a stack without a policy config: every rule at its own level (mandatory), as a preview without --policy-pack-config", async () => {
+        it("a stack without a policy config: every rule at its own level (mandatory, or advisory where the rule says so), as a preview without --policy-pack-config", async () => {
             const staging = readStackConfig("staging");
             const dir = projectWith({ dev: staging });
             dirs.push(dir);
@@ -182,7 +182,9 @@ describe("npm run plan -- <stack> --policies (scripts/policies.ts)", () => {
             assert.strictEqual(r.code, 1, r.stdout + r.stderr);
             const section = policySection(r.stdout);
             assert.match(section[0], /no policies\/config.dev.json: every rule at its own level\)$/);
-            assert.deepStrictEqual(violations(section), [`mandatory eks-control-plane-logging ${CLUSTER}`, `mandatory eks-api-endpoint-restricted ${CLUSTER}`, `mandatory ingress-tls ${GATEWAY}`]);
+            // staging's services follow traffic (stagehand:production): service-production-full, advisory by its own level.
+            const lean = ["catalog", "checkout", "payments"].map((s) => `advisory service-production-full stagehand:index:ServiceRelease ${s}`);
+            assert.deepStrictEqual(violations(section), [`mandatory eks-control-plane-logging ${CLUSTER}`, `mandatory eks-api-endpoint-restricted ${CLUSTER}`, `mandatory ingress-tls ${GATEWAY}`, ...lean]);
         });
 
         it("a config error: printed as the program prints it, no policy run, exit 1", async () => {

@@ -5,13 +5,20 @@ import { formatPlan } from "../../scripts/plan";
 describe("npm run plan: the table and each service's words (scripts/plan.ts)", () => {
     it("says each service's stage in words and the waits a move may take, from the stack's and the service's settings", () => {
         const base = { image: "ghcr.io/acme/checkout", stable: "01", canary: "02", stage: 2, replicas: 4 };
-        const config = parseStackConfig("uat", { cluster: { kind: "existing" }, settleSeconds: 8, services: { checkout: base, cart: { ...base, image: "ghcr.io/acme/cart", settleSeconds: 2, drainSeconds: 45 } } });
+        const config = parseStackConfig("uat", {
+            cluster: { kind: "existing" },
+            settleSeconds: 8,
+            services: { checkout: base, cart: { ...base, image: "ghcr.io/acme/cart", settleSeconds: 2, drainSeconds: 45, production: "follows-traffic" } },
+        });
         const text = formatPlan("uat", config.planned);
-        assert.deepStrictEqual(text.split("\n").slice(-4), [
+        assert.deepStrictEqual(text.split("\n").slice(-6), [
             "cart: stage 2/6 canary 10%: 90% -> 01 (production x4), 10% -> 02 (canary x2); strategy canary",
             "  waits: settle 2s before weight moves onto new pods, drain 45s before pods that carried traffic go",
+            // How production is sized through the release (README "Lean releases"), what that holds and what a rollback starts.
+            "  release: production follows traffic (headroom 20%): holds up to 2 pods beyond x4 (at canary 10%, canary 90%), 4 pods for the minutes of a switch back or rollback (make before break); a rollback from canary 100% starts 3 pods of production before traffic returns",
             "checkout: stage 2/6 canary 10%: 90% -> 01 (production x4), 10% -> 02 (canary x2); strategy canary",
             "  waits: settle 8s before weight moves onto new pods, drain 30s before pods that carried traffic go",
+            "  release: production keeps its full size: holds up to 4 pods beyond x4 (at canary 90%, canary 100%, promote, switch back); a rollback from a weight step is instant (production is at full size)",
         ]);
         assert.match(text, /^stack uat: 2 services\n\nSERVICE +NAMESPACE +STAGE +TRAFFIC prod\/canary +PRODUCTION revision x replicas +CANARY revision x replicas\ncart +cart +2\/6 canary 10% +90 \/ 10 +01 x4 +02 x2\n/);
     });

@@ -40,6 +40,8 @@ describe("service config (components/service/config.ts)", () => {
             values: {},
             drainSeconds: 30,
             settleSeconds: 5,
+            production: "full",
+            productionHeadroomPercent: 20,
             mesh: {
                 timeout: "15s",
                 retries: { attempts: 2 },
@@ -227,7 +229,7 @@ describe("service config: what Helm, Kubernetes or Istio would refuse later is r
 
     it("a service block written as null or as a list says what a service block is", () => {
         const words =
-            "expected a service block: a map with image, stable, stage and replicas, and optionally canary, port, namespace, strategy, steps, shadow, testRoutes, chart, resources, probes, env, values, drainSeconds, settleSeconds, mesh, sticky, allowSkip, owners, verdict, callers";
+            "expected a service block: a map with image, stable, stage and replicas, and optionally canary, port, namespace, strategy, steps, shadow, testRoutes, chart, resources, probes, env, values, drainSeconds, settleSeconds, production, productionHeadroomPercent, mesh, sticky, allowSkip, autoRollback, owners, verdict, callers";
         assert.deepStrictEqual(stackProblems(null), [`stack staging, service checkout: ${words}, found null`]);
         assert.deepStrictEqual(stackProblems(["image: x"]), [`stack staging, service checkout: ${words}, found ["image: x"]`]);
     });

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { heldWords, holdForUnknownPast, nextWait, operationOrder, trackChange, waitTrigger } from "../../components/service/order";
+import { growsBackWords, heldWords, holdForUnknownPast, nextWait, operationOrder, trackChange, waitTrigger } from "../../components/service/order";
 import { stagePlans } from "../../components/service/stages";
 
 const timing = { drainSeconds: 30, settleSeconds: 5 };
@@ -103,5 +103,46 @@ describe("make before break (operationOrder)", () => {
         // A later move that does not wait keeps it (and its trigger); one that waits counts on from it.
         assert.strictEqual(waitTrigger(nextWait(cautious, 0)), "1 (update u-1)");
         assert.strictEqual(waitTrigger(nextWait(cautious, 30)), "2");
+    });
+});
+
+describe("make before break in a lean release (production: follows-traffic)", () => {
+    const plans = stagePlans({ stable: "01", canary: "02", replicas: 4, steps: [10, 90, 100], production: "follows-traffic" });
+    const tracks = (s: number) => ({ production: plans[s - 1].production, canary: plans[s - 1].canary });
+
+    it("shrinks production only after the routing took its share away and the drain ran", () => {
+        const order = operationOrder(tracks(2), tracks(3), timing);
+        assert.deepStrictEqual([order.make, order.break, order.drainSeconds, order.settleSeconds], [["canary"], ["production"], 30, 5]);
+        assert.deepStrictEqual(growsBackWords(tracks(2), tracks(3), order), []);
+    });
+
+    it("on rollback from the canary's 100%, grows production back first: made, settled, then routed, then the canary drains", () => {
+        const order = operationOrder(tracks(4), tracks(1), timing);
+        assert.deepStrictEqual([order.make, order.break, order.drainSeconds, order.settleSeconds], [["production"], ["canary"], 30, 5]);
+        assert.deepStrictEqual(order.changes, { production: "grows", canary: "shrinks" });
+        assert.deepStrictEqual(growsBackWords(tracks(4), tracks(1), order), ["production grows back first: x1 -> x4, 3 pods start and settle before 100% of traffic moves onto it"]);
+    });
+
+    it("at switch back, grows production to full size before it takes the traffic back", () => {
+        const order = operationOrder(tracks(5), tracks(6), timing);
+        assert.deepStrictEqual([order.make, order.break, order.drainSeconds, order.settleSeconds], [["production"], ["canary"], 30, 5]);
+        assert.deepStrictEqual(growsBackWords(tracks(5), tracks(6), order), ["production grows back first: x1 -> x4, 3 pods start and settle before 100% of traffic moves onto it"]);
+        assert.deepStrictEqual(growsBackWords(tracks(3), tracks(1), operationOrder(tracks(3), tracks(1), timing)), [
+            "production grows back first: x2 -> x4, 2 pods start and settle before 100% of traffic moves onto it",
+        ]);
+    });
+
+    it("says nothing of growing back when production keeps its full size, or when the previous state is unknown", () => {
+        const full = stagePlans({ stable: "01", canary: "02", replicas: 4, steps: [10, 90, 100] });
+        const f = (s: number) => ({ production: full[s - 1].production, canary: full[s - 1].canary });
+        for (const from of [2, 3, 4, 5]) assert.deepStrictEqual(growsBackWords(f(from), f(1), operationOrder(f(from), f(1), timing)), [], `rollback from ${from}`);
+        assert.deepStrictEqual(growsBackWords(undefined, tracks(1), operationOrder(undefined, tracks(1), timing)), []);
+    });
+
+    it("holds a lean production at full size when the previous state is unknown, as any partly sized track", () => {
+        assert.deepStrictEqual(holdForUnknownPast(tracks(4), 4).production, { ...tracks(4).production, replicas: 4 });
+        assert.deepStrictEqual(holdForUnknownPast(tracks(3), 4).production, { ...tracks(3).production, replicas: 4 });
+        // The switch back's drained canary stays at 0: it carries nothing whatever was deployed.
+        assert.deepStrictEqual(holdForUnknownPast(tracks(6), 4).canary, tracks(6).canary);
     });
 });

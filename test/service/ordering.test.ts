@@ -9,8 +9,8 @@
 //    sees them: with no `replicas` field (an HPA) only the pods already there, or 1 for a new Deployment;
 //  - pods that carried traffic are removed only after the routing took it away and the drain ran;
 //  - weight moves onto pods made in this move only after the settle wait ran.
-// Variants: default steps, 5 steps, blue/green, shadow, test routes; 1, 4 and 5 replicas; autoscaling on and
-// off; first deployments, stays, forward moves, rollbacks, finishes — and, with the previous state unknown, every
+// Variants: default steps, 5 steps, blue/green, shadow, test routes; 1, 4, 5 and 10 replicas; autoscaling on and
+// off; production at full size and following traffic (lean); first deployments, stays, forward moves, rollbacks, finishes — and, with the previous state unknown, every
 // stage the cluster could really be at.
 import * as assert from "assert";
 import * as path from "path";
@@ -133,6 +133,11 @@ const variants: { title: string; config: Record<string, unknown>; full: number }
     { title: "blue/green, 5 replicas, autoscaling", config: { strategy: "bluegreen", values: { autoscaling } }, full: 5 },
     { title: "shadow 20% and test routes", config: { steps: [10, 90, 100], shadow: { percent: 20 }, testRoutes }, full: 4 },
     { title: "one replica", config: { steps: [10, 90, 100] }, full: 1 },
+    // Lean releases: production shrinks as the canary takes its share and grows back first when traffic returns.
+    { title: "production follows traffic, steps [10, 90, 100]", config: { steps: [10, 90, 100], production: "follows-traffic" }, full: 4 },
+    { title: "production follows traffic, steps [10, 25, 50, 75, 100], 10 replicas, no headroom", config: { steps: [10, 25, 50, 75, 100], production: "follows-traffic", productionHeadroomPercent: 0 }, full: 10 },
+    { title: "production follows traffic, blue/green, 5 replicas, autoscaling", config: { strategy: "bluegreen", production: "follows-traffic", values: { autoscaling } }, full: 5 },
+    { title: "production follows traffic, shadow 20% and test routes", config: { steps: [10, 90, 100], shadow: { percent: 20 }, testRoutes, production: "follows-traffic" }, full: 4 },
 ];
 
 function serviceOf(config: Record<string, unknown>, full: number, over: Record<string, unknown>): ServiceConfig {

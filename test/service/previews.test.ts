@@ -42,6 +42,8 @@ const strategies: { title: string; config: Obj }[] = [
     { title: "blue/green [100]", config: { strategy: "bluegreen" } },
     { title: "shadow 20% and test routes", config: { shadow: { percent: 20 }, testRoutes: [{ header: "x-canary", exact: "true" }] } },
     { title: "one replica", config: { replicas: 1 } },
+    { title: "production follows traffic [10, 90, 100]", config: { production: "follows-traffic" } },
+    { title: "production follows traffic, blue/green, no headroom", config: { strategy: "bluegreen", production: "follows-traffic", productionHeadroomPercent: 0 } },
 ];
 
 function service(config: Obj): ServiceConfig {

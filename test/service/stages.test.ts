@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { canaryReplicas, MIN_SERVING_REPLICAS, stagePlan, stagePlans, strategyOf } from "../../components/service/stages";
+import { canaryReplicas, followingProductionReplicas, MIN_SERVING_REPLICAS, planProblems, stagePlan, stagePlans, strategyOf } from "../../components/service/stages";
 
 const checkout = { stable: "01", canary: "02", replicas: 3, steps: [10, 90, 100] };
 
@@ -121,5 +121,64 @@ describe("stage plan (components/service/stages.ts)", () => {
                 }
             }
         }
+    });
+
+    describe("production: follows-traffic (lean releases)", () => {
+        const lean = { ...checkout, replicas: 4, production: "follows-traffic" as const };
+
+        it("shrinks production as the canary takes its share, keeps a warm pool at 100%, and grows it back at switch back", () => {
+            assertPlans(
+                [
+                    [1, "idle", "01", 4, 100, "02", 0, 0],
+                    // 90% of 4 is 3.6 pods, plus 20% of 4 (0.8): all 4.
+                    [2, "canary", "01", 4, 90, "02", 2, 10],
+                    // 10% of 4 is 0.4 pods, plus 0.8: 2 (and never fewer than two while it serves).
+                    [3, "canary", "01", 2, 10, "02", 4, 90],
+                    // No share: the headroom alone, 0.8 rounded up: one warm pod.
+                    [4, "canary", "01", 1, 0, "02", 4, 100],
+                    [5, "promote", "02", 1, 0, "02", 4, 100],
+                    // Production back at full size; the canary's pods go once the drain ran.
+                    [6, "switch-back", "02", 4, 100, "02", 0, 0],
+                ],
+                stagePlans(lean),
+            );
+        });
+
+        it("leaves full mode (and a service that names no mode) as the design's table", () => {
+            assert.deepStrictEqual(stagePlans({ ...checkout, production: "full" }), stagePlans(checkout));
+        });
+
+        it("sizes production for its share plus the headroom, in pods of the full size", () => {
+            assert.strictEqual(followingProductionReplicas(10, 90, 20), 10, "never above the full size");
+            assert.strictEqual(followingProductionReplicas(10, 50, 20), 7);
+            assert.strictEqual(followingProductionReplicas(10, 10, 20), 3);
+            assert.strictEqual(followingProductionReplicas(10, 0, 20), 2, "the warm pool: the headroom alone");
+            assert.strictEqual(followingProductionReplicas(10, 0, 0), 0, "no headroom: production scales to 0 at the canary's 100%");
+            assert.strictEqual(followingProductionReplicas(10, 1, 0), MIN_SERVING_REPLICAS, "two pods while it serves a share");
+            assert.strictEqual(followingProductionReplicas(1, 1, 0), 1, "a service of one replica keeps its one");
+            assert.strictEqual(followingProductionReplicas(10, 100, 0), 10);
+        });
+
+        it("always has the pods its share needs, and is never larger than in full mode", () => {
+            for (const steps of [[10, 90, 100], [1, 2, 3, 100], [100], [5, 50, 95, 100], [10, 25, 50, 75, 100]]) {
+                for (const replicas of [1, 2, 3, 7, 20]) {
+                    for (const headroom of [0, 20, 100]) {
+                        const full = stagePlans({ ...checkout, replicas, steps });
+                        stagePlans({ ...checkout, replicas, steps, production: "follows-traffic", productionHeadroomPercent: headroom }).forEach((p, i) => {
+                            assert.deepStrictEqual(planProblems(p), [], p.description);
+                            assert.ok(p.production.replicas >= Math.ceil((replicas * p.production.weight) / 100), p.description);
+                            assert.ok(p.production.replicas <= full[i].production.replicas && p.canary.replicas <= full[i].canary.replicas, p.description);
+                            if (p.production.weight > 0) assert.ok(p.production.replicas >= Math.min(replicas, MIN_SERVING_REPLICAS), p.description);
+                        });
+                    }
+                }
+            }
+        });
+
+        it("says production's size in the stage's description", () => {
+            const plans = stagePlans(lean);
+            assert.strictEqual(plans[3].description, "stage 4/6 canary 100%: 0% -> 01 (production x1), 100% -> 02 (canary x4); strategy canary");
+            assert.strictEqual(plans[5].description, "stage 6/6 switch back: 100% -> 02 (production x4), 0% -> 02 (canary x0, draining); strategy canary");
+        });
     });
 });

@@ -49,7 +49,7 @@ describe("secrets in env values (components/shared/secrets.ts)", () => {
 
     it("accepts secrets only as env values, saying where they go instead", () => {
         assert.deepStrictEqual(problemsOf(() => parseStackConfig("prod", { cluster: { kind: "existing" }, services: { payments: { ...payments({}), image: { secure: "v1:abc" } } } })), [
-            "stack prod, field stagehand:services.payments.image: expected a plain value (secrets are accepted only as env values: services.<service>.env.<NAME>, or services.<service>.canary.env.<NAME>), found a secret (secure:)",
+            "stack prod, field stagehand:services.payments.image: expected a plain value (secrets are accepted only as env values: services.<service>.env.<NAME>, or services.<service>.canary.env.<NAME>, and as alert receivers' credentials: observability.alertmanager.receivers[<index>].url, .routingKey or .password), found a secret (secure:)",
         ]);
         const config = parseStackConfig("prod", { cluster: { kind: "existing" }, services: { payments: payments({ A: { secure: "v1:abc" } }, { canary: { tag: "1.1.0", env: { B: { secure: "v1:def" } } }, stage: 2 }) } });
         assert.deepStrictEqual(config.services.payments.env, { A: { secure: "v1:abc" } });

@@ -1,0 +1,150 @@
+// A real Alertmanager for tests, on 127.0.0.1 only: Debian's `prometheus-alertmanager` package (installed with apt-get
+// when absent, like ./prometheus.ts installs Prometheus), started directly with a temporary config and storage, its
+// clustering off, and stopped by the test. And a local HTTP receiver that records what Alertmanager delivers.
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
+import * as path from "path";
+import { freePort, installDebianPackage, onPath, READY_TIMEOUT_MS } from "./prometheus";
+
+/** `prometheus-alertmanager` (and `amtool`, which checks configs) from PATH, installing Debian's package when absent. */
+export async function ensureAlertmanager(): Promise<{ alertmanager: string; amtool: string }> {
+    const found = () => ({ alertmanager: onPath("prometheus-alertmanager"), amtool: onPath("amtool") });
+    let { alertmanager, amtool } = found();
+    if (alertmanager && amtool) return { alertmanager, amtool };
+    await installDebianPackage("prometheus-alertmanager", "prometheus-alertmanager is not on PATH", "install Alertmanager 0.25 or later");
+    ({ alertmanager, amtool } = found());
+    if (!alertmanager || !amtool) throw new Error("apt-get installed prometheus-alertmanager, but prometheus-alertmanager and amtool are still not on PATH");
+    return { alertmanager, amtool };
+}
+
+export interface RunningAlertmanager {
+    url: string;
+    /** host:port, as Prometheus's static_configs names it. */
+    target: string;
+    log(): string;
+    stop(): Promise<void>;
+}
+
+/** Starts Alertmanager on 127.0.0.1 with this config (YAML text); resolves once /-/ready answers 200. */
+export async function startAlertmanager(binary: string, options: { dir: string; config: string }): Promise<RunningAlertmanager> {
+    const configFile = path.join(options.dir, "alertmanager.yml");
+    fs.writeFileSync(configFile, options.config, { mode: 0o600 });
+    const storage = path.join(options.dir, "alertmanager-data");
+    fs.mkdirSync(storage, { recursive: true });
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    let output = "";
+    const child: ChildProcess = spawn(
+        binary,
+        [
+            `--config.file=${configFile}`,
+            `--storage.path=${storage}`,
+            `--web.listen-address=127.0.0.1:${port}`,
+            // No gossip: an empty listen address turns clustering off (else it binds 0.0.0.0:9094).
+            "--cluster.listen-address=",
+            "--log.level=warn",
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    child.stdout!.on("data", (d) => (output += d));
+    child.stderr!.on("data", (d) => (output += d));
+    let exited: string | undefined;
+    const exitedPromise = new Promise<void>((resolve) =>
+        child.once("exit", (code, signal) => {
+            exited = `exited with ${signal ?? `code ${code}`}`;
+            resolve();
+        }),
+    );
+    const killOnExit = () => child.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    const stop = async () => {
+        process.removeListener("exit", killOnExit);
+        if (exited) return;
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        await exitedPromise;
+        clearTimeout(timer);
+    };
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+        if (exited) throw new Error(`alertmanager ${exited} before it was ready:\n${output.slice(-3000)}`);
+        try {
+            const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2000) });
+            await res.text();
+            if (res.status === 200) break;
+        } catch {
+            // not listening yet
+        }
+        if (Date.now() > deadline) {
+            await stop();
+            throw new Error(`alertmanager at ${url} was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output.slice(-3000)}`);
+        }
+        await new Promise((r) => setTimeout(r, 200));
+    }
+    return { url, target: `127.0.0.1:${port}`, log: () => output, stop };
+}
+
+/** One request Alertmanager made to the receiver: its path and JSON body. */
+export interface Delivery {
+    path: string;
+    body: any;
+}
+
+export interface HttpReceiver {
+    /** Base URL, e.g. http://127.0.0.1:PORT */
+    url: string;
+    deliveries: Delivery[];
+    /** Resolves with the first delivery (already made or to come) that `match` accepts; rejects after `timeoutMs`. */
+    waitFor(match: (d: Delivery) => boolean, timeoutMs: number): Promise<Delivery>;
+    close(): Promise<void>;
+}
+
+/** An HTTP server on 127.0.0.1 answering 200 to every POST and recording its path and JSON body. */
+export async function startHttpReceiver(): Promise<HttpReceiver> {
+    const deliveries: Delivery[] = [];
+    let waiters: (() => void)[] = [];
+    const server = http.createServer((req, res) => {
+        let text = "";
+        req.on("data", (d) => (text += d));
+        req.on("end", () => {
+            let body: any;
+            try {
+                body = JSON.parse(text);
+            } catch {
+                body = text;
+            }
+            deliveries.push({ path: req.url ?? "", body });
+            res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+            const wake = waiters;
+            waiters = [];
+            for (const w of wake) w();
+        });
+    });
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", resolve);
+    });
+    const { port } = server.address() as AddressInfo;
+    return {
+        url: `http://127.0.0.1:${port}`,
+        deliveries,
+        waitFor: (match, timeoutMs) =>
+            new Promise<Delivery>((resolve, reject) => {
+                const timer = setTimeout(() => reject(new Error(`no matching delivery within ${timeoutMs / 1000} s; received: ${JSON.stringify(deliveries).slice(0, 3000)}`)), timeoutMs);
+                const check = () => {
+                    const found = deliveries.find(match);
+                    if (found) {
+                        clearTimeout(timer);
+                        resolve(found);
+                    } else waiters.push(check);
+                };
+                check();
+            }),
+        close: async () => {
+            server.closeAllConnections();
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+        },
+    };
+}
