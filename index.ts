@@ -9,6 +9,7 @@ import { estimateMonthlyCost } from "./components/cost/cost";
 import { Observability } from "./components/observability/observability";
 import { anyAddonOn } from "./components/observability/values";
 import { observabilityAccess } from "./components/observability/access";
+import { meshExtensionProviders } from "./components/observability/tracing";
 import { undecryptedReceiverSecrets } from "./components/observability/alerting-config";
 import { Cluster, existingClusterProvider } from "./components/platform/cluster";
 import { checkPlatformChange, PLATFORM_STATE_OUTPUT, platformState } from "./components/platform/changes";
@@ -95,9 +96,17 @@ export = async () => {
     // On EKS, Istio waits for the platform on the cluster: DNS, storage, and the controllers its gateway needs.
     // The Pod Security labels of every namespace are pinned to the cluster's Kubernetes minor (unknown on `existing`).
     const kubernetesVersion = clusterConfig.kind === "eks" ? clusterConfig.kubernetesVersion : undefined;
-    const istio = new Istio("istio", { config: clusterConfig.istio, platform: clusterConfig.kind, kubernetesVersion, provider, waitFor: clusterAddons ? [clusterAddons] : [] });
+    // With tracing on, every istiod knows Jaeger as a telemetry provider (the Observability component's Telemetry names it).
+    const istio = new Istio("istio", {
+        config: clusterConfig.istio,
+        platform: clusterConfig.kind,
+        kubernetesVersion,
+        provider,
+        waitFor: clusterAddons ? [clusterAddons] : [],
+        extensionProviders: meshExtensionProviders(observabilityConfig),
+    });
 
-    // Prometheus, Grafana and Kiali where the stack turns them on (uat, prod); none of the services waits for them.
+    // Prometheus, Grafana, Kiali and Jaeger where the stack turns them on (uat, prod); none of the services waits for them.
     if (anyAddonOn(observabilityConfig)) {
         new Observability("observability", {
             config: observabilityConfig,

@@ -7,6 +7,7 @@ import { parseStackConfig } from "../components/config";
 import { estimateMonthlyCost, formatCost } from "../components/cost/cost";
 import { formatAddonVersions } from "../components/platform/addons";
 import { ObservabilityConfig } from "../components/observability/config";
+import { tracingWords } from "../components/observability/tracing";
 import { receiverWords } from "../components/observability/alertmanager";
 import { alertRuleCounts } from "../components/observability/alerts";
 import { ClusterConfig } from "../components/platform/config";
@@ -163,6 +164,12 @@ function printTable(stack: string, config: ReturnType<typeof parseStackConfig>):
     console.log(`\n${formatRevisions(config.cluster.istio, config.planned.map((p) => p.service.namespace))}`);
     console.log(`\n${protectionLine(stack, config.cluster, config.observability)}`);
     console.log(`\n${alertingLines(stack, config.observability, config.planned).join("\n")}`);
+    console.log(`\n${tracingLine(stack, config.observability)}`);
+}
+
+/** Whether the stack traces, at what sampling rate and where Jaeger keeps the spans (components/observability/tracing.ts). */
+export function tracingLine(stack: string, observability: ObservabilityConfig): string {
+    return `tracing in ${stack}: ${tracingWords(observability)}`;
 }
 
 /**

@@ -3,6 +3,7 @@
 // named in `excluded`.
 import { OBSERVABILITY_OFF, ObservabilityConfig } from "../observability/config";
 import { addonRequests, prometheusPersistent } from "../observability/values";
+import { tracingPersistent } from "../observability/tracing";
 import { ALERTMANAGER_VOLUME_GI } from "../observability/alertmanager";
 import { EKS_ADDONS } from "../platform/addons";
 import { platformChartRequests } from "../platform/charts";
@@ -160,7 +161,8 @@ export function nodeShareLine(cluster: EksClusterConfig, item: string, r: { cpu:
 
 /**
  * Lines of the observability addons on an EKS cluster: each addon's requests as a share of a node (the larger of
- * its CPU and memory share, so the node capacity it needs) at that node's price, and the volumes of Prometheus and Alertmanager.
+ * its CPU and memory share, so the node capacity it needs) at that node's price, and the volumes of Prometheus, Alertmanager
+ * and Jaeger.
  */
 export function observabilityLines(cluster: EksClusterConfig, observability: ObservabilityConfig): CostLine[] {
     const lines = addonRequests(observability).map((r) => nodeShareLine(cluster, `${r.addon} (share of a node)`, r));
@@ -169,6 +171,9 @@ export function observabilityLines(cluster: EksClusterConfig, observability: Obs
     }
     if (observability.alertmanager.enabled) {
         lines.push(line("Alertmanager volume (EBS gp3)", ALERTMANAGER_VOLUME_GI, "GiB", EBS_GP3_GB_MONTH_USD, `${rate(EBS_GP3_GB_MONTH_USD)}/GiB-month`));
+    }
+    if (tracingPersistent(observability)) {
+        lines.push(line("Jaeger volume (EBS gp3)", observability.tracing.storageGi, "GiB", EBS_GP3_GB_MONTH_USD, `${rate(EBS_GP3_GB_MONTH_USD)}/GiB-month`));
     }
     return lines;
 }

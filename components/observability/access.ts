@@ -4,6 +4,7 @@
 // What the addons install is ./values.ts.
 import { OBSERVABILITY_NAMESPACE, PROMETHEUS_NAMESPACE } from "../shared/namespaces";
 import { ObservabilityConfig } from "./config";
+import { tracingAccess } from "./tracing";
 import { ALERTMANAGER_NAMESPACE, ALERTMANAGER_SERVICE, receiverWords } from "./alertmanager";
 import { GRAFANA_ADMIN_USER, GRAFANA_PASSWORD_REF, GRAFANA_SERVICE, ISTIO_DASHBOARDS, KIALI_SERVICE, PROMETHEUS_SERVICE, PROMETHEUS_URL } from "./values";
 
@@ -40,6 +41,7 @@ export function observabilityAccess(config: ObservabilityConfig): Record<string,
                   login: `a Kubernetes token, e.g. kubectl -n ${OBSERVABILITY_NAMESPACE} create token ${KIALI_SERVICE.name}`,
               }
             : { enabled: false },
+        tracing: tracingAccess(config),
         // The receivers by name and type: never a credential.
         alertmanager: alertmanager.enabled
             ? {

@@ -34,6 +34,24 @@ const prometheusSchema = z.strictObject(
     { error: "an object with `enabled`, `retention`, `storageGi` and optionally `resources`" },
 );
 
+// Tracing: Jaeger (Istio's own addon, ./tracing.ts) and the mesh's spans sent to it over OTLP. Needs no other addon:
+// Kiali links to it when both are on.
+/** Istio's own default share of requests traced (meshConfig's `defaultConfig.tracing.sampling`). */
+export const DEFAULT_TRACING_SAMPLING_PERCENT = 1;
+/** How long Jaeger keeps spans when a stack does not say: Jaeger's own badger default. */
+export const DEFAULT_TRACING_RETENTION_HOURS = 72;
+const SAMPLING_WORDS = "a percentage of requests traced from 0 to 100, decimals allowed (Istio's randomSamplingPercentage, e.g. 1 or 0.5)";
+const tracingSchema = z.strictObject(
+    {
+        enabled: onOff.default(false),
+        samplingPercent: z.number({ error: SAMPLING_WORDS }).min(0, { error: SAMPLING_WORDS }).max(100, { error: SAMPLING_WORDS }).default(DEFAULT_TRACING_SAMPLING_PERCENT),
+        // 0: an emptyDir on the node, lost whenever the pod moves; more: a persistent volume (EBS gp3 on EKS).
+        storageGi: wholeNumber("Jaeger's volume size in GiB (0: an emptyDir, lost when the pod moves)", 0, 16384).default(0),
+        retentionHours: wholeNumber("how many hours Jaeger keeps spans", 1, 8760).default(DEFAULT_TRACING_RETENTION_HOURS),
+    },
+    { error: "an object with `enabled`, and optionally `samplingPercent`, `storageGi` and `retentionHours`" },
+);
+
 const observabilitySchema = z
     .strictObject(
         {
@@ -48,8 +66,9 @@ const observabilitySchema = z
             kiali: z.strictObject({ enabled: onOff.default(false) }, { error: "an object with `enabled`" }).prefault({}),
             // Alertmanager and the alert rules of the canaries and the gateway (./alerting-config.ts, README "Alerts").
             alertmanager: alertmanagerSchema.prefault({}),
+            tracing: tracingSchema.prefault({}),
         },
-        { error: "an object with `prometheus`, `grafana`, `kiali` and `alertmanager`" },
+        { error: "an object with `prometheus`, `grafana`, `kiali`, `alertmanager` and `tracing`" },
     )
     .superRefine((o, ctx) => {
         if (o.prometheus.enabled) return;

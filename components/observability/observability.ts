@@ -4,7 +4,8 @@
 // is the platform's (components/platform/storage.ts): on EKS Prometheus's volume is of the cluster's encrypted gp3
 // StorageClass; on an existing cluster, of that cluster's default class. On EKS with Prometheus on, a Role and
 // RoleBinding in Prometheus's namespace let the cluster's viewers (CI's preview role) port-forward to Prometheus for the
-// metrics verdict (PROMETHEUS_READERS_GROUP, the group of their access entries).
+// metrics verdict (PROMETHEUS_READERS_GROUP, the group of their access entries). With tracing on, Jaeger (Istio's own
+// addon, ./tracing.ts) runs in `observability` and the mesh-wide Telemetry sends it the sidecars' spans once it is up.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { platformReleases } from "../shared/helm-release";
@@ -12,6 +13,7 @@ import { PLATFORM_NAMESPACE_LEVELS, podSecurityLabels } from "../shared/pod-secu
 import { ObservabilityConfig } from "./config";
 import { AddonKey, observabilityReleases, prometheusPersistent } from "./values";
 import { observabilityAccess, prometheusPortForwardRbac } from "./access";
+import { JAEGER_NAMESPACE, jaegerObjects, meshTelemetry } from "./tracing";
 import { ALERTMANAGER_NAMESPACE, ALERTMANAGER_SECRET, alertmanagerConfigFile } from "./alertmanager";
 import { alertOptionsOf, alertRules } from "./alerts";
 import { PlannedService } from "../service/stages";
@@ -21,7 +23,7 @@ export interface ObservabilityArgs {
     /** The stack's validated `stagehand:observability`. */
     config: ObservabilityConfig;
     provider?: k8s.Provider;
-    /** The StorageClass of Prometheus's volume; absent: the cluster's default class. */
+    /** The StorageClass of Prometheus's and Jaeger's volumes; absent: the cluster's default class. */
     storageClassName?: string;
     /**
      * Where it runs, as the stack's `cluster.kind`. On EKS with Prometheus on, the viewers' group gets its
@@ -48,6 +50,10 @@ export class Observability extends pulumi.ComponentResource {
     public readonly prometheusPortForward?: { role: k8s.rbac.v1.Role; roleBinding: k8s.rbac.v1.RoleBinding };
     /** Which addons are on and how to reach them (the `observability` stack output). */
     public readonly access: Record<string, unknown>;
+    /** With tracing on: Jaeger's objects by `<kind>/<name>` (Deployment, Services, ConfigMap, and its claim with storageGi > 0). */
+    public readonly jaeger: Record<string, pulumi.CustomResource> = {};
+    /** With tracing on: the mesh-wide Telemetry that sends the sidecars' spans to Jaeger. */
+    public readonly meshTelemetry?: k8s.apiextensions.CustomResource;
     /** With alerting on: the Secret holding Alertmanager's configuration, credentials included. */
     public readonly alertmanagerConfig?: k8s.core.v1.Secret;
 
@@ -60,7 +66,9 @@ export class Observability extends pulumi.ComponentResource {
         const specs = observabilityReleases(args.config, args.storageClassName, rules);
         // The addons' namespaces, each once, before anything in them; Alertmanager's too (part of Prometheus's release).
         const namespaces: Record<string, k8s.core.v1.Namespace> = {};
-        for (const ns of [...new Set([...specs.map((s) => s.namespace), ...(alerting ? [ALERTMANAGER_NAMESPACE] : [])])]) {
+        const jaegerSpecs = jaegerObjects(args.config, args.storageClassName);
+        const extraNamespaces = [...(alerting ? [ALERTMANAGER_NAMESPACE] : []), ...(jaegerSpecs.length > 0 ? [JAEGER_NAMESPACE] : [])];
+        for (const ns of [...new Set([...specs.map((s) => s.namespace), ...extraNamespaces])]) {
             namespaces[ns] = new k8s.core.v1.Namespace(
                 `${name}-namespace-${ns}`,
                 // Labelled with the Pod Security level its addons' pods pass (components/shared/pod-security.ts).
@@ -109,6 +117,36 @@ export class Observability extends pulumi.ComponentResource {
                     { ...k8sOpts, dependsOn: [...waitFor, nsOf, roleResource] },
                 ),
             };
+        }
+        if (jaegerSpecs.length > 0) {
+            const nsOf = namespaces[JAEGER_NAMESPACE];
+            // The claim and the ConfigMap before the Deployment that mounts them; the Services select its pods.
+            const before: pulumi.Resource[] = [];
+            for (const o of [...jaegerSpecs].sort((a, b) => Number(a.kind === "Deployment") - Number(b.kind === "Deployment"))) {
+                const { apiVersion: _a, kind, ...body } = o;
+                const resourceName = `${name}-jaeger-${kind.toLowerCase()}-${o.metadata.name}`;
+                const opts = { ...k8sOpts, dependsOn: [...waitFor, nsOf, ...(kind === "Deployment" ? before : [])] };
+                const resource =
+                    kind === "Deployment"
+                        ? new k8s.apps.v1.Deployment(resourceName, body as k8s.apps.v1.DeploymentArgs, opts)
+                        : kind === "Service"
+                          ? new k8s.core.v1.Service(resourceName, body as k8s.core.v1.ServiceArgs, opts)
+                          : kind === "ConfigMap"
+                            ? new k8s.core.v1.ConfigMap(resourceName, body as k8s.core.v1.ConfigMapArgs, opts)
+                            : kind === "PersistentVolumeClaim"
+                              ? new k8s.core.v1.PersistentVolumeClaim(resourceName, body as k8s.core.v1.PersistentVolumeClaimArgs, opts)
+                              : undefined;
+                if (!resource) throw new Error(`Jaeger's manifest has a ${kind} ${o.metadata.name}, which the Observability component does not install`);
+                if (kind !== "Deployment" && kind !== "Service") before.push(resource);
+                this.jaeger[`${kind}/${o.metadata.name}`] = resource;
+            }
+            // Spans go to Jaeger once it is ready (the Deployment is awaited), not to a collector that is not there yet.
+            const telemetry = meshTelemetry(args.config)!;
+            this.meshTelemetry = new k8s.apiextensions.CustomResource(
+                `${name}-mesh-telemetry`,
+                { apiVersion: telemetry.apiVersion, kind: telemetry.kind, metadata: telemetry.metadata, spec: telemetry.spec },
+                { ...k8sOpts, dependsOn: [...waitFor, ...Object.values(this.jaeger)] },
+            );
         }
         this.access = observabilityAccess(args.config);
         this.registerOutputs({ access: this.access });

@@ -10,6 +10,7 @@ import { ISTIO_ROOT_NAMESPACE, OBSERVABILITY_NAMESPACE, PROMETHEUS_NAMESPACE } f
 
 export { OBSERVABILITY_NAMESPACE, PROMETHEUS_NAMESPACE };
 import { ObservabilityConfig } from "./config";
+import { JAEGER_RESOURCES, kialiTracing } from "./tracing";
 import { ALERTMANAGER_RESOURCES, ALERTMANAGER_TARGET, alertmanagerValues } from "./alertmanager";
 import { RuleFile } from "./alerts";
 
@@ -283,8 +284,8 @@ export function kialiValues(config: ObservabilityConfig): Record<string, unknown
                       auth: { type: "basic", username: GRAFANA_ADMIN_USER, password: GRAFANA_PASSWORD_REF },
                   }
                 : { enabled: false },
-            // No tracing backend is installed.
-            tracing: { enabled: false },
+            // Jaeger when the stack traces (./tracing.ts): Kiali shows a workload's traces and links to Jaeger's UI.
+            tracing: kialiTracing(config),
         },
     };
 }
@@ -320,7 +321,7 @@ export function observabilityReleases(config: ObservabilityConfig, storageClass?
 
 /** Whether any addon is on (otherwise the program creates no Observability component). */
 export function anyAddonOn(config: ObservabilityConfig): boolean {
-    return config.prometheus.enabled || config.grafana.enabled || config.kiali.enabled;
+    return config.prometheus.enabled || config.grafana.enabled || config.kiali.enabled || config.tracing.enabled;
 }
 
 /** CPU and memory requests of each addon that is on, as its chart values set them: what the cost model prices. */
@@ -329,6 +330,7 @@ export function addonRequests(config: ObservabilityConfig): { addon: string; cpu
     if (config.prometheus.enabled) out.push({ addon: "Prometheus", ...config.prometheus.resources.requests });
     if (config.grafana.enabled) out.push({ addon: "Grafana", ...GRAFANA_RESOURCES.requests });
     if (config.kiali.enabled) out.push({ addon: "Kiali", ...KIALI_RESOURCES.requests });
+    if (config.tracing.enabled) out.push({ addon: "Jaeger", ...JAEGER_RESOURCES.requests });
     if (config.alertmanager.enabled) out.push({ addon: "Alertmanager", ...ALERTMANAGER_RESOURCES.requests });
     return out;
 }

@@ -13,6 +13,7 @@
 // value it becomes: an acknowledgement left in the file lets no later, different change through.
 import { z } from "zod";
 import { ObservabilityConfig, verdictGateHasPrometheus } from "../observability/config";
+import { tracingPersistent } from "../observability/tracing";
 import { ConfigError, describeFound, nearestName, StackProblemsError } from "../shared/errors";
 import { ClusterConfig, VPC_CIDR } from "./config";
 import { compareVersions } from "./istio-config";
@@ -43,6 +44,8 @@ export interface PlatformState {
      * before it was recorded: then no change of it is judged.
      */
     prometheusVolumeGi?: number;
+    /** The size in GiB of Jaeger's volume, 0 with none; absent in a state written before it was recorded. */
+    tracingVolumeGi?: number;
 }
 
 /** The platform state of a validated config (the program exports it; the diff builds it from both revisions). */
@@ -55,6 +58,7 @@ export function platformState(cluster: ClusterConfig, observability: Observabili
         istio,
         prometheus: verdictGateHasPrometheus(observability),
         prometheusVolumeGi: observability.prometheus.enabled ? observability.prometheus.storageGi : 0,
+        tracingVolumeGi: tracingPersistent(observability) ? observability.tracing.storageGi : 0,
     };
     if (region !== undefined && region !== "") state.region = region;
     if (cluster.kind === "eks") {
@@ -112,6 +116,10 @@ export function readPlatformState(stack: string, value: unknown): PlatformState 
         if (!Number.isInteger(v.prometheusVolumeGi) || v.prometheusVolumeGi < 0) throw fail("expected prometheusVolumeGi, when present, to be a whole number of GiB");
         state.prometheusVolumeGi = v.prometheusVolumeGi;
     }
+    if (v.tracingVolumeGi !== undefined) {
+        if (!Number.isInteger(v.tracingVolumeGi) || v.tracingVolumeGi < 0) throw fail("expected tracingVolumeGi, when present, to be a whole number of GiB");
+        state.tracingVolumeGi = v.tracingVolumeGi;
+    }
     if (str(v.region)) state.region = v.region;
     if (v.kind === "eks") state.cluster = { ...c, availabilityZones: Array.isArray(c.availabilityZones) ? [...c.availabilityZones] : c.availabilityZones };
     return state;
@@ -135,6 +143,7 @@ const ACKNOWLEDGEABLE = {
     "cluster.istio.version": quotedVersion("1.30.3"),
     "observability.prometheus.enabled": z.boolean({ error: "true or false" }),
     "observability.prometheus.storageGi": z.number({ error: "the new size in GiB (0: no volume)" }).int({ error: "the new size in GiB (0: no volume)" }),
+    "observability.tracing.storageGi": z.number({ error: "the new size in GiB (0: no volume)" }).int({ error: "the new size in GiB (0: no volume)" }),
     "aws:region": z.string({ error: "an AWS region such as \"us-east-1\"" }),
     // Not a platform change: the program's escape when the stack's outputs lost `serviceStages` (components/service/deployed.ts).
     serviceStages: z.literal("unknown", { error: "unknown (every service's previous stage taken as unknown, for one update)" }),
@@ -215,6 +224,8 @@ export const yamlValue = (v: unknown) => (v === undefined ? "(not set)" : JSON.s
  * - `observability.prometheus.enabled` true → false: the verdict gate judges the canaries of a stack whose deployed
  *   revision runs Prometheus (scripts/verdict-gate.ts `gateList`, `verdictGateHasPrometheus`); without it the gate
  *   judges nothing and passes.
+ * - `observability.tracing.storageGi` lower (0 included, or tracing off): Jaeger's claim is the program's, so with
+ *   0 it is deleted with the spans on it; a smaller size fails the update on the claim (a volume cannot shrink).
  */
 export function riskyChanges(before: PlatformState, after: PlatformState): RiskyChange[] {
     const out: RiskyChange[] = [];
@@ -318,6 +329,20 @@ export function riskyChanges(before: PlatformState, after: PlatformState): Risky
                 ? "Prometheus stops using its volume (the metrics the verdict judges restart from nothing, on the node), and its claim is left in the cluster, still billed, until someone deletes it"
                 : "a Kubernetes volume cannot shrink: the claim keeps its size and the release fails, or a new claim starts Prometheus's metrics from nothing",
             `keep observability.prometheus.storageGi: ${bv}`,
+        );
+    }
+    const bt = before.tracingVolumeGi;
+    const at = after.tracingVolumeGi ?? 0;
+    if (bt !== undefined && bt > 0 && at < bt) {
+        add(
+            "observability.tracing.storageGi",
+            bt,
+            at,
+            at === 0 ? "Jaeger's volume given up" : "a smaller Jaeger volume",
+            at === 0
+                ? "Jaeger's claim is deleted, and with it the volume and every span kept on it"
+                : "a Kubernetes volume cannot shrink: the update fails on Jaeger's claim",
+            at === 0 ? `keep observability.tracing.storageGi: ${bt}` : `keep observability.tracing.storageGi: ${bt}, or give the volume up first (storageGi: 0, acknowledged), then ask for ${at}`,
         );
     }
     return out;

@@ -30,11 +30,16 @@ const RUNTIME_DEFAULT_SECCOMP = { type: "RuntimeDefault" } as const;
 /** One Helm release of Istio: what it installs and which releases it waits for. */
 export type IstioReleaseSpec = PlatformReleaseSpec<IstioReleaseKey>;
 
-/** istiod values of one revision: one small replica, or several with a PodDisruptionBudget and an autoscaler. */
-export function istiodValues(config: IstioConfig, revision: string): Record<string, unknown> {
+/**
+ * istiod values of one revision: one small replica, or several with a PodDisruptionBudget and an autoscaler.
+ * `extensionProviders`: meshConfig's telemetry backends (Jaeger when the stack traces, components/observability/
+ * tracing.ts), merged by the chart into its default meshConfig; none: no meshConfig is written.
+ */
+export function istiodValues(config: IstioConfig, revision: string, extensionProviders: Record<string, unknown>[] = []): Record<string, unknown> {
     const { replicas, maxReplicas, cpu, memory } = config.istiod;
     return {
         revision,
+        ...(extensionProviders.length > 0 ? { meshConfig: { extensionProviders: extensionProviders.map((p) => ({ ...p })) } } : {}),
         pilot: {
             replicaCount: replicas,
             autoscaleEnabled: maxReplicas > replicas,
@@ -128,13 +133,13 @@ export function gatewayValues(config: IstioConfig, platform: "eks" | "existing")
  * own resource, named by its revision: making the canary the default changes neither, and the old one is removed
  * when it leaves the config — after everything else of that update, so last.
  */
-export function istioReleases(config: IstioConfig, platform: "eks" | "existing"): IstioReleaseSpec[] {
+export function istioReleases(config: IstioConfig, platform: "eks" | "existing", extensionProviders: Record<string, unknown>[] = []): IstioReleaseSpec[] {
     const newest = config.canaryVersion && compareVersions(config.canaryVersion, config.version) > 0 ? config.canaryVersion : config.version;
     // Every Istio chart comes from Istio's repository and is described by its chart and version.
     const release = (key: IstioReleaseKey, name: string, chart: "base" | "cni" | "istiod" | "gateway", version: string, namespace: string, values: Record<string, unknown>, after: IstioReleaseKey[]): IstioReleaseSpec =>
         ({ key, name, chart, repo: ISTIO_CHART_REPO, version, namespace, values, after, description: `Istio ${chart} ${version}` });
     const istiods = installedRevisions(config).map(({ revision, version }) =>
-        release(`istiod-${revision}`, `istiod-${revision}`, "istiod", version, ISTIO_ROOT_NAMESPACE, istiodValues(config, revision), ["base", "cni"]),
+        release(`istiod-${revision}`, `istiod-${revision}`, "istiod", version, ISTIO_ROOT_NAMESPACE, istiodValues(config, revision, extensionProviders), ["base", "cni"]),
     );
     return [
         release("base", "istio-base", "base", newest, ISTIO_ROOT_NAMESPACE, { defaultRevision: defaultRevision(config) }, []),
@@ -182,6 +187,8 @@ export interface IstioArgs {
     kubernetesVersion?: string;
     /** What Istio's releases wait for: on EKS, the platform's add-ons on the cluster (components/platform/cluster-addons.ts). */
     waitFor?: pulumi.Input<pulumi.Resource>[];
+    /** meshConfig `extensionProviders` of every istiod: the tracing backend when the stack traces. */
+    extensionProviders?: Record<string, unknown>[];
 }
 
 export class Istio extends pulumi.ComponentResource {
@@ -209,7 +216,7 @@ export class Istio extends pulumi.ComponentResource {
         };
 
         const waitFor = args.waitFor ?? [];
-        this.releases = platformReleases(name, istioReleases(args.config, args.platform), childOpts, (spec) => [namespaces[spec.namespace], ...waitFor]);
+        this.releases = platformReleases(name, istioReleases(args.config, args.platform, args.extensionProviders ?? []), childOpts, (spec) => [namespaces[spec.namespace], ...waitFor]);
 
         // Both need istiod: its CRDs come with base, its validating webhook with istiod.
         const mtls = meshMtls();

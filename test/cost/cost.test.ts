@@ -197,13 +197,14 @@ describe("README's cost table", () => {
         assert.deepStrictEqual(row("nodes"), estimates.map(nodes));
         // Node shares: the platform's controllers together, the observability addons together ("—" where they are off).
         const shares = (e: Record<string, CostLine>, observability: boolean) => {
-            const found = Object.values(e).filter((l) => l.item.endsWith("(share of a node)") && /^(Prometheus|Grafana|Kiali) /.test(l.item) === observability);
+            const found = Object.values(e).filter((l) => l.item.endsWith("(share of a node)") && /^(Prometheus|Grafana|Kiali|Jaeger) /.test(l.item) === observability);
             return found.length === 0 ? "—" : found.reduce((sum, l) => sum + l.monthly, 0).toFixed(2);
         };
         assert.deepStrictEqual(row("platform controllers (node share)"), estimates.map((e) => shares(e, false)));
         assert.deepStrictEqual(row("EKS add-ons"), estimates.map((e) => money(e["EKS add-ons"])));
         assert.deepStrictEqual(row("observability (node share)"), estimates.map((e) => shares(e, true)));
         assert.deepStrictEqual(row("Prometheus volume (EBS gp3)"), estimates.map((e) => money(e["Prometheus volume (EBS gp3)"])));
+        assert.deepStrictEqual(row("Jaeger volume (EBS gp3)"), estimates.map((e) => money(e["Jaeger volume (EBS gp3)"])));
         assert.deepStrictEqual(row("KMS key (Secrets encryption)"), estimates.map((e) => money(e["KMS key (Kubernetes Secrets encryption)"])));
         assert.deepStrictEqual(
             row("**total**"),
@@ -214,7 +215,7 @@ describe("README's cost table", () => {
             ["staging", "uat", "prod"].map((s) => stackEstimate(s).ceiling.toFixed(2)),
         );
         // Every line of every stack is in one of the rows above.
-        const rowed = /^(EKS control plane|nodes, |node disks|NAT gateways|load balancer|public IPv4|.* \(share of a node\)$|EKS add-ons$|Prometheus volume|KMS key)/;
+        const rowed = /^(EKS control plane|nodes, |node disks|NAT gateways|load balancer|public IPv4|.* \(share of a node\)$|EKS add-ons$|Prometheus volume|Jaeger volume|KMS key)/;
         for (const e of estimates) for (const item of Object.keys(e)) assert.match(item, rowed);
     });
 });

@@ -57,6 +57,7 @@ describe("stagehand:observability config", () => {
             grafana: { enabled: false, dashboards: true },
             kiali: { enabled: false },
             alertmanager: { enabled: false, for: "5m", gatewayMaxErrorRate: 0.05, groupWait: "30s", groupInterval: "5m", repeatInterval: "4h", receivers: [] },
+            tracing: { enabled: false, samplingPercent: 1, storageGi: 0, retentionHours: 72 },
         });
         // An addon not written out stays off, even when another is on.
         assert.deepStrictEqual([obs({ prometheus: { enabled: true } }).grafana.enabled, obs({ prometheus: { enabled: true } }).kiali.enabled], [false, false]);
@@ -93,7 +94,7 @@ describe("stagehand:observability config", () => {
         assert.deepStrictEqual(problems({ prometheus: { enabled: true, resources: { requests: { cpu: "lots", memory: "1Gi" } } } }), [
             'stack uat, field observability.prometheus.resources.requests.cpu: expected a Kubernetes quantity such as "250m" or "128Mi", found "lots"',
         ]);
-        assert.deepStrictEqual(problems("on", "prod"), ['stack prod, field observability: expected an object with `prometheus`, `grafana`, `kiali` and `alertmanager`, found "on"']);
+        assert.deepStrictEqual(problems("on", "prod"), ['stack prod, field observability: expected an object with `prometheus`, `grafana`, `kiali`, `alertmanager` and `tracing`, found "on"']);
     });
 
     it("Grafana and Kiali need Prometheus: both named at once", () => {
@@ -193,10 +194,12 @@ describe("observability releases (pure)", () => {
             assert.deepStrictEqual(values.auth, { strategy: "token" }, stack);
             assert.deepStrictEqual(values.external_services.grafana.internal_url, "http://grafana.observability:3000");
             assert.deepStrictEqual(values.external_services.grafana.auth, { type: "basic", username: "admin", password: "secret:grafana:admin-password" });
-            assert.deepStrictEqual(values.external_services.tracing, { enabled: false });
+            // Both stacks trace: Kiali reads Jaeger's query API over gRPC and links to its UI (./tracing.test.ts).
+            assert.deepStrictEqual(values.external_services.tracing.internal_url, "http://tracing.observability:16685/jaeger");
             assert.deepStrictEqual([values.server.port, values.server.web_root], [20001, "/kiali"]);
         }
         assert.deepStrictEqual((kialiValues(obs({ prometheus: { enabled: true }, kiali: { enabled: true } })) as any).external_services.grafana, { enabled: false });
+        assert.deepStrictEqual((kialiValues(obs({ prometheus: { enabled: true }, kiali: { enabled: true } })) as any).external_services.tracing, { enabled: false });
     });
 
     it("no addon's values carry a secret in plain text (Kiali references Grafana's password in its Secret)", () => {
@@ -246,7 +249,7 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
         const { resources, outputs } = await runProgram("uat", existingStack());
         assert.deepStrictEqual(Object.keys(observabilityReleasesOf(resources)), []);
         assert.ok(!resources.some((r) => r.type === "stagehand:index:Observability"));
-        assert.deepStrictEqual(outputs.observability, { prometheus: { enabled: false }, grafana: { enabled: false }, kiali: { enabled: false }, alertmanager: { enabled: false } });
+        assert.deepStrictEqual(outputs.observability, { prometheus: { enabled: false }, grafana: { enabled: false }, kiali: { enabled: false }, alertmanager: { enabled: false }, tracing: { enabled: false } });
     });
 
     it("Prometheus alone: one release, and Kiali's and Grafana's absence changes nothing else", async () => {
@@ -274,11 +277,26 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
         assert.deepStrictEqual(releases["observability-prometheus"].inputs.values.server.persistentVolume, { enabled: false });
         assert.deepStrictEqual(uat.outputs.observability.prometheus.retention, "7d");
         // Storage is the platform's (components/platform/storage.ts): nothing of it is a child of Observability. Its
-        // only children besides the releases: uat's port-forward to Prometheus for the viewers (EKS, Prometheus on).
+        // only children besides the releases: uat's port-forward to Prometheus for the viewers (EKS, Prometheus on),
+        // and Jaeger with the mesh-wide Telemetry (tracing on, no volume: ./tracing.test.ts).
         const children = (resources: Registered[]) =>
-            resources.filter((r) => r.parent?.endsWith("stagehand:index:Observability::observability") && r.type !== RELEASE).map((r) => r.type);
+            resources
+                .filter((r) => r.parent?.endsWith("stagehand:index:Observability::observability") && r.type !== RELEASE)
+                .map((r) => r.type)
+                .sort();
         assert.deepStrictEqual(children(staging.resources), []);
-        assert.deepStrictEqual(children(uat.resources), ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:Namespace", ROLE, ROLE_BINDING]);
+        assert.deepStrictEqual(children(uat.resources), [
+            "kubernetes:apps/v1:Deployment",
+            "kubernetes:core/v1:ConfigMap",
+            "kubernetes:core/v1:Namespace",
+            "kubernetes:core/v1:Namespace",
+            "kubernetes:core/v1:Service",
+            "kubernetes:core/v1:Service",
+            "kubernetes:core/v1:Service",
+            ROLE,
+            ROLE_BINDING,
+            "kubernetes:telemetry.istio.io/v1:Telemetry",
+        ]);
     });
 
     it("prod: a 50 GiB volume of the platform's encrypted gp3 StorageClass, which Prometheus waits for", async () => {
@@ -294,8 +312,10 @@ describe("program with observability (index.ts under Pulumi mocks)", () => {
         assert.deepStrictEqual(outputs.observability.prometheus.storage, "50Gi persistent volume");
         // The exported estimate carries the addons' lines.
         const items = outputs.monthlyCost.lines.map((l: CostLine) => l.item);
-        for (const item of ["Prometheus (share of a node)", "Grafana (share of a node)", "Kiali (share of a node)", "Prometheus volume (EBS gp3)"]) assert.ok(items.includes(item), item);
-        assert.strictEqual(outputs.monthlyCost.total, 694.39);
+        for (const item of ["Prometheus (share of a node)", "Grafana (share of a node)", "Kiali (share of a node)", "Prometheus volume (EBS gp3)", "Jaeger (share of a node)", "Jaeger volume (EBS gp3)"]) {
+            assert.ok(items.includes(item), item);
+        }
+        assert.strictEqual(outputs.monthlyCost.total, 698.16);
     });
 });
 
@@ -408,6 +428,7 @@ describe("observability cost (components/cost/cost.ts)", () => {
             "Prometheus (share of a node)": [0.125, 70.08, 8.76], // 250m of 2 vCPU = 1Gi of 8 GiB = 12.5%
             "Grafana (share of a node)": [0.025, 70.08, 1.75], // 50m of 2 vCPU (the larger share)
             "Kiali (share of a node)": [0.025, 70.08, 1.75],
+            "Jaeger (share of a node)": [0.031, 70.08, 2.17], // 256Mi of 8 GiB = 3.1% (the larger share)
         });
     });
 
@@ -420,7 +441,7 @@ describe("observability cost (components/cost/cost.ts)", () => {
 
     it("the totals: staging unchanged (off), uat and prod with their addons; staging stays under 40% of prod", () => {
         const totals = ["staging", "uat", "prod"].map((s) => estimateMonthlyCost(stackCluster(s), { observability: stackObs(s) }).total);
-        assert.deepStrictEqual(totals, [130.28, 377.94, 694.39]);
+        assert.deepStrictEqual(totals, [130.28, 380.11, 698.16]);
         assert.deepStrictEqual(
             ["staging", "uat", "prod"].map((s) => estimateMonthlyCost(stackCluster(s)).total),
             [130.28, 365.68, 669.37], // uat and prod with the $1 KMS key of Secrets encryption

@@ -85,13 +85,13 @@ describe("platform changes (components/platform/changes.ts)", () => {
             assert.strictEqual(more.headline, "platform: 1 field changed against HEAD");
             assert.deepStrictEqual(more.lines, [
                 "cluster.nodePools[general].desiredSize: 6 -> 12",
-                "monthly cost $694.39 -> $1138.87 (+$444.48); ceiling with every pool at maxSize $1138.87 -> $1138.87 (estimate: components/cost/cost.ts)",
+                "monthly cost $698.16 -> $1142.64 (+$444.48); ceiling with every pool at maxSize $1142.64 -> $1142.64 (estimate: components/cost/cost.ts)",
             ]);
             assert.deepStrictEqual(more.refused, []);
             const same = platformDiff("prod", "origin/main", before, revision("prod"));
             assert.strictEqual(
                 same.headline,
-                "platform: unchanged (cluster, Istio, observability, allowSkip, autoRollback, settleSeconds, production, owners and aws:region as at origin/main; monthly cost $694.39); the services are listed above, on their own",
+                "platform: unchanged (cluster, Istio, observability, allowSkip, autoRollback, settleSeconds, production, owners and aws:region as at origin/main; monthly cost $698.16); the services are listed above, on their own",
             );
             assert.deepStrictEqual(same.lines, []);
         });
@@ -144,7 +144,7 @@ describe("platform changes (components/platform/changes.ts)", () => {
             assert.match(refusals("prod", (raw) => (raw.observability.prometheus.storageGi = 20))[0], /^stack prod, field observability\.prometheus\.storageGi: 50 -> 20 is a smaller Prometheus volume: a Kubernetes volume cannot shrink/);
             // Switching Prometheus off gives up the volume too: both are said, both must be acknowledged.
             assert.deepStrictEqual(
-                refusals("prod", (raw) => (raw.observability = { prometheus: { enabled: false } })).map((r) => r.split(":")[0]),
+                refusals("prod", (raw) => (raw.observability = { prometheus: { enabled: false }, tracing: raw.observability.tracing })).map((r) => r.split(":")[0]),
                 ["stack prod, field observability.prometheus.enabled", "stack prod, field observability.prometheus.storageGi"],
             );
             assert.deepStrictEqual(refusals("prod", (raw) => Object.assign(raw, { acknowledge: { "observability.prometheus.storageGi": 0 } }, { observability: { ...raw.observability, prometheus: { ...raw.observability.prometheus, storageGi: 0 } } })), []);
@@ -155,6 +155,22 @@ describe("platform changes (components/platform/changes.ts)", () => {
             const before = stateOf(revision("prod"));
             delete before.prometheusVolumeGi;
             assert.deepStrictEqual(judgePlatform("prod", before, stateOf(revision("prod", (raw) => (raw.observability.prometheus.storageGi = 0)))).refused, []);
+        });
+
+        it("refuses giving up or shrinking Jaeger's volume unless acknowledged; growing it, or uat's emptyDir, passes", () => {
+            assert.deepStrictEqual(refusals("prod", (raw) => (raw.observability.tracing.storageGi = 0)), [
+                "stack prod, field observability.tracing.storageGi: 20 -> 0 is Jaeger's volume given up: Jaeger's claim is deleted, and with it the volume and every span kept on it. Instead, keep observability.tracing.storageGi: 20. To do it on purpose, add to Pulumi.prod.yaml: stagehand:acknowledge: { observability.tracing.storageGi: 0 }",
+            ]);
+            assert.match(refusals("prod", (raw) => (raw.observability.tracing.storageGi = 10))[0], /^stack prod, field observability\.tracing\.storageGi: 20 -> 10 is a smaller Jaeger volume: a Kubernetes volume cannot shrink: the update fails on Jaeger's claim\. Instead, keep observability\.tracing\.storageGi: 20, or give the volume up first/);
+            assert.deepStrictEqual(refusals("prod", (raw) => (raw.observability.tracing.enabled = false)).map((r) => r.split(":")[0]), ["stack prod, field observability.tracing.storageGi"]);
+            assert.deepStrictEqual(refusals("prod", (raw) => Object.assign(raw, { acknowledge: { "observability.tracing.storageGi": 0 } }, { observability: { ...raw.observability, tracing: { ...raw.observability.tracing, storageGi: 0 } } })), []);
+            assert.deepStrictEqual(refusals("prod", (raw) => (raw.observability.tracing.storageGi = 40)), []);
+            assert.deepStrictEqual(refusals("uat", (raw) => (raw.observability.tracing.enabled = false)), []);
+            // A state written before Jaeger's volume was recorded judges no change of it.
+            const before = stateOf(revision("prod"));
+            delete before.tracingVolumeGi;
+            assert.deepStrictEqual(judgePlatform("prod", before, stateOf(revision("prod", (raw) => (raw.observability.tracing.storageGi = 0)))).refused, []);
+            assert.match(refusal(() => readPlatformState("prod", { ...before, tracingVolumeGi: -1 }), PlatformStateError).problems[0], /expected tracingVolumeGi, when present, to be a whole number of GiB/);
         });
 
         it("refuses a change of cluster kind, naming what is deleted", () => {
@@ -220,7 +236,7 @@ describe("platform changes (components/platform/changes.ts)", () => {
         it("names the paths that can be acknowledged for an unknown one, and the expected value for a bad one", () => {
             assert.deepStrictEqual(problemsOf(() => parseAcknowledge("prod", { "cluster.knd": "existing", "cluster.nodePools": 3, "cluster.istio.version": 1.3 })), [
                 `stack prod, field stagehand:acknowledge.cluster.knd: unknown path; did you mean cluster.kind? (the changes that can be acknowledged are ${RISKY_PATHS.join(", ")})`,
-                `stack prod, field stagehand:acknowledge.cluster.nodePools: unknown path (the changes that can be acknowledged are cluster.kind, cluster.name, cluster.kubernetesVersion, cluster.availabilityZones, cluster.nodeSubnets, cluster.vpcCidr, cluster.istio.version, observability.prometheus.enabled, observability.prometheus.storageGi, aws:region, serviceStages)`,
+                `stack prod, field stagehand:acknowledge.cluster.nodePools: unknown path (the changes that can be acknowledged are cluster.kind, cluster.name, cluster.kubernetesVersion, cluster.availabilityZones, cluster.nodeSubnets, cluster.vpcCidr, cluster.istio.version, observability.prometheus.enabled, observability.prometheus.storageGi, observability.tracing.storageGi, aws:region, serviceStages)`,
                 'stack prod, field stagehand:acknowledge.cluster.istio.version: expected a version in quotes, such as "1.30.3" (unquoted, YAML reads 1.30 as the number 1.3), found 1.3',
             ]);
             assert.deepStrictEqual(problemsOf(() => parseAcknowledge("uat", ["cluster.kind"])), [
@@ -244,6 +260,7 @@ describe("platform changes (components/platform/changes.ts)", () => {
                 istio: { version: "1.30.3", canaryNamespaces: [] },
                 prometheus: true,
                 prometheusVolumeGi: 50,
+                tracingVolumeGi: 20,
                 cluster: { name: "stagehand-prod", kubernetesVersion: "1.35", availabilityZones: 3, nodeSubnets: "private", vpcCidr: "10.0.0.0/16" },
             });
             assert.deepStrictEqual(platformState(parseCluster("dev", { kind: "existing", kubeconfig: "~/.kube/dev" }), OBSERVABILITY_OFF), {
@@ -252,6 +269,7 @@ describe("platform changes (components/platform/changes.ts)", () => {
                 istio: { version: "1.30.3", canaryNamespaces: [] },
                 prometheus: false,
                 prometheusVolumeGi: 0,
+                tracingVolumeGi: 0,
             });
         });
 

@@ -29,6 +29,7 @@ describe("program: platform changes judged against the deployed platform state",
             istio: { version: "1.30.3", canaryNamespaces: [] },
             prometheus: true,
             prometheusVolumeGi: 0,
+            tracingVolumeGi: 0,
             cluster: { name: "stagehand-uat", kubernetesVersion: "1.35", availabilityZones: 2, nodeSubnets: "private", vpcCidr: "10.0.0.0/16" },
         });
         // A move to another region, judged against it: refused, nothing registered.

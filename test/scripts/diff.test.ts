@@ -200,7 +200,7 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
                 lines: [
                     "stack prod: changes against HEAD",
                     "no service changes",
-                    "platform: unchanged (cluster, Istio, observability, allowSkip, autoRollback, settleSeconds, production, owners and aws:region as at HEAD; monthly cost $694.39); the services are listed above, on their own",
+                    "platform: unchanged (cluster, Istio, observability, allowSkip, autoRollback, settleSeconds, production, owners and aws:region as at HEAD; monthly cost $698.16); the services are listed above, on their own",
                 ],
             });
         });
@@ -213,7 +213,19 @@ describe("npm run plan -- <stack> --diff (scripts/diff.ts)", () => {
                 "platform: 2 fields changed against HEAD",
                 "  cluster.nodePools[general].desiredSize: 6 -> 60",
                 "  cluster.nodePools[general].maxSize: 12 -> 100",
-                "  monthly cost $694.39 -> $4694.71 (+$4000.32); ceiling with every pool at maxSize $1138.87 -> $7657.91 (estimate: components/cost/cost.ts)",
+                "  monthly cost $698.16 -> $4698.48 (+$4000.32); ceiling with every pool at maxSize $1142.64 -> $7661.68 (estimate: components/cost/cost.ts)",
+            ]);
+        });
+
+        it("names a change of tracing field by field, with Jaeger's volume in the cost", () => {
+            const { code, lines } = diff(prodFile.replace("samplingPercent: 1, storageGi: 20", "samplingPercent: 2.5, storageGi: 40"));
+            assert.strictEqual(code, 0);
+            assert.deepStrictEqual(lines.slice(1), [
+                "no service changes",
+                "platform: 2 fields changed against HEAD",
+                "  observability.tracing.samplingPercent: 1 -> 2.5",
+                "  observability.tracing.storageGi: 20 -> 40",
+                "  monthly cost $698.16 -> $699.76 (+$1.60); ceiling with every pool at maxSize $1142.64 -> $1144.24 (estimate: components/cost/cost.ts)",
             ]);
         });
 

@@ -109,6 +109,8 @@ describe("charts/service", () => {
             "DestinationRule/example",
             "Service/example",
             "ServiceAccount/example",
+            "Telemetry/example-canary",
+            "Telemetry/example-production",
             "VirtualService/example",
         ]);
         assert.deepStrictEqual(weights(one(objects, "VirtualService", "example")), { production: 100 });
@@ -227,6 +229,7 @@ describe("charts/service", () => {
                 "Deployment/checkout-canary",
                 "HorizontalPodAutoscaler/checkout-canary",
                 "PodDisruptionBudget/checkout-canary",
+                "Telemetry/checkout-canary",
             ]);
         });
 
@@ -235,6 +238,7 @@ describe("charts/service", () => {
                 "Deployment/checkout-production",
                 "PodDisruptionBudget/checkout-production",
                 "ServiceAccount/checkout",
+                "Telemetry/checkout-production",
             ]);
         });
 
@@ -251,6 +255,48 @@ describe("charts/service", () => {
             const a = names(render(base(), "checkout"));
             const b = names(render(base(), "some-other-release"));
             assert.deepStrictEqual(a, b);
+        });
+    });
+
+    describe("span tags (Telemetry per track)", () => {
+        const telemetry = (objects: Obj[], track: Track) => one(objects, "Telemetry", `checkout-${track}`);
+        const tags = (t: Obj) => Object.fromEntries(Object.entries(t.spec.tracing[0].customTags as Record<string, Obj>).map(([k, v]) => [k, v.literal.value]));
+
+        it("tags every span of each track's pods with the track and its tag, selecting exactly that track's Deployment", () => {
+            const objects = renderValid(liveCanaryValues());
+            for (const track of TRACKS) {
+                const t = telemetry(objects, track);
+                const deployment = one(objects, "Deployment", `checkout-${track}`);
+                assert.deepStrictEqual(tags(t), { "stagehand.track": track, "stagehand.tag": deployment.spec.template.spec.containers[0].image.split(":").pop() });
+                // The selector picks this track's pods and not the other track's.
+                const other = one(objects, "Deployment", `checkout-${track === "canary" ? "production" : "canary"}`);
+                assert.ok(selects(t.spec.selector.matchLabels, deployment.spec.template.metadata.labels));
+                assert.ok(!selects(t.spec.selector.matchLabels, other.spec.template.metadata.labels));
+            }
+        });
+
+        it("sets only customTags: provider and sampling stay the mesh-wide Telemetry's", () => {
+            for (const track of TRACKS) assert.deepStrictEqual(Object.keys(telemetry(renderValid(liveCanaryValues()), track).spec.tracing[0]), ["customTags"]);
+        });
+
+        it("carries a digest as the tag unchanged", () => {
+            const objects = renderValid(merge(liveCanaryValues(), { tracks: { canary: { tag: DIGEST } } }));
+            assert.strictEqual(tags(telemetry(objects, "canary"))["stagehand.tag"], DIGEST);
+        });
+
+        it("a new canary tag changes the canary's Telemetry, not production's", () => {
+            const a = renderValid(liveCanaryValues());
+            const b = renderValid(merge(liveCanaryValues(), { tracks: { canary: { tag: "9.9.9" } } }));
+            assert.strictEqual(tags(telemetry(b, "canary"))["stagehand.tag"], "9.9.9");
+            assert.deepStrictEqual(telemetry(a, "production").spec, telemetry(b, "production").spec);
+        });
+
+        it("tracing.trackTags: false renders none (a team with its own Telemetry for these pods)", () => {
+            assert.deepStrictEqual(ofKind(renderValid(merge(liveCanaryValues(), { tracing: { trackTags: false } })), "Telemetry"), []);
+        });
+
+        it("the schema refuses an unknown tracing key", () => {
+            assert.match(renderError(merge(liveCanaryValues(), { tracing: { trackTag: true } })), /trackTag/);
         });
     });
 
