@@ -251,7 +251,8 @@ for (const { title, config, full } of variants) {
                 if (!check.ok) assert.fail(`the move must be legal: ${JSON.stringify(check)}`);
                 const nextPlan = stagePlans(next)[next.stage - 1];
                 const deployedTriggers = prev ? { settle: String(DEPLOYED_COUNT), drain: String(DEPLOYED_COUNT) } : {};
-                const { ops, orders, ids } = operations(await captureRelease(next, prev, check), deployedTriggers);
+                const captured = await captureRelease(next, prev, check);
+                const { ops, orders, ids } = operations(captured, deployedTriggers);
                 for (const order of orders) {
                     const target = { weights: { production: nextPlan.production.weight, canary: nextPlan.canary.weight }, mirror: nextPlan.mirrorPercent, testRoutes: nextPlan.testRoutes };
                     const end = replay(order, ops, full, prevPlan ? stateOf(prevPlan) : EMPTY, target, "smoke" in config);
@@ -266,7 +267,6 @@ for (const { title, config, full } of variants) {
                     }
                 }
                 // The routing release holds the DestinationRule with both subsets: the route never names a missing one.
-                const captured = await captureRelease(next, prev, check);
                 assert.deepStrictEqual(captured.get(ids.routing)!.props.values.parts, { production: false, canary: false, routing: true });
             });
         }
