@@ -178,7 +178,7 @@ export = async () => {
         observability: observabilityAccess(observabilityConfig),
         /** The Istio release the stack pins, and the shared ingress Gateway services can bind to. */
         istioVersion: istio.version,
-        /** The Istio control planes by revision, and the service namespaces each serves (README "Upgrading Istio"). */
+        /** The Istio control planes by revision, and the service namespaces each serves (docs/upgrades.md "Upgrading Istio"). */
         istioRevisions: installedRevisions(clusterConfig.istio).map((r) => ({
             ...r,
             namespaces: [...new Set(planned.map((p) => p.service.namespace))].sort().filter((ns) => namespaceRevision(clusterConfig.istio, ns) === r.revision),
@@ -189,7 +189,7 @@ export = async () => {
         /** EKS only: the cluster's name and its kubeconfig (secret; authenticates with `aws eks get-token`). */
         clusterName: cluster?.clusterName,
         kubeconfig: cluster?.kubeconfig,
-        /** The commit last deployed by CI (README "Pull-request workflow", deploys): missing when not deployed by CI. */
+        /** The commit last deployed by CI (docs/reviewing.md "Pull-request workflow", deploys): missing when not deployed by CI. */
         deployedCommit: commit === undefined ? undefined : pulumi.all(settled).apply(() => commit),
     };
 };

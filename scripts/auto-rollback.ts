@@ -1,5 +1,5 @@
 // `npm run auto-rollback -- [--stack S] [--service NAME] [--dry-run] [--merge-only] [--json] [--prometheus URL]`:
-// rollback through git, without waiting for a person (README "Automatic rollback").
+// rollback through git, without waiting for a person (docs/releasing.md "Automatic rollback").
 //
 // 1. Judge: for each stack (every Pulumi.<stack>.yaml of the checkout, or --stack) whose Prometheus is on, each
 //    canary that serves traffic (weighted or mirrored) is judged by `npm run verdict` (scripts/verdict.ts), with the
@@ -209,7 +209,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         if (!args.dryRun && !args.list) {
             if (!args.repo) throw new UsageError("no repository: pass --repo owner/name or set GITHUB_REPOSITORY", USAGE);
             if (!env.GITHUB_TOKEN) {
-                throw new UsageError("GITHUB_TOKEN is not set: opening and merging rollback pull requests needs a token with contents, pull requests and actions: write (README, Automatic rollback); --dry-run needs none", USAGE);
+                throw new UsageError("GITHUB_TOKEN is not set: opening and merging rollback pull requests needs a token with contents, pull requests and actions: write (docs/releasing.md, Automatic rollback); --dry-run needs none", USAGE);
             }
             pulls = new RollbackPulls(new GitHub(env.GITHUB_API_URL || DEFAULT_API_URL, env.GITHUB_TOKEN), args.repo);
         }

@@ -1,5 +1,5 @@
 // `npm run --silent break-glass -- <owner/repo> (<pull-number> | --commit SHA) [--root DIR] [--stack STACK] [--json]`:
-// whether the label stagehand/break-glass counts (README "Change windows", "Who may change what"): on the pull
+// whether the label stagehand/break-glass counts (docs/fleet.md "Change windows", "Who may change what"): on the pull
 // request, added after its last push, by someone who is not its author and is a platform owner (stagehand:owners at
 // the base revision) of every stack it lets through a closed window: --stack's, or every stack file the pull request
 // changes. The same judgement as the verdict override (components/governance/owners.ts `judgeOverride`), with the

@@ -1,5 +1,5 @@
 // `npm run --silent change-window -- <stack> [--diff GIT-REF] [--root DIR]`: the deploy job's check before `pulumi up`
-// (README "Change windows"). It prints the stack's change window now (stagehand.fleet.yaml: its own calendar or its
+// (docs/fleet.md "Change windows"). It prints the stack's change window now (stagehand.fleet.yaml: its own calendar or its
 // wave's); when the window is closed, the moves between GIT-REF (the branch before this push) and the working tree
 // decide: a rollback, a stay or a finish may deploy, a forward move or a direct update may not. Without --diff a
 // closed window refuses the deploy. The policy pack's rule change-window-open judges the same during `pulumi up`,

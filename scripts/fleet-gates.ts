@@ -1,4 +1,4 @@
-// What `plan --diff` adds for the fleet (README "Waves: a fleet of stacks", "Change windows"): a release may start in
+// What `plan --diff` adds for the fleet (docs/fleet.md "Waves: a fleet of stacks", "Change windows"): a release may start in
 // a wave only once the wave before it has finished and baked it, and a forward move or a direct update is refused
 // while the stack's change window is closed (a rollback never is). Judged with the fleet file, the other stacks'
 // files and their history as they are at the base revision: a pull request loosens neither.

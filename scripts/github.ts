@@ -179,7 +179,7 @@ export class GitHub {
             await this.get(`/orgs/${encodeURIComponent(org)}/teams/${encodeURIComponent(slug)}`).catch((e: GitHubError) => {
                 throw new GitHubError(
                     e.request,
-                    `${e.detail}; team ${team} is an owner, and reading its members needs a token with organization members: read (see README "Who may change what")`,
+                    `${e.detail}; team ${team} is an owner, and reading its members needs a token with organization members: read (see docs/reviewing.md "Who may change what")`,
                     e.status,
                 );
             });

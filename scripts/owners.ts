@@ -1,5 +1,5 @@
 // `npm run --silent owners -- <owner/repo> <pull-number> [--root DIR] [--json]`: the pull request's owners check
-// (README "Who may change what"), meant as a required status check.
+// (docs/reviewing.md "Who may change what"), meant as a required status check.
 //
 // From GitHub: the pull request (its author, base and head commits), its reviews. From git, in the checkout at
 // --root (default: this project), which may be another directory than the code that runs, so the base revision's

@@ -64,11 +64,11 @@ export function formatPlan(stack: string, planned: PlannedService[], stackAutoRo
         if (secrets.length > 0) lines.push(`  secret env: ${secrets.map((k) => `${k}=[secret]`).join(", ")} (to the pods through a Kubernetes Secret)`);
         const sticky = stickyWords(service.sticky);
         if (sticky) lines.push(`  ${sticky}`);
-        // The make-before-break waits a move may take (README "Zero downtime"): each only when the move needs it.
+        // The make-before-break waits a move may take (docs/zero-downtime.md "Zero downtime"): each only when the move needs it.
         lines.push(`  waits: settle ${service.settleSeconds}s before weight moves onto new pods, drain ${service.drainSeconds}s before pods that carried traffic go`);
         // How production is sized through a release, what that holds beyond the full size, and what a rollback starts.
         lines.push(`  ${overheadWords(service.production, service.productionHeadroomPercent, releaseOverhead(plans, service.replicas))}`);
-        // Who rolls a failing canary back (README "Automatic rollback"): said only when it is not a person.
+        // Who rolls a failing canary back (docs/releasing.md "Automatic rollback"): said only when it is not a person.
         if (service.autoRollback ?? stackAutoRollback) {
             const from = service.autoRollback !== undefined ? "its autoRollback" : "stagehand:autoRollback";
             lines.push(`  auto rollback: on (${from}): when its canary fails the verdict, npm run auto-rollback merges the rollback pull request (stage: 1) once its checks pass`);
@@ -121,7 +121,7 @@ export interface PlanArgs {
      */
     root?: string;
     /**
-     * `--break-glass` (with `--diff`): a closed change window does not refuse the moves (README "Change windows"). CI
+     * `--break-glass` (with `--diff`): a closed change window does not refuse the moves (docs/fleet.md "Change windows"). CI
      * passes it only when `npm run break-glass` says the label counts: added by a platform owner, not the author.
      */
     breakGlass?: true;

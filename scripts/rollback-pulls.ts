@@ -1,4 +1,4 @@
-// The rollback pull requests on GitHub (README "Automatic rollback"), through the REST API only: find the one of a
+// The rollback pull requests on GitHub (docs/releasing.md "Automatic rollback"), through the REST API only: find the one of a
 // service (by its head branch, `stagehand/rollback/<stack>/<service>`), open one (a branch from the checked-out
 // commit, a commit of the edited stack file on it, the pull request, its labels), and merge one whose checks passed,
 // then dispatch the deploy workflow (a merge made with a workflow's GITHUB_TOKEN starts no push-triggered workflow).

@@ -1,4 +1,4 @@
-// Where `npm run auto-rollback` gets each canary's verdict (README "Automatic rollback"): from `npm run verdict --
+// Where `npm run auto-rollback` gets each canary's verdict (docs/releasing.md "Automatic rollback"): from `npm run verdict --
 // --json` against the stack's Prometheus now, or from an earlier run's `--dry-run --json` report (`--verdicts`), so
 // the job that reaches the cluster and the job that holds the write token can be two. And the outcome of each
 // canary, as that report records it.

@@ -1,5 +1,5 @@
 // `npm run verdict-gate -- <stack> [GIT-REF] [--list] [--prometheus URL] [--timeout SECONDS]`: the metrics
-// verdict a pull request's forward moves must pass (README "Metrics verdict", "Pull-request workflow").
+// verdict a pull request's forward moves must pass (docs/observability.md "Metrics verdict", "Pull-request workflow").
 //
 // GIT-REF is the base revision (the pull request's base branch, default HEAD): what is deployed. The services
 // to judge are those the working tree moves forward (or skips forward) from a stage where the canary serves

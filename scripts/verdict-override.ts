@@ -1,5 +1,5 @@
 // `npm run --silent verdict-override -- <owner/repo> <pull-number> [--root DIR] [--stack STACK [--services a,b]] [--json]`:
-// whether the label stagehand/override-verdict counts (README "Who may change what"): on the pull request, added
+// whether the label stagehand/override-verdict counts (docs/reviewing.md "Who may change what"): on the pull request, added
 // after its last push, by someone who is not its author and owns every overridden service (its block's owners at
 // the base revision, or the stack's platform owners for a block with none).
 //

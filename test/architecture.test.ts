@@ -1,4 +1,4 @@
-// The code map's promises (README "Code map"), checked: pure modules load no Pulumi SDK, so `npm run plan`,
+// The code map's promises (docs/development.md "Code map"), checked: pure modules load no Pulumi SDK, so `npm run plan`,
 // the cost estimate and the policy rules run without the Pulumi engine.
 import * as assert from "assert";
 import { execFileSync } from "child_process";

@@ -1,4 +1,4 @@
-// When a release may start in a wave (README "Waves: a fleet of stacks"): only once every stack of the wave before it
+// When a release may start in a wave (docs/fleet.md "Waves: a fleet of stacks"): only once every stack of the wave before it
 // that runs the service has finished that release (stage 1, `stable` the released tag), and the last of them
 // finished at least the wave's bake time ago. Pure: the callers read the stacks (and, from git, when each finished).
 import { Fleet, previousWave, waveOf } from "./waves";

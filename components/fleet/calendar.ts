@@ -1,4 +1,4 @@
-// Change windows (README "Change windows"): when a stack or a wave may take forward moves and direct updates.
+// Change windows (docs/fleet.md "Change windows"): when a stack or a wave may take forward moves and direct updates.
 // A calendar names a time zone, the days and hours changes are allowed (none: at any time) and freezes with a
 // reason; `windowAt` says, for one instant, whether the window is open and, when it is not, why and when it next
 // opens. Pure: wall-clock times are worked out with Intl in the calendar's zone, so the same answer comes from

@@ -1,4 +1,4 @@
-// The fleet (README "Waves: a fleet of stacks"): the chain of waves a release goes through, each a group of stacks
+// The fleet (docs/fleet.md "Waves: a fleet of stacks"): the chain of waves a release goes through, each a group of stacks
 // with an optional bake time and change calendar, from `stagehand.fleet.yaml` at the project's root. The file spans
 // stacks, so it is the project's, not a stack's (a stack file holds what one stack deploys; Pulumi.yaml's project
 // config would hand the chain to every stack's program as if it were its own setting). Without the file the chain

@@ -1,4 +1,4 @@
-// Who must approve a pull request (README "Who may change what"): pure, no git and no GitHub here. The command
+// Who must approve a pull request (docs/reviewing.md "Who may change what"): pure, no git and no GitHub here. The command
 // (scripts/owners.ts) reads the stack files at the pull request's revisions with git and the reviews with
 // GitHub's API, and hands them to these functions.
 //
@@ -13,7 +13,7 @@
 // - A rollback of a service whose `autoRollback` is on at the base revision (its block's, else the stack's
 //   `stagehand:autoRollback`) — the block's only change is `stage` back to 1 — needs no further approval: its owners
 //   (and the platform owners, for the stack's default) approved rollbacks without a person when they turned it on
-//   (README "Automatic rollback"). Everything else in the same pull request still needs its owners.
+//   (docs/releasing.md "Automatic rollback"). Everything else in the same pull request still needs its owners.
 import { isDeepStrictEqual } from "util";
 import { parse } from "yaml";
 import { ownersSchema } from "../shared/schema";
@@ -373,7 +373,7 @@ const whoMay = (s: OverriddenService) =>
 
 /**
  * Whether the override label counts: it must be on the pull request, added after its last push, by someone who
- * is not the author and owns every overridden service (README "Who may change what").
+ * is not the author and owns every overridden service (docs/reviewing.md "Who may change what").
  */
 export async function judgeOverride(
     pr: { author: string; labels: string[]; events: TimelineEvent[] },

@@ -1,5 +1,5 @@
 // Pure: the four DORA figures of the releases in the ledger, per stack and across the chain, adapted to what a git
-// history of stack files can tell (README "Release ledger"): a deployment is a finished release (stable set to the
+// history of stack files can tell (docs/fleet.md "Release ledger"): a deployment is a finished release (stable set to the
 // released revision), a failure is a release rolled back, and time to restore is how long users were on the stage
 // that was rolled back. Times are the commits' (merges'), not the deploys': CI's `pulumi up` adds its minutes.
 import type { Release, ReleaseAttempt } from "./releases";

@@ -88,7 +88,7 @@ export interface RbacRule {
  *   this subresource opens a port-forward.
  * pods/portforward cannot be narrowed to Prometheus's pod: RBAC matches a subresource by the pod's name, which is
  * random. So the group can port-forward to any pod in Prometheus's namespace: which is why Prometheus runs alone in
- * it (PROMETHEUS_NAMESPACE), with its lifecycle and admin APIs off (prometheusValues). README, "CI credentials".
+ * it (PROMETHEUS_NAMESPACE), with its lifecycle and admin APIs off (prometheusValues). docs/security.md, "CI credentials".
  */
 export const PROMETHEUS_PORT_FORWARD_RULES: readonly Readonly<RbacRule>[] = [
     { apiGroups: [""], resources: ["services"], resourceNames: [PROMETHEUS_SERVICE.name], verbs: ["get"] },

@@ -67,7 +67,7 @@ const receiverSchema = z.discriminatedUnion(
         }),
         z.strictObject({ name: nameSchema, type: z.literal("webhook"), url: credential("the webhook's http(s) URL, plain or (when it carries a token) a secret", true), ...filters }),
     ],
-    { error: "a receiver: {name, type: slack|pagerduty|email|webhook, …} (README \"Alerts\")" },
+    { error: "a receiver: {name, type: slack|pagerduty|email|webhook, …} (docs/observability.md \"Alerts\")" },
 );
 
 export type ReceiverConfig = z.output<typeof receiverSchema>;
@@ -92,7 +92,7 @@ export const alertmanagerSchema = z
             groupWait: duration("a Prometheus duration such as \"30s\" (Alertmanager's group_wait)").default(DEFAULT_ROUTE.groupWait),
             groupInterval: duration("a Prometheus duration such as \"5m\" (Alertmanager's group_interval)").default(DEFAULT_ROUTE.groupInterval),
             repeatInterval: duration("a Prometheus duration such as \"4h\" (Alertmanager's repeat_interval)").default(DEFAULT_ROUTE.repeatInterval),
-            receivers: z.array(receiverSchema, { error: "a list of receivers (README \"Alerts\")" }).default([]),
+            receivers: z.array(receiverSchema, { error: "a list of receivers (docs/observability.md \"Alerts\")" }).default([]),
         },
         { error: "an object with `enabled`, `receivers` and optionally `for`, `gatewayMaxErrorRate`, `groupWait`, `groupInterval`, `repeatInterval`" },
     )

@@ -73,7 +73,7 @@ const number = (n: number) => String(n);
 const paren = (q: string) => `(${q})`;
 const percent = (rate: number) => `${Number((rate * 100).toFixed(4))}%`;
 
-/** The rollback, in the words of README "Rolling back": `stage: 1`, stable unchanged, through a pull request. */
+/** The rollback, in the words of docs/releasing.md "How to roll back": `stage: 1`, stable unchanged, through a pull request. */
 export function rollbackWords(stack: string, p: PlannedService): string {
     return (
         `set \`stage: 1\` for services.${p.name} in Pulumi.${stack}.yaml (stable stays ${p.revisions.stable.label}) ` +
@@ -176,7 +176,7 @@ export function gatewayRule(stack: string, options: AlertRuleOptions = DEFAULT_A
             description:
                 `The ingress gateway (${INGRESS_NAMESPACE}/${GATEWAY_WORKLOAD}) of stack ${stack} answered {{ $value | humanizePercentage }} of its requests over the last ${options.gatewayWindow} with a 5xx. ` +
                 `Which services: sum by (destination_service_name) (increase(istio_requests_total${selector(',response_code=~"5.."')}[${options.gatewayWindow}])).`,
-            rollback: `when the 5xx come from a service in a release (its own ${ALERTS.errorRate} alert names it), set \`stage: 1\` for services.<service> in Pulumi.${stack}.yaml and merge it as a pull request; otherwise the gateway or the platform is at fault: see README "Alerts"`,
+            rollback: `when the 5xx come from a service in a release (its own ${ALERTS.errorRate} alert names it), set \`stage: 1\` for services.<service> in Pulumi.${stack}.yaml and merge it as a pull request; otherwise the gateway or the platform is at fault: see docs/observability.md "Alerts"`,
         },
     };
 }

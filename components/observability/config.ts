@@ -64,7 +64,7 @@ const observabilitySchema = z
                 )
                 .prefault({}),
             kiali: z.strictObject({ enabled: onOff.default(false) }, { error: "an object with `enabled`" }).prefault({}),
-            // Alertmanager and the alert rules of the canaries and the gateway (./alerting-config.ts, README "Alerts").
+            // Alertmanager and the alert rules of the canaries and the gateway (./alerting-config.ts, docs/observability.md "Alerts").
             alertmanager: alertmanagerSchema.prefault({}),
             tracing: tracingSchema.prefault({}),
         },

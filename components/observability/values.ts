@@ -132,7 +132,7 @@ export function prometheusValues(config: ObservabilityConfig, storageClass?: str
             global: { scrape_interval: SCRAPE_INTERVAL },
             persistentVolume:
                 // The claim is Helm's to create, never to delete: kept when the release is uninstalled or stops asking
-                // for it (storageGi: 0), so the metrics the verdict judges survive (README "Observability").
+                // for it (storageGi: 0), so the metrics the verdict judges survive (docs/observability.md "Observability").
                 storageGi > 0 ? { enabled: true, size: `${storageGi}Gi`, ...(storageClass ? { storageClass } : {}), annotations: { [HELM_KEEP]: "keep" } } : { enabled: false },
             resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
             podLabels: { ...NO_SIDECAR },

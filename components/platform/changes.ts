@@ -218,7 +218,7 @@ export const yamlValue = (v: unknown) => (v === undefined ? "(not set)" : JSON.s
  *   every subnet, gateway, node and the cluster in it.
  * - `aws:region`: every AWS resource of the stack is created in the new region and deleted in the old one.
  * - `cluster.istio.version` lower (a downgrade), or changed directly rather than through `canaryVersion` and
- *   `canaryNamespaces` (README "Upgrading Istio"): every namespace moves to the new control plane in one update.
+ *   `canaryNamespaces` (docs/upgrades.md "Upgrading Istio"): every namespace moves to the new control plane in one update.
  * - `observability.prometheus.storageGi` lower (0 included, or Prometheus off): a volume cannot shrink, and with none
  *   Prometheus's metrics restart from nothing; the claim itself is kept (`helm.sh/resource-policy: keep`).
  * - `observability.prometheus.enabled` true → false: the verdict gate judges the canaries of a stack whose deployed
@@ -293,7 +293,7 @@ export function riskyChanges(before: PlatformState, after: PlatformState): Risky
                 ai.version,
                 "an Istio downgrade",
                 `every namespace and the ingress gateway move to the older istiod-${revisionOf(ai.version)} at once (their pods restart), and Istio does not support going back a release: its CRDs and config may not be read by the older control plane`,
-                bi.canaryVersion === undefined ? undefined : `to give up the upgrade to ${bi.canaryVersion}, empty canaryNamespaces, then remove canaryVersion (README "Upgrading Istio")`,
+                bi.canaryVersion === undefined ? undefined : `to give up the upgrade to ${bi.canaryVersion}, empty canaryNamespaces, then remove canaryVersion (docs/upgrades.md "Upgrading Istio")`,
             );
         } else if (!(bi.canaryVersion === ai.version && bi.canaryNamespaces.length > 0)) {
             add(
@@ -303,7 +303,7 @@ export function riskyChanges(before: PlatformState, after: PlatformState): Risky
                 "a direct Istio upgrade",
                 `every namespace and the ingress gateway move to istiod-${revisionOf(ai.version)} in one update: all their pods restart onto the new sidecars at once, with no namespace checked on it first` +
                     (bi.canaryVersion === ai.version ? ` (canaryVersion ${ai.version} is installed, but no namespace has moved to it yet)` : ""),
-                `upgrade by revision: set canaryVersion: ${yamlValue(ai.version)} beside version ${yamlValue(bi.version)}, move namespaces one pull request at a time with canaryNamespaces, then set version: ${yamlValue(ai.version)} (README "Upgrading Istio")`,
+                `upgrade by revision: set canaryVersion: ${yamlValue(ai.version)} beside version ${yamlValue(bi.version)}, move namespaces one pull request at a time with canaryNamespaces, then set version: ${yamlValue(ai.version)} (docs/upgrades.md "Upgrading Istio")`,
             );
         }
     }

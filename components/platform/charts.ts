@@ -2,7 +2,7 @@
 // - metrics-server, the resource metrics API every HorizontalPodAutoscaler reads (services', istiod's, the gateway's);
 // - cluster-autoscaler with auto-discovery: it adds and removes nodes of each managed node group within the pool's
 //   minSize..maxSize (EKS tags each group's Auto Scaling group `k8s.io/cluster-autoscaler/enabled` and
-//   `k8s.io/cluster-autoscaler/<cluster>`, which is what it discovers). Why not Karpenter: README "Autoscaling";
+//   `k8s.io/cluster-autoscaler/<cluster>`, which is what it discovers). Why not Karpenter: docs/platform.md "Autoscaling";
 // - the AWS Load Balancer Controller, which turns the ingress gateway's LoadBalancer Service into an NLB with IP
 //   targets (the gateway's pods themselves), in place of Kubernetes' legacy in-tree controller.
 // The versions are pinned to the archives in ../shared/charts that the tests render (test/platform/upstream-charts.test.ts).

@@ -272,7 +272,7 @@ export class Cluster extends pulumi.ComponentResource {
             // Changing bootstrapSelfManagedAddons replaces a cluster: one created before keeps its value, and the managed
             // add-ons take over its self-managed copies (resolveConflictsOnCreate: OVERWRITE). So does changing
             // bootstrapClusterCreatorAdminPermissions: a cluster created with it keeps its creator's access entry until
-            // it is deleted by hand (README "What each stack creates").
+            // it is deleted by hand (docs/platform.md "What each stack creates").
             { ...guarded("cluster"), dependsOn: [...clusterPolicies, this.logGroup], ignoreChanges: ["bootstrapSelfManagedAddons", "accessConfig.bootstrapClusterCreatorAdminPermissions"] },
         );
         this.clusterName = this.eksCluster.name;

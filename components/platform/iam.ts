@@ -66,7 +66,7 @@ export interface LoadBalancerControllerScope {
  *   SetRulePriorities), trust stores (mTLS on ALB), IPAM pools and COIP pools (Outposts), and ALB ARNs.
  * Listeners: their ARNs hold no cluster name and the controller does not reliably tag them, so listener changes are
  * limited to NLB listeners (`listener/net/...`) of any load balancer; creating one needs this cluster's load balancer.
- * Compare with the release's own file when upgrading the chart (README "Ingress").
+ * Compare with the release's own file when upgrading the chart (docs/platform.md "Ingress").
  */
 export function loadBalancerControllerPolicy(scope: LoadBalancerControllerScope): string {
     const ours = { StringEquals: { [`aws:ResourceTag/${LOAD_BALANCER_CONTROLLER_TAG}`]: scope.clusterName } };

@@ -71,7 +71,7 @@ export function tlsAnnotations(certificateArn: string): Record<string, string> {
 export const ACM_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * Whether a stack terminates TLS at its edge: an NLB on EKS with a certificate (README "What the internet reaches").
+ * Whether a stack terminates TLS at its edge: an NLB on EKS with a certificate (docs/security.md "What the internet reaches").
  * Its services' sticky cookies are then `Secure` (components/service/values.ts).
  */
 export function edgeTls(config: IstioConfig, platform: "eks" | "existing"): boolean {

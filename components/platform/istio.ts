@@ -1,7 +1,7 @@
 // Istio: the official Helm charts `base` and `cni` (the Istio CNI node agent) → `istiod` → `gateway`, at the
 // version the stack pins, each waiting for the ones before; mesh-wide STRICT mTLS; an ingress gateway with a shared `Gateway` that service
 // VirtualServices can bind to. Every istiod is a revision named after its release (./revisions.ts); during an
-// upgrade a second one (`canaryVersion`) runs beside the first (README "Upgrading Istio").
+// upgrade a second one (`canaryVersion`) runs beside the first (docs/upgrades.md "Upgrading Istio").
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformReleaseSpec } from "../shared/helm";

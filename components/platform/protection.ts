@@ -1,6 +1,6 @@
 // Pure: which of a stack's resources Pulumi protects, so that neither `pulumi destroy` nor a change that would
 // replace them (a cluster rename, a new VPC range, a node group on other subnets) deletes them without someone first
-// lifting the protection on purpose (README "What each stack creates", "Removing a protected stack").
+// lifting the protection on purpose (docs/platform.md "What each stack creates", "Removing a protected stack").
 //
 // `cluster.protect` (EKS only) turns it on: the VPC, the NAT gateways' Elastic IPs (the addresses partners may allow),
 // the EKS cluster, its node groups, the control-plane log group (the audit log) and Prometheus's release with its

@@ -1,4 +1,4 @@
-// Pure: automatic rollback through git (README "Automatic rollback"). Which canaries of a stack serve traffic and so
+// Pure: automatic rollback through git (docs/releasing.md "Automatic rollback"). Which canaries of a stack serve traffic and so
 // can be judged, what a verdict means for each (roll back or not), that the rollback is a legal move, and the pull
 // request that carries it: its head branch (one per service, so at most one open rollback per service), its labels,
 // title and body with the verdict's numbers and PromQL queries as evidence. No I/O: scripts/auto-rollback.ts does it.

@@ -144,7 +144,7 @@ export function describeIssues(stack: string, where: string, issues: z.core.$Zod
             const known = context.schema ? knownFieldsAt(context.schema, issue.path) : [];
             return issue.keys.map((key) => {
                 const near = nearestName(key, known);
-                const hint = near ? `did you mean ${near}?` : known.length > 0 ? `the fields here are ${known.join(", ")}` : "check the spelling against README's config reference";
+                const hint = near ? `did you mean ${near}?` : known.length > 0 ? `the fields here are ${known.join(", ")}` : "check the spelling against the configuration reference (docs/configuration.md)";
                 return `${head([...issue.path, key])}: unknown field; ${hint}`;
             });
         }

@@ -1,4 +1,4 @@
-// The rule about change windows (README "Change windows"): while a stack's calendar (stagehand.fleet.yaml, its own or
+// The rule about change windows (docs/fleet.md "Change windows"): while a stack's calendar (stagehand.fleet.yaml, its own or
 // its wave's) is closed, no service makes a forward move or a direct update; a rollback, a stay and a finish always
 // may. The same pure judgement (components/fleet/calendar.ts `windowAt`) as `plan --diff`, `status` and the deploy
 // job's check. The time is the clock's, or the rule's `now` config (a what-if, and the tests); a break-glass counts

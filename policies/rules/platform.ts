@@ -258,7 +258,7 @@ export const ingressTls: Rule = {
             const certificate = annotations[TLS_ANNOTATION.certificate];
             if (typeof certificate !== "string" || !ACM_CERTIFICATE_ARN.test(certificate)) {
                 report(
-                    `gateway release ${g.name}: its Service annotation ${TLS_ANNOTATION.certificate} is ${describe(certificate)}, so the internet reaches the gateway over plain HTTP; set cluster.istio.gateway.tls.certificateArn to the stack's ACM certificate (README "Bootstrapping a stack")`,
+                    `gateway release ${g.name}: its Service annotation ${TLS_ANNOTATION.certificate} is ${describe(certificate)}, so the internet reaches the gateway over plain HTTP; set cluster.istio.gateway.tls.certificateArn to the stack's ACM certificate (docs/operations.md "Bootstrapping a stack")`,
                     g.urn,
                 );
                 continue;

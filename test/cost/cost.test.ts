@@ -5,6 +5,7 @@ import { parseObservability } from "../../components/observability/config";
 import { formatAddonVersions } from "../../components/platform/addons";
 import { ClusterInput, parseCluster } from "../../components/platform/config";
 import { readStackConfig } from "../../scripts/stack-file";
+import { manualText } from "../helpers/manual";
 
 const stackCluster = (stack: string) => parseCluster(stack, readStackConfig(stack).cluster);
 /** The whole stack file's estimate: its cluster and the observability addons on it. */
@@ -179,7 +180,7 @@ describe("npm run plan shows the cluster's add-on versions", () => {
 
 describe("README's cost table", () => {
     it("holds the numbers the cost model gives for the stack files", () => {
-        const readme = require("fs").readFileSync(require("path").resolve(__dirname, "../../README.md"), "utf8") as string;
+        const readme = manualText();
         const row = (item: string) => {
             const section = readme.slice(readme.indexOf("## What it costs"), readme.indexOf("\n## ", readme.indexOf("## What it costs") + 1));
             const line = section.split("\n").find((l) => l.startsWith(`| ${item} |`));

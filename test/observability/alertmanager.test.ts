@@ -91,7 +91,7 @@ describe("stagehand:observability.alertmanager config", () => {
                 },
             }),
             [
-                "stack prod, field observability.alertmanager.receivers[3].type: expected a receiver: {name, type: slack|pagerduty|email|webhook, …} (README \"Alerts\"), found an object",
+                "stack prod, field observability.alertmanager.receivers[3].type: expected a receiver: {name, type: slack|pagerduty|email|webhook, …} (docs/observability.md \"Alerts\"), found an object",
             ],
         );
         assert.deepStrictEqual(

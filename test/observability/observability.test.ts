@@ -16,6 +16,7 @@ import { DEFAULT_PROMETHEUS } from "../../scripts/verdict";
 import { readStackConfig } from "../../scripts/stack-file";
 import { dependencyNames, ofType, Registered, runMocked, runProgram } from "../helpers/mocks";
 import { validateObject } from "../helpers/schemas";
+import { manualText } from "../helpers/manual";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
@@ -464,7 +465,7 @@ describe("observability cost (components/cost/cost.ts)", () => {
 });
 
 describe("README: Observability", () => {
-    const readme = fs.readFileSync(path.resolve(__dirname, "../../README.md"), "utf8");
+    const readme = manualText();
     /** The text under a heading, up to the next heading. */
     const section = (title: string) => {
         const start = readme.indexOf(`\n${title}\n`);

@@ -32,6 +32,7 @@ import { kind, one, programReleases, renderRelease } from "../helpers/charts";
 import { dependencyNames, ofType, Registered, runProgram } from "../helpers/mocks";
 import { podSecurityViolations } from "../helpers/pod-security";
 import { validateObject } from "../helpers/schemas";
+import { manualText } from "../helpers/manual";
 
 const SHARED_MANIFEST = path.resolve(__dirname, "../../../shared/manifests/jaeger-istio-1.30.3.yaml");
 const obs = (raw: ObservabilityInput | unknown) => parseObservability("uat", raw);
@@ -336,7 +337,7 @@ describe("tracing in the cost, the platform diff and the plan", () => {
 });
 
 describe("README: Tracing", () => {
-    const readme = fs.readFileSync(path.resolve(__dirname, "../../README.md"), "utf8");
+    const readme = manualText();
     const section = (title: string) => {
         const start = readme.indexOf(`\n${title}\n`);
         assert.ok(start >= 0, `README has "${title}"`);

@@ -111,7 +111,7 @@ describe("platform changes (components/platform/changes.ts)", () => {
             const [direct] = refusals("uat", (raw) => (raw.cluster.istio.version = "1.31.0"));
             assert.strictEqual(
                 direct,
-                'stack uat, field cluster.istio.version: "1.30.3" -> "1.31.0" is a direct Istio upgrade: every namespace and the ingress gateway move to istiod-1-31-0 in one update: all their pods restart onto the new sidecars at once, with no namespace checked on it first. Instead, upgrade by revision: set canaryVersion: "1.31.0" beside version "1.30.3", move namespaces one pull request at a time with canaryNamespaces, then set version: "1.31.0" (README "Upgrading Istio"). To do it on purpose, add to Pulumi.uat.yaml: stagehand:acknowledge: { cluster.istio.version: "1.31.0" }',
+                'stack uat, field cluster.istio.version: "1.30.3" -> "1.31.0" is a direct Istio upgrade: every namespace and the ingress gateway move to istiod-1-31-0 in one update: all their pods restart onto the new sidecars at once, with no namespace checked on it first. Instead, upgrade by revision: set canaryVersion: "1.31.0" beside version "1.30.3", move namespaces one pull request at a time with canaryNamespaces, then set version: "1.31.0" (docs/upgrades.md "Upgrading Istio"). To do it on purpose, add to Pulumi.uat.yaml: stagehand:acknowledge: { cluster.istio.version: "1.31.0" }',
             );
             // Step 1 (install the canary revision), step 2 (move a namespace), step 3 (make it the default) pass.
             const step1 = revision("uat", (raw) => (raw.cluster.istio.canaryVersion = "1.31.0"));

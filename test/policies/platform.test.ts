@@ -186,7 +186,7 @@ describe("policy ingress-tls", () => {
 
     it("refuses an NLB without a certificate (plain HTTP), saying where to set it", async () => {
         assert.deepStrictEqual((await checkStack(ingressTls, "prod", [cluster, nlb(false)])).messages, [
-            'gateway release istio-gateway: its Service annotation service.beta.kubernetes.io/aws-load-balancer-ssl-cert is nothing, so the internet reaches the gateway over plain HTTP; set cluster.istio.gateway.tls.certificateArn to the stack\'s ACM certificate (README "Bootstrapping a stack")',
+            'gateway release istio-gateway: its Service annotation service.beta.kubernetes.io/aws-load-balancer-ssl-cert is nothing, so the internet reaches the gateway over plain HTTP; set cluster.istio.gateway.tls.certificateArn to the stack\'s ACM certificate (docs/operations.md "Bootstrapping a stack")',
         ]);
     });
 

@@ -95,7 +95,7 @@ describe("policy pack on the stacks as configured (index.ts under Pulumi mocks)"
         const { level, messages } = await programViolations("prod", withoutTls);
         assert.strictEqual(level.get("ingress-tls"), "mandatory");
         assert.deepStrictEqual(messages.get("ingress-tls"), [
-            'gateway release istio-gateway: its Service annotation service.beta.kubernetes.io/aws-load-balancer-ssl-cert is nothing, so the internet reaches the gateway over plain HTTP; set cluster.istio.gateway.tls.certificateArn to the stack\'s ACM certificate (README "Bootstrapping a stack")',
+            'gateway release istio-gateway: its Service annotation service.beta.kubernetes.io/aws-load-balancer-ssl-cert is nothing, so the internet reaches the gateway over plain HTTP; set cluster.istio.gateway.tls.certificateArn to the stack\'s ACM certificate (docs/operations.md "Bootstrapping a stack")',
         ]);
     });
 

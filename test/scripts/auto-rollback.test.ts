@@ -1,4 +1,4 @@
-// `npm run auto-rollback` end to end (README "Automatic rollback"): a git checkout with a stack file whose canaries
+// `npm run auto-rollback` end to end (docs/releasing.md "Automatic rollback"): a git checkout with a stack file whose canaries
 // serve traffic, Prometheus' instant-query API answering recorded vectors on 127.0.0.1 (the real verdict runs over
 // them), and GitHub's REST API served from recorded answers, each checked against GitHub's OpenAPI description
 // (test/helpers/github.ts), so the real fetch, the branch, the commit, the pull request, the checks and the merge run.

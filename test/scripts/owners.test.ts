@@ -1,4 +1,4 @@
-// The owners check and the verdict override (README "Who may change what"), end to end: a git repository with a
+// The owners check and the verdict override (docs/reviewing.md "Who may change what"), end to end: a git repository with a
 // pull request's base and head commits, and GitHub's API served on 127.0.0.1 from recorded answers (each checked
 // against GitHub's OpenAPI description by test/helpers/github.ts), so the real fetch, pagination, auth header and
 // error handling run.
@@ -224,7 +224,7 @@ describe("owners check and verdict override against recorded GitHub answers (scr
             assert.strictEqual(ok.stdout.split("\n").filter((l) => l.startsWith("approved  ")).length, 3);
         });
 
-        it("a rollback of a service with autoRollback: true at the base needs no review (README, Automatic rollback); with anything else changed, it does", async () => {
+        it("a rollback of a service with autoRollback: true at the base needs no review (docs/releasing.md, Automatic rollback); with anything else changed, it does", async () => {
             const auto = staging.replace("      owners: [acme/checkout]\n", "      owners: [acme/checkout]\n      autoRollback: true\n");
             const autoBase = commit(base, { "Pulumi.staging.yaml": auto });
             const rollback = commit(autoBase, { "Pulumi.staging.yaml": auto.replace(/(checkout:[\s\S]*?stage: )2/, "$11") });

@@ -14,7 +14,7 @@ describe("npm run plan: the table and each service's words (scripts/plan.ts)", (
         assert.deepStrictEqual(text.split("\n").slice(-6), [
             "cart: stage 2/6 canary 10%: 90% -> 01 (production x4), 10% -> 02 (canary x2); strategy canary",
             "  waits: settle 2s before weight moves onto new pods, drain 45s before pods that carried traffic go",
-            // How production is sized through the release (README "Lean releases"), what that holds and what a rollback starts.
+            // How production is sized through the release (docs/releasing.md "Lean releases"), what that holds and what a rollback starts.
             "  release: production follows traffic (headroom 20%): holds up to 2 pods beyond x4 (at canary 10%, canary 90%), 4 pods for the minutes of a switch back or rollback (make before break); a rollback from canary 100% starts 3 pods of production before traffic returns",
             "checkout: stage 2/6 canary 10%: 90% -> 01 (production x4), 10% -> 02 (canary x2); strategy canary",
             "  waits: settle 8s before weight moves onto new pods, drain 30s before pods that carried traffic go",

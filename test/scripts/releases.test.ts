@@ -10,7 +10,7 @@ import { main as promote } from "../../scripts/promote";
 import { main as status } from "../../scripts/status";
 import { setServiceFields } from "../../scripts/stack-edit";
 
-const STAGING = `# Staging: each team edits only its own block (README "How a team releases").
+const STAGING = `# Staging: each team edits only its own block (docs/releasing.md "How a team releases").
 config:
   aws:region: us-east-1 # where the cluster runs
   stagehand:services:
