@@ -1,12 +1,11 @@
 // A real Alertmanager for tests, on 127.0.0.1 only: Debian's `prometheus-alertmanager` package (installed with apt-get
 // when absent, like ./prometheus.ts installs Prometheus), started directly with a temporary config and storage, its
 // clustering off, and stopped by the test. And a local HTTP receiver that records what Alertmanager delivers.
-import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
-import { freePort, installDebianPackage, onPath, READY_TIMEOUT_MS } from "./prometheus";
+import { freePort, installDebianPackage, onPath, startLoopbackServer } from "./prometheus";
 
 /** `prometheus-alertmanager` (and `amtool`, which checks configs) from PATH, installing Debian's package when absent. */
 export async function ensureAlertmanager(): Promise<{ alertmanager: string; amtool: string }> {
@@ -35,55 +34,15 @@ export async function startAlertmanager(binary: string, options: { dir: string; 
     fs.mkdirSync(storage, { recursive: true });
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    let output = "";
-    const child: ChildProcess = spawn(
-        binary,
-        [
-            `--config.file=${configFile}`,
-            `--storage.path=${storage}`,
-            `--web.listen-address=127.0.0.1:${port}`,
-            // No gossip: an empty listen address turns clustering off (else it binds 0.0.0.0:9094).
-            "--cluster.listen-address=",
-            "--log.level=warn",
-        ],
-        { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    child.stdout!.on("data", (d) => (output += d));
-    child.stderr!.on("data", (d) => (output += d));
-    let exited: string | undefined;
-    const exitedPromise = new Promise<void>((resolve) =>
-        child.once("exit", (code, signal) => {
-            exited = `exited with ${signal ?? `code ${code}`}`;
-            resolve();
-        }),
-    );
-    const killOnExit = () => child.kill("SIGKILL");
-    process.once("exit", killOnExit);
-    const stop = async () => {
-        process.removeListener("exit", killOnExit);
-        if (exited) return;
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-        await exitedPromise;
-        clearTimeout(timer);
-    };
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-        if (exited) throw new Error(`alertmanager ${exited} before it was ready:\n${output.slice(-3000)}`);
-        try {
-            const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2000) });
-            await res.text();
-            if (res.status === 200) break;
-        } catch {
-            // not listening yet
-        }
-        if (Date.now() > deadline) {
-            await stop();
-            throw new Error(`alertmanager at ${url} was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output.slice(-3000)}`);
-        }
-        await new Promise((r) => setTimeout(r, 200));
-    }
-    return { url, target: `127.0.0.1:${port}`, log: () => output, stop };
+    const { log, stop } = await startLoopbackServer("alertmanager", binary, [
+        `--config.file=${configFile}`,
+        `--storage.path=${storage}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        // No gossip: an empty listen address turns clustering off (else it binds 0.0.0.0:9094).
+        "--cluster.listen-address=",
+        "--log.level=warn",
+    ], url);
+    return { url, target: `127.0.0.1:${port}`, log, stop };
 }
 
 /** One request Alertmanager made to the receiver: its path and JSON body. */

@@ -10,3 +10,13 @@ export function manualText(): string {
     const docs = fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => path.join("docs", f));
     return ["README.md", ...docs].map((f) => fs.readFileSync(path.join(ROOT, f), "utf8")).join("\n\n");
 }
+
+/** The text under a heading of the manual (written whole, e.g. "## Observability"), up to the next ## or ### heading. */
+export function manualSection(heading: string): string {
+    const manual = manualText();
+    const start = manual.indexOf(`\n${heading}\n`);
+    if (start < 0) throw new Error(`the manual (README.md, docs/) has no heading "${heading}"`);
+    const rest = manual.slice(start + heading.length + 2);
+    const end = rest.search(/\n#{2,3} /);
+    return end < 0 ? rest : rest.slice(0, end);
+}

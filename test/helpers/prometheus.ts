@@ -131,19 +131,37 @@ export async function startPrometheus(binary: string, options: { dir: string; co
     fs.writeFileSync(configFile, options.config);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
+    const server = await startLoopbackServer("prometheus", binary, [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${options.tsdbDir}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        "--storage.tsdb.retention.time=1d",
+        "--log.level=warn",
+        ...(options.extraArgs ?? []),
+    ], url);
+    const { stop } = server;
+
+    return {
+        url,
+        log: server.log,
+        query: async (promql: string) => {
+            const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`, { signal: AbortSignal.timeout(10_000) });
+            const body: any = await res.json();
+            if (body.status !== "success") throw new Error(`query ${promql} failed: ${JSON.stringify(body)}`);
+            return body.data.result;
+        },
+        stop,
+    };
+}
+
+/**
+ * Starts a server binary on 127.0.0.1 and waits until `${url}/-/ready` answers 200 (Prometheus and Alertmanager both
+ * have it), within READY_TIMEOUT_MS. It never outlives the test process: killed on exit, and `stop` ends it (SIGTERM,
+ * then SIGKILL after 10 s). `log` is everything it printed.
+ */
+export async function startLoopbackServer(name: string, binary: string, args: string[], url: string): Promise<{ log: () => string; stop: () => Promise<void> }> {
     let output = "";
-    const child: ChildProcess = spawn(
-        binary,
-        [
-            `--config.file=${configFile}`,
-            `--storage.tsdb.path=${options.tsdbDir}`,
-            `--web.listen-address=127.0.0.1:${port}`,
-            "--storage.tsdb.retention.time=1d",
-            "--log.level=warn",
-            ...(options.extraArgs ?? []),
-        ],
-        { stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const child: ChildProcess = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
     child.stdout!.on("data", (d) => (output += d));
     child.stderr!.on("data", (d) => (output += d));
     let exited: string | undefined;
@@ -156,7 +174,6 @@ export async function startPrometheus(binary: string, options: { dir: string; co
     // Never leave it running: not when a test fails, nor when mocha exits without running `after`.
     const killOnExit = () => child.kill("SIGKILL");
     process.once("exit", killOnExit);
-
     const stop = async () => {
         process.removeListener("exit", killOnExit);
         if (exited) return;
@@ -165,10 +182,9 @@ export async function startPrometheus(binary: string, options: { dir: string; co
         await exitedPromise;
         clearTimeout(timer);
     };
-
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
-        if (exited) throw new Error(`prometheus ${exited} before it was ready:\n${output.slice(-3000)}`);
+        if (exited) throw new Error(`${name} ${exited} before it was ready:\n${output.slice(-3000)}`);
         try {
             const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2000) });
             await res.text();
@@ -178,20 +194,9 @@ export async function startPrometheus(binary: string, options: { dir: string; co
         }
         if (Date.now() > deadline) {
             await stop();
-            throw new Error(`prometheus at ${url} was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output.slice(-3000)}`);
+            throw new Error(`${name} at ${url} was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output.slice(-3000)}`);
         }
         await new Promise((r) => setTimeout(r, 200));
     }
-
-    return {
-        url,
-        log: () => output,
-        query: async (promql: string) => {
-            const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`, { signal: AbortSignal.timeout(10_000) });
-            const body: any = await res.json();
-            if (body.status !== "success") throw new Error(`query ${promql} failed: ${JSON.stringify(body)}`);
-            return body.data.result;
-        },
-        stop,
-    };
+    return { log: () => output, stop };
 }

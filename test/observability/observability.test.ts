@@ -16,7 +16,7 @@ import { DEFAULT_PROMETHEUS } from "../../scripts/verdict";
 import { readStackConfig } from "../../scripts/stack-file";
 import { dependencyNames, ofType, Registered, runMocked, runProgram } from "../helpers/mocks";
 import { validateObject } from "../helpers/schemas";
-import { manualText } from "../helpers/manual";
+import { manualSection } from "../helpers/manual";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
@@ -465,15 +465,7 @@ describe("observability cost (components/cost/cost.ts)", () => {
 });
 
 describe("README: Observability", () => {
-    const readme = manualText();
-    /** The text under a heading, up to the next heading. */
-    const section = (title: string) => {
-        const start = readme.indexOf(`\n${title}\n`);
-        assert.ok(start >= 0, `README has "${title}"`);
-        const rest = readme.slice(start + title.length + 2);
-        const end = rest.search(/\n#{2,3} /);
-        return end < 0 ? rest : rest.slice(0, end);
-    };
+    const section = manualSection;
 
     it("gives the port-forward commands the stack exports, for the Services the charts create", () => {
         const text = section("## Observability");

@@ -32,7 +32,7 @@ import { kind, one, programReleases, renderRelease } from "../helpers/charts";
 import { dependencyNames, ofType, Registered, runProgram } from "../helpers/mocks";
 import { podSecurityViolations } from "../helpers/pod-security";
 import { validateObject } from "../helpers/schemas";
-import { manualText } from "../helpers/manual";
+import { manualSection } from "../helpers/manual";
 
 const SHARED_MANIFEST = path.resolve(__dirname, "../../../shared/manifests/jaeger-istio-1.30.3.yaml");
 const obs = (raw: ObservabilityInput | unknown) => parseObservability("uat", raw);
@@ -337,14 +337,7 @@ describe("tracing in the cost, the platform diff and the plan", () => {
 });
 
 describe("README: Tracing", () => {
-    const readme = manualText();
-    const section = (title: string) => {
-        const start = readme.indexOf(`\n${title}\n`);
-        assert.ok(start >= 0, `README has "${title}"`);
-        const rest = readme.slice(start + title.length + 2);
-        const end = rest.search(/\n#{2,3} /);
-        return end < 0 ? rest : rest.slice(0, end);
-    };
+    const section = manualSection;
 
     it("gives the port-forward and URL the stack exports, the tags to filter on and the plan's line", () => {
         const text = section("### Tracing: comparing canary and production traces");
