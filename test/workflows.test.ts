@@ -443,10 +443,10 @@ describe("GitHub workflows (.github/workflows)", () => {
                     "verdict-gate": () => "ubuntu-latest",
                 },
                 "owners.yml": { owners: () => "ubuntu-latest" },
-                // The automatic rollback judges prod from the preview runner; the jobs holding the write token run on GitHub's.
+                // The automatic rollback judges each prod stack from its preview runner; the jobs holding the write token run on GitHub's.
                 "auto-rollback.yml": {
                     stacks: () => "ubuntu-latest",
-                    judge: (pr) => (pr.stack === "prod" ? "prod-preview" : "ubuntu-latest"),
+                    judge: (pr) => (pr.stack === "prod" ? "prod-preview" : pr.stack.startsWith("prod-") ? `prod-preview-${pr.stack}` : "ubuntu-latest"),
                     rollback: () => "ubuntu-latest",
                     merge: () => "ubuntu-latest",
                 },
