@@ -11,6 +11,8 @@
 import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
+import * as path from "path";
+import { backfill } from "./prometheus";
 
 /** Istio's default buckets of istio_request_duration_milliseconds (its stats plugin's histogram bounds), in ms. */
 export const ISTIO_DURATION_BUCKETS_MS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
@@ -239,4 +241,18 @@ export async function startIstioExporter(workloads: Workload[], originMs: number
             await new Promise<void>((resolve) => server.close(() => resolve()));
         },
     };
+}
+
+/**
+ * The history of `workloads` from `fromMs` to `toMs` (one sample a second, labelled as the exporter's scrape job
+ * would label it), backfilled with promtool into a new TSDB under `dir`; returns the TSDB's directory. Prometheus
+ * started on it sees the past, and scraping the exporter carries the series on.
+ */
+export async function backfilledHistory(promtool: string, dir: string, workloads: Workload[], exporter: IstioExporter, job: string, originMs: number, fromMs: number, toMs: number): Promise<string> {
+    const history = path.join(dir, "history.om");
+    writeOpenMetricsHistory(history, families(workloads), originMs, fromMs, toMs, 1000, { job, instance: exporter.target });
+    const tsdb = path.join(dir, "tsdb");
+    await backfill(promtool, history, tsdb);
+    fs.rmSync(history);
+    return tsdb;
 }

@@ -18,8 +18,8 @@ import { parseStackConfig } from "../../components/config";
 import { alertmanagerConfigFile } from "../../components/observability/alertmanager";
 import { ALERTS, alertRules } from "../../components/observability/alerts";
 import { ensureAlertmanager, HttpReceiver, RunningAlertmanager, startAlertmanager, startHttpReceiver } from "../helpers/alertmanager";
-import { families, IstioExporter, startIstioExporter, Workload, writeOpenMetricsHistory } from "../helpers/istio-exporter";
-import { backfill, ensurePrometheus, INSTALL_TIMEOUT_MS, READY_TIMEOUT_MS, RunningPrometheus, startPrometheus } from "../helpers/prometheus";
+import { backfilledHistory, IstioExporter, startIstioExporter, Workload } from "../helpers/istio-exporter";
+import { ensurePrometheus, INSTALL_TIMEOUT_MS, READY_TIMEOUT_MS, RunningPrometheus, startPrometheus } from "../helpers/prometheus";
 
 const HISTORY_MS = 90_000;
 const SCRAPE_JOB = "istio-mesh";
@@ -93,11 +93,7 @@ describe("alerts against a real Prometheus and a real Alertmanager (observabilit
         const historyTo = Math.floor(Date.now() / 1000) * 1000;
         const origin = historyTo - 3_600_000;
         exporter = await startIstioExporter(WORKLOADS, origin);
-        const history = path.join(dir, "history.om");
-        writeOpenMetricsHistory(history, families(WORKLOADS), origin, historyTo - HISTORY_MS, historyTo, 1000, { job: SCRAPE_JOB, instance: exporter.target });
-        const tsdb = path.join(dir, "tsdb");
-        await backfill(bin.promtool, history, tsdb);
-        fs.rmSync(history);
+        const tsdb = await backfilledHistory(bin.promtool, dir, WORKLOADS, exporter, SCRAPE_JOB, origin, historyTo - HISTORY_MS, historyTo);
         prometheus = await startPrometheus(bin.prometheus, {
             dir,
             tsdbDir: tsdb,

@@ -3,22 +3,10 @@
 import * as assert from "assert";
 import { levelOf, parametersOf, readPackConfig } from "../../policies/offline";
 import { allowSkipAllowed } from "../../policies/rules/services";
-import { runProgram } from "../helpers/mocks";
-import { checkResource, passes, PACK } from "./harness";
+import { checkResource, passes, PACK, ruleOnServiceReleases, SERVICE_RELEASE } from "./harness";
 
 const svc = (over: Record<string, unknown> = {}) => ({ image: "ghcr.io/acme/checkout", stable: "01", stage: 1, replicas: 2, ...over });
-const COMPONENT = "stagehand:index:ServiceRelease";
-
-/** The rule's messages on every ServiceRelease the program registers for `stack` with `config`, with the stack's policy config. */
-async function onProgram(stack: string, config: Record<string, unknown>): Promise<string[]> {
-    const { resources } = await runProgram(stack, { cluster: { kind: "existing" }, ...config });
-    const components = resources.filter((r) => r.type === COMPONENT);
-    assert.ok(components.length > 0, "the program registers ServiceRelease components");
-    const parameters = parametersOf(allowSkipAllowed, readPackConfig(stack, PACK));
-    const messages: string[] = [];
-    for (const c of components) messages.push(...(await checkResource(allowSkipAllowed, { type: c.type, name: c.name, props: c.inputs, stack }, parameters)).messages);
-    return messages;
-}
+const onProgram = (stack: string, config: Record<string, unknown>) => ruleOnServiceReleases(allowSkipAllowed, stack, config);
 
 describe("policy service-allow-skip-allowed", () => {
     it("is mandatory in prod, advisory in uat, mandatory (and allowed stack-wide) in staging", () => {
@@ -46,9 +34,9 @@ describe("policy service-allow-skip-allowed", () => {
 
     it("allows the services the policy config lists, and only those", async () => {
         const props = { allowSkip: true, allowSkipFrom: "service" };
-        passes(await checkResource(allowSkipAllowed, { type: COMPONENT, name: "checkout", props, stack: "prod" }, { services: ["checkout"] }));
+        passes(await checkResource(allowSkipAllowed, { type: SERVICE_RELEASE, name: "checkout", props, stack: "prod" }, { services: ["checkout"] }));
         assert.match(
-            (await checkResource(allowSkipAllowed, { type: COMPONENT, name: "cart", props, stack: "prod" }, { services: ["checkout"] })).messages[0],
+            (await checkResource(allowSkipAllowed, { type: SERVICE_RELEASE, name: "cart", props, stack: "prod" }, { services: ["checkout"] })).messages[0],
             /stack prod's policy config allows that only for checkout\. Remove allowSkip from stagehand:services\.cart/,
         );
     });

@@ -4,8 +4,9 @@
 // (see policies/smoke.ts).
 import * as assert from "assert";
 import * as path from "path";
-import { OfflineResource, RuleRun, runResourceRule, runStackRule } from "../../policies/offline";
+import { OfflineResource, parametersOf, readPackConfig, RuleRun, runResourceRule, runStackRule } from "../../policies/offline";
 import { Rule } from "../../policies/rules";
+import { runProgram } from "../helpers/mocks";
 
 export const ROOT = path.resolve(__dirname, "../..");
 export const PACK = path.join(ROOT, "policies");
@@ -78,4 +79,20 @@ export async function checkStack(rule: Rule, stack: string, resources: StackRes[
 export function passes(outcome: Outcome): void {
     assert.deepStrictEqual(outcome.messages, [], "no violation expected");
     assert.strictEqual(outcome.notApplicable, undefined, "the rule applies");
+}
+
+export const SERVICE_RELEASE = "stagehand:index:ServiceRelease";
+
+/**
+ * A resource rule's messages on every ServiceRelease the program (index.ts under mocks, on an existing cluster)
+ * registers for `stack` with `config`, at the parameters of the stack's policy config.
+ */
+export async function ruleOnServiceReleases(rule: Rule, stack: string, config: Record<string, unknown>): Promise<string[]> {
+    const { resources } = await runProgram(stack, { cluster: { kind: "existing" }, ...config });
+    const components = resources.filter((r) => r.type === SERVICE_RELEASE);
+    assert.ok(components.length > 0, "the program registers ServiceRelease components");
+    const parameters = parametersOf(rule, readPackConfig(stack, PACK));
+    const messages: string[] = [];
+    for (const c of components) messages.push(...(await checkResource(rule, { type: c.type, name: c.name, props: c.inputs, stack }, parameters)).messages);
+    return messages;
 }

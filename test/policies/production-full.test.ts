@@ -3,22 +3,10 @@
 import * as assert from "assert";
 import { levelOf, parametersOf, readPackConfig } from "../../policies/offline";
 import { productionFull } from "../../policies/rules/services";
-import { runProgram } from "../helpers/mocks";
-import { checkResource, passes, PACK } from "./harness";
+import { checkResource, passes, PACK, ruleOnServiceReleases, SERVICE_RELEASE } from "./harness";
 
 const svc = (over: Record<string, unknown> = {}) => ({ image: "ghcr.io/acme/checkout", stable: "01", stage: 1, replicas: 2, ...over });
-const COMPONENT = "stagehand:index:ServiceRelease";
-
-/** The rule's messages on every ServiceRelease the program registers for `stack` with `config`, with the stack's policy config. */
-async function onProgram(stack: string, config: Record<string, unknown>): Promise<string[]> {
-    const { resources } = await runProgram(stack, { cluster: { kind: "existing" }, ...config });
-    const components = resources.filter((r) => r.type === COMPONENT);
-    assert.ok(components.length > 0, "the program registers ServiceRelease components");
-    const parameters = parametersOf(productionFull, readPackConfig(stack, PACK));
-    const messages: string[] = [];
-    for (const c of components) messages.push(...(await checkResource(productionFull, { type: c.type, name: c.name, props: c.inputs, stack }, parameters)).messages);
-    return messages;
-}
+const onProgram = (stack: string, config: Record<string, unknown>) => ruleOnServiceReleases(productionFull, stack, config);
 
 describe("policy service-production-full", () => {
     it("is advisory in every stack, and allows lean releases stack-wide in staging", () => {
@@ -36,7 +24,7 @@ describe("policy service-production-full", () => {
     it("allows it in staging, stack-wide, and for the services a policy config lists", async () => {
         assert.deepStrictEqual(await onProgram("staging", { production: "follows-traffic", services: { checkout: svc() } }), []);
         const props = { allowSkip: false, allowSkipFrom: "stack", production: "follows-traffic" };
-        passes(await checkResource(productionFull, { type: COMPONENT, name: "checkout", props, stack: "prod" }, { services: ["checkout"] }));
-        assert.match((await checkResource(productionFull, { type: COMPONENT, name: "cart", props, stack: "prod" }, { services: ["checkout"] })).messages[0], /expects production at full size for all but checkout\./);
+        passes(await checkResource(productionFull, { type: SERVICE_RELEASE, name: "checkout", props, stack: "prod" }, { services: ["checkout"] }));
+        assert.match((await checkResource(productionFull, { type: SERVICE_RELEASE, name: "cart", props, stack: "prod" }, { services: ["checkout"] })).messages[0], /expects production at full size for all but checkout\./);
     });
 });

@@ -25,8 +25,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { families, IstioExporter, startIstioExporter, Workload, writeOpenMetricsHistory } from "../helpers/istio-exporter";
-import { backfill, ensurePrometheus, INSTALL_TIMEOUT_MS, READY_TIMEOUT_MS, RunningPrometheus, startPrometheus } from "../helpers/prometheus";
+import { backfilledHistory, IstioExporter, startIstioExporter, Workload } from "../helpers/istio-exporter";
+import { ensurePrometheus, INSTALL_TIMEOUT_MS, READY_TIMEOUT_MS, RunningPrometheus, startPrometheus } from "../helpers/prometheus";
 import { main } from "../../scripts/verdict";
 
 /** History backfilled before Prometheus starts; the verdicts must run within HISTORY_MS - 1m of its end. */
@@ -191,11 +191,7 @@ describe("npm run verdict (scripts/verdict.ts) against a real Prometheus scrapin
         historyFrom = historyTo - HISTORY_MS;
         const origin = historyTo - 3_600_000;
         exporter = await startIstioExporter(WORKLOADS, origin);
-        const history = path.join(dir, "history.om");
-        writeOpenMetricsHistory(history, families(WORKLOADS), origin, historyFrom, historyTo, 1000, { job: SCRAPE_JOB, instance: exporter.target });
-        const tsdb = path.join(dir, "tsdb");
-        await backfill(bin.promtool, history, tsdb);
-        fs.rmSync(history);
+        const tsdb = await backfilledHistory(bin.promtool, dir, WORKLOADS, exporter, SCRAPE_JOB, origin, historyFrom, historyTo);
 
         prometheus = await startPrometheus(bin.prometheus, {
             dir,
