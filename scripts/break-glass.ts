@@ -8,18 +8,12 @@
 import { BREAK_GLASS_LABEL, judgeOverride, OverriddenService, short, stackOwners } from "../components/governance/owners";
 import { parseCommandLine, UsageError } from "./args";
 import { DEFAULT_API_URL, GitHub } from "./github";
-import { failure, gitHubFromEnv, OWNERS_EXIT, parsePullArgs, pullRequestFiles } from "./owners";
+import { failure, gitHubFromEnv, parsePullArgs, pullRequestFiles } from "./owners";
 import { projectRoot } from "./stack-file";
+import { LABEL_EXIT } from "./verdict-override";
 
-export const BREAK_GLASS_EXIT = {
-    /** The break-glass counts: moves go through a closed change window. */
-    counts: 0,
-    /** It does not (or the label is absent, or no merged pull request brought the commit): the window decides. */
-    doesNotCount: 1,
-    usage: OWNERS_EXIT.usage,
-    github: OWNERS_EXIT.github,
-    git: OWNERS_EXIT.git,
-} as const;
+/** As the verdict override's; "does not count" also when no merged pull request brought the commit. */
+export const BREAK_GLASS_EXIT = LABEL_EXIT;
 
 /** The platform owners of each stack at the base revision: who may break the glass for it. */
 export function breakGlassOwners(stacks: string[], baseStacks: Record<string, string>, baseSha: string): OverriddenService[] {

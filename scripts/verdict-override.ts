@@ -15,15 +15,17 @@ import { failure, gitHubFromEnv, OWNERS_EXIT, parsePullArgs, pullRequestFiles, s
 import { projectRoot, stackConfigFromText } from "./stack-file";
 import { servicesToJudge } from "./verdict-gate";
 
-export const OVERRIDE_EXIT = {
-    /** The override counts: the workflow lets a failing (or unjudged) verdict pass. */
+/** The exit codes of a command that judges whether a label counts (this one, and `npm run break-glass`). */
+export const LABEL_EXIT = {
+    /** The label counts: the override lets a failing (or unjudged) verdict pass; the break-glass opens a closed window. */
     counts: 0,
-    /** It does not (or the label is not there): the verdict decides. */
+    /** It does not (or the label is not there): the verdict, or the change window, decides. */
     doesNotCount: 1,
     usage: OWNERS_EXIT.usage,
     github: OWNERS_EXIT.github,
     git: OWNERS_EXIT.git,
 } as const;
+export const OVERRIDE_EXIT = LABEL_EXIT;
 
 /** The canaries each stack's gate judges (what the label overrides), with their owners at the base revision. */
 export function overriddenServices(
