@@ -5,7 +5,8 @@
 // changes. The same judgement as the verdict override (components/governance/owners.ts `judgeOverride`), with the
 // platform owners in place of the services' owners. `--commit SHA` judges the merged pull request that brought SHA
 // to the base branch: the deploy job's check, after the merge.
-import { BREAK_GLASS_LABEL, judgeOverride, OverriddenService, short, stackOwners } from "../components/governance/owners";
+import { short, stackOwners } from "../components/governance/owners";
+import { BREAK_GLASS_LABEL, judgeOverride, OverriddenService } from "../components/governance/labels";
 import { parseCommandLine, UsageError } from "./args";
 import { DEFAULT_API_URL, GitHub } from "./github";
 import { failure, gitHubFromEnv, parsePullArgs, pullRequestFiles } from "./owners";

@@ -6,7 +6,7 @@
 // against what the stack actually deployed.
 import { describeWindow, windowAt, WINDOWED_MOVES } from "../components/fleet/calendar";
 import { calendarOf, waveOf } from "../components/fleet/waves";
-import { BREAK_GLASS_LABEL } from "../components/governance/owners";
+import { BREAK_GLASS_LABEL } from "../components/governance/labels";
 import { checkStackArgument, parseCommandLine } from "./args";
 import { diffStack, stackFileAt } from "./diff";
 import { currentTime, loadFleet } from "./fleet";

@@ -5,7 +5,7 @@
 import { checkReleaseStart } from "../components/fleet/bake";
 import { Calendar, describeWindow, Window, windowAt, WINDOWED_MOVES } from "../components/fleet/calendar";
 import { calendarOf, Fleet, waveOf } from "../components/fleet/waves";
-import { BREAK_GLASS_LABEL } from "../components/governance/owners";
+import { BREAK_GLASS_LABEL } from "../components/governance/labels";
 import { parseServices } from "../components/service/config";
 import type { ServiceDiff } from "./diff";
 import { previousStatesAt } from "./fleet";

@@ -2,7 +2,8 @@
 // what") the pull request, its reviews and its timeline (paginated by the `Link` header), and team membership; for
 // the automatic rollback (scripts/auto-rollback.ts) the writes of `send` (a branch, a commit, a pull request, a merge).
 // GITHUB_API_URL (set by GitHub Actions; https://api.github.com by default) is where the API is.
-import { Review, TimelineEvent } from "../components/governance/owners";
+import { Review } from "../components/governance/owners";
+import { TimelineEvent } from "../components/governance/labels";
 
 export const DEFAULT_API_URL = "https://api.github.com";
 

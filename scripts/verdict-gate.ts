@@ -20,7 +20,7 @@ import { parseObservability, verdictGateHasPrometheus } from "../components/obse
 import { parseServices } from "../components/service/config";
 import { stagePlan } from "../components/service/stages";
 import { EXIT_CODES } from "../components/service/verdict";
-import { OVERRIDE_LABEL } from "../components/governance/owners";
+import { OVERRIDE_LABEL } from "../components/governance/labels";
 import { waveOf } from "../components/fleet/waves";
 import { checkStackArgument, parseCommandLine, UsageError } from "./args";
 import { fleetAt } from "./fleet";

@@ -8,7 +8,8 @@
 // every stack file the pull request changes (or only --stack's); --services names them instead (with one
 // --stack). A stack whose config cannot be read needs its platform owners: its gate cannot run, and the label
 // would override that too.
-import { judgeOverride, OverrideDecision, OverriddenService, serviceOwners, short } from "../components/governance/owners";
+import { short } from "../components/governance/owners";
+import { judgeOverride, OverrideDecision, OverriddenService, serviceOwners } from "../components/governance/labels";
 import { parseCommandLine, UsageError } from "./args";
 import { DEFAULT_API_URL, GitHub } from "./github";
 import { failure, gitHubFromEnv, OWNERS_EXIT, parsePullArgs, pullRequestFiles, stackFilesAt } from "./owners";

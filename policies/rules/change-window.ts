@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { describeWindow, windowAt, WINDOWED_MOVES } from "../../components/fleet/calendar";
 import { calendarOf, defaultFleet, Fleet, FLEET_FILE, parseFleet, waveOf } from "../../components/fleet/waves";
-import { BREAK_GLASS_LABEL } from "../../components/governance/owners";
+import { BREAK_GLASS_LABEL } from "../../components/governance/labels";
 import { configOf, known, Rule, stackOfUrn } from "./common";
 import { SERVICE_RELEASE } from "./services";
 

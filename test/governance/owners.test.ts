@@ -1,6 +1,7 @@
 // Who must approve what a stack file change does (components/governance/owners.ts), without git or GitHub.
 import * as assert from "assert";
-import { lastPush, requirements, stackChange } from "../../components/governance/owners";
+import { requirements, stackChange } from "../../components/governance/owners";
+import { lastPush } from "../../components/governance/labels";
 
 const FILE = (checkoutStage: number, defaultsReplicas = 2, comment = "") => `config:
   aws:region: us-east-1
