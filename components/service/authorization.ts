@@ -8,7 +8,8 @@
 // - A host on the shared ingress Gateway belongs to one service: two VirtualServices bound to one Gateway with the
 //   same host would have Istio merge (or drop) their routes unpredictably.
 import { INGRESS_PRINCIPAL, principalOf, SHARED_GATEWAY_REF } from "../shared/mesh";
-import { CallersConfig, ServiceConfig } from "./config";
+import { CallersConfig } from "./callers-config";
+import { ServiceConfig } from "./config";
 
 /** The name of the namespace-wide allow-nothing policy of a deny-by-default stack. */
 export const ALLOW_NOTHING_POLICY = "allow-nothing";
