@@ -2,7 +2,8 @@
 // NAT gateways, private for the nodes when they are private), which NAT gateway each private subnet routes through,
 // the tags that let EKS place load balancers, and the API endpoint's part of the cluster's VPC config. The Cluster
 // component (cluster.ts) builds these; the tests and the cost model read them without the engine.
-import { ApiEndpointConfig, EksClusterConfig } from "./config";
+import { ApiEndpointConfig } from "./api-endpoint-config";
+import { EksClusterConfig } from "./config";
 
 export interface SubnetPlan {
     /** Index of the availability zone (0-based) in the cluster's zone list. */

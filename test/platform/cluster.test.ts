@@ -4,7 +4,8 @@ import { Cluster, expandHome, kubeconfigFor, CLUSTER_ADMIN_ACCESS_POLICY, CNI_PO
 import { apiEndpointVpcConfig, natRouting, subnetLayout } from "../../components/platform/network";
 import { PROMETHEUS_READERS_GROUP } from "../../components/observability/access";
 import { parseStackConfig } from "../../components/config";
-import { ClusterInput, controlPlaneLogGroupName, DEFAULT_LOG_RETENTION_DAYS, EksClusterConfig, ipv4CidrProblem, LOG_RETENTION_DAYS, parseCluster, VPC_CIDR } from "../../components/platform/config";
+import { ipv4CidrProblem } from "../../components/platform/api-endpoint-config";
+import { ClusterInput, controlPlaneLogGroupName, DEFAULT_LOG_RETENTION_DAYS, EksClusterConfig, LOG_RETENTION_DAYS, parseCluster, VPC_CIDR } from "../../components/platform/config";
 import { EBS_CSI_POLICY_ARN, ebsStorageClass } from "../../components/platform/storage";
 import { DEFAULT_ADDON_VERSIONS, EKS_ADDONS, EksAddonName, formatAddonVersions, VERSIONED_ADDONS } from "../../components/platform/addons";
 import { IMDS_HOP_LIMIT, nodeLaunchTemplate } from "../../components/platform/nodes";
