@@ -5,14 +5,13 @@
 // managed node groups (each with a launch template: IMDSv2 with one hop, an encrypted gp3 root volume), the core EKS
 // add-ons as managed add-ons at the versions of `cluster.addons` (no self-managed bootstrap; the CNI and the EBS CSI
 // driver with roles of their own through EKS Pod Identity) and a `kubernetes.Provider` that authenticates with
-// `aws eks get-token`. `kind: existing` clusters create none of this: `existingClusterProvider` points a provider at
-// a kubeconfig already on the machine.
+// `aws eks get-token` (kubeconfig.ts). `kind: existing` clusters create none of this: `existingClusterProvider`
+// (kubeconfig.ts) points a provider at a kubeconfig already on the machine.
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as os from "os";
-import * as path from "path";
-import { azCount, controlPlaneLogGroupName, EksClusterConfig, ExistingClusterConfig, natGatewayCount, VPC_CIDR } from "./config";
+import { azCount, controlPlaneLogGroupName, EksClusterConfig, natGatewayCount, VPC_CIDR } from "./config";
+import { kubeconfigFor } from "./kubeconfig";
 import { ADDONS_BEFORE_NODES, EKS_ADDONS, EksAddonName, VPC_CNI_CONFIGURATION } from "./addons";
 import { ebsCsiDriverPolicy, podIdentityTrustPolicy, secretsKeyPolicy } from "./iam";
 import { apiEndpointVpcConfig, natRouting, subnetLayout, subnetTags } from "./network";
@@ -55,42 +54,6 @@ export const VIEW_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/Amazon
 export const VIEWER_KUBERNETES_GROUPS: readonly string[] = [PROMETHEUS_READERS_GROUP];
 /** AMI of the managed nodes (the instance types of components/cost/prices.ts are all x86_64). */
 export const NODE_AMI_TYPE = "AL2023_x86_64_STANDARD";
-
-export interface KubeconfigParts {
-    clusterName: string;
-    endpoint: string;
-    certificateAuthorityData: string;
-    region: string;
-}
-
-/** A kubeconfig whose user authenticates with `aws eks get-token` (the AWS CLI and its credentials). */
-export function kubeconfigFor({ clusterName, endpoint, certificateAuthorityData, region }: KubeconfigParts): string {
-    const name = clusterName;
-    return JSON.stringify(
-        {
-            apiVersion: "v1",
-            kind: "Config",
-            clusters: [{ name, cluster: { server: endpoint, "certificate-authority-data": certificateAuthorityData } }],
-            contexts: [{ name, context: { cluster: name, user: name } }],
-            "current-context": name,
-            users: [
-                {
-                    name,
-                    user: {
-                        exec: {
-                            apiVersion: "client.authentication.k8s.io/v1beta1",
-                            command: "aws",
-                            args: ["eks", "get-token", "--cluster-name", clusterName, "--region", region, "--output", "json"],
-                            interactiveMode: "Never",
-                        },
-                    },
-                },
-            ],
-        },
-        null,
-        2,
-    );
-}
 
 function assumeRolePolicy(service: string): string {
     return JSON.stringify({
@@ -428,17 +391,4 @@ export class Cluster extends pulumi.ComponentResource {
 
         this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, vpcId: this.vpc.id });
     }
-}
-
-/** `~/x` → `<home>/x`; other paths unchanged. */
-export function expandHome(p: string, home = os.homedir()): string {
-    return p === "~" ? home : p.startsWith("~/") ? path.join(home, p.slice(2)) : p;
-}
-
-/**
- * A provider for a cluster that already exists (kind, k3d, minikube…): the configured kubeconfig path and
- * context, else what kubectl would use ($KUBECONFIG or ~/.kube/config, its current context).
- */
-export function existingClusterProvider(name: string, config: ExistingClusterConfig, opts?: pulumi.CustomResourceOptions): k8s.Provider {
-    return new k8s.Provider(name, { kubeconfig: config.kubeconfig ? expandHome(config.kubeconfig) : undefined, context: config.context }, opts);
 }

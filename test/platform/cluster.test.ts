@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster, expandHome, kubeconfigFor, CLUSTER_ADMIN_ACCESS_POLICY, CNI_POLICY_ARN, CLUSTER_ROLE_POLICIES, NODE_ROLE_POLICIES, VIEW_ACCESS_POLICY, VIEWER_KUBERNETES_GROUPS } from "../../components/platform/cluster";
+import { expandHome, kubeconfigFor } from "../../components/platform/kubeconfig";
+import { Cluster, CLUSTER_ADMIN_ACCESS_POLICY, CNI_POLICY_ARN, CLUSTER_ROLE_POLICIES, NODE_ROLE_POLICIES, VIEW_ACCESS_POLICY, VIEWER_KUBERNETES_GROUPS } from "../../components/platform/cluster";
 import { apiEndpointVpcConfig, natRouting, subnetLayout } from "../../components/platform/network";
 import { PROMETHEUS_READERS_GROUP } from "../../components/observability/access";
 import { parseStackConfig } from "../../components/config";
